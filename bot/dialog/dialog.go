@@ -1,0 +1,136 @@
+// Package dialog runs Faros' conversations: it loads the YAML flows, checks them, and steps a
+// conversation's State with one Input at a time, returning the Outputs for the host to render
+// and send. It performs no I/O and reads no clock: the same flows, state and input always give
+// the same result.
+package dialog
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// State is one conversation's place and memory. It is plain data: the host saves it (as JSON)
+// between steps. The zero State is a conversation that has not started.
+type State struct {
+	Lang    string            `json:"lang,omitempty"`    // chosen language; "" until chosen or proposed
+	Flow    string            `json:"flow,omitempty"`    // the question waiting for an answer ...
+	Node    string            `json:"node,omitempty"`    // ... ("" when the conversation is not running)
+	Back    string            `json:"back,omitempty"`    // "flow.node" of the question a command interrupted
+	Answers map[string]string `json:"answers,omitempty"` // question id → choice id (or typed text for text questions)
+	Flags   map[string]bool   `json:"flags,omitempty"`   // set by choices and nodes, read by conditions
+	Tier    int               `json:"tier,omitempty"`    // highest urgency tier reached (0-3)
+	Reason  string            `json:"reason,omitempty"`  // why that tier was reached
+	Ended   bool              `json:"ended,omitempty"`   // the person left; the next input starts again
+}
+
+// Input is one thing the person did: pressed a button, typed text or sent a command.
+// Exactly one field is normally set; typed text that starts with "/" is read as a command.
+type Input struct {
+	Choice  string // id of a pressed button
+	Text    string // typed text
+	Command string // "start", "help", ... without the slash
+}
+
+// Kind says what an Output asks the host to do.
+type Kind int
+
+const (
+	Say         Kind = iota + 1 // show message Msg
+	Ask                         // show message Msg with Choices and wait for an answer
+	Handoff                     // hand the conversation to an operator (Tier, Reason, Indicators)
+	SetLanguage                 // the person chose Lang
+	End                         // the conversation is over; Wipe: delete everything about it
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Say:
+		return "say"
+	case Ask:
+		return "ask"
+	case Handoff:
+		return "handoff"
+	case SetLanguage:
+		return "language"
+	case End:
+		return "end"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Output is one thing for the host to do. Messages are ids into the locale files, never text.
+type Output struct {
+	Kind   Kind
+	Lang   string         // language to render in; "" means every language, one after another
+	Msg    string         // message id (Say, Ask)
+	Params map[string]any // template data of Msg; "Count" also picks the plural form
+
+	Choices []Choice // buttons (Ask)
+	Text    bool     // typed answers are welcome (Ask)
+
+	Tier       int      // Handoff: urgency, 1-3
+	Reason     string   // Handoff: why (urgent, likely, emergency, asked, ...)
+	Indicators []string // Handoff: codes of the indicators answered positively, in question order
+
+	Wipe bool // End: delete everything held about the conversation
+}
+
+// Choice is one button. Label is a message id, rendered in Lang when set (a language's own
+// name), otherwise in the language of its Output.
+type Choice struct {
+	ID    string
+	Label string
+	Lang  string
+}
+
+// Lexicon is what the engine needs to know about the locale files: which languages and
+// messages exist, and how typed text is folded for matching. locales.Catalog implements it.
+type Lexicon interface {
+	Languages() []string
+	// Text returns message id in lang (the "other" form of a plural message).
+	Text(lang, id string) (string, bool)
+	// Fold makes text comparable: compatibility-decomposed, without marks, case-folded.
+	Fold(text string) string
+}
+
+// Problem is one thing wrong with the content, at a place an editor can open.
+type Problem struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.Line > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
+	case p.File != "":
+		return p.File + ": " + p.Msg
+	}
+	return p.Msg
+}
+
+// Problems is every problem found at once; it is the error Load returns.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// In returns the problems with their files named under dir, as an editor finds them:
+// "flows/screening.yaml".
+func (ps Problems) In(dir string) Problems {
+	out := make(Problems, len(ps))
+	for i, p := range ps {
+		if p.File != "" {
+			p.File = path.Join(dir, p.File)
+		}
+		out[i] = p
+	}
+	return out
+}

@@ -1,0 +1,369 @@
+package dialog
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/expr-lang/expr"
+)
+
+// MaxHops bounds the nodes one Step may pass through. Load rejects loops that never ask, so
+// only a bug can reach it; it turns such a bug into an error instead of a hung process.
+const MaxHops = 1000
+
+// ErrLoop is returned when a Step passes MaxHops nodes without stopping to ask.
+var ErrLoop = errors.New("dialog: the flow passed too many nodes without asking")
+
+// Step applies one input to a conversation and returns its new state and what to show.
+// It never modifies s's maps. Typed text that starts with "/" and names a command is the
+// command; an emergency word in typed text opens the emergency flow from anywhere.
+func (e *Engine) Step(s State, in Input) (State, []Output, error) {
+	r := &run{e: e, s: s, out: make([]Output, 0, 4)}
+	if in.Command == "" && strings.HasPrefix(in.Text, "/") {
+		if c := commandName(in.Text); e.commands[c] != nil {
+			in.Command, in.Text = c, ""
+		}
+	}
+	next, err := r.react(in)
+	if err == nil {
+		err = r.walk(next)
+	}
+	if err != nil {
+		return s, nil, err
+	}
+	return r.s, r.out, nil
+}
+
+// commandName reads "/help", "/HELP" or "/help@faros_bot" as "help".
+func commandName(text string) string {
+	word, _, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
+	word, _, _ = strings.Cut(word, "@")
+	return strings.ToLower(strings.TrimSpace(word))
+}
+
+// run is one Step in progress.
+type run struct {
+	e         *Engine
+	s         State
+	out       []Output
+	ownedMaps bool // s.Answers and s.Flags are copies this run may change
+}
+
+// react decides where the input leads: the node to walk from, or nil to stop.
+func (r *run) react(in Input) (*node, error) {
+	e := r.e
+	cur := r.current()
+	switch {
+	case in.Command != "":
+		f := e.commands[in.Command]
+		if f == nil {
+			return nil, fmt.Errorf("dialog: unknown command %q", in.Command)
+		}
+		if in.Command == "start" {
+			r.s = State{Lang: r.s.Lang}
+		} else {
+			r.interrupt(cur)
+		}
+		return f.start, nil
+	case in.Text != "" && e.alarm(in.Text):
+		if r.s.Ended || r.s.Node == "" {
+			r.s = State{Lang: r.s.Lang}
+		}
+		r.interrupt(cur)
+		return e.emergency.start, nil
+	case r.s.Ended || r.s.Node == "":
+		r.s = State{Lang: r.s.Lang}
+		return e.entry.start, nil
+	case cur == nil:
+		// The content changed under this conversation: start its flow again, kindly.
+		r.say(e.msg.restarted, nil)
+		r.s.Back = ""
+		if f := e.flows[r.s.Flow]; f != nil {
+			return f.start, nil
+		}
+		return e.entry.start, nil
+	case in.Choice != "":
+		if cur.langs && slices.Contains(e.langs, in.Choice) {
+			return r.chooseLanguage(cur, in.Choice), nil
+		}
+		for i := range cur.choices {
+			if cur.choices[i].id == in.Choice {
+				return r.choose(cur, &cur.choices[i]), nil
+			}
+		}
+		r.say(e.msg.outdated, nil)
+		return cur, nil
+	case in.Text != "":
+		return r.typed(cur, in.Text), nil
+	}
+	return cur, nil // nothing to react to: ask again
+}
+
+// typed matches typed text to an answer of cur, by the folded label in the person's language.
+func (r *run) typed(cur *node, text string) *node {
+	e := r.e
+	folded := e.lex.Fold(text)
+	if cur.langs {
+		for _, lang := range e.langs {
+			if folded == lang || folded == e.labels[lang][e.msg.languageName] {
+				return r.chooseLanguage(cur, lang)
+			}
+		}
+	}
+	for i, b := range cur.buttons {
+		if b.Lang != "" {
+			continue
+		}
+		for _, lang := range e.langs {
+			if (r.s.Lang == "" || lang == r.s.Lang) && folded != "" && folded == e.labels[lang][b.Label] {
+				return r.choose(cur, &cur.choices[i])
+			}
+		}
+	}
+	if cur.text != nil {
+		r.answer(cur.id, strings.TrimSpace(text))
+		return r.jump(cur.text)
+	}
+	r.say(e.msg.notUnderstood, nil)
+	return cur
+}
+
+func (r *run) choose(cur *node, c *choice) *node {
+	r.answer(cur.id, c.id)
+	r.flag(c.set)
+	if c.to != nil {
+		return r.jump(c.to)
+	}
+	return r.jump(cur.to)
+}
+
+func (r *run) chooseLanguage(cur *node, lang string) *node {
+	r.s.Lang = lang
+	r.out = append(r.out, Output{Kind: SetLanguage, Lang: lang})
+	return r.jump(cur.to)
+}
+
+// interrupt remembers the question a command or an emergency word interrupts, so that
+// "end: resume" can ask it again.
+func (r *run) interrupt(cur *node) {
+	if cur != nil && r.s.Back == "" {
+		r.s.Back = cur.flow.id + "." + cur.id
+	}
+}
+
+// current is the question waiting for an answer, nil if none or if it no longer exists.
+func (r *run) current() *node {
+	if f := r.e.flows[r.s.Flow]; f != nil {
+		if n := f.nodes[r.s.Node]; n != nil && n.kind == kAsk {
+			return n
+		}
+	}
+	return nil
+}
+
+// walk visits nodes from n until one asks or the conversation ends.
+func (r *run) walk(n *node) error {
+	for hops := 0; n != nil; hops++ {
+		if hops == MaxHops {
+			return ErrLoop
+		}
+		var err error
+		if n, err = r.visit(n); err != nil {
+			return fmt.Errorf("%s.%s: %w", n.flow.id, n.id, err)
+		}
+	}
+	return nil
+}
+
+// visit does what node n does and returns the next node, or nil to stop.
+func (r *run) visit(n *node) (*node, error) {
+	r.flag(n.set)
+	if n.tier > r.s.Tier {
+		r.s.Tier, r.s.Reason = n.tier, n.reason
+	}
+	switch n.kind {
+	case kSay:
+		params, err := r.params(n)
+		if err != nil {
+			return n, err
+		}
+		r.say(n.msg, params)
+	case kAsk:
+		o := Output{Kind: Ask, Lang: r.s.Lang, Msg: n.msg, Choices: n.buttons, Text: n.text != nil}
+		if n.langs {
+			o.Lang = "" // the language question speaks every language
+		}
+		r.out = append(r.out, o)
+		r.s.Flow, r.s.Node = n.flow.id, n.id
+		return nil, nil
+	case kBranch:
+		env := r.env()
+		for _, c := range n.cases {
+			if c.cond == nil {
+				return r.jump(c.to), nil
+			}
+			ok, err := expr.Run(c.cond, env)
+			if err != nil {
+				return n, err
+			}
+			if ok == true {
+				return r.jump(c.to), nil
+			}
+		}
+		return nil, nil // unreachable: Load requires a fallback
+	case kHandoff:
+		o := Output{Kind: Handoff, Tier: n.handoff.Tier, Reason: n.handoff.Reason, Indicators: r.indicators()}
+		if r.s.Tier > o.Tier {
+			o.Tier, o.Reason = r.s.Tier, r.s.Reason
+		}
+		r.out = append(r.out, o)
+	}
+	return r.jump(n.to), nil
+}
+
+// jump follows a transition; it returns nil when the conversation stops.
+func (r *run) jump(j *jump) *node {
+	switch {
+	case j == nil:
+		return nil
+	case j.node != nil:
+		if j.doc.Goto != "" {
+			r.s.Back = "" // a new path: the interrupted question is left behind
+		}
+		return j.node
+	}
+	switch j.end {
+	case "resume":
+		back := r.s.Back
+		r.s.Back = ""
+		if fid, nid, ok := strings.Cut(back, "."); ok {
+			if f := r.e.flows[fid]; f != nil && f.nodes[nid] != nil {
+				return f.nodes[nid]
+			}
+		}
+		return r.e.home.start
+	case "wipe":
+		r.out = append(r.out, Output{Kind: End, Wipe: true})
+		r.s = State{Ended: true}
+	default: // stop
+		r.out = append(r.out, Output{Kind: End})
+		r.s = State{Lang: r.s.Lang, Ended: true}
+	}
+	return nil
+}
+
+func (r *run) say(msg string, params map[string]any) {
+	r.out = append(r.out, Output{Kind: Say, Lang: r.s.Lang, Msg: msg, Params: params})
+}
+
+func (r *run) own() {
+	if !r.ownedMaps {
+		r.s.Answers, r.s.Flags = maps.Clone(r.s.Answers), maps.Clone(r.s.Flags)
+		r.ownedMaps = true
+	}
+}
+
+func (r *run) answer(q, a string) {
+	r.own()
+	if r.s.Answers == nil {
+		r.s.Answers = make(map[string]string, 8)
+	}
+	r.s.Answers[q] = a
+}
+
+func (r *run) flag(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	r.own()
+	if r.s.Flags == nil {
+		r.s.Flags = make(map[string]bool, len(names))
+	}
+	for _, f := range names {
+		r.s.Flags[f] = true
+	}
+}
+
+var noAnswers, noFlags = map[string]string{}, map[string]bool{}
+
+// env is what conditions see, with the counts derived from the answers.
+func (r *run) env() *env {
+	v := &env{Answers: r.s.Answers, Flags: r.s.Flags, Lang: r.s.Lang, Tier: r.s.Tier}
+	if v.Answers == nil {
+		v.Answers = noAnswers
+	}
+	if v.Flags == nil {
+		v.Flags = noFlags
+	}
+	for q, a := range r.s.Answers {
+		n := r.e.questions[q]
+		if n == nil || n.ind == nil {
+			continue
+		}
+		v.Answered++
+		if a != n.ind.Positive {
+			continue
+		}
+		v.Positives++
+		v.Score += n.ind.Weight
+		if n.ind.Weight >= 3 {
+			v.Strong++
+		}
+		switch n.ind.Class {
+		case "I":
+			v.ClassI++
+		case "C":
+			v.ClassC++
+		}
+	}
+	return v
+}
+
+func (r *run) params(n *node) (map[string]any, error) {
+	if len(n.params) == 0 {
+		return nil, nil
+	}
+	env := r.env()
+	out := make(map[string]any, len(n.params))
+	for _, p := range n.params {
+		v, err := expr.Run(p.prog, env)
+		if err != nil {
+			return nil, err
+		}
+		out[p.name] = v
+	}
+	return out, nil
+}
+
+// indicators lists the codes of the positive answers, in the order of the questions.
+func (r *run) indicators() []string {
+	var codes []string
+	for _, f := range r.e.order {
+		for _, n := range f.order {
+			if n.ind != nil && r.s.Answers[n.id] == n.ind.Positive && !slices.Contains(codes, n.ind.Code) {
+				codes = append(codes, n.ind.Code)
+			}
+		}
+	}
+	return codes
+}
+
+// alarm reports whether typed text holds an emergency phrase of any language, as whole words.
+func (e *Engine) alarm(text string) bool {
+	words := strings.FieldsFunc(e.lex.Fold(text), isSeparator)
+	for _, phrase := range e.keywords {
+		for i := 0; i+len(phrase) <= len(words); i++ {
+			if slices.Equal(words[i:i+len(phrase)], phrase) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isSeparator splits folded text into words: anything but letters and digits separates.
+func isSeparator(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }

@@ -1,0 +1,10 @@
+// Package flows holds Faros' dialogues as YAML: one flow per file, plus triggers.yaml.
+// The files are content, edited without Go; see the README's "Flow format" section.
+package flows
+
+import "embed"
+
+// Files is the shipped content.
+//
+//go:embed *.yaml
+var Files embed.FS

@@ -1,0 +1,358 @@
+// Package locales holds Faros' messages in every language and the rules for matching what
+// people type: it loads the go-i18n message files (one per language, named after it), checks
+// them against each other, renders messages with plural forms, picks a language from a
+// Telegram language_code or an Accept-Language header, and folds text for comparison.
+package locales
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+	"unicode"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/faros-project/faros/bot/dialog"
+)
+
+// Files is the shipped content: el.yaml, en.yaml, fr.yaml, sq.yaml.
+//
+//go:embed *.yaml
+var Files embed.FS
+
+// Reference is the language the others are compared with: the master text.
+const Reference = "en"
+
+// Catalog is a loaded, checked set of message files. It is immutable and safe for concurrent
+// use. It implements dialog.Lexicon.
+type Catalog struct {
+	langs   []string                     // by file name
+	texts   map[string]map[string]string // lang → id → text ("other" form of plurals)
+	loc     map[string]*i18n.Localizer
+	matcher language.Matcher
+}
+
+var _ dialog.Lexicon = (*Catalog)(nil)
+
+// message is one key of one file, as read for the checks.
+type message struct {
+	forms map[string]string // "" for a plain string, else plural categories
+	y     *yaml.Node
+}
+
+var (
+	messageID    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	pluralForms  = []string{"zero", "one", "two", "few", "many", "other"}
+	placeholders = regexp.MustCompile(`\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// Load reads every *.yaml file of fsys as the messages of the language its name gives
+// ("el.yaml" is Greek), checks them, and returns the Catalog or every dialog.Problem found.
+func Load(fsys fs.FS) (*Catalog, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var probs dialog.Problems
+	bad := func(file string, y *yaml.Node, format string, args ...any) {
+		p := dialog.Problem{File: file, Msg: fmt.Sprintf(format, args...)}
+		if y != nil {
+			p.Line, p.Col = y.Line, y.Column
+		}
+		probs = append(probs, p)
+	}
+	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}}
+	files := map[string]map[string]message{}
+	data := map[string][]byte{}
+	bundle := i18n.NewBundle(language.English)
+	bundle.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	var tags []language.Tag
+	for _, name := range names {
+		lang := strings.TrimSuffix(name, ".yaml")
+		tag, err := language.Parse(lang)
+		if err != nil || tag.String() != lang {
+			bad(name, nil, "the file name must be a language code, such as el.yaml or sq.yaml")
+			continue
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		msgs, ps := readFile(name, b)
+		probs = append(probs, ps...)
+		if len(ps) > 0 {
+			continue
+		}
+		c.langs = append(c.langs, lang)
+		tags = append(tags, tag)
+		files[lang], data[lang] = msgs, b
+	}
+	if len(c.langs) == 0 && len(probs) == 0 {
+		bad(".", nil, "no message files: add one per language, such as en.yaml")
+	}
+	probs = append(probs, compare(files, c.langs)...)
+	for _, lang := range c.langs {
+		if _, err := bundle.ParseMessageFileBytes(data[lang], lang+".yaml"); err != nil {
+			bad(lang+".yaml", nil, "%v", err)
+			continue
+		}
+		c.loc[lang] = i18n.NewLocalizer(bundle, lang)
+		c.texts[lang] = map[string]string{}
+		for id, m := range files[lang] {
+			c.texts[lang][id] = m.forms[""] + m.forms["other"]
+		}
+	}
+	if len(probs) == 0 {
+		probs = append(probs, c.checkPlurals(files)...)
+	}
+	if len(probs) > 0 {
+		slices.SortStableFunc(probs, func(a, b dialog.Problem) int {
+			return strings.Compare(fmt.Sprintf("%s:%06d", a.File, a.Line), fmt.Sprintf("%s:%06d", b.File, b.Line))
+		})
+		return nil, probs
+	}
+	c.matcher = language.NewMatcher(tags)
+	return c, nil
+}
+
+// readFile reads one message file: flat keys, each a text or a map of plural forms.
+func readFile(file string, b []byte) (map[string]message, []dialog.Problem) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		fmt.Sscanf(msg, "line %d:", &line)
+		return nil, []dialog.Problem{{File: file, Line: line, Col: 1, Msg: "YAML syntax: " + msg}}
+	}
+	var ps []dialog.Problem
+	bad := func(y *yaml.Node, format string, args ...any) {
+		ps = append(ps, dialog.Problem{File: file, Line: y.Line, Col: y.Column, Msg: fmt.Sprintf(format, args...)})
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, []dialog.Problem{{File: file, Line: 1, Col: 1, Msg: "the file must be a list of keys, one message each"}}
+	}
+	msgs := map[string]message{}
+	top := doc.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		if _, dup := msgs[k.Value]; dup {
+			bad(k, "the key %q is written twice", k.Value)
+			continue
+		}
+		if !messageID.MatchString(k.Value) {
+			bad(k, "the key %q must be lower-case letters, digits and _", k.Value)
+			continue
+		}
+		m := message{forms: map[string]string{}, y: k}
+		switch {
+		case v.Kind == yaml.ScalarNode && v.Tag == "!!str":
+			m.forms[""] = v.Value
+		case v.Kind == yaml.MappingNode:
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				fk, fv := v.Content[j], v.Content[j+1]
+				switch {
+				case !slices.Contains(pluralForms, fk.Value):
+					bad(fk, "%q is not a plural form: use %s", fk.Value, strings.Join(pluralForms, ", "))
+				case fv.Kind != yaml.ScalarNode || fv.Tag != "!!str":
+					bad(fv, "the %q form of %q must be a text", fk.Value, k.Value)
+				default:
+					m.forms[fk.Value] = fv.Value
+				}
+			}
+			if _, ok := m.forms["other"]; !ok {
+				bad(k, "the message %q has plural forms but no \"other\" form", k.Value)
+			}
+		default:
+			bad(v, "the message %q must be a text (in quotes if it has a colon) or plural forms", k.Value)
+			continue
+		}
+		for form, text := range m.forms {
+			if _, err := template.New(k.Value).Parse(text); err != nil {
+				bad(k, "the %s of %q has a broken {{...}}: %v", orText(form), k.Value, err)
+			}
+		}
+		msgs[k.Value] = m
+	}
+	return msgs, ps
+}
+
+func orText(form string) string {
+	if form == "" {
+		return "text"
+	}
+	return fmt.Sprintf("%q form", form)
+}
+
+// compare reports keys that some languages lack and placeholders that differ.
+func compare(files map[string]map[string]message, langs []string) []dialog.Problem {
+	var ps []dialog.Problem
+	ref := Reference
+	if !slices.Contains(langs, ref) && len(langs) > 0 {
+		ref = langs[0]
+	}
+	var all []string
+	for _, lang := range langs {
+		for id := range files[lang] {
+			if !slices.Contains(all, id) {
+				all = append(all, id)
+			}
+		}
+	}
+	slices.Sort(all)
+	for _, id := range all {
+		var has, lacks []string
+		for _, lang := range langs {
+			if _, ok := files[lang][id]; ok {
+				has = append(has, lang)
+			} else {
+				lacks = append(lacks, lang+".yaml")
+			}
+		}
+		at := ref
+		if !slices.Contains(has, ref) {
+			at = has[0]
+		}
+		if len(lacks) > 0 {
+			m := files[at][id]
+			ps = append(ps, dialog.Problem{File: at + ".yaml", Line: m.y.Line, Col: m.y.Column,
+				Msg: fmt.Sprintf("the key %q is missing from %s", id, strings.Join(lacks, ", "))})
+			continue
+		}
+		want := names(files[ref][id])
+		for _, lang := range langs {
+			if got := names(files[lang][id]); lang != ref && got != want {
+				m := files[lang][id]
+				ps = append(ps, dialog.Problem{File: lang + ".yaml", Line: m.y.Line, Col: m.y.Column,
+					Msg: fmt.Sprintf("the placeholders of %q differ: %s.yaml has %s, %s.yaml has %s", id, ref, orNone(want), lang, orNone(got))})
+			}
+		}
+	}
+	return ps
+}
+
+// names lists the {{.Name}} placeholders of a message, all forms together, sorted.
+func names(m message) string {
+	var out []string
+	for _, text := range m.forms {
+		for _, match := range placeholders.FindAllStringSubmatch(text, -1) {
+			if p := "{{." + match[1] + "}}"; !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// checkPlurals renders every plural message for the counts people will meet, so that a form
+// the language's CLDR rules need but the file lacks is found now, not in a conversation.
+func (c *Catalog) checkPlurals(files map[string]map[string]message) []dialog.Problem {
+	var ps []dialog.Problem
+	for _, lang := range c.langs {
+		for id, m := range files[lang] {
+			if _, plain := m.forms[""]; plain {
+				continue
+			}
+			for _, n := range []int{0, 1, 2, 3, 5, 11, 21, 100, 1000000} {
+				_, err := c.loc[lang].Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: n, TemplateData: map[string]any{"Count": n}})
+				if err != nil {
+					ps = append(ps, dialog.Problem{File: lang + ".yaml", Line: m.y.Line, Col: m.y.Column,
+						Msg: fmt.Sprintf("the message %q cannot say %d: %v", id, n, err)})
+					break
+				}
+			}
+		}
+	}
+	return ps
+}
+
+// Languages lists the languages, in file name order.
+func (c *Catalog) Languages() []string { return c.langs }
+
+// Text returns message id in lang, the "other" form for plural messages.
+func (c *Catalog) Text(lang, id string) (string, bool) {
+	t, ok := c.texts[lang][id]
+	return t, ok
+}
+
+// Fold makes typed text comparable; see Fold.
+func (c *Catalog) Fold(s string) string { return Fold(s) }
+
+// Render returns message id in lang with params filled in; params["Count"] picks the plural
+// form. An empty lang renders the message in every language, one per line. A message the
+// catalog lacks (Load makes sure flows use none) renders as its id in brackets.
+func (c *Catalog) Render(lang, id string, params map[string]any) string {
+	if lang == "" {
+		lines := make([]string, 0, len(c.langs))
+		for _, l := range c.langs {
+			if t := c.Render(l, id, params); !slices.Contains(lines, t) {
+				lines = append(lines, t)
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	loc := c.loc[lang]
+	if loc == nil {
+		return "[" + id + "]"
+	}
+	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: params}
+	if n, ok := params["Count"]; ok {
+		cfg.PluralCount = n
+	}
+	text, err := loc.Localize(cfg)
+	if err != nil {
+		return "[" + id + "]"
+	}
+	return text
+}
+
+// Match picks the language for a Telegram language_code ("pt-br") or an Accept-Language
+// header ("fr-CH, fr;q=0.9, en;q=0.8"). It returns "" when no language fits well enough:
+// then the person is asked.
+func (c *Catalog) Match(prefs ...string) string {
+	var want []language.Tag
+	for _, p := range prefs {
+		tags, _, err := language.ParseAcceptLanguage(p)
+		if err == nil {
+			want = append(want, tags...)
+		}
+	}
+	if len(want) == 0 || len(c.langs) == 0 {
+		return ""
+	}
+	_, i, conf := c.matcher.Match(want...)
+	if conf < language.High {
+		return ""
+	}
+	return c.langs[i]
+}
+
+// Fold makes typed text comparable: compatibility decomposition (NFKD), combining marks
+// removed, case folded (final sigma too), spaces collapsed. "ΒΟΗΘΕΙΑ", "βοήθεια" and
+// "βοηθεια" fold to the same word.
+func Fold(s string) string {
+	s = norm.NFKD.String(s)
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = cases.Fold().String(s)
+	return strings.Join(strings.Fields(s), " ")
+}
