@@ -298,13 +298,7 @@ func (c *Catalog) Fold(s string) string { return Fold(s) }
 // catalog lacks (Load makes sure flows use none) renders as its id in brackets.
 func (c *Catalog) Render(lang, id string, params map[string]any) string {
 	if lang == "" {
-		lines := make([]string, 0, len(c.langs))
-		for _, l := range c.langs {
-			if t := c.Render(l, id, params); !slices.Contains(lines, t) {
-				lines = append(lines, t)
-			}
-		}
-		return strings.Join(lines, "\n")
+		return c.everyLanguage(id, params, "\n")
 	}
 	loc := c.loc[lang]
 	if loc == nil {
@@ -319,6 +313,17 @@ func (c *Catalog) Render(lang, id string, params map[string]any) string {
 		return "[" + id + "]"
 	}
 	return text
+}
+
+// everyLanguage renders id in each language, leaving out repeats, joined by sep.
+func (c *Catalog) everyLanguage(id string, params map[string]any, sep string) string {
+	texts := make([]string, 0, len(c.langs))
+	for _, l := range c.langs {
+		if t := c.Render(l, id, params); !slices.Contains(texts, t) {
+			texts = append(texts, t)
+		}
+	}
+	return strings.Join(texts, sep)
 }
 
 // Match picks the language for a Telegram language_code ("pt-br") or an Accept-Language
