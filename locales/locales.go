@@ -55,7 +55,9 @@ var (
 )
 
 // Load reads every *.yaml file of fsys as the messages of the language its name gives
-// ("el.yaml" is Greek), checks them, and returns the Catalog or every dialog.Problem found.
+// ("el.yaml" is Greek), checks them, and returns the Catalog, or with dialog.Problems listing
+// everything found wrong. With problems, the Catalog holds what could be read, so that flows
+// can still be checked against it; it must not serve people.
 func Load(fsys fs.FS) (*Catalog, error) {
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
@@ -113,13 +115,13 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	if len(probs) == 0 {
 		probs = append(probs, c.checkPlurals(files)...)
 	}
+	c.matcher = language.NewMatcher(tags)
 	if len(probs) > 0 {
 		slices.SortStableFunc(probs, func(a, b dialog.Problem) int {
 			return strings.Compare(fmt.Sprintf("%s:%06d", a.File, a.Line), fmt.Sprintf("%s:%06d", b.File, b.Line))
 		})
-		return nil, probs
+		return c, probs
 	}
-	c.matcher = language.NewMatcher(tags)
 	return c, nil
 }
 

@@ -101,3 +101,11 @@ func Compare(fsys fs.FS) ([]Coverage, error) {
 	}
 	return out, nil
 }
+
+// Size is the number of messages of each language (they all have the same keys).
+func (c *Catalog) Size() int {
+	if len(c.langs) == 0 {
+		return 0
+	}
+	return len(c.texts[c.langs[0]])
+}
