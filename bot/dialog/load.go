@@ -185,6 +185,10 @@ func Load(fsys fs.FS, lex Lexicon) (*Engine, error) {
 	if !slices.Contains(names, TriggersFile) {
 		l.at(TriggersFile, nil, "the file is missing: it names the entry flow, the commands and the emergency words")
 	}
+	if len(l.probs) > 0 {
+		// A file that cannot be read would make every reference to it look broken too.
+		return nil, l.sorted()
+	}
 	for _, f := range l.e.order {
 		for _, n := range f.order {
 			l.resolve(n)
@@ -202,20 +206,25 @@ func Load(fsys fs.FS, lex Lexicon) (*Engine, error) {
 		l.graph()
 	}
 	if len(l.probs) > 0 {
-		sort.SliceStable(l.probs, func(i, j int) bool {
-			a, b := l.probs[i], l.probs[j]
-			if a.File != b.File {
-				return a.File < b.File
-			}
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Col < b.Col
-		})
-		return nil, Problems(l.probs)
+		return nil, l.sorted()
 	}
 	l.e.prepare()
 	return l.e, nil
+}
+
+// sorted returns the problems in file and line order.
+func (l *loader) sorted() Problems {
+	sort.SliceStable(l.probs, func(i, j int) bool {
+		a, b := l.probs[i], l.probs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return Problems(l.probs)
 }
 
 var ident = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -288,12 +297,16 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	if len(kinds) > 1 {
 		l.at(file, key, "the node %q does %s: a node does one of say, ask, branch or handoff", n.id, strings.Join(kinds, " and "))
 	}
-	n.msg = d.Say + d.Ask
+	n.msg = d.Say
+	if d.Ask != "" {
+		n.msg = d.Ask
+	}
 	if d.Next != "" || d.Goto != "" || d.End != "" {
 		n.to = &jump{doc: d.jumpDoc, y: n.y}
 	}
+	pv, _ := keyed(vals["params"])
 	for name, src := range d.Params {
-		n.params = append(n.params, param{name: name, prog: l.compile(file, vals["params"], src, false)})
+		n.params = append(n.params, param{name: name, prog: l.compile(file, pv[name], src, false)})
 	}
 	sort.Slice(n.params, func(i, j int) bool { return n.params[i].name < n.params[j].name })
 	if d.Text != nil {
@@ -610,7 +623,7 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 	case !n.langs && len(n.choices) == 0 && n.text == nil:
 		l.at(file, n.y, `the question %q needs "choices", "languages: true" or "text"`, n.id)
 	}
-	if n.langs && n.to == nil {
+	if n.langs && n.to == nil && len(n.choices) == 0 {
 		l.at(file, keys["languages"], `after the language question the node %q needs "next", "goto" or "end"`, n.id)
 	}
 	seen := map[string]bool{}

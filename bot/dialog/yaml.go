@@ -240,10 +240,13 @@ func distance(a, b string) int {
 
 // keyed returns the value nodes of mapping n by key, and the key nodes, for positions.
 func keyed(n *yaml.Node) (values, keys map[string]*yaml.Node) {
+	values, keys = map[string]*yaml.Node{}, map[string]*yaml.Node{}
+	if n == nil {
+		return values, keys
+	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	values, keys = map[string]*yaml.Node{}, map[string]*yaml.Node{}
 	if n.Kind != yaml.MappingNode {
 		return values, keys
 	}
