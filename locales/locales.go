@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"go.yaml.in/yaml/v3"
@@ -353,6 +354,9 @@ func (c *Catalog) Match(prefs ...string) string {
 // removed, case folded (final sigma too), spaces collapsed. "ΒΟΗΘΕΙΑ", "βοήθεια" and
 // "βοηθεια" fold to the same word.
 func Fold(s string) string {
+	if isASCII(s) {
+		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	}
 	s = norm.NFKD.String(s)
 	s = strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Mn, r) {
@@ -362,4 +366,13 @@ func Fold(s string) string {
 	}, s)
 	s = cases.Fold().String(s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

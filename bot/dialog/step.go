@@ -57,6 +57,10 @@ type run struct {
 func (r *run) react(in Input) (*node, error) {
 	e := r.e
 	cur := r.current()
+	folded := ""
+	if in.Text != "" {
+		folded = e.lex.Fold(in.Text)
+	}
 	switch {
 	case in.Command != "":
 		f := e.commands[in.Command]
@@ -69,7 +73,7 @@ func (r *run) react(in Input) (*node, error) {
 			r.interrupt(cur)
 		}
 		return f.start, nil
-	case in.Text != "" && e.alarm(in.Text):
+	case in.Text != "" && e.alarm(folded):
 		if r.s.Ended || r.s.Node == "" {
 			r.s = State{Lang: r.s.Lang}
 		}
@@ -98,15 +102,14 @@ func (r *run) react(in Input) (*node, error) {
 		r.say(e.msg.outdated, nil)
 		return cur, nil
 	case in.Text != "":
-		return r.typed(cur, in.Text), nil
+		return r.typed(cur, in.Text, folded), nil
 	}
 	return cur, nil // nothing to react to: ask again
 }
 
 // typed matches typed text to an answer of cur, by the folded label in the person's language.
-func (r *run) typed(cur *node, text string) *node {
+func (r *run) typed(cur *node, text, folded string) *node {
 	e := r.e
-	folded := e.lex.Fold(text)
 	if cur.langs {
 		for _, lang := range e.langs {
 			if folded == lang || folded == e.labels[lang][e.msg.languageName] {
@@ -352,9 +355,9 @@ func (r *run) indicators() []string {
 	return codes
 }
 
-// alarm reports whether typed text holds an emergency phrase of any language, as whole words.
-func (e *Engine) alarm(text string) bool {
-	words := strings.FieldsFunc(e.lex.Fold(text), isSeparator)
+// alarm reports whether folded text holds an emergency phrase of any language, as whole words.
+func (e *Engine) alarm(folded string) bool {
+	words := strings.FieldsFunc(folded, isSeparator)
 	for _, phrase := range e.keywords {
 		for i := 0; i+len(phrase) <= len(words); i++ {
 			if slices.Equal(words[i:i+len(phrase)], phrase) {

@@ -1,0 +1,343 @@
+package dialog_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/flows"
+	"github.com/faros-project/faros/flows/transcript"
+	"github.com/faros-project/faros/locales"
+)
+
+// shipped loads the real content once per test binary.
+func shipped(t testing.TB) *dialog.Engine {
+	t.Helper()
+	cat, err := locales.Load(locales.Files)
+	if err != nil {
+		t.Fatalf("locales: %v", err)
+	}
+	e, err := dialog.Load(flows.Files, cat)
+	if err != nil {
+		t.Fatalf("flows: %v", err)
+	}
+	return e
+}
+
+// steps applies inputs in order and returns the final state and the last outputs.
+func steps(t testing.TB, e *dialog.Engine, s dialog.State, inputs ...dialog.Input) (dialog.State, []dialog.Output) {
+	t.Helper()
+	var outs []dialog.Output
+	var err error
+	for _, in := range inputs {
+		if s, outs, err = e.Step(s, in); err != nil {
+			t.Fatalf("Step(%+v): %v", in, err)
+		}
+	}
+	return s, outs
+}
+
+func pick(ids ...string) []dialog.Input {
+	var ins []dialog.Input
+	for _, id := range ids {
+		ins = append(ins, dialog.Input{Choice: id})
+	}
+	return ins
+}
+
+// atMenu is a conversation in lang that has passed the welcome.
+func atMenu(t testing.TB, e *dialog.Engine, lang string) dialog.State {
+	s, _ := steps(t, e, dialog.State{}, append([]dialog.Input{{Command: "start"}}, pick(lang, "safe")...)...)
+	if s.Node != "menu" {
+		t.Fatalf("after the welcome the conversation waits at %s.%s; want menu.menu", s.Flow, s.Node)
+	}
+	return s
+}
+
+func kinds(outs []dialog.Output) []string {
+	var ks []string
+	for _, o := range outs {
+		ks = append(ks, o.Kind.String()+":"+o.Msg)
+	}
+	return ks
+}
+
+func TestStepFirstInputStartsTheEntryFlow(t *testing.T) {
+	e := shipped(t)
+	s, outs := steps(t, e, dialog.State{}, dialog.Input{Text: "hello"})
+	if diff := cmp.Diff([]string{"ask:language_prompt"}, kinds(outs)); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	if outs[0].Lang != "" || len(outs[0].Choices) != 4 || outs[0].Choices[0] != (dialog.Choice{ID: "el", Label: "language_name", Lang: "el"}) {
+		t.Errorf("language question = %+v; want every language, each named in itself", outs[0])
+	}
+	if s.Flow != "welcome" || s.Node != "language" {
+		t.Errorf("waiting at %s.%s; want welcome.language", s.Flow, s.Node)
+	}
+}
+
+func TestStepCommandsInAnyCaseAndWithBotName(t *testing.T) {
+	e := shipped(t)
+	s := atMenu(t, e, "en")
+	for _, text := range []string{"/help", "/HELP", "/help@faros_bot", "/help please"} {
+		_, outs := steps(t, e, s, dialog.Input{Text: text})
+		if diff := cmp.Diff([]string{"say:help_numbers", "ask:menu_question"}, kinds(outs)); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", text, diff)
+		}
+	}
+	if _, _, err := e.Step(s, dialog.Input{Command: "fly"}); err == nil {
+		t.Error("Step with the command \"fly\" succeeded; want an error")
+	}
+	// An unknown command typed by a person is text the bot does not understand.
+	_, outs := steps(t, e, s, dialog.Input{Text: "/fly"})
+	if diff := cmp.Diff([]string{"say:not_understood", "ask:menu_question"}, kinds(outs)); diff != "" {
+		t.Errorf("/fly (-want +got):\n%s", diff)
+	}
+}
+
+func TestStepTypedLabelCountsAsTheChoice(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "el"), pick("check")...)
+	for _, typed := range []string{"ΝΑΙ", "ναι", "Ναί", "  ναι "} {
+		got, _ := steps(t, e, s, dialog.Input{Text: typed})
+		if got.Answers["minor"] != "yes" {
+			t.Errorf("typed %q: answer = %q; want yes", typed, got.Answers["minor"])
+		}
+	}
+	// A label of another language is not an answer in Greek.
+	got, outs := steps(t, e, s, dialog.Input{Text: "Yes"})
+	if got.Answers["minor"] != "" || outs[0].Msg != "not_understood" {
+		t.Errorf("typed \"Yes\" in Greek: answer %q, first output %q; want none, not_understood", got.Answers["minor"], outs[0].Msg)
+	}
+}
+
+func TestStepOutdatedButtonChangesNothing(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "fr"), pick("check", "no")...)
+	got, outs := steps(t, e, s, dialog.Input{Choice: "safe"})
+	if diff := cmp.Diff(s, got); diff != "" {
+		t.Errorf("state changed (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"say:choice_outdated", "ask:q_danger"}, kinds(outs)); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+}
+
+func TestStepEmergencyWordsFromAnywhere(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no")...)
+	for _, text := range []string{"SOS", "please help me now", "Σώστε με!", "au secours", "jam në rrezik", "they will kill me"} {
+		got, outs := steps(t, e, s, dialog.Input{Text: text})
+		if len(outs) == 0 || outs[0].Msg != "emergency_numbers" {
+			t.Errorf("%q: first output %v; want emergency_numbers", text, kinds(outs))
+		}
+		if got.Tier != 3 || got.Reason != "emergency" {
+			t.Errorf("%q: tier %d (%s); want 3 (emergency)", text, got.Tier, got.Reason)
+		}
+		// Declining goes back to the interrupted question.
+		_, outs = steps(t, e, got, dialog.Input{Choice: "no"})
+		if diff := cmp.Diff([]string{"ask:q_promise"}, kinds(outs)); diff != "" {
+			t.Errorf("%q then no (-want +got):\n%s", text, diff)
+		}
+	}
+	// Words are matched whole: "helpful" and "dangerous" are not emergency words.
+	for _, text := range []string{"helpful", "dangerous work"} {
+		if _, outs := steps(t, e, s, dialog.Input{Text: text}); outs[0].Msg == "emergency_numbers" {
+			t.Errorf("%q opened the emergency flow", text)
+		}
+	}
+}
+
+func TestStepResumesAfterContentChange(t *testing.T) {
+	e := shipped(t)
+	s := atMenu(t, e, "sq")
+	s.Flow, s.Node = "screening", "removed_question"
+	got, outs := steps(t, e, s, dialog.Input{Choice: "yes"})
+	if diff := cmp.Diff([]string{"say:content_changed", "say:screening_intro", "ask:q_minor"}, kinds(outs)); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	if got.Lang != "sq" {
+		t.Errorf("language = %q; want sq kept", got.Lang)
+	}
+	s.Flow = "removed_flow"
+	if _, outs = steps(t, e, s, dialog.Input{Text: "hi"}); outs[0].Msg != "content_changed" || outs[1].Msg != "language_prompt" {
+		t.Errorf("removed flow: outputs %v; want content_changed, then the entry", kinds(outs))
+	}
+}
+
+func TestStepDoesNotChangeTheGivenState(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "yes")...)
+	before := clone(t, s)
+	steps(t, e, s, pick("yes", "yes", "no")...)
+	if diff := cmp.Diff(before, s); diff != "" {
+		t.Errorf("the caller's state changed (-before +after):\n%s", diff)
+	}
+}
+
+func TestStateRoundTripsThroughJSON(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "el"), pick("check", "yes", "no", "yes", "no", "yes", "no")...)
+	if got := clone(t, s); !reflect.DeepEqual(got, s) {
+		t.Errorf("JSON round trip: got %+v; want %+v", got, s)
+	}
+	b, _ := json.Marshal(s)
+	if len(b) > 400 {
+		t.Errorf("a state of six answers takes %d bytes of JSON; want it small (≤ 400)", len(b))
+	}
+}
+
+func clone(t testing.TB, s dialog.State) dialog.State {
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out dialog.State
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
+	e := shipped(t)
+	// promise (I), documents (C), debt (C): tier 2; then consent.
+	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no", "yes", "no", "no", "yes", "yes", "yes")...)
+	s, _ = steps(t, e, s, pick("no", "no", "no", "no", "no", "no", "no", "no", "no")...)
+	_, outs := steps(t, e, s, pick("yes", "yes", "ngo", "no")...)
+	var h *dialog.Output
+	for i := range outs {
+		if outs[i].Kind == dialog.Handoff {
+			h = &outs[i]
+		}
+	}
+	if h == nil {
+		t.Fatalf("no handoff in %v", kinds(outs))
+	}
+	want := dialog.Output{Kind: dialog.Handoff, Tier: 2, Reason: "likely", Indicators: []string{"deception", "retention_of_documents", "debt_bondage"}}
+	if diff := cmp.Diff(want, *h); diff != "" {
+		t.Errorf("handoff (-want +got):\n%s", diff)
+	}
+}
+
+func TestWipeForgetsEverything(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "yes", "yes")...)
+	got, outs := steps(t, e, s, dialog.Input{Text: "/wipe"})
+	if last := outs[len(outs)-1]; last.Kind != dialog.End || !last.Wipe {
+		t.Errorf("last output %+v; want End with Wipe", last)
+	}
+	if !reflect.DeepEqual(got, dialog.State{Ended: true}) {
+		t.Errorf("state after /wipe = %+v; want nothing but Ended", got)
+	}
+}
+
+// FuzzStep feeds any sequence of inputs to the shipped flows, seeded with the person's side
+// of every transcript. Whatever comes in, Step must not fail, must answer every input, and
+// must leave a state that names a waiting question and survives JSON.
+func FuzzStep(f *testing.F) {
+	files, _ := filepath.Glob("../../flows/testdata/*.txt")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		sc, err := transcript.Parse(file, data)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var lines []string
+		for _, turn := range sc.Turns {
+			lines = append(lines, turn.Input)
+		}
+		f.Add(strings.Join(lines, "\n"))
+	}
+	e := shipped(f)
+	f.Fuzz(func(t *testing.T, script string) {
+		var s dialog.State
+		for i, line := range strings.Split(script, "\n") {
+			if i == 200 {
+				break
+			}
+			next, outs, err := e.Step(s, transcript.Input(line))
+			if errors.Is(err, dialog.ErrLoop) || err != nil {
+				t.Fatalf("input %d %q: %v", i, line, err)
+			}
+			if len(outs) == 0 {
+				t.Fatalf("input %d %q got no answer", i, line)
+			}
+			if !next.Ended && (next.Node == "" || outs[len(outs)-1].Kind != dialog.Ask) {
+				t.Fatalf("input %d %q: state %+v, last output %v; want a question waiting", i, line, next, outs[len(outs)-1].Kind)
+			}
+			if got := clone(t, next); !reflect.DeepEqual(got, next) {
+				t.Fatalf("input %d: state does not survive JSON: %+v", i, next)
+			}
+			s = next
+		}
+	})
+}
+
+// BenchmarkStep answers one screening question with a button: the common step.
+func BenchmarkStep(b *testing.B) {
+	e := shipped(b)
+	s, _ := steps(b, e, atMenu(b, e, "el"), pick("check", "no", "no", "yes", "no")...)
+	in := dialog.Input{Choice: "no"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := e.Step(s, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStepTriage answers the last question: the triage conditions run.
+func BenchmarkStepTriage(b *testing.B) {
+	e := shipped(b)
+	s, _ := steps(b, e, atMenu(b, e, "en"), pick("check", "no", "no", "yes", "no", "no", "yes", "yes")...)
+	s, _ = steps(b, e, s, pick("no", "no", "no", "no", "no", "no", "no", "no", "no")...)
+	if s.Node != "dependence" {
+		b.Fatalf("at %s; want the last question", s.Node)
+	}
+	in := dialog.Input{Choice: "no"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := e.Step(s, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStepTyped types an answer: folding and label matching run.
+func BenchmarkStepTyped(b *testing.B) {
+	e := shipped(b)
+	s, _ := steps(b, e, atMenu(b, e, "el"), pick("check", "no")...)
+	in := dialog.Input{Text: "Όχι"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := e.Step(s, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoad reads and checks all shipped content: locales and flows.
+func BenchmarkLoad(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		cat, err := locales.Load(locales.Files)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := dialog.Load(flows.Files, cat); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
