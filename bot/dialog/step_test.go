@@ -340,4 +340,3 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
-
