@@ -132,7 +132,9 @@ func readFile(file string, b []byte) (map[string]message, []dialog.Problem) {
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		line := 0
-		fmt.Sscanf(msg, "line %d:", &line)
+		if _, err := fmt.Sscanf(msg, "line %d:", &line); err == nil {
+			_, msg, _ = strings.Cut(msg, ": ")
+		}
 		return nil, []dialog.Problem{{File: file, Line: line, Col: 1, Msg: "YAML syntax: " + msg}}
 	}
 	var ps []dialog.Problem

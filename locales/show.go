@@ -3,6 +3,7 @@ package locales
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 
@@ -102,10 +103,12 @@ func Compare(fsys fs.FS) ([]Coverage, error) {
 	return out, nil
 }
 
-// Size is the number of messages of each language (they all have the same keys).
-func (c *Catalog) Size() int {
+// IDs lists the message ids, sorted (every language has the same).
+func (c *Catalog) IDs() []string {
 	if len(c.langs) == 0 {
-		return 0
+		return nil
 	}
-	return len(c.texts[c.langs[0]])
+	ids := slices.Collect(maps.Keys(c.texts[c.langs[0]]))
+	slices.Sort(ids)
+	return ids
 }

@@ -129,7 +129,7 @@ func lint(src sources, out io.Writer) error {
 	}
 	st := e.Stats()
 	fmt.Fprintf(out, "ok: %d flows, %d nodes, %d questions; %d languages (%s), %d messages each\n",
-		st.Flows, st.Nodes, st.Questions, len(cat.Languages()), strings.Join(cat.Languages(), " "), cat.Size())
+		st.Flows, st.Nodes, st.Questions, len(cat.Languages()), strings.Join(cat.Languages(), " "), len(cat.IDs()))
 	return nil
 }
 

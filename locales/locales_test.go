@@ -1,0 +1,222 @@
+package locales_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/locales"
+)
+
+func shipped(t *testing.T) *locales.Catalog {
+	t.Helper()
+	cat, err := locales.Load(locales.Files)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return cat
+}
+
+func TestFold(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ΒΟΗΘΕΙΑ", "βοηθεια"},
+		{"βοήθεια", "βοηθεια"},
+		{"βοηθεια", "βοηθεια"},
+		{"ΚΙΝΔΥΝΟΣ", "κινδυνοσ"},
+		{"κίνδυνος", "κινδυνοσ"}, // final sigma folds like the capital
+		{"Ndihmë, më shpëtoni", "ndihme, me shpetoni"},
+		{"Ça VA", "ca va"},
+		{"À L'AIDE", "a l'aide"},
+		{"Ｓｏｓ", "sos"}, // full-width letters, as some keyboards type them
+		{"  two \t spaces ", "two spaces"},
+		{"straße", "strasse"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := locales.Fold(tt.in); got != tt.want {
+			t.Errorf("Fold(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	cat := shipped(t)
+	tests := []struct{ in, want string }{
+		{"el", "el"},
+		{"el-GR", "el"},
+		{"el-CY", "el"},
+		{"en", "en"},
+		{"en-US", "en"},
+		{"en-NG", "en"},
+		{"fr", "fr"},
+		{"fr-CD", "fr"},
+		{"fr-CM", "fr"},
+		{"sq", "sq"},
+		{"sq-XK", "sq"},
+		{"de-DE,de;q=0.9,fr;q=0.5", "fr"},
+		{"de", ""},
+		{"pt-br", ""},
+		{"ar", ""},
+		{"", ""},
+		{"not a language", ""},
+	}
+	for _, tt := range tests {
+		if got := cat.Match(tt.in); got != tt.want {
+			t.Errorf("Match(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRenderPluralForms(t *testing.T) {
+	cat := shipped(t)
+	tests := []struct {
+		lang  string
+		count int
+		has   string
+	}{
+		{"en", 1, "your answer to 1 question "},
+		{"en", 17, "your answers to 17 questions "},
+		{"el", 1, "1 ερώτηση"},
+		{"el", 17, "17 ερωτήσεις"},
+		{"fr", 1, "1 question "},
+		{"fr", 17, "17 questions"},
+		{"sq", 1, "1 pyetje"},
+		{"sq", 17, "17 pyetje"},
+	}
+	for _, tt := range tests {
+		got := cat.Render(tt.lang, "consent_what", map[string]any{"Count": tt.count})
+		if !strings.Contains(got, tt.has) {
+			t.Errorf("Render(%s, consent_what, %d) = %q; want it to contain %q", tt.lang, tt.count, got, tt.has)
+		}
+	}
+}
+
+func TestRenderEveryLanguage(t *testing.T) {
+	cat := shipped(t)
+	got := strings.Split(cat.Render("", "language_prompt", nil), "\n")
+	if len(got) != 4 {
+		t.Errorf("the language prompt in every language has %d lines; want 4: %q", len(got), got)
+	}
+	if got := cat.Render("el", "no_such_message", nil); got != "[no_such_message]" {
+		t.Errorf("a missing message renders as %q; want its id in brackets", got)
+	}
+}
+
+// TestShippedWording checks what no translation may do: name the reader a victim or the
+// situation trafficking or prostitution, and (for Greek, French, Albanian) lose its accents.
+func TestShippedWording(t *testing.T) {
+	cat := shipped(t)
+	forbidden := map[string][]string{
+		"en": {"victim", "traffick", "prostitut"},
+		"el": {"θυμα", "εμπορια", "πορνεια", "πορνη"},
+		"fr": {"victime", "traite", "prostitu"},
+		"sq": {"viktim", "trafik", "prostitu"},
+	}
+	marks := map[string]string{"el": "άέήίόύώ", "fr": "éèàçêù", "sq": "ëç"}
+	for _, lang := range cat.Languages() {
+		all := ""
+		for _, id := range cat.IDs() {
+			text, _ := cat.Text(lang, id)
+			all += text + "\n"
+			folded := locales.Fold(text)
+			for _, word := range forbidden[lang] {
+				if strings.Contains(folded, word) {
+					t.Errorf("%s %s says %q: %q", lang, id, word, text)
+				}
+			}
+		}
+		if m := marks[lang]; m != "" && !strings.ContainsAny(all, m) {
+			t.Errorf("%s has none of %q: accents lost?", lang, m)
+		}
+	}
+}
+
+func TestLoadProblems(t *testing.T) {
+	const en = "hello: \"Hello\"\ncount:\n  one: \"{{.Count}} answer\"\n  other: \"{{.Count}} answers\"\n"
+	const el = "hello: \"Γεια\"\ncount:\n  one: \"{{.Count}} απάντηση\"\n  other: \"{{.Count}} απαντήσεις\"\n"
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{
+			name:  "key missing in one language",
+			files: map[string]string{"en.yaml": en, "el.yaml": "count:\n  one: \"{{.Count}} απάντηση\"\n  other: \"{{.Count}} απαντήσεις\"\n"},
+			want:  []string{`en.yaml:1:1: the key "hello" is missing from el.yaml`},
+		},
+		{
+			name:  "key in one language only",
+			files: map[string]string{"en.yaml": en, "el.yaml": el + "extra: \"Περισσότερα\"\n"},
+			want:  []string{`el.yaml:5:1: the key "extra" is missing from en.yaml`},
+		},
+		{
+			name:  "placeholders differ",
+			files: map[string]string{"en.yaml": en, "el.yaml": strings.Replace(el, "{{.Count}} απαντήσεις", "{{.Number}} απαντήσεις", 1)},
+			want:  []string{`el.yaml:2:1: the placeholders of "count" differ: en.yaml has {{.Count}}, el.yaml has {{.Count}} {{.Number}}`},
+		},
+		{
+			name:  "plural forms without other",
+			files: map[string]string{"en.yaml": en, "el.yaml": "hello: \"Γεια\"\ncount:\n  one: \"{{.Count}} απάντηση\"\n"},
+			want:  []string{`el.yaml:2:1: the message "count" has plural forms but no "other" form`},
+		},
+		{
+			name:  "not a plural form",
+			files: map[string]string{"en.yaml": en, "el.yaml": el + "odd:\n  single: \"x\"\n  other: \"y\"\n"},
+			want:  []string{`el.yaml:6:3: "single" is not a plural form: use zero, one, two, few, many, other`},
+		},
+		{
+			name:  "not a text",
+			files: map[string]string{"en.yaml": en, "el.yaml": el + "list: [a, b]\n"},
+			want:  []string{`el.yaml:5:7: the message "list" must be a text (in quotes if it has a colon) or plural forms`},
+		},
+		{
+			name:  "broken placeholder",
+			files: map[string]string{"en.yaml": en, "el.yaml": strings.Replace(el, "\"Γεια\"", "\"Γεια {{.Name\"", 1)},
+			want:  []string{`el.yaml:1:1: the text of "hello" has a broken {{...}}: template: hello:1: unclosed action`},
+		},
+		{
+			name:  "key written twice",
+			files: map[string]string{"en.yaml": en, "el.yaml": el + "hello: \"Χαίρε\"\n"},
+			want:  []string{`el.yaml:5:1: the key "hello" is written twice`},
+		},
+		{
+			name:  "file name is not a language",
+			files: map[string]string{"en.yaml": en, "greek.yaml": el},
+			want:  []string{`greek.yaml: the file name must be a language code, such as el.yaml or sq.yaml`},
+		},
+		{
+			name:  "yaml syntax",
+			files: map[string]string{"en.yaml": en, "el.yaml": "hello: \"Γεια\ncount: 2\n"},
+			want:  []string{`el.yaml:3:1: YAML syntax: found unexpected end of stream`},
+		},
+		{
+			name:  "plural form the language needs",
+			files: map[string]string{"en.yaml": en, "fr.yaml": "hello: \"Bonjour\"\ncount:\n  one: \"{{.Count}} réponse\"\n  other: \"{{.Count}} réponses\"\n"},
+			want:  []string{`fr.yaml:2:1: the message "count" cannot say 1000000: message "count" has no plural form "many"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for name, text := range tt.files {
+				fsys[name] = &fstest.MapFile{Data: []byte(text)}
+			}
+			_, err := locales.Load(fsys)
+			var probs dialog.Problems
+			if !errors.As(err, &probs) {
+				t.Fatalf("Load: %v; want problems", err)
+			}
+			var got []string
+			for _, p := range probs {
+				got = append(got, p.String())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
