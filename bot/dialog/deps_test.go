@@ -1,0 +1,46 @@
+package dialog_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/faros-project/faros/"
+
+// TestDependenciesPointOneWay keeps the engine pure and the packages layered: each package
+// may import only the packages of ours listed here, and the engine only the YAML parser and
+// the expression language besides the standard library.
+func TestDependenciesPointOneWay(t *testing.T) {
+	allowed := map[string][]string{
+		"bot/dialog":       {},
+		"locales":          {"bot/dialog"},
+		"flows":            {},
+		"flows/transcript": {"bot/dialog", "locales"},
+		"cmd/flowctl":      {"bot/dialog", "locales", "flows", "flows/transcript"},
+	}
+	for pkg, ours := range allowed {
+		for _, dep := range deps(t, module+pkg) {
+			if name, ok := strings.CutPrefix(dep, module); ok && name != pkg && !slices.Contains(ours, name) {
+				t.Errorf("%s imports %s; it may import only %v of ours", pkg, name, ours)
+			}
+		}
+	}
+	for _, dep := range deps(t, module+"bot/dialog") {
+		first, _, _ := strings.Cut(dep, "/")
+		if strings.Contains(first, ".") && !strings.HasPrefix(dep, "github.com/expr-lang/expr") &&
+			!strings.HasPrefix(dep, "go.yaml.in/yaml/") && !strings.HasPrefix(dep, module) {
+			t.Errorf("the engine depends on %s; it may use only the standard library, YAML and expr", dep)
+		}
+	}
+}
+
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
