@@ -27,9 +27,10 @@ type State struct {
 // Input is one thing the person did: pressed a button, typed text or sent a command.
 // Exactly one field is normally set; typed text that starts with "/" is read as a command.
 type Input struct {
-	Choice  string // id of a pressed button
-	Text    string // typed text
-	Command string // "start", "help", ... without the slash
+	Choice   string // id of a pressed button
+	Question string // the Output.Question the button was shown with; "" if unknown
+	Text     string // typed text
+	Command  string // "start", "help", ... without the slash
 }
 
 // Kind says what an Output asks the host to do.
@@ -66,8 +67,11 @@ type Output struct {
 	Msg    string         // message id (Say, Ask)
 	Params map[string]any // template data of Msg; "Count" also picks the plural form
 
-	Choices []Choice // buttons (Ask)
-	Text    bool     // typed answers are welcome (Ask)
+	Choices  []Choice // buttons (Ask)
+	Text     bool     // typed answers are welcome (Ask)
+	Question string   // "flow.node" of the question (Ask): a button pressed later names it in Input.Question
+
+	Urgent bool // part of an emergency or of the numbers, or the conversation is at tier 3: send first
 
 	Tier       int      // Handoff: urgency, 1-3
 	Reason     string   // Handoff: why (urgent, likely, emergency, asked, ...)

@@ -47,6 +47,7 @@ type Engine struct {
 
 type flow struct {
 	id, file string
+	urgent   bool // the emergency flow and /help: their messages go ahead of others
 	start    *node
 	nodes    map[string]*node
 	order    []*node
@@ -80,6 +81,7 @@ type node struct {
 	reason  string
 	to      *jump
 	buttons []Choice // Ask output, prepared once
+	qid     string   // "flow.node", prepared once
 	y       *yaml.Node
 }
 
@@ -634,6 +636,8 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 		switch {
 		case c.id == "":
 			l.at(file, its[i], `the choice needs an "id"`)
+		case !ident.MatchString(c.id):
+			l.at(file, cv["id"], "the choice id %q must be lower-case letters, digits and _", c.id)
 		case seen[c.id]:
 			l.at(file, cv["id"], "the choice id %q is used twice in this question", c.id)
 		}
@@ -817,11 +821,14 @@ func (l *loader) graph() {
 
 // prepare computes what Step needs at every step, once.
 func (e *Engine) prepare() {
+	e.emergency.urgent = true
+	e.commands["help"].urgent = true
 	for _, lang := range e.langs {
 		e.labels[lang] = map[string]string{}
 	}
 	for _, f := range e.order {
 		for _, n := range f.order {
+			n.qid = f.id + "." + n.id
 			if n.kind != kAsk {
 				continue
 			}

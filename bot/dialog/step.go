@@ -51,6 +51,7 @@ type run struct {
 	s         State
 	out       []Output
 	ownedMaps bool // s.Answers and s.Flags are copies this run may change
+	urgent    bool // the node being visited belongs to an urgent flow
 }
 
 // react decides where the input leads: the node to walk from, or nil to stop.
@@ -91,6 +92,10 @@ func (r *run) react(in Input) (*node, error) {
 		}
 		return e.entry.start, nil
 	case in.Choice != "":
+		if in.Question != "" && in.Question != cur.qid {
+			r.say(e.msg.outdated, nil)
+			return cur, nil
+		}
 		if cur.langs && slices.Contains(e.langs, in.Choice) {
 			return r.chooseLanguage(cur, in.Choice), nil
 		}
@@ -188,6 +193,7 @@ func (r *run) visit(n *node) (*node, error) {
 	if n.tier > r.s.Tier {
 		r.s.Tier, r.s.Reason = n.tier, n.reason
 	}
+	r.urgent = n.flow.urgent
 	switch n.kind {
 	case kSay:
 		params, err := r.params(n)
@@ -196,7 +202,7 @@ func (r *run) visit(n *node) (*node, error) {
 		}
 		r.say(n.msg, params)
 	case kAsk:
-		o := Output{Kind: Ask, Lang: r.s.Lang, Msg: n.msg, Choices: n.buttons, Text: n.text != nil}
+		o := Output{Kind: Ask, Lang: r.s.Lang, Msg: n.msg, Choices: n.buttons, Text: n.text != nil, Question: n.qid, Urgent: r.isUrgent()}
 		if n.langs {
 			o.Lang = "" // the language question speaks every language
 		}
@@ -260,8 +266,10 @@ func (r *run) jump(j *jump) *node {
 }
 
 func (r *run) say(msg string, params map[string]any) {
-	r.out = append(r.out, Output{Kind: Say, Lang: r.s.Lang, Msg: msg, Params: params})
+	r.out = append(r.out, Output{Kind: Say, Lang: r.s.Lang, Msg: msg, Params: params, Urgent: r.isUrgent()})
 }
+
+func (r *run) isUrgent() bool { return r.urgent || r.s.Tier >= 3 }
 
 func (r *run) own() {
 	if !r.ownedMaps {

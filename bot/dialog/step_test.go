@@ -340,3 +340,40 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// A button shown with an earlier question is outdated even when the current question has a
+// button with the same id.
+func TestStepButtonOfAnEarlierQuestion(t *testing.T) {
+	e := shipped(t)
+	s, outs := steps(t, e, atMenu(t, e, "en"), pick("check")...)
+	minor := outs[len(outs)-1].Question
+	if minor != "screening.minor" {
+		t.Fatalf("the first question is %q; want screening.minor", minor)
+	}
+	s, _ = steps(t, e, s, dialog.Input{Choice: "no", Question: minor})
+	got, outs := steps(t, e, s, dialog.Input{Choice: "yes", Question: minor})
+	if diff := cmp.Diff([]string{"say:choice_outdated", "ask:q_danger"}, kinds(outs)); diff != "" || got.Answers["danger"] != "" {
+		t.Errorf("answer %q, outputs (-want +got):\n%s", got.Answers["danger"], diff)
+	}
+	got, _ = steps(t, e, s, dialog.Input{Choice: "yes", Question: "screening.danger"})
+	if got.Answers["danger"] != "yes" || !got.Flags["danger"] {
+		t.Errorf("the current question's button: answers %v", got.Answers)
+	}
+}
+
+func TestStepUrgentOutputs(t *testing.T) {
+	e := shipped(t)
+	s := atMenu(t, e, "en")
+	_, outs := steps(t, e, s, pick("rights")...)
+	for _, o := range outs {
+		if o.Urgent {
+			t.Errorf("information %q is urgent", o.Msg)
+		}
+	}
+	for _, in := range []dialog.Input{{Command: "help"}, {Text: "sos"}} {
+		_, outs = steps(t, e, s, in)
+		if !outs[0].Urgent {
+			t.Errorf("%+v: %q is not urgent", in, outs[0].Msg)
+		}
+	}
+}
