@@ -1,0 +1,48 @@
+// Package bot is Faros' core: it takes one Message from a channel, runs it through the
+// dialogue engine with the conversation's state from Redis, and returns the Replies. Channel
+// adapters (bot/telegram, bot/webhook) decode and deliver; this package decides.
+package bot
+
+import (
+	"context"
+	"errors"
+)
+
+// Message is one thing a person did in a channel, as its adapter decoded it.
+type Message struct {
+	Channel  string // "telegram", "api" or "web"; part of the pseudonym
+	ChatID   string // the channel's id of the conversation: secret, never logged or stored in clear
+	ID       string // the channel's id of this message (update id, idempotency key); "" if none
+	Text     string // typed text; "/help" and the like are commands
+	Button   string // the Data of a pressed Button
+	Language string // the channel's hint: a language code ("en-US") or an Accept-Language value
+}
+
+// Reply is one message for the person.
+type Reply struct {
+	Text    string
+	Buttons []Button
+	Urgent  bool // emergency and safety messages: delivered before others
+}
+
+// Button is one answer offered with a Reply.
+type Button struct {
+	Data  string // comes back as Message.Button; at most 64 bytes
+	Label string
+}
+
+// Handler handles one message and returns the replies to it. *Bot implements it; channel
+// adapters depend on this interface only.
+type Handler interface {
+	Handle(ctx context.Context, m Message) ([]Reply, error)
+}
+
+// Sender delivers replies that do not answer a message of the person (an operator's words, a
+// closing note) to a conversation of its channel. Each channel adapter implements it.
+type Sender interface {
+	Send(ctx context.Context, chatID string, replies []Reply) error
+}
+
+// ErrDuplicate is returned by Handle for a message whose ID was handled already (a channel's
+// redelivery): there is nothing to answer.
+var ErrDuplicate = errors.New("bot: message already handled")
