@@ -31,6 +31,8 @@ type Input struct {
 	Question string // the Output.Question the button was shown with; "" if unknown
 	Text     string // typed text
 	Command  string // "start", "help", ... without the slash
+
+	OnDuty int // operators on duty for this conversation, as the host knows it; conditions read "on_duty"
 }
 
 // Kind says what an Output asks the host to do.

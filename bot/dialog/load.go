@@ -120,7 +120,8 @@ type env struct {
 	ClassC    int               `expr:"classC"`    // positive answers of class C (coercion)
 	Strong    int               `expr:"strong"`    // positive answers of weight 3 or more
 	Positives int               `expr:"positives"` // positive answers
-	Answered  int               `expr:"answered"`  // indicator questions answered, skips not counted
+	Answered  int               `expr:"answered"`  // indicator questions answered
+	OnDuty    int               `expr:"on_duty"`   // operators on duty (Input.OnDuty)
 }
 
 // loader collects problems while it builds an Engine.

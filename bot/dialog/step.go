@@ -22,7 +22,7 @@ var ErrLoop = errors.New("dialog: the flow passed too many nodes without asking"
 // It never modifies s's maps. Typed text that starts with "/" and names a command is the
 // command; an emergency word in typed text opens the emergency flow from anywhere.
 func (e *Engine) Step(s State, in Input) (State, []Output, error) {
-	r := &run{e: e, s: s, out: make([]Output, 0, 4)}
+	r := &run{e: e, s: s, out: make([]Output, 0, 4), onDuty: in.OnDuty}
 	if in.Command == "" && strings.HasPrefix(in.Text, "/") {
 		if c := commandName(in.Text); e.commands[c] != nil {
 			in.Command, in.Text = c, ""
@@ -52,6 +52,7 @@ type run struct {
 	out       []Output
 	ownedMaps bool // s.Answers and s.Flags are copies this run may change
 	urgent    bool // the node being visited belongs to an urgent flow
+	onDuty    int
 }
 
 // react decides where the input leads: the node to walk from, or nil to stop.
@@ -226,7 +227,7 @@ func (r *run) visit(n *node) (*node, error) {
 		return nil, nil // unreachable: Load requires a fallback
 	case kHandoff:
 		o := Output{Kind: Handoff, Tier: n.handoff.Tier, Reason: n.handoff.Reason, Indicators: r.indicators()}
-		if r.s.Tier > o.Tier {
+		if r.s.Tier >= o.Tier && r.s.Reason != "" {
 			o.Tier, o.Reason = r.s.Tier, r.s.Reason
 		}
 		r.out = append(r.out, o)
@@ -303,7 +304,7 @@ var noAnswers, noFlags = map[string]string{}, map[string]bool{}
 
 // env is what conditions see, with the counts derived from the answers.
 func (r *run) env() *env {
-	v := &env{Answers: r.s.Answers, Flags: r.s.Flags, Lang: r.s.Lang, Tier: r.s.Tier}
+	v := &env{Answers: r.s.Answers, Flags: r.s.Flags, Lang: r.s.Lang, Tier: r.s.Tier, OnDuty: r.onDuty}
 	if v.Answers == nil {
 		v.Answers = noAnswers
 	}

@@ -138,8 +138,11 @@ func TestStepEmergencyWordsFromAnywhere(t *testing.T) {
 		if len(outs) == 0 || outs[0].Msg != "emergency_numbers" {
 			t.Errorf("%q: first output %v; want emergency_numbers", text, kinds(outs))
 		}
-		if got.Tier != 3 || got.Reason != "emergency" {
-			t.Errorf("%q: tier %d (%s); want 3 (emergency)", text, got.Tier, got.Reason)
+		if got.Tier != 0 {
+			t.Errorf("%q: tier %d; want 0 until the person asks for a counsellor", text, got.Tier)
+		}
+		if now, _ := steps(t, e, got, dialog.Input{Choice: "now"}); now.Tier != 3 || now.Reason != "emergency" {
+			t.Errorf("%q, then now: tier %d (%s); want 3 (emergency)", text, now.Tier, now.Reason)
 		}
 		// Declining goes back to the interrupted question.
 		_, outs = steps(t, e, got, dialog.Input{Choice: "no"})

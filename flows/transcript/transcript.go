@@ -12,6 +12,7 @@
 //	! handoff tier=3 reason=urgent indicators=a,b
 //	! language el    the person chose a language
 //	! end            the conversation ended ("! end wipe": and is deleted)
+//	= on_duty 2      from here on, 2 operators are on duty (0 at the start)
 package transcript
 
 import (
@@ -34,18 +35,26 @@ type Script struct {
 
 // Turn is one input of the person and what the bot is expected to answer.
 type Turn struct {
-	Line  int      // where the input is written
-	Input string   // after "> "
-	Want  []string // "< ..." and "! ..." lines
+	Line   int      // where the input is written
+	Input  string   // after "> "
+	Want   []string // "< ..." and "! ..." lines
+	Before []string // "= ..." settings written before the input
 }
 
 // Parse reads a transcript.
 func Parse(name string, data []byte) (*Script, error) {
 	sc := &Script{Name: name}
+	var settings []string
 	for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
 		switch {
 		case strings.HasPrefix(line, "> "):
-			sc.Turns = append(sc.Turns, Turn{Line: i + 1, Input: line[2:]})
+			sc.Turns = append(sc.Turns, Turn{Line: i + 1, Input: line[2:], Before: settings})
+			settings = nil
+		case strings.HasPrefix(line, "= "):
+			if _, err := onDuty(line); err != nil {
+				return nil, fmt.Errorf("%s:%d: %v", name, i+1, err)
+			}
+			settings = append(settings, line)
 		case strings.HasPrefix(line, "<") || strings.HasPrefix(line, "!"):
 			if len(sc.Turns) == 0 {
 				return nil, fmt.Errorf("%s:%d: a bot line before the first input (\"> ...\")", name, i+1)
@@ -53,11 +62,11 @@ func Parse(name string, data []byte) (*Script, error) {
 			t := &sc.Turns[len(sc.Turns)-1]
 			t.Want = append(t.Want, line)
 		case strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#"):
-			if len(sc.Turns) == 0 {
+			if len(sc.Turns) == 0 && len(settings) == 0 {
 				sc.Header = append(sc.Header, line)
 			}
 		default:
-			return nil, fmt.Errorf("%s:%d: a line must start with \"> \", \"<\", \"!\" or \"#\"", name, i+1)
+			return nil, fmt.Errorf("%s:%d: a line must start with \"> \", \"<\", \"!\", \"=\" or \"#\"", name, i+1)
 		}
 	}
 	if len(sc.Turns) == 0 {
@@ -107,10 +116,16 @@ func Lines(cat *locales.Catalog, outs []dialog.Output) []string {
 // lines the bot shows, and the highest tier the conversation reached.
 func Replay(e *dialog.Engine, cat *locales.Catalog, sc *Script) (got [][]string, tier int, err error) {
 	var s dialog.State
+	duty := 0
 	got = make([][]string, len(sc.Turns))
 	for i, t := range sc.Turns {
+		for _, setting := range t.Before {
+			duty, _ = onDuty(setting)
+		}
+		in := Input(t.Input)
+		in.OnDuty = duty
 		var outs []dialog.Output
-		s, outs, err = e.Step(s, Input(t.Input))
+		s, outs, err = e.Step(s, in)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s:%d: %w", sc.Name, t.Line, err)
 		}
@@ -139,10 +154,22 @@ func (sc *Script) Format(got [][]string) []byte {
 		b.WriteString(h + "\n")
 	}
 	for i, t := range sc.Turns {
+		for _, setting := range t.Before {
+			b.WriteString(setting + "\n")
+		}
 		b.WriteString("> " + t.Input + "\n")
 		for _, l := range got[i] {
 			b.WriteString(l + "\n")
 		}
 	}
 	return b.Bytes()
+}
+
+// onDuty reads a "= on_duty N" setting.
+func onDuty(line string) (int, error) {
+	var n int
+	if _, err := fmt.Sscanf(line, "= on_duty %d", &n); err != nil || n < 0 {
+		return 0, fmt.Errorf("a setting reads \"= on_duty N\", N a number of operators")
+	}
+	return n, nil
 }
