@@ -1,0 +1,220 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/flows"
+	"github.com/faros-project/faros/internal/redistest"
+	"github.com/faros-project/faros/locales"
+)
+
+func content(t testing.TB) *bot.Content {
+	t.Helper()
+	c, err := bot.LoadContent(flows.Files, "flows", locales.Files, "locales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type fixture struct {
+	r   *redistest.Redis
+	bot *bot.Bot
+	log *bytes.Buffer
+	now time.Time
+}
+
+func newFixture(t testing.TB, rdb redis.UniversalClient, r *redistest.Redis) *fixture {
+	t.Helper()
+	f := &fixture{r: r, log: &bytes.Buffer{}, now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	if rdb == nil {
+		rdb = r.Client
+	}
+	b, err := bot.New(bot.Config{
+		Redis: rdb, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
+		Logger: slog.New(slog.NewJSONHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    func() time.Time { return f.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.bot = b
+	return f
+}
+
+// say sends one message and returns the replies' text and the last reply's buttons.
+func (f *fixture) say(t testing.TB, chat string, m bot.Message) (string, []bot.Button) {
+	t.Helper()
+	m.Channel, m.ChatID = "web", chat
+	replies, err := f.bot.Handle(context.Background(), m)
+	if err != nil {
+		t.Fatalf("Handle(%q): %v", m.Text+m.Button, err)
+	}
+	var texts []string
+	for _, r := range replies {
+		texts = append(texts, r.Text)
+	}
+	if len(replies) == 0 {
+		return "", nil
+	}
+	return strings.Join(texts, "\n"), replies[len(replies)-1].Buttons
+}
+
+// press presses the button whose data ends with "/"+id.
+func (f *fixture) press(t testing.TB, chat string, buttons []bot.Button, id string) (string, []bot.Button) {
+	t.Helper()
+	for _, b := range buttons {
+		if strings.HasSuffix(b.Data, "/"+id) {
+			return f.say(t, chat, bot.Message{Button: b.Data})
+		}
+	}
+	t.Fatalf("no button %q among %v", id, buttons)
+	return "", nil
+}
+
+func TestConversationInRedis(t *testing.T) {
+	r := redistest.New(t)
+	f := newFixture(t, nil, r)
+	text, buttons := f.say(t, "chat-4711", bot.Message{Text: "/start", Language: "el-GR"})
+	if !strings.Contains(text, "Διάλεξε τη γλώσσα σου") || len(buttons) != 4 {
+		t.Fatalf("first reply %q with %d buttons; want the language question", text, len(buttons))
+	}
+	_, buttons = f.press(t, "chat-4711", buttons, "el")
+	text, buttons = f.press(t, "chat-4711", buttons, "safe")
+	if !strings.Contains(text, "Τι θέλεις να κάνεις;") {
+		t.Fatalf("after the safety check: %q; want the menu", text)
+	}
+	// One reply per step: the privacy note and the menu question travel together.
+	if replies, _ := f.bot.Handle(context.Background(), bot.Message{Channel: "web", ChatID: "chat-4711", Text: "/help"}); len(replies) != 1 || !replies[0].Urgent {
+		t.Errorf("/help gave %d replies (urgent %v); want one urgent reply", len(replies), len(replies) > 0 && replies[0].Urgent)
+	}
+
+	ctx := context.Background()
+	keys, err := r.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		ttl := r.Client.TTL(ctx, k).Val()
+		if ttl <= 0 {
+			t.Errorf("key %s has no TTL", k)
+		}
+		if strings.Contains(k, "4711") {
+			t.Errorf("key %s holds the raw chat id", k)
+		}
+		if v := r.Client.Get(ctx, k).Val(); strings.Contains(v, "4711") {
+			t.Errorf("key %s holds the raw chat id in its value", k)
+		}
+		if strings.HasSuffix(k, ":session") && (ttl > 2*time.Hour || ttl < 2*time.Hour-time.Minute) {
+			t.Errorf("session TTL %v; want the idle time, 2h", ttl)
+		}
+	}
+	if strings.Contains(f.log.String(), "4711") || strings.Contains(f.log.String(), "Διάλεξε") {
+		t.Errorf("the log holds a chat id or a message: %s", f.log)
+	}
+}
+
+func TestDuplicateAnsweredOnce(t *testing.T) {
+	f := newFixture(t, nil, redistest.New(t))
+	m := bot.Message{Channel: "telegram", ChatID: "42", ID: "1001", Text: "/start"}
+	if replies, err := f.bot.Handle(context.Background(), m); err != nil || len(replies) != 1 {
+		t.Fatalf("first delivery: %d replies, %v", len(replies), err)
+	}
+	if replies, err := f.bot.Handle(context.Background(), m); !errors.Is(err, bot.ErrDuplicate) || len(replies) != 0 {
+		t.Errorf("second delivery: %d replies, %v; want none and ErrDuplicate", len(replies), err)
+	}
+	m.ID = "1002"
+	if _, err := f.bot.Handle(context.Background(), m); err != nil {
+		t.Errorf("a new message id: %v", err)
+	}
+}
+
+// TestOneMessageAtATime sends many answers of one conversation at once through two Bots
+// sharing Redis (two processes): none is lost, each question is answered once.
+func TestOneMessageAtATime(t *testing.T) {
+	r := redistest.New(t)
+	a, b := newFixture(t, nil, r), newFixture(t, nil, r)
+	_, buttons := a.say(t, "c1", bot.Message{Text: "/start"})
+	_, buttons = a.press(t, "c1", buttons, "en")
+	_, buttons = a.press(t, "c1", buttons, "safe")
+	a.press(t, "c1", buttons, "check")
+	const n = 12 // minor … dependence: twelve answers without a follow-up question
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := a
+			if i%2 == 1 {
+				f = b
+			}
+			// "no" without a question: whatever question is waiting takes it.
+			if _, err := f.bot.Handle(context.Background(), bot.Message{Channel: "web", ChatID: "c1", ID: fmt.Sprint("m", i), Button: "no"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	text, _ := a.say(t, "c1", bot.Message{Text: "/help"})
+	// minor, danger, promise, not_agreed, sex_money, can_leave, documents, debt, journey,
+	// hurt, threats and afraid are answered: the thirteenth question waits.
+	if !strings.HasSuffix(text, "Do you work without being paid, or does someone else take most of your money?") {
+		t.Errorf("after %d concurrent answers the question asked again is %q; want the thirteenth", n, text)
+	}
+}
+
+func TestRedisDownGetsTheNumbersAndRecovers(t *testing.T) {
+	r := redistest.New(t)
+	proxy := redistest.NewProxy(t, r.Addr)
+	opt := r.Options(proxy.Addr())
+	opt.MaxRetries = -1
+	opt.DialTimeout, opt.ReadTimeout = 200*time.Millisecond, 200*time.Millisecond
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	f := newFixture(t, rdb, r)
+	_, buttons := f.say(t, "c2", bot.Message{Text: "/start", Language: "fr"})
+	_, buttons = f.press(t, "c2", buttons, "fr")
+
+	proxy.Cut()
+	text, _ := f.say(t, "c2", bot.Message{Text: "bonjour", Language: "fr"})
+	for _, want := range []string{"112", "1109", "197", "Désolé"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("reply while Redis is down %q lacks %q", text, want)
+		}
+	}
+	proxy.Restore()
+	text, _ = f.press(t, "c2", buttons, "safe")
+	if !strings.Contains(text, "Que voulez-vous faire") {
+		t.Errorf("after Redis came back: %q; want the conversation to go on (the menu)", text)
+	}
+}
+
+func TestSessionMaxAge(t *testing.T) {
+	f := newFixture(t, nil, redistest.New(t))
+	_, buttons := f.say(t, "c3", bot.Message{Text: "/start"})
+	_, buttons = f.press(t, "c3", buttons, "en")
+	f.now = f.now.Add(25 * time.Hour)
+	text, _ := f.press(t, "c3", buttons, "safe")
+	if !strings.Contains(text, "Choose your language") {
+		t.Errorf("a session older than the maximum age went on: %q", text)
+	}
+}
+
+func TestPseudonymsDifferByChannelAndKey(t *testing.T) {
+	f := newFixture(t, nil, redistest.New(t))
+	a, b := f.bot.Pseudonym("telegram", "42"), f.bot.Pseudonym("web", "42")
+	if a == b || strings.Contains(a, "42") || len(a) != 20 {
+		t.Errorf("pseudonyms %q and %q; want distinct, 20 characters, without the id", a, b)
+	}
+}

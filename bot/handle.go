@@ -1,0 +1,296 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/faros-project/faros/bot/dialog"
+)
+
+// Desk takes handoffs to operators (package handoff). Without one, nobody is on duty: the
+// flows tell the person so, and handoffs are only counted.
+type Desk interface {
+	// OnDuty counts the operators on duty for a conversation in lang.
+	OnDuty(lang string) int
+	// Open starts a case for the conversation p of channel.
+	Open(ctx context.Context, h Handoff) error
+}
+
+// Handoff is what Bot gives a Desk when a person agrees to talk to an operator.
+type Handoff struct {
+	Pseudonym, Channel string
+	State              dialog.State
+	Tier               int
+	Reason             string
+	Indicators         []string
+}
+
+// Config configures a Bot. Only Redis and Content are required.
+type Config struct {
+	Redis        redis.UniversalClient
+	Content      *Content
+	PseudonymKey []byte        // HMAC key of the pseudonyms; nil: a random key (pseudonyms change per run)
+	Idle         time.Duration // a session expires after this long without a message; 0: 2h
+	MaxAge       time.Duration // and never lives longer than this; 0: 24h
+	Prefix       string        // of every Redis key; "": "faros"
+	Desk         Desk          // nil: no operators
+	Logger       *slog.Logger  // nil: discard
+	Registerer   prometheus.Registerer
+	Now          func() time.Time // nil: time.Now
+}
+
+// Bot handles messages: the core of Faros. It is safe for concurrent use.
+type Bot struct {
+	content atomic.Pointer[Content]
+	store   store
+	key     []byte
+	maxAge  time.Duration
+	desk    Desk
+	log     *slog.Logger
+	now     func() time.Time
+	m       *metrics
+	turns   turns
+}
+
+var _ Handler = (*Bot)(nil)
+
+// New returns a Bot.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Redis == nil || cfg.Content == nil {
+		return nil, errors.New("bot: Redis and Content are required")
+	}
+	b := &Bot{
+		store: store{rdb: cfg.Redis, prefix: cmp(cfg.Prefix, "faros"), idle: cmp(cfg.Idle, 2*time.Hour),
+			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour},
+		key:    cfg.PseudonymKey,
+		maxAge: cmp(cfg.MaxAge, 24*time.Hour),
+		desk:   cfg.Desk,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		m:      newMetrics(cfg.Registerer),
+	}
+	if len(b.key) == 0 {
+		b.key = []byte(newToken())
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	b.content.Store(cfg.Content)
+	return b, nil
+}
+
+func cmp[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// SetContent swaps the flows and messages; conversations go on with the new ones.
+func (b *Bot) SetContent(c *Content) { b.content.Store(c) }
+
+// Content returns the flows and messages in use.
+func (b *Bot) Content() *Content { return b.content.Load() }
+
+// Pseudonym is the id Faros keeps for a conversation of a channel.
+func (b *Bot) Pseudonym(channel, chatID string) string { return pseudonym(b.key, channel, chatID) }
+
+// session is what Redis holds for a conversation.
+type session struct {
+	State   dialog.State `json:"s"`
+	Started int64        `json:"t"` // unix seconds: the absolute age limit counts from here
+}
+
+// Handle runs one message through the conversation. It answers every message: when Redis or
+// the content fails, the reply is a static text with the emergency numbers. It returns
+// ErrDuplicate, and no replies, for a message handled before.
+func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error) {
+	start := time.Now()
+	c := b.content.Load()
+	hint := c.Catalog.Match(m.Language)
+	lang := hint
+	defer func() {
+		if r := recover(); r != nil {
+			b.m.errors.WithLabelValues("panic").Inc()
+			b.log.Error("handle: recovered from a panic", "channel", m.Channel, "panic", fmt.Sprint(r))
+			replies, err = b.offline(hint), nil
+		}
+		if err == nil {
+			b.m.in.WithLabelValues(m.Channel, langLabel(lang)).Inc()
+			b.m.out.WithLabelValues(m.Channel, langLabel(lang)).Add(float64(len(replies)))
+			b.m.latency.WithLabelValues(m.Channel).Observe(time.Since(start).Seconds())
+		}
+	}()
+
+	p := pseudonym(b.key, m.Channel, m.ChatID)
+	defer b.turns.take(p)()
+	data, token, err := b.store.begin(ctx, p, m.ID)
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		b.m.duplicates.WithLabelValues(m.Channel).Inc()
+		return nil, ErrDuplicate
+	case err != nil:
+		b.m.errors.WithLabelValues("redis").Inc()
+		b.log.Warn("handle: the conversation store is unavailable; answering with the numbers", "channel", m.Channel, "err", err)
+		return b.offline(hint), nil
+	}
+
+	now := b.now()
+	var s session
+	if data != nil && json.Unmarshal(data, &s) == nil && now.Sub(time.Unix(s.Started, 0)) <= b.maxAge {
+		lang = s.State.Lang
+	} else {
+		s = session{State: dialog.State{Lang: hint}, Started: now.Unix()}
+	}
+	in := input(m)
+	if b.desk != nil {
+		in.OnDuty = b.desk.OnDuty(s.State.Lang)
+	}
+	next, outs, err := c.Engine.Step(s.State, in)
+	if err != nil {
+		b.store.abort(ctx, p, token, m.ID)
+		b.m.errors.WithLabelValues("content").Inc()
+		b.log.Error("handle: the flows failed", "channel", m.Channel, "flow", s.State.Flow, "node", s.State.Node, "err", err)
+		return b.offline(lang), nil
+	}
+	s.State, lang = next, next.Lang
+	for _, o := range outs {
+		if o.Kind == dialog.Handoff {
+			b.handoff(ctx, p, m.Channel, next, o)
+		}
+	}
+	var save []byte
+	if !next.Ended {
+		save, _ = json.Marshal(s)
+	}
+	if err := b.store.commit(ctx, p, token, save); err != nil {
+		b.m.errors.WithLabelValues("save").Inc()
+		b.log.Warn("handle: the conversation was not saved", "channel", m.Channel, "err", err)
+	}
+	return render(c, outs), nil
+}
+
+// handoff gives the conversation to the desk, or counts that there was none.
+func (b *Bot) handoff(ctx context.Context, p, channel string, s dialog.State, o dialog.Output) {
+	b.m.handoffs.WithLabelValues(fmt.Sprint(o.Tier)).Inc()
+	if b.desk == nil {
+		return
+	}
+	h := Handoff{Pseudonym: p, Channel: channel, State: s, Tier: o.Tier, Reason: o.Reason, Indicators: o.Indicators}
+	if err := b.desk.Open(ctx, h); err != nil {
+		b.m.errors.WithLabelValues("handoff").Inc()
+		b.log.Error("handle: the handoff failed", "channel", channel, "tier", o.Tier, "err", err)
+	}
+}
+
+// input turns a message into the engine's input. Button data is "QUESTION/CHOICE".
+func input(m Message) dialog.Input {
+	if m.Button != "" {
+		q, c, ok := strings.Cut(m.Button, "/")
+		if !ok {
+			return dialog.Input{Choice: m.Button}
+		}
+		return dialog.Input{Choice: c, Question: q}
+	}
+	return dialog.Input{Text: m.Text}
+}
+
+// render turns a step's outputs into replies: consecutive messages are joined into one
+// reply (fewer sends, kinder to Telegram's per-chat pace), which carries the buttons of the
+// question that ends it.
+func render(c *Content, outs []dialog.Output) []Reply {
+	var replies []Reply
+	var cur *Reply
+	for _, o := range outs {
+		if o.Kind != dialog.Say && o.Kind != dialog.Ask {
+			continue
+		}
+		text, buttons := c.Catalog.Show(o)
+		if cur == nil {
+			replies = append(replies, Reply{})
+			cur = &replies[len(replies)-1]
+		}
+		if cur.Text != "" {
+			cur.Text += "\n\n"
+		}
+		cur.Text += text
+		cur.Urgent = cur.Urgent || o.Urgent
+		for _, btn := range buttons {
+			data := o.Question + "/" + btn.ID
+			if len(data) > 64 {
+				data = btn.ID
+			}
+			cur.Buttons = append(cur.Buttons, Button{Data: data, Label: btn.Label})
+		}
+		if o.Kind == dialog.Ask {
+			cur = nil
+		}
+	}
+	return replies
+}
+
+// offline is the reply when the conversation cannot go on: the numbers, in the person's
+// language if known, else in every language.
+func (b *Bot) offline(lang string) []Reply {
+	c := b.content.Load()
+	return []Reply{{Text: c.Catalog.Render(lang, "offline_numbers", nil), Urgent: true}}
+}
+
+func langLabel(lang string) string {
+	if lang == "" {
+		return "none"
+	}
+	return lang
+}
+
+// turns makes messages of one conversation wait for each other within this process, in
+// the order they arrived (goroutines blocked on a channel are woken first in, first out),
+// so that only one of them at a time asks Redis for the conversation's lock.
+type turns struct {
+	mu sync.Mutex
+	m  map[string]*turn
+}
+
+type turn struct {
+	ch    chan struct{}
+	users int
+}
+
+// take waits for p's turn and returns the function that ends it.
+func (t *turns) take(p string) func() {
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = map[string]*turn{}
+	}
+	tu := t.m[p]
+	if tu == nil {
+		tu = &turn{ch: make(chan struct{}, 1)}
+		tu.ch <- struct{}{}
+		t.m[p] = tu
+	}
+	tu.users++
+	t.mu.Unlock()
+	<-tu.ch
+	return func() {
+		tu.ch <- struct{}{}
+		t.mu.Lock()
+		if tu.users--; tu.users == 0 {
+			delete(t.m, p)
+		}
+		t.mu.Unlock()
+	}
+}

@@ -1,0 +1,34 @@
+package bot
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics of the core. No label identifies a person: channel, language, tier, kind of error.
+type metrics struct {
+	in, out    *prometheus.CounterVec
+	duplicates *prometheus.CounterVec
+	errors     *prometheus.CounterVec
+	handoffs   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		in: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_messages_in_total",
+			Help: "Messages handled, by channel and language."}, []string{"channel", "language"}),
+		out: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_messages_out_total",
+			Help: "Replies produced, by channel and language."}, []string{"channel", "language"}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_duplicates_dropped_total",
+			Help: "Redelivered messages recognised and not answered again."}, []string{"channel"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_errors_total",
+			Help: "Failures while handling, by kind (redis, content, save, handoff, panic)."}, []string{"kind"}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_handoffs_total",
+			Help: "Handoffs to operators the flows asked for, by tier."}, []string{"tier"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "faros_handle_seconds",
+			Help:    "Time to handle one message, Redis included.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1, 5}}, []string{"channel"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.in, m.out, m.duplicates, m.errors, m.handoffs, m.latency)
+	}
+	return m
+}

@@ -1,0 +1,163 @@
+// Package redistest gives tests a Redis: the real server named by FAROS_TEST_REDIS_URL (CI
+// sets it), or an in-process miniredis when it is unset. Each test gets its own key prefix,
+// and its keys are deleted when it ends, so packages can share one database in parallel.
+package redistest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is one test's Redis.
+type Redis struct {
+	Client *redis.Client
+	Addr   string // host:port the client talks to
+	Prefix string // the test's own key prefix, e.g. "faros-test-1a2b3c"
+	Real   bool   // a real server, not miniredis
+	url    string
+}
+
+// Strict reports whether tests must not fall back or skip (FAROS_TEST_STRICT=1, set by CI).
+func Strict() bool { return os.Getenv("FAROS_TEST_STRICT") == "1" }
+
+// New returns a Redis for t. With FAROS_TEST_REDIS_URL set, the server must answer: a test
+// never silently skips Redis. Under FAROS_TEST_STRICT=1 the URL must be set.
+func New(t testing.TB) *Redis {
+	t.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	r := &Redis{Prefix: "faros-test-" + hex.EncodeToString(b)}
+	r.url = os.Getenv("FAROS_TEST_REDIS_URL")
+	switch {
+	case r.url != "":
+		opt, err := redis.ParseURL(r.url)
+		if err != nil {
+			t.Fatalf("FAROS_TEST_REDIS_URL: %v", err)
+		}
+		r.Client, r.Addr, r.Real = redis.NewClient(opt), opt.Addr, true
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := r.Client.Ping(ctx).Err(); err != nil {
+			t.Fatalf("FAROS_TEST_REDIS_URL=%s does not answer: %v", r.url, err)
+		}
+	case Strict():
+		t.Fatal("FAROS_TEST_STRICT=1 but FAROS_TEST_REDIS_URL is not set: the Redis tests would run on miniredis")
+	default:
+		m := miniredis.RunT(t)
+		r.Client, r.Addr = redis.NewClient(&redis.Options{Addr: m.Addr()}), m.Addr()
+	}
+	t.Cleanup(func() {
+		r.DeleteAll()
+		r.Client.Close()
+	})
+	return r
+}
+
+// Options returns client options for this Redis at addr (its own, or a Proxy's).
+func (r *Redis) Options(addr string) *redis.Options {
+	opt := &redis.Options{Addr: addr}
+	if r.url != "" {
+		opt, _ = redis.ParseURL(r.url)
+		opt.Addr = addr
+	}
+	return opt
+}
+
+// Keys returns every key of the test's prefix.
+func (r *Redis) Keys(ctx context.Context) ([]string, error) {
+	var keys []string
+	iter := r.Client.Scan(ctx, 0, r.Prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	return keys, iter.Err()
+}
+
+// DeleteAll deletes the test's keys.
+func (r *Redis) DeleteAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys, _ := r.Keys(ctx)
+	for _, k := range keys {
+		r.Client.Del(ctx, k)
+	}
+}
+
+// Proxy forwards TCP connections to a Redis and can cut them, to test what Faros does while
+// Redis is unreachable, the same way against miniredis and a real server.
+type Proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  []net.Conn
+}
+
+// NewProxy starts a proxy to target; it stops when the test ends.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{ln: ln, target: target}
+	go p.serve()
+	t.Cleanup(func() { ln.Close(); p.Cut() })
+	return p
+}
+
+// Addr is where clients connect.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Cut closes every connection and refuses new ones until Restore.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// Restore accepts connections again.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	p.down = false
+	p.mu.Unlock()
+}
+
+func (p *Proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		down := p.down
+		var up net.Conn
+		if !down {
+			up, err = net.Dial("tcp", p.target)
+			down = err != nil
+		}
+		if down {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		p.conns = append(p.conns, c, up)
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(up, c); up.Close() }()
+		go func() { _, _ = io.Copy(c, up); c.Close() }()
+	}
+}
