@@ -1,0 +1,14 @@
+# Faros: the service and the editors' tool, built from this repository.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/faros ./cmd/faros \
+ && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/flowctl ./cmd/flowctl
+
+# No shell, no package manager, not root.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/faros /out/flowctl /usr/local/bin/
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/faros"]
