@@ -1,0 +1,41 @@
+package telegram
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics of the outbound queue. No label identifies a person.
+type metrics struct {
+	sends   prometheus.Counter
+	flood   prometheus.Counter
+	depth   prometheus.Gauge
+	givenUp *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		sends: prometheus.NewCounter(prometheus.CounterOpts{Name: "faros_telegram_sends_total",
+			Help: "Messages Telegram accepted."}),
+		flood: prometheus.NewCounter(prometheus.CounterOpts{Name: "faros_telegram_429_total",
+			Help: "Sends Telegram refused with 429 Too Many Requests; they are sent again after retry_after."}),
+		depth: prometheus.NewGauge(prometheus.GaugeOpts{Name: "faros_telegram_queue_depth",
+			Help: "Messages waiting in the outbound queue or being sent."}),
+		givenUp: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_telegram_sends_given_up_total",
+			Help: "Messages that will not be sent, by reason."}, []string{"reason"}),
+	}
+	// Every reason starts at zero, so that an alert on it does not wait for its first increment.
+	for _, r := range []string{reasonBlocked, reasonRejected, reasonRetries, reasonShutdown, reasonClosed} {
+		m.givenUp.WithLabelValues(r)
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, col := range []prometheus.Collector{m.sends, m.flood, m.depth, m.givenUp} {
+		if err := reg.Register(col); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,147 @@
+package telegram
+
+import (
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/google/go-cmp/cmp"
+)
+
+// sent is one send of a simulated queue: which text went when.
+type sent struct {
+	Text string
+	At   time.Duration
+}
+
+// msg is a message for the queue; its text names it.
+func msg(chat, text string, urgent bool) *outgoing {
+	return &outgoing{chat: chat, params: tgbotapi.Params{"text": text}, urgent: urgent}
+}
+
+// simulate sends everything in q, each send succeeding at once, jumping the time forward to
+// each wait the queue asks for.
+func simulate(t *testing.T, q *queue) []sent {
+	t.Helper()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	var got []sent
+	for q.n > 0 {
+		o, wait := q.take(now)
+		if o == nil {
+			if wait <= 0 {
+				t.Fatalf("queue of %d waits for nothing", q.n)
+			}
+			now = now.Add(wait)
+			continue
+		}
+		got = append(got, sent{o.params["text"], now.Sub(start)})
+		q.done(o)
+	}
+	return got
+}
+
+func TestQueueOrderAndPacing(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name    string
+		perChat time.Duration
+		gap     time.Duration
+		push    []*outgoing
+		want    []sent
+	}{{
+		name:    "one chat gets one message per perChat",
+		perChat: time.Second, gap: 100 * ms,
+		push: []*outgoing{msg("A", "a1", false), msg("A", "a2", false), msg("A", "a3", false)},
+		want: []sent{{"a1", 0}, {"a2", time.Second}, {"a3", 2 * time.Second}},
+	}, {
+		name:    "chats interleave, one send per gap overall",
+		perChat: time.Second, gap: 100 * ms,
+		push: []*outgoing{msg("A", "a1", false), msg("A", "a2", false), msg("B", "b1", false),
+			msg("B", "b2", false), msg("C", "c1", false)},
+		want: []sent{{"a1", 0}, {"b1", 100 * ms}, {"c1", 200 * ms}, {"a2", time.Second}, {"b2", 1100 * ms}},
+	}, {
+		name:    "the overall rate holds when many chats wait",
+		perChat: time.Second, gap: 250 * ms,
+		push: []*outgoing{msg("A", "a", false), msg("B", "b", false), msg("C", "c", false),
+			msg("D", "d", false), msg("E", "e", false)},
+		want: []sent{{"a", 0}, {"b", 250 * ms}, {"c", 500 * ms}, {"d", 750 * ms}, {"e", time.Second}},
+	}, {
+		name:    "urgent messages of any chat go first",
+		perChat: time.Second, gap: time.Second,
+		push: []*outgoing{msg("A", "a", false), msg("B", "b", false), msg("C", "c!", true),
+			msg("D", "d!", true)},
+		want: []sent{{"c!", 0}, {"d!", time.Second}, {"a", 2 * time.Second}, {"b", 3 * time.Second}},
+	}, {
+		name:    "an urgent message waits for its chat's earlier ones, which go ahead of other chats",
+		perChat: time.Second, gap: 100 * ms,
+		push: []*outgoing{msg("B", "b1", false), msg("A", "a1", false), msg("A", "a2!", true)},
+		want: []sent{{"a1", 0}, {"b1", 100 * ms}, {"a2!", time.Second}},
+	}, {
+		name:    "without urgency the oldest message goes first",
+		perChat: time.Second, gap: 100 * ms,
+		push: []*outgoing{msg("B", "b1", false), msg("A", "a1", false), msg("C", "c1", false)},
+		want: []sent{{"b1", 0}, {"a1", 100 * ms}, {"c1", 200 * ms}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := newQueue(tt.perChat, tt.gap)
+			for _, o := range tt.push {
+				q.push(o)
+			}
+			if diff := cmp.Diff(tt.want, simulate(t, q)); diff != "" {
+				t.Errorf("sends (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestQueueRetry(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := newQueue(time.Second, 100*time.Millisecond)
+	q.push(msg("A", "a1", false))
+	q.push(msg("A", "a2", false))
+
+	o, _ := q.take(t0)
+	q.retry(o, t0.Add(3*time.Second)) // a 429 with retry_after 3
+	if o, wait := q.take(t0); o != nil || wait != 3*time.Second {
+		t.Fatalf("take after a 429 = %v, %v; want nothing, 3s", o, wait)
+	}
+	o, _ = q.take(t0.Add(3 * time.Second))
+	if got := o.params["text"]; got != "a1" {
+		t.Fatalf("got %q after the wait; want a1 again", got)
+	}
+	q.done(o)
+
+	// A retry sooner than the chat's gap still waits for the gap.
+	o, wait := q.take(t0.Add(3 * time.Second))
+	if o != nil || wait != time.Second {
+		t.Fatalf("take after a1 = %v, %v; want nothing, 1s", o, wait)
+	}
+	o, _ = q.take(t0.Add(4 * time.Second))
+	q.retry(o, t0.Add(4*time.Second+time.Millisecond))
+	if _, wait := q.take(t0.Add(4 * time.Second)); wait != time.Second {
+		t.Errorf("got a wait of %v after a quick retry; want the chat's 1s", wait)
+	}
+}
+
+func TestQueueDrainKeepsWhatIsInFlight(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := newQueue(time.Second, time.Millisecond)
+	q.push(msg("A", "a1", true))
+	q.push(msg("A", "a2", true))
+	q.push(msg("B", "b1", false))
+	inFlight, _ := q.take(t0)
+
+	var left []string
+	for _, o := range q.drain() {
+		left = append(left, o.params["text"])
+	}
+	if len(left) != 2 || q.n != 1 {
+		t.Fatalf("drain took %q and left %d; want 2 taken, 1 left", left, q.n)
+	}
+	q.done(inFlight)
+	if q.n != 0 || q.chats["A"].urgent != 0 {
+		t.Errorf("after done: %d messages, %d urgent; want 0, 0", q.n, q.chats["A"].urgent)
+	}
+}

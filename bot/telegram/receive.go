@@ -1,0 +1,213 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/faros-project/faros/bot"
+)
+
+const (
+	pollTimeout = 30      // seconds Telegram holds a getUpdates open
+	maxBody     = 1 << 20 // bytes of one webhook update; real ones are a few KiB
+)
+
+// allowedUpdates are the only kinds of update Faros asks Telegram for.
+var allowedUpdates = []string{"message", "callback_query"}
+
+// poll runs getUpdates until ctx is done. Each batch is handled before the next request, whose
+// offset confirms it: an update that was not handled is delivered again, and bot.Handle drops
+// what was handled twice.
+func (c *Channel) poll(ctx context.Context) error {
+	api := c.bot(ctx)
+	// A webhook left from webhook mode would make getUpdates fail with 409.
+	if _, err := api.MakeRequest("deleteWebhook", nil); err != nil && ctx.Err() == nil {
+		c.log.Warn("telegram: delete webhook", "error", redact(err, c.cfg.Token))
+	}
+	conf := tgbotapi.UpdateConfig{Timeout: pollTimeout, AllowedUpdates: allowedUpdates}
+	failures := 0
+	for {
+		updates, err := api.GetUpdates(conf)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			failures++
+			wait := backoff(failures)
+			c.log.Warn("telegram: get updates", "error", redact(err, c.cfg.Token), "retry_in", wait)
+			select {
+			case <-c.clock.At(c.clock.Now().Add(wait)):
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		failures = 0
+		c.handleBatch(ctx, updates)
+		for _, u := range updates {
+			conf.Offset = max(conf.Offset, u.UpdateID+1)
+		}
+	}
+}
+
+// handleBatch handles the updates of one chat one at a time and in order, and different chats in
+// parallel.
+func (c *Channel) handleBatch(ctx context.Context, updates []tgbotapi.Update) {
+	byChat := map[string][]tgbotapi.Update{}
+	var order []string
+	for _, u := range updates {
+		m, _, ok := decode(u)
+		if !ok {
+			c.handleUpdate(ctx, u) // only answers a callback query
+			continue
+		}
+		if byChat[m.ChatID] == nil {
+			order = append(order, m.ChatID)
+		}
+		byChat[m.ChatID] = append(byChat[m.ChatID], u)
+	}
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		wg.Go(func() {
+			for _, u := range byChat[chat] {
+				c.handleUpdate(ctx, u)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// handleUpdate hands one update to the handler and queues the replies. A callback query is
+// answered once, also when handling fails, but not again when it was handled before.
+func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) {
+	m, queryID, ok := decode(u)
+	if !ok {
+		if queryID != "" {
+			c.answer(ctx, queryID)
+		}
+		return
+	}
+	replies, err := c.h.Handle(ctx, m)
+	if queryID != "" && !errors.Is(err, bot.ErrDuplicate) {
+		c.answer(ctx, queryID)
+	}
+	switch {
+	case errors.Is(err, bot.ErrDuplicate):
+	case err != nil:
+		c.log.Error("telegram: handle update", "error", err)
+	default:
+		_ = c.enqueue(messages(m.ChatID, replies)) // after Close: given up, counted and logged
+	}
+}
+
+// answer stops the spinner Telegram shows on a pressed button until the bot answers.
+func (c *Channel) answer(ctx context.Context, queryID string) {
+	if _, err := c.bot(ctx).Request(tgbotapi.NewCallback(queryID, "")); err != nil {
+		c.log.Warn("telegram: answer callback query", "error", redact(err, c.cfg.Token))
+	}
+}
+
+// decode turns an update into a bot.Message. ok is false for what Faros does not serve: anything
+// but a message or callback query of a private chat. queryID is the callback query to answer,
+// also when ok is false. Names, usernames and user ids are left out; media are never fetched,
+// only seen as a message without text.
+func decode(u tgbotapi.Update) (m bot.Message, queryID string, ok bool) {
+	var msg *tgbotapi.Message
+	var from *tgbotapi.User
+	switch {
+	case u.Message != nil:
+		msg, from = u.Message, u.Message.From
+		m.Text = msg.Text
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		queryID, msg, from = q.ID, q.Message, q.From
+		m.Button = q.Data
+	}
+	if msg == nil || msg.Chat == nil || msg.Chat.Type != "private" {
+		return bot.Message{}, queryID, false
+	}
+	m.Channel = "telegram"
+	m.ChatID = strconv.FormatInt(msg.Chat.ID, 10)
+	m.ID = strconv.Itoa(u.UpdateID)
+	if from != nil {
+		m.Language = from.LanguageCode
+	}
+	return m, queryID, true
+}
+
+// setWebhook points Telegram at WebhookURL. The library's WebhookConfig predates secret_token.
+func (c *Channel) setWebhook(ctx context.Context) error {
+	params := tgbotapi.Params{"url": c.cfg.WebhookURL, "secret_token": c.cfg.WebhookSecret}
+	if err := params.AddInterface("allowed_updates", allowedUpdates); err != nil {
+		return fmt.Errorf("telegram: set webhook: %w", err)
+	}
+	if _, err := c.bot(ctx).MakeRequest("setWebhook", params); err != nil {
+		return fmt.Errorf("telegram: set webhook: %w", redact(err, c.cfg.Token))
+	}
+	return nil
+}
+
+// ServeHTTP serves the updates Telegram posts in webhook mode. It answers 200 once an update is
+// handled, also when it was a duplicate or the handler failed: a non-2xx would make Telegram
+// deliver it again and again.
+func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	err := c.serveUpdate(w, r)
+	if err == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	status := http.StatusInternalServerError
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
+	c.log.Warn("telegram: webhook request refused", "status", status, "error", err)
+	http.Error(w, http.StatusText(status), status)
+}
+
+func (c *Channel) serveUpdate(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return &statusError{http.StatusMethodNotAllowed, errors.New("method is not POST")}
+	}
+	got := []byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
+	if c.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare(got, []byte(c.cfg.WebhookSecret)) != 1 {
+		return &statusError{http.StatusUnauthorized, errors.New("wrong secret token")}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return &statusError{http.StatusRequestEntityTooLarge, err}
+	case err != nil:
+		return &statusError{http.StatusBadRequest, fmt.Errorf("read update: %w", err)}
+	}
+	var u tgbotapi.Update
+	if err := json.Unmarshal(body, &u); err != nil {
+		return &statusError{http.StatusBadRequest, fmt.Errorf("decode update: %w", err)}
+	}
+	c.handleUpdate(r.Context(), u)
+	return nil
+}
+
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// backoff is the wait after the n-th failure in a row: 1s, 2s, 4s... up to 30s.
+func backoff(n int) time.Duration {
+	return min(time.Second<<min(n-1, 5), 30*time.Second)
+}

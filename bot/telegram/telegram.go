@@ -1,0 +1,298 @@
+// Package telegram connects Faros to Telegram's Bot API: it receives updates by long polling or
+// webhook, hands them to a bot.Handler and delivers the replies through a paced outbound queue.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/faros-project/faros/bot"
+)
+
+// Config configures a Channel. Only Token is required in polling mode; webhook mode also needs
+// WebhookURL and WebhookSecret.
+type Config struct {
+	// Token is the bot's token from BotFather. It never appears in logs or errors.
+	Token string
+	// Endpoint is the Bot API URL pattern with two %s, the token then the method. Empty means
+	// "https://api.telegram.org/bot%s/%s".
+	Endpoint string
+	// HTTPClient makes the API requests. Nil means a client with a 60s timeout; a client's
+	// Timeout must exceed the 30s long poll.
+	HTTPClient *http.Client
+	// Mode is "polling" or "webhook". Empty means "polling".
+	Mode string
+	// WebhookURL is the public HTTPS URL Telegram posts updates to, served by ServeHTTP.
+	// Required in webhook mode, unused in polling mode.
+	WebhookURL string
+	// WebhookSecret is the secret_token Telegram sends with every update: 1-256 of A-Z, a-z,
+	// 0-9, _ and -. Required in webhook mode; empty makes ServeHTTP reject every request.
+	WebhookSecret string
+	// PerChat is the minimum gap between two sends to one chat. Zero means 1s.
+	PerChat time.Duration
+	// PerSecond is the number of sends per second over all chats, spaced evenly. Zero means 30.
+	PerSecond int
+	// Retries is how often a send that failed on the network or with a 5xx is tried again.
+	// Zero means 3; negative means never.
+	Retries int
+	// Logger receives the channel's logs, which never hold a text, a chat id or the token.
+	// Nil means slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the channel's metrics. Nil means they are not registered.
+	Registerer prometheus.Registerer
+	// Clock paces sends and retries. Nil means the system clock.
+	Clock Clock
+}
+
+// Clock is the time source of the outbound queue and of the waits between retries, so that tests
+// can check a wait to the nanosecond without sleeping.
+type Clock interface {
+	Now() time.Time
+	// At returns a channel that receives once the time is t or later. A deadline rather than a
+	// duration: a fake clock moved between Now and At still fires at the time meant.
+	At(t time.Time) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                  { return time.Now() }
+func (systemClock) At(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
+
+// ErrClosed is returned by Send after Close.
+var ErrClosed = errors.New("telegram: channel closed")
+
+// Channel is the Telegram channel: Run receives updates, ServeHTTP serves them in webhook mode,
+// Send and the replies to updates leave through one outbound queue. Its methods may be called
+// concurrently; Close comes last, once Run has returned.
+type Channel struct {
+	cfg   Config
+	h     bot.Handler
+	api   *tgbotapi.BotAPI
+	http  *http.Client
+	log   *slog.Logger
+	clock Clock
+	m     *metrics
+
+	mu     sync.Mutex
+	q      *queue
+	closed bool
+
+	wake     chan struct{}      // tells the delivery loop that the queue changed
+	abort    context.CancelFunc // cancels sends in flight when Close runs out of time
+	stopped  chan struct{}      // closed when the delivery loop has ended
+	inflight sync.WaitGroup     // sends in flight
+}
+
+var _ bot.Sender = (*Channel)(nil)
+var _ http.Handler = (*Channel)(nil)
+
+var secretToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// quietLibrary silences the library's logger, which prints errors that carry the token.
+var quietLibrary sync.Once
+
+// New checks cfg, asks Telegram who the bot is (getMe) and starts the outbound queue. It does
+// not receive updates until Run.
+func New(cfg Config, h bot.Handler) (*Channel, error) {
+	if err := cfg.check(h); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	quietLibrary.Do(func() { _ = tgbotapi.SetLogger(stdlog.New(io.Discard, "", 0)) })
+
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, cfg.HTTPClient)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: get me: %w", redact(err, cfg.Token))
+	}
+	api.Debug = false
+
+	ctx, abort := context.WithCancel(context.Background())
+	c := &Channel{
+		cfg:     cfg,
+		h:       h,
+		api:     api,
+		http:    cfg.HTTPClient,
+		log:     cfg.Logger,
+		clock:   cfg.Clock,
+		m:       m,
+		q:       newQueue(cfg.PerChat, time.Second/time.Duration(cfg.PerSecond)),
+		wake:    make(chan struct{}, 1),
+		abort:   abort,
+		stopped: make(chan struct{}),
+	}
+	go c.deliver(ctx)
+	return c, nil
+}
+
+// check reports every problem of cfg at once.
+func (cfg Config) check(h bot.Handler) error {
+	var errs []error
+	if h == nil {
+		errs = append(errs, errors.New("no handler"))
+	}
+	if cfg.Token == "" {
+		errs = append(errs, errors.New("token is empty"))
+	}
+	if cfg.Endpoint != "" && strings.Count(cfg.Endpoint, "%s") != 2 {
+		errs = append(errs, errors.New("endpoint needs two %s, for the token and the method"))
+	}
+	switch cfg.Mode {
+	case "", "polling":
+	case "webhook":
+		if u, err := url.Parse(cfg.WebhookURL); err != nil || !u.IsAbs() || u.Host == "" {
+			errs = append(errs, errors.New("webhook mode needs an absolute webhook URL"))
+		}
+		if !secretToken.MatchString(cfg.WebhookSecret) {
+			errs = append(errs, errors.New("webhook mode needs a webhook secret of 1-256 A-Z, a-z, 0-9, _ or -"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode %q is neither polling nor webhook", cfg.Mode))
+	}
+	if cfg.PerChat < 0 {
+		errs = append(errs, errors.New("per-chat gap is negative"))
+	}
+	if cfg.PerSecond < 0 {
+		errs = append(errs, errors.New("sends per second is negative"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("telegram: config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (cfg *Config) defaults() {
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = tgbotapi.APIEndpoint
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = "polling"
+	}
+	if cfg.PerChat == 0 {
+		cfg.PerChat = time.Second
+	}
+	if cfg.PerSecond == 0 {
+		cfg.PerSecond = 30
+	}
+	switch {
+	case cfg.Retries == 0:
+		cfg.Retries = 3
+	case cfg.Retries < 0:
+		cfg.Retries = 0
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+}
+
+// Run receives updates until ctx is done, then returns nil. In polling mode it long-polls
+// getUpdates; in webhook mode it registers WebhookURL and leaves the updates to ServeHTTP.
+func (c *Channel) Run(ctx context.Context) error {
+	if c.cfg.Mode == "webhook" {
+		if err := c.setWebhook(ctx); err != nil && ctx.Err() == nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	}
+	return c.poll(ctx)
+}
+
+// Close stops taking messages and delivers those queued until ctx is done; then it gives up the
+// rest, counting and logging each, and returns an error.
+func (c *Channel) Close(ctx context.Context) error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.signal()
+
+	select {
+	case <-c.stopped:
+		c.inflight.Wait()
+		return nil
+	case <-ctx.Done():
+	}
+	c.abort()
+	<-c.stopped
+	c.inflight.Wait() // the sends in flight give themselves up
+	c.mu.Lock()
+	left := c.q.drain()
+	c.mu.Unlock()
+	c.m.depth.Set(0)
+	for _, o := range left {
+		c.giveUp(o, reasonShutdown, ctx.Err())
+	}
+	return fmt.Errorf("telegram: close: %d messages not sent: %w", len(left), ctx.Err())
+}
+
+// bot returns the API client with its requests bound to ctx, which the library's methods do not
+// take: without it a long poll would outlive Run.
+func (c *Channel) bot(ctx context.Context) *tgbotapi.BotAPI {
+	b := *c.api
+	b.Client = boundClient{ctx: ctx, c: c.http}
+	return &b
+}
+
+type boundClient struct {
+	ctx context.Context
+	c   *http.Client
+}
+
+func (b boundClient) Do(r *http.Request) (*http.Response, error) {
+	return b.c.Do(r.WithContext(b.ctx))
+}
+
+// redact returns err with the token taken out of its text. The library's transport errors carry
+// the request URL, and the URL carries the token. Telegram's own errors (*tgbotapi.Error) come
+// back as they are, since callers read their code and retry_after.
+func redact(err error, token string) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*tgbotapi.Error); ok {
+		return err
+	}
+	msg := err.Error()
+	for _, t := range []string{token, url.PathEscape(token), url.QueryEscape(token)} {
+		msg = strings.ReplaceAll(msg, t, "<token>")
+	}
+	// Only the context's sentinel errors stay reachable: the rest of the chain holds the URL.
+	var cause error
+	switch {
+	case errors.Is(err, context.Canceled):
+		cause = context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		cause = context.DeadlineExceeded
+	}
+	return &redactedError{msg: msg, cause: cause}
+}
+
+type redactedError struct {
+	msg   string
+	cause error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.cause }

@@ -1,0 +1,367 @@
+// Package telegramtest is a fake Telegram Bot API for tests, to be used with the real client.
+//
+// A Server answers getMe, getUpdates, setWebhook, deleteWebhook, sendMessage,
+// answerCallbackQuery and deleteMessages for any token, records every call, and can answer
+// sendMessage with errors and 429s like Telegram's flood control:
+//
+//	srv := telegramtest.New(t)
+//	ch, err := telegram.New(telegram.Config{Token: "1:x", Endpoint: srv.URL()}, handler)
+//	srv.QueueUpdate(telegramtest.Text(42, "hello"))
+//	calls := srv.Wait("sendMessage", 1)
+package telegramtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// LongPoll is the longest a getUpdates call waits for an update, whatever its timeout: short, so
+// that tests do not wait on a poll.
+const LongPoll = 100 * time.Millisecond
+
+// Call is one request the Server received.
+type Call struct {
+	Method string
+	// Params holds the form values; of a JSON body, strings as they are and other values as
+	// JSON text, the way a form carries reply_markup.
+	Params map[string]string
+	Time   time.Time // when the Server answered: for getUpdates, after its long poll
+	Status int       // the HTTP status the Server answered
+}
+
+// JSON decodes the JSON text of the parameter key, such as reply_markup, into v.
+func (c Call) JSON(key string, v any) error {
+	return json.Unmarshal([]byte(c.Params[key]), v)
+}
+
+// Server is a fake Bot API. Its methods are safe for concurrent use.
+type Server struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu        sync.Mutex
+	calls     []Call
+	updates   []tgbotapi.Update // queued and not yet confirmed by an offset
+	lastID    int               // of the last queued update
+	arrived   chan struct{}     // closed and replaced when an update is queued
+	failures  map[string][]failure
+	perSecond int
+	perChat   time.Duration
+	accepted  []time.Time          // of the sendMessage calls answered 200, for Limit
+	lastSend  map[string]time.Time // by chat id, for Limit
+	messageID int
+	broken    bool
+}
+
+type failure struct {
+	code        int
+	description string
+	retryAfter  int
+}
+
+// New starts a Server, closed when the test ends.
+func New(t testing.TB) *Server {
+	s := &Server{
+		t:        t,
+		lastID:   1000,
+		arrived:  make(chan struct{}),
+		failures: map[string][]failure{},
+		lastSend: map[string]time.Time{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL returns the endpoint pattern to pass as telegram.Config.Endpoint.
+func (s *Server) URL() string { return s.srv.URL + "/bot%s/%s" }
+
+// Close stops the Server; New has it closed when the test ends.
+func (s *Server) Close() { s.srv.Close() }
+
+// Break makes every later call fail in the transport, as when the network fails: the Server cuts
+// the connection without an answer.
+func (s *Server) Break() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken = true
+}
+
+// QueueUpdate queues an update for getUpdates and returns its update_id, which it sets when zero.
+func (s *Server) QueueUpdate(u tgbotapi.Update) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u.UpdateID == 0 {
+		u.UpdateID = s.lastID + 1
+	}
+	s.lastID = max(s.lastID, u.UpdateID)
+	s.updates = append(s.updates, u)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+	return u.UpdateID
+}
+
+// Calls returns the calls of method so far, in order; all calls if method is "".
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var calls []Call
+	for _, c := range s.calls {
+		if method == "" || c.Method == method {
+			calls = append(calls, c)
+		}
+	}
+	return calls
+}
+
+// Wait waits up to 5 seconds until there are at least n calls of method and returns them; it
+// fails the test if there are not, so call it from the test's goroutine.
+func (s *Server) Wait(method string, n int) []Call {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		calls := s.Calls(method)
+		if len(calls) >= n {
+			return calls
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("telegramtest: got %d %s calls; want %d", len(calls), method, n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Texts returns the texts of the messages sent to the chat and answered 200, in order.
+func (s *Server) Texts(chatID int64) []string {
+	var texts []string
+	for _, c := range s.Calls("sendMessage") {
+		if c.Status == http.StatusOK && c.Params["chat_id"] == strconv.FormatInt(chatID, 10) {
+			texts = append(texts, c.Params["text"])
+		}
+	}
+	return texts
+}
+
+// Fail429 answers the next n sendMessage calls for the chat with 429 Too Many Requests and
+// retry_after seconds.
+func (s *Server) Fail429(chatID int64, n, retryAfter int) {
+	s.fail(chatID, n, failure{http.StatusTooManyRequests,
+		fmt.Sprintf("Too Many Requests: retry after %d", retryAfter), retryAfter})
+}
+
+// FailSend answers the next n sendMessage calls for the chat with the error code and
+// description, such as 403 "Forbidden: bot was blocked by the user" or 502 "Bad Gateway".
+func (s *Server) FailSend(chatID int64, n, code int, description string) {
+	s.fail(chatID, n, failure{code: code, description: description})
+}
+
+func (s *Server) fail(chatID int64, n int, f failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	chat := strconv.FormatInt(chatID, 10)
+	for range n {
+		s.failures[chat] = append(s.failures[chat], f)
+	}
+}
+
+// Limit makes the Server enforce Telegram's flood limits: beyond perSecond sendMessage calls in
+// any second, or a call to a chat sooner than perChat after the last one it accepted, it answers
+// 429 with retry_after 1. Zero turns a limit off.
+func (s *Server) Limit(perSecond int, perChat time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perSecond, s.perChat = perSecond, perChat
+}
+
+// Text returns an update with a text message from a person in a private chat. The person has a
+// name and username, which a channel must not pass on.
+func Text(chatID int64, text string) tgbotapi.Update {
+	return tgbotapi.Update{Message: &tgbotapi.Message{
+		MessageID: 1,
+		From:      person(chatID),
+		Date:      int(time.Now().Unix()),
+		Chat:      &tgbotapi.Chat{ID: chatID, Type: "private", FirstName: "Maria", UserName: "maria_k"},
+		Text:      text,
+	}}
+}
+
+// Callback returns an update with a callback query: the person pressed the button with data
+// under a message of the bot in a private chat. Its query id is "q" and the chat id.
+func Callback(chatID int64, data string) tgbotapi.Update {
+	return tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{
+		ID:   "q" + strconv.FormatInt(chatID, 10),
+		From: person(chatID),
+		Message: &tgbotapi.Message{
+			MessageID: 2,
+			From:      &tgbotapi.User{ID: 1, IsBot: true, FirstName: "Faros", UserName: "faros_bot"},
+			Date:      int(time.Now().Unix()),
+			Chat:      &tgbotapi.Chat{ID: chatID, Type: "private", FirstName: "Maria", UserName: "maria_k"},
+			Text:      "a question",
+		},
+		ChatInstance: "1",
+		Data:         data,
+	}}
+}
+
+func person(id int64) *tgbotapi.User {
+	return &tgbotapi.User{ID: id, FirstName: "Maria", LastName: "K", UserName: "maria_k", LanguageCode: "en"}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	broken := s.broken
+	s.mu.Unlock()
+	if broken {
+		panic(http.ErrAbortHandler) // net/http cuts the connection and logs nothing
+	}
+	method := path.Base(r.URL.Path)
+	var result any = true
+	var f failure
+	params, err := decodeParams(r)
+	switch {
+	case err != nil:
+		f = failure{http.StatusBadRequest, "Bad Request: " + err.Error(), 0}
+	case method == "getMe":
+		result = tgbotapi.User{ID: 1, IsBot: true, FirstName: "Faros", UserName: "faros_bot"}
+	case method == "getUpdates":
+		result = s.getUpdates(r, params)
+	case method == "sendMessage":
+		result, f = s.sendMessage(params)
+	case method == "setWebhook", method == "deleteWebhook", method == "answerCallbackQuery", method == "deleteMessages":
+	default:
+		f = failure{http.StatusNotFound, "Not Found", 0}
+	}
+	status := http.StatusOK
+	if f.code != 0 {
+		status = f.code
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: method, Params: params, Time: time.Now(), Status: status})
+	s.mu.Unlock()
+	s.answer(w, status, result, f)
+}
+
+func (s *Server) answer(w http.ResponseWriter, status int, result any, f failure) {
+	resp := map[string]any{"ok": status == http.StatusOK}
+	if status == http.StatusOK {
+		resp["result"] = result
+	} else {
+		resp["error_code"] = f.code
+		resp["description"] = f.description
+		if f.retryAfter > 0 {
+			resp["parameters"] = map[string]int{"retry_after": f.retryAfter}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// getUpdates forgets the updates below offset, as Telegram does, and returns the rest, waiting
+// for one up to the timeout or LongPoll.
+func (s *Server) getUpdates(r *http.Request, params map[string]string) []tgbotapi.Update {
+	offset, _ := strconv.Atoi(params["offset"])
+	limit, _ := strconv.Atoi(params["limit"])
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	timeout, _ := strconv.Atoi(params["timeout"])
+	deadline := time.After(min(time.Duration(timeout)*time.Second, LongPoll))
+	for {
+		s.mu.Lock()
+		var pending []tgbotapi.Update
+		for _, u := range s.updates {
+			if u.UpdateID >= offset {
+				pending = append(pending, u)
+			}
+		}
+		s.updates = pending
+		arrived := s.arrived
+		s.mu.Unlock()
+		if len(pending) > 0 {
+			return pending[:min(limit, len(pending))]
+		}
+		select {
+		case <-arrived:
+		case <-deadline:
+			return []tgbotapi.Update{}
+		case <-r.Context().Done():
+			return []tgbotapi.Update{}
+		}
+	}
+}
+
+func (s *Server) sendMessage(params map[string]string) (any, failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	chat := params["chat_id"]
+	id, err := strconv.ParseInt(chat, 10, 64)
+	if err != nil {
+		return nil, failure{http.StatusBadRequest, "Bad Request: chat not found", 0}
+	}
+	if fs := s.failures[chat]; len(fs) > 0 {
+		s.failures[chat] = fs[1:]
+		return nil, fs[0]
+	}
+	now := time.Now()
+	for len(s.accepted) > 0 && now.Sub(s.accepted[0]) >= time.Second {
+		s.accepted = s.accepted[1:]
+	}
+	last, seen := s.lastSend[chat]
+	if (s.perSecond > 0 && len(s.accepted) >= s.perSecond) || (s.perChat > 0 && seen && now.Sub(last) < s.perChat) {
+		return nil, failure{http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1}
+	}
+	s.accepted = append(s.accepted, now)
+	s.lastSend[chat] = now
+	s.messageID++
+	return tgbotapi.Message{
+		MessageID: s.messageID,
+		Date:      int(now.Unix()),
+		Chat:      &tgbotapi.Chat{ID: id, Type: "private"},
+		Text:      params["text"],
+	}, failure{}
+}
+
+// decodeParams reads a form, multipart or JSON body.
+func decodeParams(r *http.Request) (map[string]string, error) {
+	params := map[string]string{}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		var raw map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
+			return params, err
+		}
+		for k, v := range raw {
+			var str string
+			if json.Unmarshal(v, &str) == nil {
+				params[k] = str
+			} else {
+				params[k] = string(v)
+			}
+		}
+		return params, nil
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return params, err
+		}
+	default:
+		if err := r.ParseForm(); err != nil {
+			return params, err
+		}
+	}
+	for k, v := range r.Form {
+		params[k] = v[0]
+	}
+	return params, nil
+}

@@ -1,0 +1,125 @@
+package telegramtest_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/faros-project/faros/bot/telegram/telegramtest"
+)
+
+func client(t *testing.T, s *telegramtest.Server) *tgbotapi.BotAPI {
+	t.Helper()
+	api, err := tgbotapi.NewBotAPIWithClient("1:x", s.URL(), http.DefaultClient)
+	if err != nil {
+		t.Fatalf("getMe: %v", err)
+	}
+	return api
+}
+
+func TestGetUpdatesHonoursOffset(t *testing.T) {
+	s := telegramtest.New(t)
+	api := client(t, s)
+	first := s.QueueUpdate(telegramtest.Text(1, "a"))
+	s.QueueUpdate(telegramtest.Callback(1, "yes"))
+
+	got, err := api.GetUpdates(tgbotapi.UpdateConfig{})
+	if err != nil || len(got) != 2 || got[0].Message.Text != "a" || got[1].CallbackQuery.Data != "yes" {
+		t.Fatalf("got %+v, %v; want the text and the callback", got, err)
+	}
+	got, err = api.GetUpdates(tgbotapi.UpdateConfig{Offset: first + 1})
+	if err != nil || len(got) != 1 || got[0].UpdateID != first+1 {
+		t.Fatalf("after offset %d: got %+v, %v; want the callback only", first+1, got, err)
+	}
+	// A long poll returns as soon as an update is queued.
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		s.QueueUpdate(telegramtest.Text(1, "b"))
+	}()
+	got, err = api.GetUpdates(tgbotapi.UpdateConfig{Offset: first + 2, Timeout: 30})
+	if err != nil || len(got) != 1 || got[0].Message.Text != "b" {
+		t.Fatalf("long poll: got %+v, %v; want the new text", got, err)
+	}
+}
+
+func TestSendMessageFailures(t *testing.T) {
+	s := telegramtest.New(t)
+	api := client(t, s)
+	s.Fail429(7, 1, 5)
+	s.FailSend(7, 1, 403, "Forbidden: bot was blocked by the user")
+
+	var tgErr *tgbotapi.Error
+	_, err := api.Send(tgbotapi.NewMessage(7, "one"))
+	if !errors.As(err, &tgErr) || tgErr.Code != 429 || tgErr.RetryAfter != 5 {
+		t.Errorf("first send: got %v; want 429 with retry_after 5", err)
+	}
+	_, err = api.Send(tgbotapi.NewMessage(7, "two"))
+	if !errors.As(err, &tgErr) || tgErr.Code != 403 {
+		t.Errorf("second send: got %v; want 403", err)
+	}
+	if _, err := api.Send(tgbotapi.NewMessage(7, "three")); err != nil {
+		t.Errorf("third send: %v", err)
+	}
+	if diff := cmp.Diff([]string{"three"}, s.Texts(7)); diff != "" {
+		t.Errorf("texts (-want +got):\n%s", diff)
+	}
+	var statuses []int
+	for _, c := range s.Calls("sendMessage") {
+		statuses = append(statuses, c.Status)
+	}
+	if diff := cmp.Diff([]int{429, 403, 200}, statuses); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+}
+
+func TestLimit(t *testing.T) {
+	s := telegramtest.New(t)
+	api := client(t, s)
+	s.Limit(2, time.Hour)
+
+	var codes []int
+	for _, chat := range []int64{1, 1, 2, 3} {
+		code := 200
+		var tgErr *tgbotapi.Error
+		if _, err := api.Send(tgbotapi.NewMessage(chat, "x")); errors.As(err, &tgErr) {
+			code = tgErr.Code
+		}
+		codes = append(codes, code)
+	}
+	// Chat 1 again is too soon for it; chat 3 is the third in a second overall.
+	if diff := cmp.Diff([]int{200, 429, 200, 429}, codes); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+}
+
+func TestCallsRecordParams(t *testing.T) {
+	s := telegramtest.New(t)
+	api := client(t, s)
+	msg := tgbotapi.NewMessage(9, "hi")
+	msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData("Yes", "yes")))
+	if _, err := api.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Request(tgbotapi.NewCallback("q9", "")); err != nil {
+		t.Fatal(err)
+	}
+	call := s.Wait("sendMessage", 1)[0]
+	var markup tgbotapi.InlineKeyboardMarkup
+	if err := call.JSON("reply_markup", &markup); err != nil {
+		t.Fatal(err)
+	}
+	if got := markup.InlineKeyboard[0][0]; got.Text != "Yes" || *got.CallbackData != "yes" {
+		t.Errorf("got button %+v; want Yes/yes", got)
+	}
+	if got := s.Calls("answerCallbackQuery")[0].Params["callback_query_id"]; got != "q9" {
+		t.Errorf("got callback_query_id %q; want q9", got)
+	}
+	if n := len(s.Calls("")); n != 3 {
+		t.Errorf("got %d calls in all; want 3 (getMe, sendMessage, answerCallbackQuery)", n)
+	}
+}
