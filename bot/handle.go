@@ -60,6 +60,7 @@ type Bot struct {
 	now     func() time.Time
 	m       *metrics
 	turns   turns
+	langs   langMemory
 }
 
 var _ Handler = (*Bot)(nil)
@@ -146,7 +147,10 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	case err != nil:
 		b.m.errors.WithLabelValues("redis").Inc()
 		b.log.Warn("handle: the conversation store is unavailable; answering with the numbers", "channel", m.Channel, "err", err)
-		return b.offline(hint), nil
+		if l := b.langs.get(p); l != "" {
+			lang = l
+		}
+		return b.offline(lang), nil
 	}
 
 	now := b.now()
@@ -168,6 +172,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		return b.offline(lang), nil
 	}
 	s.State, lang = next, next.Lang
+	b.langs.set(p, lang)
 	for _, o := range outs {
 		if o.Kind == dialog.Handoff {
 			b.handoff(ctx, p, m.Channel, next, o)
@@ -292,5 +297,34 @@ func (t *turns) take(p string) func() {
 			delete(t.m, p)
 		}
 		t.mu.Unlock()
+	}
+}
+
+// langMemory remembers each recent conversation's language in this process, so that the
+// numbers sent while Redis is down are in the person's language. It holds pseudonyms and
+// language codes only, and forgets everything when it grows large.
+type langMemory struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const langMemorySize = 100_000
+
+func (l *langMemory) get(p string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[p]
+}
+
+func (l *langMemory) set(p, lang string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil || len(l.m) >= langMemorySize {
+		l.m = make(map[string]string)
+	}
+	if lang == "" {
+		delete(l.m, p)
+	} else {
+		l.m[p] = lang
 	}
 }

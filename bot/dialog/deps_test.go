@@ -19,6 +19,9 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"flows":            {},
 		"flows/transcript": {"bot/dialog", "locales"},
 		"cmd/flowctl":      {"bot/dialog", "locales", "flows", "flows/transcript"},
+		"bot":              {"bot/dialog", "locales"},
+		"bot/telegram":     {"bot", "bot/dialog", "locales"},
+		"bot/webhook":      {"bot", "bot/dialog", "locales"},
 	}
 	for pkg, ours := range allowed {
 		for _, dep := range deps(t, module+pkg) {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -61,6 +62,16 @@ func New(t testing.TB) *Redis {
 		r.Client.Close()
 	})
 	return r
+}
+
+// URL is the redis:// URL of this Redis at addr (its own Addr, or a Proxy's).
+func (r *Redis) URL(addr string) string {
+	if r.url == "" {
+		return "redis://" + addr
+	}
+	u, _ := url.Parse(r.url)
+	u.Host = addr
+	return u.String()
 }
 
 // Options returns client options for this Redis at addr (its own, or a Proxy's).

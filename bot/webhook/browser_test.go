@@ -1,0 +1,368 @@
+package webhook_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/webhook"
+)
+
+const chromium = "/usr/bin/chromium"
+
+// TestBrowser drives the web chat in Chromium as a person would, then leaves it with Esc and
+// with the quick exit button.
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("FAROS_TEST_STRICT") == "1" {
+			t.Fatalf("browser test: %s is missing (apt-get install chromium) and FAROS_TEST_STRICT=1", chromium)
+		}
+		t.Skipf("browser test skipped: %s is missing; apt-get install chromium to run it", chromium)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		// Without UserDataDir, the allocator makes a fresh profile directory and removes it.
+	)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	if err := chromedp.Do(browserCtx); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+
+	t.Run("Esc", func(t *testing.T) { testChat(t, browserCtx, chromedp.KeyEvent(kb.Escape)) })
+	t.Run("QuickExitButton", func(t *testing.T) { testChat(t, browserCtx, chromedp.Click(chromedp.ID("exit"))) })
+}
+
+// flowHandler imitates the first steps of the real flows: the language question, the
+// safety check and one screening question.
+type flowHandler struct {
+	mu  sync.Mutex
+	got []bot.Message
+}
+
+func (h *flowHandler) Handle(_ context.Context, m bot.Message) ([]bot.Reply, error) {
+	h.mu.Lock()
+	h.got = append(h.got, m)
+	h.mu.Unlock()
+	switch {
+	case m.Text == "/start":
+		return []bot.Reply{{Text: "Choose your language.\nΕπιλέξτε γλώσσα.", Buttons: []bot.Button{
+			{Data: "en", Label: "English"}, {Data: "el", Label: "Ελληνικά"}, {Data: "fr", Label: "Français"}, {Data: "sq", Label: "Shqip"},
+		}}}, nil
+	case m.Button == "en":
+		return []bot.Reply{{Text: "Is it safe to chat now?\nDoes anyone else read messages on this phone?", Buttons: []bot.Button{
+			{Data: "safe", Label: "Yes, it is safe"}, {Data: "unsafe", Label: "No"},
+		}}}, nil
+	case m.Button == "safe":
+		return []bot.Reply{
+			{Text: "Thank you. You can skip any question."},
+			{Text: "Did someone promise you a job that was different when you arrived?", Buttons: []bot.Button{
+				{Data: "yes", Label: "Yes"}, {Data: "no", Label: "No"}, {Data: "unsure", Label: "Not sure"}, {Data: "skip", Label: "Skip"},
+			}},
+		}, nil
+	case m.Button == "yes":
+		return []bot.Reply{{Text: "<b>Noted.</b> In danger, call 112.", Urgent: true}}, nil
+	case m.Text == "/wipe":
+		return []bot.Reply{{Text: "Deleted."}}, nil
+	}
+	return []bot.Reply{{Text: "You wrote: " + m.Text}}, nil
+}
+
+func (h *flowHandler) messages() []bot.Message {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.got)
+}
+
+// conversationWords are said in testChat's conversation and must not outlive it.
+var conversationWords = []string{"language", "safe", "promise", "Noted", "hello there", "my boss", "counsellor"}
+
+// testChat has a conversation in a new tab, then leaves it with exit and checks that nothing of
+// it is left.
+func testChat(t *testing.T, browserCtx context.Context, exit chromedp.Action[chromedp.Void]) {
+	exitSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><title>Weather</title><p id="neutral">Sunny, 24 °C</p>`)
+	}))
+	defer exitSrv.Close()
+	exitURL := exitSrv.URL + "/"
+
+	h := &flowHandler{}
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: h, ExitURL: exitURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chat.Close()
+	// The test makes the page report to /test/leftovers what is on it when it is unloaded.
+	leftovers := make(chan string, 1)
+	mux := http.NewServeMux()
+	mux.Handle("/", chat)
+	mux.HandleFunc("POST /test/leftovers", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		leftovers <- string(b)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	// A browser context of its own, so that the runs share no storage.
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	console := collectConsole(ctx)
+
+	converse(t, ctx, srv.URL)
+	id := checkMessages(t, h)
+	checkPage(t, ctx)
+
+	// A later message (an operator's) reaches the open page over Server-Sent Events.
+	later := []bot.Reply{{Text: "A counsellor writes: hello"}}
+	eventually(t, "Send to the page's event stream", func() bool { return chat.Send(ctx, id, later) == nil })
+	if err := chromedp.Do(ctx, waitFor(t, logHas("A counsellor writes: hello"))); err != nil {
+		t.Fatal(err)
+	}
+
+	noStorage := []string{
+		`localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''`,
+		`indexedDB.databases().then(dbs => dbs.length === 0)`,
+	}
+	evalTrue(t, ctx, "before exit", noStorage...)
+	historyBefore, err := chromedp.Run(ctx, chromedp.Evaluate[int]("history.length"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range console.messages() {
+		t.Errorf("console: %s", m)
+	}
+
+	const report = `addEventListener('pagehide', () => navigator.sendBeacon('/test/leftovers', document.body.innerText + document.getElementById('text').value))`
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](report), exit); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	select {
+	case left := <-leftovers:
+		if found := wordsIn(left); len(found) > 0 {
+			t.Errorf("as it was unloaded, the chat page held %q: %q", found, left)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the chat page never reported what was on it as it was unloaded")
+	}
+
+	eventually(t, "location "+exitURL, func() bool {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		return err == nil && loc == exitURL
+	})
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("neutral"))); err != nil {
+		t.Fatal(err)
+	}
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.documentElement.outerHTML"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found := wordsIn(html); len(found) > 0 || strings.Contains(html, "Faros") {
+		t.Errorf("the exit page holds %q: %s", found, html)
+	}
+	evalTrue(t, ctx, "after exit", noStorage...)
+	// location.replace took the chat out of the history, so Back does not lead to it.
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int]("history.length")); err != nil || n != historyBefore {
+		t.Errorf("history.length after exit = %d, %v; want %d as before", n, err, historyBefore)
+	}
+
+	eventually(t, "/wipe", func() bool {
+		msgs := h.messages()
+		return msgs[len(msgs)-1] == bot.Message{Channel: "web", ChatID: id, Text: "/wipe", Language: msgs[0].Language}
+	})
+}
+
+// converse opens the page and goes through the first steps with the mouse and the keyboard.
+func converse(t *testing.T, ctx context.Context, url string) {
+	button := func(label string) chromedp.Search {
+		return chromedp.Search(`//div[@id='log']//button[normalize-space()='` + label + `']`)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(320, 640),
+		chromedp.Navigate(url),
+		waitFor(t, logHas("Choose your language.")),
+		chromedp.Click(button("English")),
+		waitFor(t, logHas("Does anyone else read messages on this phone?")),
+		chromedp.Click(button("Yes, it is safe")),
+		waitFor(t, logHas("Did someone promise you a job")),
+		// After a choice, focus moves to the next question's first answer.
+		waitFor(t, `document.activeElement.textContent === 'Yes'`),
+	)
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+
+	// Tab goes from the quick exit through the answers to the text box, with a visible ring.
+	var order []string
+	const focused = `(e => (e.id || e.textContent) + (getComputedStyle(e).outlineStyle === 'none' ? ' (no focus ring)' : ''))(document.activeElement)`
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Focus(chromedp.ID("exit"))}
+	for range 6 {
+		steps = append(steps, chromedp.KeyEvent(kb.Tab), chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
+			label, err := chromedp.Evaluate[string](focused)(ctx, tt)
+			order = append(order, label)
+			return err
+		}))
+	}
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"Yes", "No", "Not sure", "Skip", "text", "send"}, order); d != "" {
+		t.Errorf("focus order after the quick exit (-want +got):\n%s", d)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Focus(button("Yes")),
+		chromedp.KeyEvent(kb.Enter),
+		waitFor(t, logHas("<b>Noted.</b> In danger, call 112.")),
+		chromedp.SendKeys(chromedp.ID("text"), "hello there"+kb.Enter),
+		waitFor(t, logHas("You wrote: hello there")),
+		// Words typed but not sent are on screen too.
+		chromedp.SendKeys(chromedp.ID("text"), "my boss"),
+	)
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+}
+
+// checkMessages checks what the handler got and returns the conversation id.
+func checkMessages(t *testing.T, h *flowHandler) string {
+	msgs := h.messages()
+	id, lang := msgs[0].ChatID, msgs[0].Language
+	if len(id) != 32 || lang == "" {
+		t.Errorf("first message %+v; want a 32-digit conversation id and a language", msgs[0])
+	}
+	want := []bot.Message{
+		{Channel: "web", ChatID: id, Text: "/start", Language: lang},
+		{Channel: "web", ChatID: id, Button: "en", Language: lang},
+		{Channel: "web", ChatID: id, Button: "safe", Language: lang},
+		{Channel: "web", ChatID: id, Button: "yes", Language: lang},
+		{Channel: "web", ChatID: id, Text: "hello there", Language: lang},
+	}
+	if d := cmp.Diff(want, msgs); d != "" {
+		t.Errorf("handler got (-want +got):\n%s", d)
+	}
+	return id
+}
+
+// checkPage checks how the conversation shows.
+func checkPage(t *testing.T, ctx context.Context) {
+	evalTrue(t, ctx, "page",
+		// line breaks kept
+		`[...document.querySelectorAll('#log .bot')].some(e => e.innerText.includes('now?\nDoes anyone'))`,
+		// reply text is text, not markup
+		`document.querySelector('#log b') === null`,
+		`document.querySelectorAll('#log .urgent').length === 1`,
+		// the person's answers, and no answered choices left
+		`[...document.querySelectorAll('#log .me')].map(e => e.textContent).join('|') === 'English|Yes, it is safe|Yes|hello there'`,
+		`document.querySelectorAll('#log .choices').length === 0`,
+		// a 320-px phone: nothing sideways, the quick exit in view and large enough to tap
+		`window.innerWidth === 320 && document.documentElement.scrollWidth <= 320`,
+		`(r => r.top >= 0 && r.right <= 320 && r.width >= 44 && r.height >= 44)(document.getElementById('exit').getBoundingClientRect())`,
+	)
+}
+
+// waitFor is an action that waits until js is true. It fails after 5 seconds, well within the
+// test's time, so that the test says what it waited for.
+func waitFor(t *testing.T, js string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](js, chromedp.WithPollingTimeout(5*time.Second))(ctx, tt)
+		if err != nil {
+			t.Errorf("waiting for %s: %v", js, err)
+		}
+		return err
+	})
+}
+
+func logHas(s string) string {
+	quoted := "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
+	return `document.getElementById('log').textContent.includes(` + quoted + `)`
+}
+
+// evalTrue checks that each JavaScript expression (or promise) is true.
+func evalTrue(t *testing.T, ctx context.Context, when string, exprs ...string) {
+	t.Helper()
+	for _, js := range exprs {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err != nil || !ok {
+			t.Errorf("%s, %s: got %v, %v; want true", when, js, ok, err)
+		}
+	}
+}
+
+// eventually waits up to 5 seconds for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func wordsIn(s string) []string {
+	var found []string
+	for _, w := range conversationWords {
+		if strings.Contains(s, w) {
+			found = append(found, w)
+		}
+	}
+	return found
+}
+
+// consoleLog gathers the page's problems: uncaught exceptions, errors and warnings, among
+// them the browser's reports of failed or blocked requests (a CSP violation).
+type consoleLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func collectConsole(ctx context.Context) *consoleLog {
+	c := &consoleLog{}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning {
+				c.mu.Lock()
+				c.msgs = append(c.msgs, m.String())
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+func (c *consoleLog) messages() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.msgs)
+}

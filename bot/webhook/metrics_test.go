@@ -1,0 +1,93 @@
+package webhook_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/faros-project/faros/bot/webhook"
+)
+
+// metricValue returns the value of the metric name with the label pairs, or -1 if there is none.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for i, l := range m.GetLabel() {
+				if 2*i+1 >= len(labels) || l.GetName() != labels[2*i] || l.GetValue() != labels[2*i+1] {
+					continue metrics
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	api, err := webhook.New(webhook.Config{Secret: secret, Handler: &fakeHandler{}, Registerer: reg, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: &fakeHandler{}, Registerer: reg, KeepAlive: time.Hour})
+	if err != nil {
+		t.Fatalf("NewChat on the API's registry: %v", err)
+	}
+	defer chat.Close()
+
+	post(api, `{"conversation": "c", "text": "hi"}`, now)
+	post(api, `{"conversation": "c", "text": "hi"}`, now.Add(time.Hour))
+	api.Send(t.Context(), "c", sampleReplies) // no callback URL: fails
+
+	srv := startServer(t, chat)
+	ctx, disconnect := context.WithCancel(t.Context())
+	_, events := openStream(t, ctx, srv.URL)
+	readEvent(t, events)
+	chat.Send(t.Context(), conversation, sampleReplies)
+	chat.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	chat.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/chat/messages", strings.NewReader(`{}`)))
+
+	tests := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"faros_api_requests_total", []string{"status", "200"}, 1},
+		{"faros_api_requests_total", []string{"status", "401"}, 1},
+		{"faros_api_pushes_total", []string{"result", "failed"}, 1},
+		{"faros_api_pushes_total", []string{"result", "delivered"}, 0},
+		{"faros_webchat_requests_total", []string{"status", "200"}, 1},
+		{"faros_webchat_requests_total", []string{"status", "400"}, 1},
+		{"faros_webchat_pushes_total", []string{"result", "delivered"}, 1},
+		{"faros_webchat_streams", nil, 1},
+	}
+	for _, tt := range tests {
+		if got := metricValue(t, reg, tt.name, tt.labels...); got != tt.want {
+			t.Errorf("%s%v = %v; want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+
+	disconnect()
+	eventually(t, "faros_webchat_streams 0", func() bool { return metricValue(t, reg, "faros_webchat_streams") == 0 })
+	if got := metricValue(t, reg, "faros_webchat_requests_total", "status", "200"); got != 2 {
+		t.Errorf("faros_webchat_requests_total{status=200} after the stream ended = %v; want 2", got)
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the service's configuration: every FAROS_* variable of DESIGN.md, each also a flag
+// (a flag wins over its variable).
+type config struct {
+	HTTPAddr        string
+	RedisURL        string // "" → embedded, nothing persists
+	RedisMaster     string // Sentinel: the master's name; RedisURL then lists the sentinels
+	RedisPrefix     string // of every key: several deployments can share one Redis
+	TelegramToken   string // "" → Telegram off
+	TelegramAPI     string
+	TelegramMode    string
+	TelegramHookURL string
+	TelegramSecret  string
+	TelegramRate    int           // sends per second, overall
+	TelegramChatGap time.Duration // between two sends to one chat
+	WebhookSecret   string        // "" → the signed API is off
+	WebhookCallback string        // where later messages of the API's conversations are pushed
+	PseudonymKey    string        // "" → random per run
+	Roster          string
+	FlowsDir        string // "" → the embedded content
+	LocalesDir      string
+	SessionIdle     time.Duration
+	SessionMaxAge   time.Duration
+	ExitURL         string // where the web chat's quick exit goes
+	LogLevel        string
+}
+
+// setting is one variable and its flag.
+type setting struct {
+	env, flag, def, usage string
+	set                   func(c *config, v string) error
+}
+
+func str(p func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error { *p(c) = v; return nil }
+}
+
+func duration(p func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration such as 90s, 30m or 2h", v)
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+var settings = []setting{
+	{"FAROS_HTTP_ADDR", "http-addr", ":8080", "listen address for webhooks, API, web chat, health, metrics", str(func(c *config) *string { return &c.HTTPAddr })},
+	{"FAROS_REDIS_URL", "redis-url", "", "redis:// or rediss:// URL; several, comma-separated: a cluster (or sentinels with --redis-master); empty: embedded, nothing persists", str(func(c *config) *string { return &c.RedisURL })},
+	{"FAROS_REDIS_MASTER", "redis-master", "", "Sentinel master name; --redis-url then lists the sentinels", str(func(c *config) *string { return &c.RedisMaster })},
+	{"FAROS_REDIS_PREFIX", "redis-prefix", "faros", "prefix of every Redis key", str(func(c *config) *string { return &c.RedisPrefix })},
+	{"FAROS_TELEGRAM_TOKEN", "telegram-token", "", "bot token; empty disables Telegram", str(func(c *config) *string { return &c.TelegramToken })},
+	{"FAROS_TELEGRAM_API", "telegram-api", "https://api.telegram.org/bot%s/%s", "Bot API endpoint pattern (token, method)", str(func(c *config) *string { return &c.TelegramAPI })},
+	{"FAROS_TELEGRAM_MODE", "telegram-mode", "polling", "polling or webhook", str(func(c *config) *string { return &c.TelegramMode })},
+	{"FAROS_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "", "public https URL Telegram posts updates to (webhook mode)", str(func(c *config) *string { return &c.TelegramHookURL })},
+	{"FAROS_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "secret_token Telegram sends back (webhook mode)", str(func(c *config) *string { return &c.TelegramSecret })},
+	{"FAROS_TELEGRAM_RATE", "telegram-rate", "30", "Telegram sends per second, overall", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a positive whole number", v)
+		}
+		c.TelegramRate = n
+		return nil
+	}},
+	{"FAROS_TELEGRAM_CHAT_GAP", "telegram-chat-gap", "1s", "least time between two sends to one chat", duration(func(c *config) *time.Duration { return &c.TelegramChatGap })},
+	{"FAROS_WEBHOOK_SECRET", "webhook-secret", "", "HMAC key of the generic webhook API; empty disables the API", str(func(c *config) *string { return &c.WebhookSecret })},
+	{"FAROS_WEBHOOK_CALLBACK_URL", "webhook-callback-url", "", "where later messages to API conversations are pushed (signed)", str(func(c *config) *string { return &c.WebhookCallback })},
+	{"FAROS_PSEUDONYM_KEY", "pseudonym-key", "", "key of the HMAC that turns channel ids into pseudonyms; empty: random per run", str(func(c *config) *string { return &c.PseudonymKey })},
+	{"FAROS_ROSTER", "roster", "", "path of the operators' roster YAML; empty: no operators", str(func(c *config) *string { return &c.Roster })},
+	{"FAROS_FLOWS_DIR", "flows-dir", "", "flows directory overriding the embedded content (hot-reloaded)", str(func(c *config) *string { return &c.FlowsDir })},
+	{"FAROS_LOCALES_DIR", "locales-dir", "", "message files directory overriding the embedded content (hot-reloaded)", str(func(c *config) *string { return &c.LocalesDir })},
+	{"FAROS_SESSION_IDLE", "session-idle", "2h", "inactivity after which a session expires", duration(func(c *config) *time.Duration { return &c.SessionIdle })},
+	{"FAROS_SESSION_MAX_AGE", "session-max-age", "24h", "age after which a session expires, active or not", duration(func(c *config) *time.Duration { return &c.SessionMaxAge })},
+	{"FAROS_EXIT_URL", "exit-url", "https://www.google.com/", "the neutral page the web chat's quick exit opens", str(func(c *config) *string { return &c.ExitURL })},
+	{"FAROS_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
+}
+
+// loadConfig reads the variables, then the flags, and reports every problem at once.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("faros", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	values := map[string]*string{}
+	for _, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		values[s.env] = fs.String(s.flag, v, s.usage+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	c := &config{}
+	var problems []string
+	for _, s := range settings {
+		if err := s.set(c, *values[s.env]); err != nil {
+			problems = append(problems, fmt.Sprintf("%s (--%s): %v", s.env, s.flag, err))
+		}
+	}
+	problems = append(problems, c.check()...)
+	if len(problems) > 0 {
+		return nil, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+// check reports settings that are wrong together.
+func (c *config) check() []string {
+	var ps []string
+	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
+	if c.TelegramMode != "polling" && c.TelegramMode != "webhook" {
+		bad("FAROS_TELEGRAM_MODE: %q is neither polling nor webhook", c.TelegramMode)
+	}
+	if c.TelegramToken != "" && strings.Count(c.TelegramAPI, "%s") != 2 {
+		bad("FAROS_TELEGRAM_API: the pattern needs two %%s, for the token and the method")
+	}
+	if c.TelegramToken != "" && c.TelegramMode == "webhook" {
+		if u, err := url.Parse(c.TelegramHookURL); err != nil || u.Scheme == "" || u.Host == "" {
+			bad("FAROS_TELEGRAM_WEBHOOK_URL: webhook mode needs the public URL Telegram posts to")
+		}
+		if len(c.TelegramSecret) < 16 {
+			bad("FAROS_TELEGRAM_WEBHOOK_SECRET: webhook mode needs a secret of at least 16 characters")
+		}
+	}
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
+		bad("FAROS_WEBHOOK_SECRET: use at least 16 characters")
+	}
+	if c.WebhookCallback != "" {
+		if c.WebhookSecret == "" {
+			bad("FAROS_WEBHOOK_CALLBACK_URL: the callback is signed with FAROS_WEBHOOK_SECRET, which is empty")
+		}
+		if u, err := url.Parse(c.WebhookCallback); err != nil || u.Host == "" {
+			bad("FAROS_WEBHOOK_CALLBACK_URL: %q is not an absolute URL", c.WebhookCallback)
+		}
+	}
+	if u, err := url.Parse(c.ExitURL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
+		bad("FAROS_EXIT_URL: %q is not an http(s) URL", c.ExitURL)
+	}
+	if (c.FlowsDir == "") != (c.LocalesDir == "") {
+		bad("FAROS_FLOWS_DIR and FAROS_LOCALES_DIR go together: the flows name the messages")
+	}
+	if c.RedisMaster != "" && c.RedisURL == "" {
+		bad("FAROS_REDIS_MASTER needs the sentinels' addresses in FAROS_REDIS_URL")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("FAROS_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	return ps
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/flows"
+	"github.com/faros-project/faros/locales"
+)
+
+// loadContent reads the content directories, or the embedded content without them.
+func loadContent(c *config) (*bot.Content, error) {
+	if c.FlowsDir == "" {
+		return bot.LoadContent(flows.Files, "flows", locales.Files, "locales")
+	}
+	return bot.LoadContent(os.DirFS(c.FlowsDir), c.FlowsDir, os.DirFS(c.LocalesDir), c.LocalesDir)
+}
+
+// logProblems writes each content problem as its own log line: file:line:column and what.
+func logProblems(log *slog.Logger, msg string, err error) {
+	var probs dialog.Problems
+	if !errors.As(err, &probs) {
+		log.Error(msg, "err", err)
+		return
+	}
+	for _, p := range probs {
+		log.Error(msg, "problem", p.String())
+	}
+}
+
+// watchContent reloads the content directories when a file in them changes (after a short
+// quiet time, so that an editor's save is read whole) or on SIGHUP. Content that does not pass
+// the checks is refused with the checker's messages, and the previous content keeps serving.
+func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var events <-chan fsnotify.Event
+	if c.FlowsDir != "" {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		for _, dir := range []string{c.FlowsDir, c.LocalesDir} {
+			if err := w.Add(dir); err != nil {
+				return err
+			}
+		}
+		events = w.Events
+	}
+	reload := func(why string) {
+		content, err := loadContent(c)
+		if err != nil {
+			logProblems(log, "content refused; the previous content keeps serving", err)
+			return
+		}
+		b.SetContent(content)
+		st := content.Engine.Stats()
+		log.Info("content reloaded", "why", why, "flows", st.Flows, "nodes", st.Nodes, "languages", len(content.Catalog.Languages()))
+	}
+	var quiet <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			reload("SIGHUP")
+		case <-events:
+			quiet = time.After(300 * time.Millisecond)
+		case <-quiet:
+			quiet = nil
+			reload("files changed")
+		}
+	}
+}

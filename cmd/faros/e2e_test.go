@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/faros-project/faros/bot/telegram/telegramtest"
+	"github.com/faros-project/faros/internal/redistest"
+)
+
+// logBuffer collects an instance's log lines; the test reads them while Faros writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// instance is one Faros started by run, as the binary would be.
+type instance struct {
+	addr string
+	log  *logBuffer
+	r    *redistest.Redis
+}
+
+var listening = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+
+// start runs Faros with the test's Redis and env on a free port, and stops it when the test
+// ends, checking that it stopped cleanly and that neither Redis nor the log holds anything
+// that identifies a person or any of the texts in secrets.
+func start(t *testing.T, r *redistest.Redis, env map[string]string, secrets ...string) *instance {
+	t.Helper()
+	vars := map[string]string{
+		"FAROS_HTTP_ADDR":         "127.0.0.1:0",
+		"FAROS_REDIS_URL":         r.URL(r.Addr),
+		"FAROS_REDIS_PREFIX":      r.Prefix,
+		"FAROS_PSEUDONYM_KEY":     "e2e pseudonym key",
+		"FAROS_TELEGRAM_CHAT_GAP": "1ms",
+		"FAROS_TELEGRAM_RATE":     "1000",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	in := &instance{log: &logBuffer{}, r: r}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, in.log, in.log) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for in.addr == "" {
+		if m := listening.FindStringSubmatch(in.log.String()); m != nil {
+			in.addr = m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("faros stopped at start: %v\n%s", err, in.log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("faros did not start:\n%s", in.log)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("faros stopped with %v", err)
+		}
+		in.checkPrivacy(t, secrets)
+	})
+	return in
+}
+
+// checkPrivacy scans every key and value of the instance's Redis and its whole log for the
+// given secrets (chat ids, names, message texts) and for the Telegram token.
+func (in *instance) checkPrivacy(t *testing.T, secrets []string) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := in.r.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump strings.Builder
+	for _, k := range keys {
+		dump.WriteString(k + "\n")
+		if ttl := in.r.Client.TTL(ctx, k).Val(); ttl < 0 {
+			t.Errorf("key %s has no TTL", k)
+		}
+		if in.r.Client.Type(ctx, k).Val() == "string" {
+			dump.WriteString(in.r.Client.Get(ctx, k).Val() + "\n")
+		}
+	}
+	log := in.log.String()
+	for _, s := range secrets {
+		if strings.Contains(dump.String(), s) {
+			t.Errorf("Redis holds %q", s)
+		}
+		if strings.Contains(log, s) {
+			t.Errorf("the log holds %q", s)
+		}
+	}
+}
+
+// tgChat is one person on the fake Telegram.
+type tgChat struct {
+	t        *testing.T
+	fake     *telegramtest.Server
+	id       int64
+	replies  int
+	buttons  map[string]string // label → callback data of the last reply
+	post     func(u tgbotapi.Update) // webhook mode: deliver the update; nil: polling
+	nextID   int
+	lastText string
+}
+
+// do delivers an update and waits for the one reply every step gets.
+func (c *tgChat) do(u tgbotapi.Update) string {
+	c.t.Helper()
+	if c.post != nil {
+		c.nextID++
+		u.UpdateID = int(c.id)*1000 + c.nextID
+		c.post(u)
+	} else {
+		c.fake.QueueUpdate(u)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		calls := c.sent()
+		if len(calls) > c.replies {
+			c.replies++
+			return c.read(calls[c.replies-1])
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("chat %d: no reply after %q", c.id, c.lastText)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (c *tgChat) sent() []telegramtest.Call {
+	var out []telegramtest.Call
+	for _, call := range c.fake.Calls("sendMessage") {
+		if call.Params["chat_id"] == strconv.FormatInt(c.id, 10) && call.Status == http.StatusOK {
+			out = append(out, call)
+		}
+	}
+	return out
+}
+
+func (c *tgChat) read(call telegramtest.Call) string {
+	c.t.Helper()
+	if call.Params["protect_content"] != "true" || call.Params["disable_notification"] != "true" {
+		c.t.Errorf("sendMessage without protect_content and disable_notification: %v", call.Params)
+	}
+	c.buttons = map[string]string{}
+	var markup struct {
+		InlineKeyboard [][]struct {
+			Text string `json:"text"`
+			Data string `json:"callback_data"`
+		} `json:"inline_keyboard"`
+	}
+	if call.Params["reply_markup"] != "" {
+		if err := json.Unmarshal([]byte(call.Params["reply_markup"]), &markup); err != nil {
+			c.t.Fatalf("reply_markup: %v", err)
+		}
+	}
+	for _, row := range markup.InlineKeyboard {
+		for _, b := range row {
+			c.buttons[b.Text] = b.Data
+		}
+	}
+	c.lastText = call.Params["text"]
+	return c.lastText
+}
+
+func (c *tgChat) say(text string) string { c.t.Helper(); return c.do(telegramtest.Text(c.id, text)) }
+
+// press presses the button whose callback data ends in "/"+id.
+func (c *tgChat) press(id string) string {
+	c.t.Helper()
+	for _, data := range c.buttons {
+		if strings.HasSuffix(data, "/"+id) {
+			return c.do(telegramtest.Callback(c.id, data))
+		}
+	}
+	c.t.Fatalf("chat %d: no button %q after %q (buttons %v)", c.id, id, c.lastText, c.buttons)
+	return ""
+}
+
+// screening answers the welcome and every question, as in DOMAIN.md, and returns the
+// closing text; the answers make tier 2 (a broken promise and threats).
+func (c *tgChat) screening(lang string) string {
+	c.t.Helper()
+	c.say("/start")
+	c.press(lang)
+	c.press("safe")
+	c.press("check")
+	yes := map[int]bool{2: true, 10: true} // promise, threats
+	var text string
+	for i := range 17 {
+		answer := "no"
+		if i == 5 {
+			answer = "yes" // can_leave
+		}
+		if yes[i] {
+			answer = "yes"
+		}
+		text = c.press(answer)
+	}
+	return text
+}
+
+var likely = map[string]string{
+	"el": "ο νόμος προστατεύει",
+	"en": "the law protects people",
+	"fr": "la loi protège les personnes",
+	"sq": "ligji i mbron njerëzit",
+}
+
+const token = "123456:e2e-token-never-logged"
+
+func TestTelegramPollingScreeningInEveryLanguage(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	var secrets []string
+	for i := range 4 {
+		secrets = append(secrets, strconv.Itoa(7001+i))
+	}
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()},
+		append(secrets, "Maria", "maria_k", token)...)
+	var wg sync.WaitGroup
+	for i, lang := range []string{"el", "en", "fr", "sq"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &tgChat{t: t, fake: fake, id: int64(7001 + i)}
+			if text := c.screening(lang); !strings.Contains(text, likely[lang]) {
+				t.Errorf("%s: the screening ended with %q; want the tier 2 message", lang, text)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestTelegramWebhook(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	const secret = "e2e-webhook-secret-0123456789"
+	in := start(t, r, map[string]string{
+		"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_TELEGRAM_MODE": "webhook",
+		"FAROS_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook", "FAROS_TELEGRAM_WEBHOOK_SECRET": secret,
+	}, "8001", "8002", "8003", "8004", "8101", "Maria", "maria_k", token, secret)
+	set := fake.Wait("setWebhook", 1)
+	if got := set[0].Params; got["url"] != "https://bot.example.org/tg/hook" || got["secret_token"] != secret {
+		t.Errorf("setWebhook(%v); want the URL and the secret_token", got)
+	}
+	post := func(u tgbotapi.Update, secret string) int {
+		body, _ := json.Marshal(u)
+		req, _ := http.NewRequest("POST", "http://"+in.addr+"/tg/hook", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	t.Run("wrong or missing secret", func(t *testing.T) {
+		u := telegramtest.Text(8101, "/start")
+		u.UpdateID = 1
+		for _, s := range []string{"", "not-the-secret-0123456789"} {
+			if got := post(u, s); got != http.StatusUnauthorized {
+				t.Errorf("secret %q: status %d; want 401", s, got)
+			}
+		}
+		if n := len(fake.Calls("sendMessage")); n != 0 {
+			t.Errorf("%d messages sent after rejected updates; want none", n)
+		}
+	})
+	t.Run("screening in every language", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for i, lang := range []string{"el", "en", "fr", "sq"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &tgChat{t: t, fake: fake, id: int64(8001 + i)}
+				c.post = func(u tgbotapi.Update) {
+					if got := post(u, secret); got != http.StatusOK {
+						t.Errorf("status %d; want 200", got)
+					}
+				}
+				if text := c.screening(lang); !strings.Contains(text, likely[lang]) {
+					t.Errorf("%s: the screening ended with %q; want the tier 2 message", lang, text)
+				}
+			}()
+		}
+		wg.Wait()
+	})
+	t.Run("duplicate answered once", func(t *testing.T) {
+		u := telegramtest.Text(8101, "/help")
+		u.UpdateID = 99001
+		before := len(fake.Calls("sendMessage"))
+		for range 2 {
+			if got := post(u, secret); got != http.StatusOK {
+				t.Errorf("status %d; want 200", got)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		if n := len(fake.Calls("sendMessage")) - before; n != 1 {
+			t.Errorf("an update delivered twice was answered %d times; want once", n)
+		}
+	})
+}
+
+// Two updates of one chat in one batch: the second is handled after the first, and both
+// replies leave in that order.
+func TestTelegramOrderWithinAChat(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, "9001", token)
+	c := &tgChat{t: t, fake: fake, id: 9001}
+	c.say("/start")
+	c.press("en")
+	c.press("safe")
+	c.press("check")
+	minor := c.buttons["No"]
+	fake.QueueUpdate(telegramtest.Callback(9001, minor))
+	fake.QueueUpdate(telegramtest.Callback(9001, strings.Replace(minor, "minor", "danger", 1)))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(c.sent()) < c.replies+2 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	calls := c.sent()
+	if len(calls) != c.replies+2 {
+		t.Fatalf("%d replies; want 2", len(calls)-c.replies)
+	}
+	first, second := calls[c.replies].Params["text"], calls[c.replies+1].Params["text"]
+	if !strings.Contains(first, "Are you in danger right now") || !strings.Contains(second, "Did someone promise you a job") {
+		t.Errorf("replies in order %q, %q; want the danger question, then the promise question", first, second)
+	}
+}
+
+// A 429 with retry_after 2 makes that chat's next send wait two seconds.
+func TestTelegram429(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, "9101", token)
+	fake.Fail429(9101, 1, 2)
+	c := &tgChat{t: t, fake: fake, id: 9101}
+	c.say("/start")
+	var tries []time.Time
+	for _, call := range fake.Calls("sendMessage") {
+		if call.Params["chat_id"] == "9101" {
+			tries = append(tries, call.Time)
+		}
+	}
+	if len(tries) != 2 {
+		t.Fatalf("%d attempts; want a 429, then the send", len(tries))
+	}
+	if d := tries[1].Sub(tries[0]); d < 2*time.Second || d > 2500*time.Millisecond {
+		t.Errorf("the retry came %v after the 429; want 2s", d)
+	}
+}
+
+// Redis stops in the middle of a conversation: the person gets the numbers at once, and the
+// conversation goes on where it was when Redis is back.
+func TestRedisOutage(t *testing.T) {
+	r := redistest.New(t)
+	proxy := redistest.NewProxy(t, r.Addr)
+	fake := telegramtest.New(t)
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_REDIS_URL": r.URL(proxy.Addr())}, "9201", token)
+	c := &tgChat{t: t, fake: fake, id: 9201}
+	c.say("/start")
+	c.press("sq")
+	c.press("safe")
+	menu := c.buttons
+	proxy.Cut()
+	text := c.say("përshëndetje")
+	for _, want := range []string{"112", "1109", "197", "Na vjen keq"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("while Redis is down: %q lacks %q", text, want)
+		}
+	}
+	proxy.Restore()
+	c.buttons = menu
+	if text := c.press("check"); !strings.Contains(text, "A je nën 18 vjeç") {
+		t.Errorf("after Redis is back: %q; want the first question", text)
+	}
+}
+

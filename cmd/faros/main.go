@@ -1,0 +1,22 @@
+// Command faros is the Faros service: Telegram, the signed webhook API and the web chat in
+// front of the dialogue engine, with every conversation's state in Redis. Configuration comes
+// from the FAROS_* variables (or flags); see the README.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "faros:", err)
+		os.Exit(1)
+	}
+}
+

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/telegram"
+	"github.com/faros-project/faros/bot/webhook"
+)
+
+// shutdownGrace is how long a stopping Faros lets in-flight messages finish and the
+// outbound queue drain.
+const shutdownGrace = 10 * time.Second
+
+// run is the whole service: it returns when ctx ends (after a graceful shutdown) or when it
+// cannot start. Logs go to stderr as JSON lines.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+
+	content, err := loadContent(cfg)
+	if err != nil {
+		logProblems(log, "content refused", err)
+		return errors.New("the content does not pass its checks (see the log)")
+	}
+	rdb, closeRedis, err := openRedis(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+
+	key := []byte(cfg.PseudonymKey)
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+		log.Warn("FAROS_PSEUDONYM_KEY is empty: a random key is used, so conversations do not survive a restart")
+	}
+	if cfg.Roster != "" {
+		log.Warn("FAROS_ROSTER is set, but this version has no operator desk yet: people are given the hotlines")
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	b, err := bot.New(bot.Config{
+		Redis: rdb, Content: content, PseudonymKey: key, Prefix: cfg.RedisPrefix,
+		Idle: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: b, ExitURL: cfg.ExitURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", chat)
+	if cfg.WebhookSecret != "" {
+		api, err := webhook.New(webhook.Config{Secret: []byte(cfg.WebhookSecret), Handler: b, CallbackURL: cfg.WebhookCallback, Logger: log})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/api/v1/messages", api)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	var tg *telegram.Channel
+	if cfg.TelegramToken != "" {
+		tg, err = telegram.New(telegram.Config{
+			Token: cfg.TelegramToken, Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
+			WebhookURL: cfg.TelegramHookURL, WebhookSecret: cfg.TelegramSecret,
+			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
+		}, b)
+		if err != nil {
+			return fmt.Errorf("telegram: %w", err)
+		}
+		if cfg.TelegramMode == "webhook" {
+			u, _ := url.Parse(cfg.TelegramHookURL)
+			mux.Handle("POST "+cmp(u.Path, "/"), tg)
+		}
+	} else {
+		log.Info("FAROS_TELEGRAM_TOKEN is empty: Telegram is off")
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
+	log.Info("listening", "addr", ln.Addr().String(), "web_chat", "http://"+ln.Addr().String()+"/")
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- watchContent(ctx, cfg, b, log) }()
+	if tg != nil {
+		go func() { errc <- tg.Run(ctx) }()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	log.Info("stopping: finishing messages in flight and the outbound queue")
+	cancel()
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer stopCancel()
+	if err := srv.Shutdown(stopCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if tg != nil {
+		if err := tg.Close(stopCtx); err != nil {
+			log.Warn("telegram queue not flushed", "err", err)
+		}
+	}
+	if errors.Is(runErr, http.ErrServerClosed) || errors.Is(runErr, context.Canceled) {
+		runErr = nil
+	}
+	log.Info("stopped")
+	return runErr
+}
+
+func level(s string) slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(s))
+	return l
+}
+
+func cmp(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
