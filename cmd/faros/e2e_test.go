@@ -126,7 +126,7 @@ type tgChat struct {
 	fake     *telegramtest.Server
 	id       int64
 	replies  int
-	buttons  map[string]string // label → callback data of the last reply
+	buttons  map[string]string       // label → callback data of the last reply
 	post     func(u tgbotapi.Update) // webhook mode: deliver the update; nil: polling
 	nextID   int
 	lastText string
@@ -410,4 +410,3 @@ func TestRedisOutage(t *testing.T) {
 		t.Errorf("after Redis is back: %q; want the first question", text)
 	}
 }
-

@@ -159,4 +159,3 @@ func cmp(v, def string) string {
 	}
 	return v
 }
-
