@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
-	log.Info("listening", "addr", ln.Addr().String(), "web_chat", "http://"+ln.Addr().String()+"/")
+	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -158,4 +158,13 @@ func cmp(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// webChatURL is where a person on this machine opens the web chat.
+func webChatURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
