@@ -1,7 +1,6 @@
 package telegram_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/telegram/telegramtest"
+	"github.com/faros-project/faros/internal/testkit"
 )
 
 // token is the bot token of every test; no log line or error may show it.
@@ -42,29 +42,11 @@ func (h *handler) messages() []bot.Message {
 	return append([]bot.Message(nil), h.got...)
 }
 
-// logBuffer collects a channel's logs; slog handlers may write from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // env is a Channel talking to a fake Bot API.
 type env struct {
 	srv  *telegramtest.Server
 	ch   *telegram.Channel
-	logs *logBuffer
+	logs *testkit.LogBuffer
 	reg  *prometheus.Registry
 }
 
@@ -72,7 +54,7 @@ type env struct {
 // it closes the Channel and checks that no log line showed the token.
 func start(t *testing.T, h bot.Handler, edit func(*telegram.Config)) *env {
 	t.Helper()
-	e := &env{srv: telegramtest.New(t), logs: &logBuffer{}, reg: prometheus.NewRegistry()}
+	e := &env{srv: telegramtest.New(t), logs: &testkit.LogBuffer{}, reg: prometheus.NewRegistry()}
 	cfg := telegram.Config{
 		Token:      token,
 		Endpoint:   e.srv.URL(),
@@ -126,30 +108,7 @@ func (e *env) run(t *testing.T) {
 // metric returns the value of a counter or gauge with the given label pairs.
 func (e *env) metric(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
-	families, err := e.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range f.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, l := range m.GetLabel() {
-					found = found || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
-				}
-				if !found {
-					continue metrics
-				}
-			}
-			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s %v", name, labels)
-	return 0
+	return testkit.Metric(t, e.reg, name, labels...)
 }
 
 // waitFor waits up to 5 seconds for cond.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,39 +17,13 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/internal/testkit"
 )
-
-const chromium = "/usr/bin/chromium"
 
 // TestBrowser drives the web chat in Chromium as a person would, then leaves it with Esc and
 // with the quick exit button.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("FAROS_TEST_STRICT") == "1" {
-			t.Fatalf("browser test: %s is missing (apt-get install chromium) and FAROS_TEST_STRICT=1", chromium)
-		}
-		t.Skipf("browser test skipped: %s is missing; apt-get install chromium to run it", chromium)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		// Without UserDataDir, the allocator makes a fresh profile directory and removes it.
-	)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("start %s: %v", chromium, err)
-	}
+	browserCtx := testkit.Browser(t, 20*time.Second)
 
 	t.Run("Esc", func(t *testing.T) { testChat(t, browserCtx, chromedp.KeyEvent(kb.Escape)) })
 	t.Run("QuickExitButton", func(t *testing.T) { testChat(t, browserCtx, chromedp.Click(chromedp.ID("exit"))) })

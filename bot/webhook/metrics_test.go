@@ -10,36 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/internal/testkit"
 )
-
-// metricValue returns the value of the metric name with the label pairs, or -1 if there is none.
-func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range f.GetMetric() {
-			for i, l := range m.GetLabel() {
-				if 2*i+1 >= len(labels) || l.GetName() != labels[2*i] || l.GetValue() != labels[2*i+1] {
-					continue metrics
-				}
-			}
-			switch {
-			case m.GetCounter() != nil:
-				return m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return -1
-}
 
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
@@ -80,14 +52,14 @@ func TestMetrics(t *testing.T) {
 		{"faros_webchat_streams", nil, 1},
 	}
 	for _, tt := range tests {
-		if got := metricValue(t, reg, tt.name, tt.labels...); got != tt.want {
+		if got := testkit.Metric(t, reg, tt.name, tt.labels...); got != tt.want {
 			t.Errorf("%s%v = %v; want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
 
 	disconnect()
-	eventually(t, "faros_webchat_streams 0", func() bool { return metricValue(t, reg, "faros_webchat_streams") == 0 })
-	if got := metricValue(t, reg, "faros_webchat_requests_total", "status", "200"); got != 2 {
+	eventually(t, "faros_webchat_streams 0", func() bool { return testkit.Metric(t, reg, "faros_webchat_streams") == 0 })
+	if got := testkit.Metric(t, reg, "faros_webchat_requests_total", "status", "200"); got != 2 {
 		t.Errorf("faros_webchat_requests_total{status=200} after the stream ended = %v; want 2", got)
 	}
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,20 +12,14 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/faros-project/faros/internal/redistest"
+	"github.com/faros-project/faros/internal/testkit"
 )
-
-const chromium = "/usr/bin/chromium"
 
 // TestWebChatInBrowser talks to the real service in headless Chromium: the language, the
 // safety check and a screening answer; then Esc leaves for the neutral page, the
 // conversation is wiped in Redis, and the browser keeps nothing.
 func TestWebChatInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if redistest.Strict() {
-			t.Fatalf("%s is missing (apt-get install chromium) and FAROS_TEST_STRICT=1", chromium)
-		}
-		t.Skipf("%s is missing: apt-get install chromium to run the browser test", chromium)
-	}
+	browser := testkit.Browser(t, 30*time.Second)
 	neutral := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!doctype html><title>Weather</title><p>Sunny, 21°C</p>")
 	}))
@@ -35,16 +27,7 @@ func TestWebChatInBrowser(t *testing.T) {
 	r := redistest.New(t)
 	in := start(t, r, map[string]string{"FAROS_EXIT_URL": neutral.URL + "/"}, "Are you in danger right now")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-
+	ctx := browser
 	button := func(label string) chromedp.Search {
 		return chromedp.Search(`//button[normalize-space()='` + label + `']`)
 	}

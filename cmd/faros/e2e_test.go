@@ -16,30 +16,13 @@ import (
 
 	"github.com/faros-project/faros/bot/telegram/telegramtest"
 	"github.com/faros-project/faros/internal/redistest"
+	"github.com/faros-project/faros/internal/testkit"
 )
-
-// logBuffer collects an instance's log lines; the test reads them while Faros writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // instance is one Faros started by run, as the binary would be.
 type instance struct {
 	addr string
-	log  *logBuffer
+	log  *testkit.LogBuffer
 	r    *redistest.Redis
 }
 
@@ -61,7 +44,7 @@ func start(t *testing.T, r *redistest.Redis, env map[string]string, secrets ...s
 	for k, v := range env {
 		vars[k] = v
 	}
-	in := &instance{log: &logBuffer{}, r: r}
+	in := &instance{log: &testkit.LogBuffer{}, r: r}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, in.log, in.log) }()
