@@ -65,13 +65,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	mux := http.NewServeMux()
-	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: b, ExitURL: cfg.ExitURL, Logger: log})
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: b, ExitURL: cfg.ExitURL, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
 	mux.Handle("/", chat)
 	if cfg.WebhookSecret != "" {
-		api, err := webhook.New(webhook.Config{Secret: []byte(cfg.WebhookSecret), Handler: b, CallbackURL: cfg.WebhookCallback, Logger: log})
+		api, err := webhook.New(webhook.Config{Secret: []byte(cfg.WebhookSecret), Handler: b, CallbackURL: cfg.WebhookCallback, Logger: log, Registerer: reg})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/internal/redistest"
+)
+
+func TestConfigReportsEveryProblem(t *testing.T) {
+	env := map[string]string{
+		"FAROS_SESSION_IDLE":   "two hours",
+		"FAROS_TELEGRAM_MODE":  "hook",
+		"FAROS_WEBHOOK_SECRET": "short",
+		"FAROS_FLOWS_DIR":      "/tmp/flows",
+	}
+	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("run started with a broken configuration")
+	}
+	for _, want := range []string{"FAROS_SESSION_IDLE (--session-idle)", "FAROS_TELEGRAM_MODE", "FAROS_WEBHOOK_SECRET", "FAROS_FLOWS_DIR and FAROS_LOCALES_DIR"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not name %s:\n%v", want, err)
+		}
+	}
+	// A flag wins over its variable.
+	cfg, err := loadConfig([]string{"--session-idle", "30m"}, func(k string) string { return map[string]string{"FAROS_SESSION_IDLE": "2h"}[k] }, io.Discard)
+	if err != nil || cfg.SessionIdle != 30*time.Minute {
+		t.Errorf("--session-idle 30m: %v, %v; want 30m", cfg, err)
+	}
+}
+
+const apiSecret = "e2e-api-secret-0123456789"
+
+// api posts a signed message to the API and returns the status and the decoded answer.
+func api(t *testing.T, in *instance, body string, signWith string) (int, map[string]any) {
+	t.Helper()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, _ := http.NewRequest("POST", "http://"+in.addr+"/api/v1/messages", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Faros-Timestamp", ts)
+	req.Header.Set("X-Faros-Signature", webhook.Sign([]byte(signWith), ts, []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestSignedAPIHealthAndMetrics(t *testing.T) {
+	r := redistest.New(t)
+	in := start(t, r, map[string]string{"FAROS_WEBHOOK_SECRET": apiSecret}, "conv-secret-77", "Choose your language", apiSecret)
+	status, out := api(t, in, `{"conversation": "conv-secret-77", "text": "/start", "language": "fr"}`, apiSecret)
+	replies, _ := out["replies"].([]any)
+	if status != http.StatusOK || len(replies) != 1 {
+		t.Fatalf("signed /start: status %d, %v", status, out)
+	}
+	first := replies[0].(map[string]any)
+	if !strings.Contains(first["text"].(string), "Choose your language") || len(first["choices"].([]any)) != 4 {
+		t.Errorf("the first reply %v; want the language question with four choices", first)
+	}
+	if status, _ := api(t, in, `{"conversation": "conv-secret-77", "text": "/help"}`, "not the secret at all"); status != http.StatusUnauthorized {
+		t.Errorf("a bad signature got %d; want 401", status)
+	}
+	if code, body := get(t, "http://"+in.addr+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	if code, _ := get(t, "http://"+in.addr+"/readyz"); code != 200 {
+		t.Errorf("/readyz: %d; want 200 with Redis up", code)
+	}
+	code, metrics := get(t, "http://"+in.addr+"/metrics")
+	for _, want := range []string{`faros_messages_in_total{channel="api",language="fr"} 1`, "faros_handle_seconds_bucket", `faros_api_requests_total`} {
+		if code != 200 || !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestReadyzWithoutRedis(t *testing.T) {
+	r := redistest.New(t)
+	proxy := redistest.NewProxy(t, r.Addr)
+	in := start(t, r, map[string]string{"FAROS_REDIS_URL": r.URL(proxy.Addr())})
+	proxy.Cut()
+	if code, _ := get(t, "http://"+in.addr+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with Redis down: %d; want 503", code)
+	}
+	proxy.Restore()
+}
+
+// TestContentReload edits the content directories of a running Faros: a good change is
+// served at once, a broken one is refused with file and line, and the last good content
+// keeps serving.
+func TestContentReload(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"flows", "locales"} {
+		if err := os.CopyFS(filepath.Join(dir, sub), os.DirFS(filepath.Join("../..", sub))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := redistest.New(t)
+	in := start(t, r, map[string]string{"FAROS_WEBHOOK_SECRET": apiSecret,
+		"FAROS_FLOWS_DIR": filepath.Join(dir, "flows"), "FAROS_LOCALES_DIR": filepath.Join(dir, "locales")})
+	firstText := func() string {
+		_, out := api(t, in, `{"conversation": "reload", "text": "/start"}`, apiSecret)
+		replies, _ := out["replies"].([]any)
+		if len(replies) == 0 {
+			return ""
+		}
+		return replies[0].(map[string]any)["text"].(string)
+	}
+	en := filepath.Join(dir, "locales", "en.yaml")
+	original, _ := os.ReadFile(en)
+	edit := func(text string) {
+		if err := os.WriteFile(en, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not happen", what)
+			}
+		}
+	}
+	edit(strings.Replace(string(original), `language_prompt: "Choose your language:"`, `language_prompt: "Pick a language:"`, 1))
+	eventually("the reload", func() bool { return strings.Contains(firstText(), "Pick a language:") })
+
+	edit(strings.Replace(string(original), "goodbye:", "goodbye_typo:", 1))
+	eventually("the refusal", func() bool { return strings.Contains(in.log.String(), "content refused") })
+	if !strings.Contains(in.log.String(), `en.yaml:`) || !strings.Contains(in.log.String(), `the message \"goodbye\" is missing in en`) {
+		t.Errorf("the refusal does not name file, line and key:\n%s", in.log)
+	}
+	if text := firstText(); !strings.Contains(text, "Pick a language:") {
+		t.Errorf("after a broken edit the service answers %q; want the last good content", text)
+	}
+}
+
