@@ -158,4 +158,3 @@ func TestContentReload(t *testing.T) {
 		t.Errorf("after a broken edit the service answers %q; want the last good content", text)
 	}
 }
-
