@@ -95,11 +95,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.SetOutput(stderr)
 	values := map[string]*string{}
 	for _, s := range settings {
-		v := s.def
-		if e := getenv(s.env); e != "" {
-			v = e
-		}
-		values[s.env] = fs.String(s.flag, v, s.usage+" ($"+s.env+")")
+		// The usage shows the built-in default, never a variable's value: that may be a secret.
+		values[s.env] = fs.String(s.flag, s.def, s.usage+" ($"+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -107,10 +104,16 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	c := &config{}
 	var problems []string
 	for _, s := range settings {
-		if err := s.set(c, *values[s.env]); err != nil {
+		v := *values[s.env]
+		if e := getenv(s.env); e != "" && !given[s.flag] {
+			v = e
+		}
+		if err := s.set(c, v); err != nil {
 			problems = append(problems, fmt.Sprintf("%s (--%s): %v", s.env, s.flag, err))
 		}
 	}

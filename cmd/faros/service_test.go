@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -31,6 +33,12 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s:\n%v", want, err)
 		}
+	}
+	// The usage never shows a variable's value: it may be a secret.
+	var usage strings.Builder
+	_, err = loadConfig([]string{"-h"}, func(k string) string { return map[string]string{"FAROS_TELEGRAM_TOKEN": "123:secret"}[k] }, &usage)
+	if !errors.Is(err, flag.ErrHelp) || strings.Contains(usage.String(), "123:secret") || !strings.Contains(usage.String(), "-telegram-token") {
+		t.Errorf("-h: %v\n%s", err, usage.String())
 	}
 	// A flag wins over its variable.
 	cfg, err := loadConfig([]string{"--session-idle", "30m"}, func(k string) string { return map[string]string{"FAROS_SESSION_IDLE": "2h"}[k] }, io.Discard)
