@@ -22,13 +22,20 @@ import (
 type Desk interface {
 	// OnDuty counts the operators on duty for a conversation in lang.
 	OnDuty(lang string) int
-	// Open starts a case for the conversation p of channel.
-	Open(ctx context.Context, h Handoff) error
+	// Open starts a case and returns its id.
+	Open(ctx context.Context, h Handoff) (caseID string, err error)
+	// Relay passes a person's message in case caseID to its operator, with alert saying what
+	// else the operator should know ("help", "emergency"; "" for none), and returns what the
+	// person is told. ok is false when the case is over: the flows take the message.
+	Relay(ctx context.Context, caseID string, m Message, alert string) (replies []Reply, ok bool, err error)
+	// Leave ends case caseID because the person stopped (or wiped) the conversation.
+	Leave(ctx context.Context, caseID string) error
 }
 
 // Handoff is what Bot gives a Desk when a person agrees to talk to an operator.
 type Handoff struct {
 	Pseudonym, Channel string
+	ChatID             string // for delivering the operator's words: the desk keeps it encrypted
 	State              dialog.State
 	Tier               int
 	Reason             string
@@ -113,7 +120,8 @@ func (b *Bot) Pseudonym(channel, chatID string) string { return pseudonym(b.key,
 // session is what Redis holds for a conversation.
 type session struct {
 	State   dialog.State `json:"s"`
-	Started int64        `json:"t"` // unix seconds: the absolute age limit counts from here
+	Started int64        `json:"t"`           // unix seconds: the absolute age limit counts from here
+	Case    string       `json:"c,omitempty"` // the open case with an operator, if any
 }
 
 // Handle runs one message through the conversation. It answers every message: when Redis or
@@ -161,6 +169,15 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		s = session{State: dialog.State{Lang: hint}, Started: now.Unix()}
 	}
 	in := input(m)
+	var relayed []Reply // what the desk answered a message the flows answer too
+	if s.Case != "" {
+		replies, done := b.relay(ctx, c, &s, m)
+		if done {
+			b.save(ctx, p, token, &s, m.Channel)
+			return replies, nil
+		}
+		relayed = replies
+	}
 	if b.desk != nil {
 		in.OnDuty = b.desk.OnDuty(s.State.Lang)
 	}
@@ -174,32 +191,102 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	s.State, lang = next, next.Lang
 	b.langs.set(p, lang)
 	for _, o := range outs {
-		if o.Kind == dialog.Handoff {
-			b.handoff(ctx, p, m.Channel, next, o)
+		switch {
+		case o.Kind == dialog.Handoff:
+			s.Case = b.handoff(ctx, p, m, next, o)
+		case o.Kind == dialog.End && s.Case != "":
+			if err := b.desk.Leave(ctx, s.Case); err != nil {
+				b.log.Error("handle: the case was not closed for the person", "channel", m.Channel, "err", err)
+			}
+			s.Case = ""
 		}
 	}
-	var save []byte
-	if !next.Ended {
-		save, _ = json.Marshal(s)
-	}
-	if err := b.store.commit(ctx, p, token, save); err != nil {
-		b.m.errors.WithLabelValues("save").Inc()
-		b.log.Warn("handle: the conversation was not saved", "channel", m.Channel, "err", err)
-	}
-	return render(c, outs), nil
+	b.save(ctx, p, token, &s, m.Channel)
+	return append(relayed, render(c, outs)...), nil
 }
 
-// handoff gives the conversation to the desk, or counts that there was none.
-func (b *Bot) handoff(ctx context.Context, p, channel string, s dialog.State, o dialog.Output) {
+// save stores the session (deleting it when the conversation ended) and unlocks.
+func (b *Bot) save(ctx context.Context, p, token string, s *session, channel string) {
+	var data []byte
+	if !s.State.Ended {
+		data, _ = json.Marshal(s)
+	}
+	if err := b.store.commit(ctx, p, token, data); err != nil {
+		b.m.errors.WithLabelValues("save").Inc()
+		b.log.Warn("handle: the conversation was not saved", "channel", channel, "err", err)
+	}
+}
+
+// relay handles a message while the person is in a case with an operator. Typed text goes to
+// the operator; commands, buttons and emergency words go to the flows as well (done false),
+// the operator being alerted to a call for help. When the case is over, the flows take over.
+func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (replies []Reply, done bool) {
+	if b.desk == nil {
+		s.Case = ""
+		return nil, false
+	}
+	alert := ""
+	switch command := dialog.Command(m.Text); {
+	case m.Button != "":
+		return nil, false
+	case command == "help":
+		alert = "help"
+	case command != "":
+		return nil, false // /stop, /wipe and the others: the flows, and Leave on their End
+	case c.Engine.Alarm(m.Text):
+		alert = "emergency"
+	}
+	replies, ok, err := b.desk.Relay(ctx, s.Case, m, alert)
+	if err != nil {
+		b.m.errors.WithLabelValues("handoff").Inc()
+		b.log.Error("handle: relay to the operator failed", "channel", m.Channel, "err", err)
+		return b.offline(s.State.Lang), true
+	}
+	if !ok {
+		s.Case = ""
+		return nil, false
+	}
+	return replies, alert == ""
+}
+
+// handoff gives the conversation to the desk and returns the case id, or counts that there
+// was no desk.
+func (b *Bot) handoff(ctx context.Context, p string, m Message, s dialog.State, o dialog.Output) string {
 	b.m.handoffs.WithLabelValues(fmt.Sprint(o.Tier)).Inc()
 	if b.desk == nil {
-		return
+		return ""
 	}
-	h := Handoff{Pseudonym: p, Channel: channel, State: s, Tier: o.Tier, Reason: o.Reason, Indicators: o.Indicators}
-	if err := b.desk.Open(ctx, h); err != nil {
+	h := Handoff{Pseudonym: p, Channel: m.Channel, ChatID: m.ChatID, State: s, Tier: o.Tier, Reason: o.Reason, Indicators: o.Indicators}
+	id, err := b.desk.Open(ctx, h)
+	if err != nil {
 		b.m.errors.WithLabelValues("handoff").Inc()
-		b.log.Error("handle: the handoff failed", "channel", channel, "tier", o.Tier, "err", err)
+		b.log.Error("handle: the handoff failed", "channel", m.Channel, "tier", o.Tier, "err", err)
 	}
+	return id
+}
+
+// Goto puts a conversation at the start of a flow (after an operator closed its case) and
+// returns what the person is to be shown.
+func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, error) {
+	c := b.content.Load()
+	p := pseudonym(b.key, channel, chatID)
+	defer b.turns.take(p)()
+	data, token, err := b.store.begin(ctx, p, "")
+	if err != nil {
+		return nil, err
+	}
+	var s session
+	if data == nil || json.Unmarshal(data, &s) != nil {
+		s = session{Started: b.now().Unix()}
+	}
+	next, outs, err := c.Engine.Jump(s.State, flow)
+	if err != nil {
+		b.store.abort(ctx, p, token, "")
+		return nil, err
+	}
+	s.State, s.Case = next, ""
+	b.save(ctx, p, token, &s, channel)
+	return render(c, outs), nil
 }
 
 // input turns a message into the engine's input. Button data is "QUESTION/CHOICE".

@@ -38,6 +38,18 @@ func (e *Engine) Step(s State, in Input) (State, []Output, error) {
 	return r.s, r.out, nil
 }
 
+// Command returns the command typed text sends ("help" for "/help", "/HELP" or
+// "/help@faros_bot"), or "" if it sends none of Commands.
+func Command(text string) string {
+	if !strings.HasPrefix(text, "/") {
+		return ""
+	}
+	if c := commandName(text); slices.Contains(Commands, c) {
+		return c
+	}
+	return ""
+}
+
 // commandName reads "/help", "/HELP" or "/help@faros_bot" as "help".
 func commandName(text string) string {
 	word, _, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
@@ -364,6 +376,9 @@ func (r *run) indicators() []string {
 	return codes
 }
 
+// Alarm reports whether typed text holds an emergency word of any language.
+func (e *Engine) Alarm(text string) bool { return e.alarm(e.lex.Fold(text)) }
+
 // alarm reports whether folded text holds an emergency phrase of any language, as whole words.
 func (e *Engine) alarm(folded string) bool {
 	words := strings.FieldsFunc(folded, isSeparator)
@@ -379,3 +394,18 @@ func (e *Engine) alarm(folded string) bool {
 
 // isSeparator splits folded text into words: anything but letters and digits separates.
 func isSeparator(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+
+// Jump moves a conversation to the start of a flow, as a goto would: the host's way back
+// into the dialogue after something outside it, such as the end of a talk with an operator.
+func (e *Engine) Jump(s State, flow string) (State, []Output, error) {
+	f := e.flows[flow]
+	if f == nil {
+		return s, nil, fmt.Errorf("dialog: there is no flow %q", flow)
+	}
+	r := &run{e: e, s: s, out: make([]Output, 0, 4)}
+	r.s.Back, r.s.Ended = "", false
+	if err := r.walk(f.start); err != nil {
+		return s, nil, err
+	}
+	return r.s, r.out, nil
+}

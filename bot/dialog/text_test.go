@@ -68,3 +68,15 @@ func TestResume(t *testing.T) {
 		t.Errorf("after sos, now: at %s.%s, back %q; want consent and nothing to resume", got.Flow, got.Node, got.Back)
 	}
 }
+
+func TestJump(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "fr"), pick("person")...)
+	got, outs, err := e.Jump(s, "info")
+	if err != nil || got.Flow != "info" || got.Node != "topics" || outs[0].Lang != "fr" {
+		t.Errorf("Jump(info) = %s.%s, %v, %v; want the info topics in French", got.Flow, got.Node, kinds(outs), err)
+	}
+	if _, _, err := e.Jump(s, "nowhere"); err == nil {
+		t.Error("Jump to a missing flow succeeded")
+	}
+}

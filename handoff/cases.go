@@ -1,0 +1,161 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis keys of the desk. Keys of one case share the hash tag {c:ID}; every key has a TTL.
+//
+//	PREFIX:{c:ID}:case     hash: the case's state and sealed data      TTL: Retention
+//	PREFIX:{c:ID}:key      the case key, wrapped                        TTL: Retention, deleted on close
+//	PREFIX:{c:ID}:log      list: sealed relayed messages, oldest first  TTL: Retention
+//	PREFIX:handoff:queue   stream: cases to notify (consumer group "desk")
+//	PREFIX:handoff:waiting sorted set: unclaimed case → when it escalates (unix ms)
+//	PREFIX:handoff:audit   stream: every change of every case, by case id and operator handle
+//	PREFIX:op:ID:duty:DAY  an operator's "/duty on" or "off" for a day  TTL: 2 days
+//	PREFIX:op:ID:cases     set: the cases the operator holds            TTL: Retention
+//	PREFIX:op:ID:active    the case the operator's messages go to       TTL: Retention
+//	PREFIX:op:ID:seen:U    an operator's update already handled         TTL: 1 day
+//
+// The streams and the sorted set are renewed on every write and expire after Retention
+// without one.
+
+// States of a case.
+const (
+	stateOpen    = "open"    // waiting for an operator
+	stateClaimed = "claimed" // an operator talks with the person
+)
+
+// record is a case as Redis holds it.
+type record struct {
+	ID        string
+	State     string
+	Channel   string // of the person
+	Lang      string
+	Tier      int
+	Reason    string
+	Operator  string   // the handle of the operator who claimed it
+	Notified  []string // handles of the operators told about it
+	Level     int      // escalation level reached
+	Told      bool     // the person was told nobody could answer yet
+	Created   time.Time
+	Claimed   time.Time
+	Reassured time.Time
+	Packet    []byte // sealed
+	Addr      []byte // sealed: the person's channel id, for delivery
+}
+
+func (d *Desk) key(id, kind string) string   { return d.prefix + ":{c:" + id + "}:" + kind }
+func (d *Desk) global(kind string) string    { return d.prefix + ":handoff:" + kind }
+func (d *Desk) opKey(op, kind string) string { return d.prefix + ":op:" + op + ":" + kind }
+
+func (r *record) fields() map[string]any {
+	return map[string]any{
+		"state": r.State, "channel": r.Channel, "lang": r.Lang, "tier": r.Tier, "reason": r.Reason,
+		"operator": r.Operator, "notified": strings.Join(r.Notified, ","), "level": r.Level,
+		"told": strconv.FormatBool(r.Told), "created": r.Created.UnixMilli(), "claimed": r.Claimed.UnixMilli(),
+		"reassured": r.Reassured.UnixMilli(), "packet": string(r.Packet), "addr": string(r.Addr),
+	}
+}
+
+// load reads a case; nil without error when it does not exist (closed, or expired).
+func (d *Desk) load(ctx context.Context, id string) (*record, error) {
+	h, err := d.rdb.HGetAll(ctx, d.key(id, "case")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
+	if len(h) == 0 {
+		return nil, nil
+	}
+	num := func(k string) int { n, _ := strconv.Atoi(h[k]); return n }
+	ms := func(k string) time.Time {
+		n, _ := strconv.ParseInt(h[k], 10, 64)
+		if n <= 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(n)
+	}
+	r := &record{ID: id, State: h["state"], Channel: h["channel"], Lang: h["lang"], Tier: num("tier"),
+		Reason: h["reason"], Operator: h["operator"], Level: num("level"), Told: h["told"] == "true",
+		Created: ms("created"), Claimed: ms("claimed"), Reassured: ms("reassured"),
+		Packet: []byte(h["packet"]), Addr: []byte(h["addr"])}
+	if h["notified"] != "" {
+		r.Notified = strings.Split(h["notified"], ",")
+	}
+	return r, nil
+}
+
+// save writes the fields of a case that change.
+func (d *Desk) save(ctx context.Context, r *record, fields ...string) error {
+	all := r.fields()
+	args := make([]any, 0, 2*len(fields))
+	for _, f := range fields {
+		args = append(args, f, all[f])
+	}
+	return d.rdb.HSet(ctx, d.key(r.ID, "case"), args...).Err()
+}
+
+// caseKey returns a case's own key, unwrapped.
+func (d *Desk) caseKey(ctx context.Context, id string) ([]byte, error) {
+	box, err := d.rdb.Get(ctx, d.key(id, "key")).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, errSealed
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.keys.unwrap(box, id)
+}
+
+// claimScript gives a waiting case to one operator; whoever comes second learns who has it.
+var claimScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return {'gone'} end
+if st == 'claimed' then return {'taken', redis.call('HGET', KEYS[1], 'operator')} end
+redis.call('HSET', KEYS[1], 'state', 'claimed', 'operator', ARGV[1], 'claimed', ARGV[2])
+return {'ok'}
+`)
+
+// dueScript takes a waiting case whose time has come, for one instance only, by moving its
+// time on.
+var dueScript = redis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not s or tonumber(s) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+`)
+
+// audit appends one change of a case to the audit stream.
+func (d *Desk) audit(ctx context.Context, event, id string, values ...any) {
+	fields := append([]any{"event", event, "case", id, "at", d.now().UTC().Format(time.RFC3339)}, values...)
+	pipe := d.rdb.Pipeline()
+	pipe.XAdd(ctx, &redis.XAddArgs{Stream: d.global("audit"), MaxLen: 100_000, Approx: true, Values: fields})
+	pipe.Expire(ctx, d.global("audit"), d.retention)
+	if _, err := pipe.Exec(ctx); err != nil {
+		d.log.Error("handoff: audit not written", "event", event, "case", id, "err", err)
+	}
+}
+
+// shred deletes everything a case holds but its audit trail.
+func (d *Desk) shred(ctx context.Context, r *record) {
+	pipe := d.rdb.Pipeline()
+	pipe.Del(ctx, d.key(r.ID, "key"), d.key(r.ID, "case"), d.key(r.ID, "log"))
+	pipe.ZRem(ctx, d.global("waiting"), r.ID)
+	if r.Operator != "" {
+		pipe.SRem(ctx, d.opKey(r.Operator, "cases"), r.ID)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		d.log.Error("handoff: case not deleted", "case", r.ID, "err", err)
+	}
+	if r.Operator != "" {
+		d.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`,
+			[]string{d.opKey(r.Operator, "active")}, r.ID)
+	}
+}

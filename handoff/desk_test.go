@@ -1,0 +1,451 @@
+package handoff_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/internal/redistest"
+	"github.com/faros-project/faros/locales"
+)
+
+const rosterYAML = `timezone: Europe/Athens
+operators:
+  - {id: op1, telegram_id: 501, alias: {el: "Σύμβουλος ΕΚΚΑ 1", en: "EKKA counsellor 1", fr: "Conseiller EKKA 1", sq: "Këshilltar EKKA 1"}, languages: [el, en], max_cases: 2}
+  - {id: op2, telegram_id: 502, alias: {el: "Σύμβουλος ΕΚΚΑ 2", en: "EKKA counsellor 2", fr: "Conseillère EKKA 2", sq: "Këshilltare EKKA 2"}, languages: [el, fr], max_cases: 1}
+  - {id: op3, telegram_id: 503, alias: {el: "Σύμβουλος ΕΚΚΑ 3", en: "EKKA counsellor 3"}, languages: [el], backup: true}
+shifts:
+  - {operator: op1, days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00"}
+  - {operator: op2, days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00"}
+`
+
+// inbox records what a Sender delivered, by chat.
+type inbox struct {
+	mu  sync.Mutex
+	got map[string][]bot.Reply
+}
+
+func (b *inbox) Send(_ context.Context, chat string, replies []bot.Reply) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.got == nil {
+		b.got = map[string][]bot.Reply{}
+	}
+	b.got[chat] = append(b.got[chat], replies...)
+	return nil
+}
+
+func (b *inbox) texts(chat string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, r := range b.got[chat] {
+		out = append(out, r.Text)
+	}
+	return strings.Join(out, "\n---\n")
+}
+
+func (b *inbox) last(chat string) bot.Reply {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	rs := b.got[chat]
+	if len(rs) == 0 {
+		return bot.Reply{}
+	}
+	return rs[len(rs)-1]
+}
+
+type goTo struct{ flows []string }
+
+func (g *goTo) Goto(_ context.Context, channel, chat, flow string) ([]bot.Reply, error) {
+	g.flows = append(g.flows, channel+":"+chat+":"+flow)
+	return []bot.Reply{{Text: "(the " + flow + " menu)"}}, nil
+}
+
+type fixture struct {
+	r         *redistest.Redis
+	desk      *handoff.Desk
+	ops, ppl  *inbox
+	convs     *goTo
+	now       time.Time
+	rosterPtr *handoff.Roster
+}
+
+func newDesk(t *testing.T, r *redistest.Redis, f *fixture, consumer string) *handoff.Desk {
+	t.Helper()
+	cat, err := locales.Load(locales.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := handoff.New(handoff.Config{
+		Redis: r.Client, Prefix: r.Prefix, Secret: []byte("desk test secret"),
+		Roster: func() *handoff.Roster { return f.rosterPtr }, Operators: f.ops,
+		People: map[string]bot.Sender{"telegram": f.ppl, "web": f.ppl}, Conversations: f.convs,
+		Catalog: func() *locales.Catalog { return cat }, Idle: 50 * time.Millisecond, Consumer: consumer,
+		Now: func() time.Time { return f.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	ros, err := handoff.ParseRoster("roster.yaml", []byte(rosterYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{r: redistest.New(t), ops: &inbox{}, ppl: &inbox{}, convs: &goTo{},
+		now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), rosterPtr: ros}
+	f.desk = newDesk(t, f.r, f, "a")
+	return f
+}
+
+func (f *fixture) open(t *testing.T, chat, lang string, tier int) string {
+	t.Helper()
+	id, err := f.desk.Open(context.Background(), bot.Handoff{
+		Pseudonym: "pseudo-" + strings.Map(func(r rune) rune { return r - '0' + 'a' }, chat), Channel: "telegram", ChatID: chat, Tier: tier, Reason: "likely",
+		Indicators: []string{"deception", "intimidation_threats"},
+		State:      dialog.State{Lang: lang, Answers: map[string]string{"scope": "ekka", "contact": "no", "safety": "unsafe"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// operator sends a message as an operator, through the router, as Telegram would.
+func (f *fixture) operator(t *testing.T, tg int64, text, button string) string {
+	t.Helper()
+	route := f.desk.Route(nobody{t})
+	replies, err := route.Handle(context.Background(), bot.Message{Channel: "telegram", ChatID: fmt.Sprint(tg), Text: text, Button: button})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range replies {
+		out = append(out, r.Text)
+	}
+	return strings.Join(out, "\n")
+}
+
+// nobody is the people's handler in these tests: operators' messages must never reach it.
+type nobody struct{ t *testing.T }
+
+func (n nobody) Handle(_ context.Context, m bot.Message) ([]bot.Reply, error) {
+	n.t.Errorf("a message reached the flows: %+v", m)
+	return nil, nil
+}
+
+// consume runs one instance's queue reader until the operators were told (or a second).
+func consume(t *testing.T, d *handoff.Desk, until func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	go d.Run(ctx)
+	for !until() {
+		if ctx.Err() != nil {
+			t.Fatal("the queued case was not handled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestNotifyByLanguageAndClaimOnce(t *testing.T) {
+	f := setup(t)
+	if got := f.desk.OnDuty("fr"); got != 1 {
+		t.Errorf("OnDuty(fr) = %d; want 1 (op2 speaks French)", got)
+	}
+	if got := f.desk.OnDuty("sq"); got != 2 {
+		t.Errorf("OnDuty(sq) = %d; want 2 (nobody speaks Albanian: everyone on call)", got)
+	}
+	id := f.open(t, "9001", "sq", 2)
+	consume(t, f.desk, func() bool { return f.ops.last("501").Text != "" && f.ops.last("502").Text != "" })
+	packet := f.ops.last("501")
+	for _, want := range []string{"Υπόθεση " + id, "Αλβανικά — χρειάζεται διερμηνέας", "εξαπάτηση · εκφοβισμός, απειλές", "μόνο ΕΚΚΑ", "το κινητό μπορεί να το διαβάζει άλλος", "EN: case " + id} {
+		if !strings.Contains(packet.Text, want) {
+			t.Errorf("the packet lacks %q:\n%s", want, packet.Text)
+		}
+	}
+	if strings.Contains(packet.Text, "9001") || strings.Contains(packet.Text, "pseudo-") {
+		t.Errorf("the packet names the person:\n%s", packet.Text)
+	}
+	if len(packet.Buttons) != 1 || packet.Buttons[0].Data != "claim:"+id {
+		t.Errorf("the packet's buttons %v; want one Claim", packet.Buttons)
+	}
+
+	// Both press Claim at the same moment: exactly one wins.
+	var wg sync.WaitGroup
+	answers := make([]string, 2)
+	for i, tg := range []int64{501, 502} {
+		wg.Go(func() { answers[i] = f.operator(t, tg, "", "claim:"+id) })
+	}
+	wg.Wait()
+	won := 0
+	for _, a := range answers {
+		if strings.Contains(a, "Ανέλαβες την υπόθεση") {
+			won++
+		} else if !strings.Contains(a, "έχει ήδη αναληφθεί") {
+			t.Errorf("the loser was told %q", a)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d operators won the claim: %q", won, answers)
+	}
+	if got := f.ppl.texts("9001"); !strings.Contains(got, "Këshilltar") || !strings.Contains(got, "është këtu tani") {
+		t.Errorf("the person was told %q; want the operator's Albanian alias", got)
+	}
+}
+
+func TestRelayBothWaysAndClose(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9002", "fr", 1)
+	consume(t, f.desk, func() bool { return f.ops.last("502").Text != "" })
+	replies, ok, err := f.desk.Relay(context.Background(), id, bot.Message{Text: "je suis là"}, "")
+	if err != nil || !ok || len(replies) != 0 {
+		t.Fatalf("Relay while waiting just after the reassurance of Open: %v %v %v", replies, ok, err)
+	}
+	f.now = f.now.Add(4 * time.Minute)
+	if replies, _, _ := f.desk.Relay(context.Background(), id, bot.Message{Text: "vous êtes là ?"}, ""); len(replies) != 1 || !strings.Contains(replies[0].Text, "Un conseiller va vous répondre") {
+		t.Errorf("after 4 minutes the person is reassured: %v", replies)
+	}
+	claim := f.operator(t, 502, "/claim "+id, "")
+	if !strings.Contains(claim, "je suis là") || !strings.Contains(claim, "vous êtes là ?") {
+		t.Errorf("the claim does not show what the person wrote while waiting:\n%s", claim)
+	}
+	if _, ok, _ := f.desk.Relay(context.Background(), id, bot.Message{Text: "j'ai peur"}, ""); !ok || !strings.Contains(f.ops.last("502").Text, "["+id+"] j'ai peur") {
+		t.Errorf("person → operator: %q", f.ops.last("502").Text)
+	}
+	if out := f.operator(t, 502, "Bonjour, je m'appelle conseillère. Êtes-vous en sécurité ?", ""); out != "" {
+		t.Errorf("relaying an operator's words answered %q", out)
+	}
+	if got := f.ppl.last("9002").Text; got != "Conseillère EKKA 2:\nBonjour, je m'appelle conseillère. Êtes-vous en sécurité ?" {
+		t.Errorf("operator → person: %q", got)
+	}
+
+	if out := f.operator(t, 501, "/close "+id+" referred", ""); !strings.Contains(out, "δεν είναι δική σου") {
+		t.Errorf("another operator closed the case: %q", out)
+	}
+	if out := f.operator(t, 502, "/close "+id+" finished", ""); !strings.Contains(out, "referred, information_given") {
+		t.Errorf("an unknown outcome: %q", out)
+	}
+	if out := f.operator(t, 502, "/close "+id+" referred", ""); !strings.Contains(out, "έκλεισε (referred)") {
+		t.Errorf("close: %q", out)
+	}
+	if got := f.ppl.texts("9002"); !strings.Contains(got, "Le conseiller a terminé la conversation") || !strings.Contains(got, "(the info menu)") {
+		t.Errorf("after close the person got %q", got)
+	}
+	if _, ok, _ := f.desk.Relay(context.Background(), id, bot.Message{Text: "merci"}, ""); ok {
+		t.Error("a closed case still relays")
+	}
+	// Nothing of the case is left but its audit trail, and that holds no id of the person.
+	keys, _ := f.r.Keys(context.Background())
+	for _, k := range keys {
+		if strings.Contains(k, id) {
+			t.Errorf("key %s remains after close", k)
+		}
+	}
+	audit := auditTrail(t, f)
+	for _, event := range []string{"created", "notified", "claimed", "relayed", "closed"} {
+		if !strings.Contains(audit, "event="+event+" case="+id) {
+			t.Errorf("the audit lacks %s:\n%s", event, audit)
+		}
+	}
+	if strings.Contains(audit, "9002") {
+		t.Errorf("the audit holds the chat id:\n%s", audit)
+	}
+}
+
+func auditTrail(t *testing.T, f *fixture) string {
+	t.Helper()
+	entries, err := f.r.Client.XRange(context.Background(), f.r.Prefix+":handoff:audit", "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "event=%v case=%v %v\n", e.Values["event"], e.Values["case"], e.Values)
+	}
+	return b.String()
+}
+
+func TestSealedAfterClose(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9003", "el", 1)
+	ctx := context.Background()
+	sealed, err := f.r.Client.HGet(ctx, f.r.Prefix+":{c:"+id+"}:case", "packet").Result()
+	if err != nil || strings.Contains(sealed, "deception") || strings.Contains(sealed, "ekka") {
+		t.Fatalf("the packet at rest: %q, %v; want it sealed", sealed, err)
+	}
+	wrapped, _ := f.r.Client.Get(ctx, f.r.Prefix+":{c:"+id+"}:key").Result()
+	f.operator(t, 501, "/claim "+id, "")
+	f.operator(t, 501, "/close "+id+" information_given", "")
+	if n := f.r.Client.Exists(ctx, f.r.Prefix+":{c:"+id+"}:key").Val(); n != 0 {
+		t.Fatal("the case key outlived the case")
+	}
+	// A copy made before the close (a backup, an AOF) is of no use without the key: put the
+	// sealed packet back and ask the desk to use it.
+	f.r.Client.HSet(ctx, f.r.Prefix+":{c:"+id+"}:case", "state", "claimed", "operator", "op1", "packet", sealed)
+	if _, _, err := f.desk.Relay(ctx, id, bot.Message{Text: "x"}, ""); err == nil || !strings.Contains(err.Error(), "cannot be read") {
+		t.Errorf("a restored packet without its key: %v; want it unreadable", err)
+	}
+	if wrapped == "" || strings.Contains(wrapped, sealed) {
+		t.Error("the case key was not stored wrapped")
+	}
+	f.r.Client.Del(ctx, f.r.Prefix+":{c:"+id+"}:case")
+}
+
+// A process dies after the case was queued and read, before any operator was told: another
+// instance takes it from the queue and tells them.
+func TestCaseSurvivesACrash(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	queue := f.r.Prefix + ":handoff:queue"
+	if err := f.r.Client.XGroupCreateMkStream(ctx, queue, "desk", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	id := f.open(t, "9004", "el", 2)
+	// Instance "a" reads the entry and dies without confirming it.
+	if _, err := f.r.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "desk", Consumer: "a", Streams: []string{queue, ">"}, Count: 1}).Result(); err != nil {
+		t.Fatal(err)
+	}
+	if f.ops.last("501").Text != "" {
+		t.Fatal("an operator was told before the crash was over")
+	}
+	b := newDesk(t, f.r, f, "b")
+	consume(t, b, func() bool { return strings.Contains(f.ops.last("501").Text, id) })
+}
+
+// Unclaimed cases escalate: first to everyone on call, then to the backups, then the person
+// is told, once, that nobody could answer yet; tier 3 waits 3 minutes, the others 10.
+func TestEscalation(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	id := f.open(t, "9005", "fr", 3)
+	step := func(d time.Duration) { f.now = f.now.Add(d); f.desk.Tick(ctx) }
+	step(2 * time.Minute)
+	if f.ops.last("501").Text != "" {
+		t.Error("escalated before 3 minutes")
+	}
+	step(90 * time.Second)
+	if !strings.Contains(f.ops.last("501").Text, id) || !strings.Contains(f.ops.last("502").Text, id) {
+		t.Error("after 3 minutes a tier 3 case is not with everyone on call")
+	}
+	if f.ops.last("503").Text != "" {
+		t.Error("the backup was called at the first escalation")
+	}
+	step(3 * time.Minute)
+	if !strings.Contains(f.ops.last("503").Text, id) {
+		t.Error("the backup was not called at the second escalation")
+	}
+	if strings.Contains(f.ppl.texts("9005"), "aucun conseiller n'a encore pu") {
+		t.Error("the person was told too early")
+	}
+	step(3 * time.Minute)
+	step(3 * time.Minute)
+	if got := f.ppl.texts("9005"); strings.Count(got, "aucun conseiller n'a encore pu") != 1 {
+		t.Errorf("the person was told %d times that nobody could answer; want once:\n%s", strings.Count(got, "aucun conseiller"), got)
+	}
+	// A tier 1 case waits ten minutes.
+	f.ops.got = nil
+	other := f.open(t, "9006", "el", 1)
+	step(9 * time.Minute)
+	if strings.Contains(f.ops.last("501").Text, other) {
+		t.Error("a tier 1 case escalated before 10 minutes")
+	}
+	step(2 * time.Minute)
+	if !strings.Contains(f.ops.last("501").Text, other) {
+		t.Error("a tier 1 case did not escalate after 10 minutes")
+	}
+}
+
+// With nobody on call the flows tell the person at once (OnDuty is 0); /duty on puts an
+// operator on for the day.
+func TestDuty(t *testing.T) {
+	f := setup(t)
+	ros, err := handoff.ParseRoster("roster.yaml", []byte(strings.Split(rosterYAML, "shifts:")[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.rosterPtr = ros
+	if got := f.desk.OnDuty("el"); got != 0 {
+		t.Fatalf("OnDuty without shifts = %d; want 0", got)
+	}
+	if out := f.operator(t, 503, "/duty on", ""); !strings.Contains(out, "σε εφημερία") {
+		t.Errorf("/duty on: %q", out)
+	}
+	if got := f.desk.OnDuty("el"); got != 1 {
+		t.Errorf("OnDuty after /duty on = %d; want 1", got)
+	}
+	f.operator(t, 503, "/duty off", "")
+	if got := f.desk.OnDuty("el"); got != 0 {
+		t.Errorf("OnDuty after /duty off = %d; want 0", got)
+	}
+}
+
+func TestEmergencyWhileWaitingAlertsEveryone(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9007", "fr", 1)
+	consume(t, f.desk, func() bool { return f.ops.last("502").Text != "" })
+	if f.ops.last("501").Text != "" {
+		t.Fatal("a French tier 1 case went to an operator who does not speak French")
+	}
+	f.desk.Relay(context.Background(), id, bot.Message{Text: "au secours"}, "emergency")
+	if !strings.Contains(f.ops.last("501").Text, "επίπεδο 3") {
+		t.Errorf("an emergency while waiting did not reach everyone on call at tier 3: %q", f.ops.last("501").Text)
+	}
+}
+
+func TestOperatorCommands(t *testing.T) {
+	f := setup(t)
+	if out := f.operator(t, 501, "/cases", ""); !strings.Contains(out, "Καμία ανοιχτή υπόθεση") {
+		t.Errorf("/cases with none: %q", out)
+	}
+	id := f.open(t, "9008", "el", 2)
+	if out := f.operator(t, 501, "/cases", ""); !strings.Contains(out, id+" · επίπεδο/tier 2 · el · αναμονή") {
+		t.Errorf("/cases: %q", out)
+	}
+	if out := f.operator(t, 501, "hello?", ""); !strings.Contains(out, "Δεν έχεις ενεργή υπόθεση") {
+		t.Errorf("words without an active case: %q", out)
+	}
+	f.operator(t, 501, "/claim "+id, "")
+	if out := f.operator(t, 501, "/release "+id, ""); !strings.Contains(out, "Άφησες την υπόθεση") {
+		t.Errorf("/release: %q", out)
+	}
+	if got := f.ppl.texts("9008"); !strings.Contains(got, "χρειάστηκε να φύγει") {
+		t.Errorf("the person was not told of the release: %q", got)
+	}
+	if !strings.Contains(f.ops.last("502").Text, id) {
+		t.Error("a released case did not go back to those on call")
+	}
+	if out := f.operator(t, 502, "/claim NOSUCHID", ""); !strings.Contains(out, "Δεν υπάρχει ανοιχτή υπόθεση NOSUCHID") {
+		t.Errorf("/claim of nothing: %q", out)
+	}
+	if out := f.operator(t, 502, "/whatever", ""); !strings.Contains(out, "/duty on") {
+		t.Errorf("an unknown command: %q", out)
+	}
+}
+
+func TestPersonLeaves(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9009", "en", 2)
+	f.operator(t, 501, "/claim "+id, "")
+	if err := f.desk.Leave(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.ops.last("501").Text, "The person ended the conversation") {
+		t.Errorf("the operator was not told: %q", f.ops.last("501").Text)
+	}
+	if out := f.operator(t, 501, "are you there?", ""); !strings.Contains(out, "Δεν υπάρχει ανοιχτή υπόθεση") && !strings.Contains(out, "Δεν έχεις ενεργή") {
+		t.Errorf("words to a closed case: %q", out)
+	}
+}

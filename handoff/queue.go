@@ -1,0 +1,177 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/faros-project/faros/bot"
+)
+
+const group = "desk"
+
+// Run notifies operators of queued cases, takes over cases another instance left unconfirmed,
+// and escalates unclaimed cases, until ctx ends.
+func (d *Desk) Run(ctx context.Context) error {
+	err := d.rdb.XGroupCreateMkStream(ctx, d.global("queue"), group, "0").Err()
+	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+		return err
+	}
+	go d.tickEvery(ctx, 5*time.Second)
+	for ctx.Err() == nil {
+		if err := d.consume(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("handoff: reading the queue", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Desk) tickEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.Tick(ctx)
+		}
+	}
+}
+
+// consume handles new queue entries, and entries another consumer left unconfirmed for Idle.
+func (d *Desk) consume(ctx context.Context) error {
+	stale, _, err := d.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: d.global("queue"), Group: group,
+		Consumer: d.consumer, MinIdle: d.idle, Start: "0-0", Count: 10}).Result()
+	if err != nil {
+		return err
+	}
+	d.handle(ctx, stale)
+	streams, err := d.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: d.consumer,
+		Streams: []string{d.global("queue"), ">"}, Count: 10, Block: min(d.idle, time.Second)}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range streams {
+		d.handle(ctx, s.Messages)
+	}
+	return nil
+}
+
+func (d *Desk) handle(ctx context.Context, msgs []redis.XMessage) {
+	for _, m := range msgs {
+		id, _ := m.Values["case"].(string)
+		if r, err := d.load(ctx, id); err == nil && r != nil && r.State == stateOpen {
+			d.notify(ctx, r, r.Level, false)
+		}
+		d.rdb.XAck(ctx, d.global("queue"), group, m.ID)
+	}
+}
+
+// notify sends a case to the operators of its escalation level who were not told yet, or to
+// all of them again with again.
+func (d *Desk) notify(ctx context.Context, r *record, level int, again bool) {
+	ops := d.recipients(ctx, r.Lang, r.Tier, level)
+	key, err := d.caseKey(ctx, r.ID)
+	if err != nil {
+		d.log.Error("handoff: case key unreadable", "case", r.ID, "err", err)
+		return
+	}
+	data, err := open(key, r.Packet, "packet")
+	var p packet
+	if err == nil {
+		err = json.Unmarshal(data, &p)
+	}
+	if err != nil {
+		d.log.Error("handoff: packet unreadable", "case", r.ID, "err", err)
+		return
+	}
+	p.Tier = r.Tier // an emergency while waiting raises it
+	var told []string
+	for _, o := range ops {
+		if slices.Contains(r.Notified, o.ID) && !again {
+			continue
+		}
+		reply := bot.Reply{Text: p.render(d.roster()), Urgent: r.Tier >= 3,
+			Buttons: []bot.Button{{Data: "claim:" + r.ID, Label: "Ανάληψη · Claim " + r.ID}}}
+		if err := d.operators.Send(ctx, chatOf(o), []bot.Reply{reply}); err != nil {
+			d.log.Warn("handoff: operator not notified", "case", r.ID, "operator", o.ID, "err", err)
+			continue
+		}
+		told = append(told, o.ID)
+	}
+	if len(told) == 0 {
+		return
+	}
+	for _, o := range told {
+		if !slices.Contains(r.Notified, o) {
+			r.Notified = append(r.Notified, o)
+		}
+	}
+	if err := d.save(ctx, r, "notified"); err != nil {
+		d.log.Error("handoff: notified operators not saved", "case", r.ID, "err", err)
+	}
+	d.audit(ctx, "notified", r.ID, "operators", strings.Join(told, ","), "level", level)
+}
+
+// Tick escalates every case whose wait is over (one instance per case and step) and forgets
+// cases that expired. Run calls it every few seconds; tests call it with their own clock.
+func (d *Desk) Tick(ctx context.Context) {
+	now := d.now()
+	due, err := d.rdb.ZRangeByScore(ctx, d.global("waiting"), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10)}).Result()
+	if err != nil {
+		d.log.Warn("handoff: escalation schedule unreadable", "err", err)
+		return
+	}
+	if n, err := d.rdb.ZCard(ctx, d.global("waiting")).Result(); err == nil {
+		d.m.waiting.Set(float64(n))
+	}
+	for _, id := range due {
+		r, err := d.load(ctx, id)
+		if err != nil {
+			continue
+		}
+		if r == nil || r.State != stateOpen {
+			d.rdb.ZRem(ctx, d.global("waiting"), id)
+			if r == nil {
+				d.audit(ctx, "expired", id)
+			}
+			continue
+		}
+		next := now.Add(d.waitFor(r.Tier)).UnixMilli()
+		took, err := dueScript.Run(ctx, d.rdb, []string{d.global("waiting")}, id, now.UnixMilli(), next).Int()
+		if err != nil || took == 0 {
+			continue // another instance took this step
+		}
+		d.escalate(ctx, r)
+	}
+}
+
+// escalate moves an unclaimed case one level up: everyone on call, then the backups too; after
+// that the person is told that nobody could answer yet, once, and the case stays open.
+func (d *Desk) escalate(ctx context.Context, r *record) {
+	r.Level++
+	_ = d.save(ctx, r, "level")
+	d.m.escalations.Inc()
+	d.audit(ctx, "escalated", r.ID, "level", r.Level)
+	d.notify(ctx, r, min(r.Level, 2), r.Level == 1)
+	if r.Level >= 3 && !r.Told {
+		r.Told = true
+		_ = d.save(ctx, r, "told")
+		d.tellMessage(ctx, r, "handoff_unclaimed", nil)
+		d.audit(ctx, "told_unclaimed", r.ID)
+	}
+}

@@ -1,0 +1,551 @@
+package handoff
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// rosterWeek has weekly shifts only: by day, overnight, whole days, and 24 hours from 10:00.
+const rosterWeek = `timezone: Europe/Athens
+operators:
+  - {id: day, telegram_id: 1, languages: [el, en]}
+  - {id: night, telegram_id: 2, languages: [el]}
+  - {id: weekend, telegram_id: 3, languages: [en, fr]}
+  - {id: backup, telegram_id: 4, languages: [el, en, fr, sq], backup: true}
+  - {id: early, telegram_id: 5}
+  - {id: clock, telegram_id: 6}
+shifts:
+  - {operator: day, days: [mon, tue, wed, thu, fri], from: "08:00", to: "16:00"}
+  - {operator: night, days: [fri, sat], from: "22:00", to: "06:00"}
+  - {operator: weekend, days: [sat, sun], from: "00:00", to: "24:00"}
+  - {operator: backup, days: [sun], from: "10:00", to: "10:00"}
+  - {operator: early, days: [sun], from: "00:00", to: "08:00"}
+  - {operator: clock, days: [sun], from: "03:00", to: "04:00"}
+`
+
+// rosterDated has dated overrides, whole days and with hours (all in December 2026:
+// Thursday 24th, Friday 25th).
+const rosterDated = `timezone: Europe/Athens
+operators:
+  - {id: off, telegram_id: 1}
+  - {id: on, telegram_id: 2}
+  - {id: extra, telegram_id: 3}
+  - {id: lunch, telegram_id: 4}
+  - {id: night, telegram_id: 5}
+  - {id: late, telegram_id: 6}
+  - {id: last, telegram_id: 7}
+  - {id: evening, telegram_id: 8}
+shifts:
+  - {operator: off, days: [mon, tue, wed, thu, fri], from: "08:00", to: "16:00"}
+  - {operator: extra, days: [mon, tue, wed, thu, fri], from: "08:00", to: "16:00"}
+  - {operator: lunch, days: [mon, tue, wed, thu, fri], from: "08:00", to: "16:00"}
+  - {operator: night, days: [thu], from: "22:00", to: "06:00"}
+  - {operator: last, days: [mon, tue, wed, thu, fri], from: "08:00", to: "16:00"}
+overrides:
+  - {operator: off, date: 2026-12-24, on: false}
+  - {operator: on, date: 2026-12-25, on: true}
+  - {operator: extra, date: 2026-12-24, on: true, from: "18:00", to: "20:00"}
+  - {operator: lunch, date: 2026-12-24, on: false, from: "12:00", to: "13:00"}
+  - {operator: night, date: 2026-12-25, on: false}
+  - {operator: late, date: 2026-12-31, on: true, from: "22:00", to: "02:00"}
+  - {operator: last, date: 2026-12-24, on: false}
+  - {operator: last, date: 2026-12-24, on: true, from: "10:00", to: "12:00"}
+  - {operator: evening, date: 2026-12-26, on: true, from: "20:00"}
+`
+
+func rosterParse(t *testing.T, src string) *Roster {
+	t.Helper()
+	r, err := ParseRoster("roster.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// rosterLocal is a local time in Athens, "2006-01-02 15:04".
+func rosterLocal(t *testing.T, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Athens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+func rosterUTC(t *testing.T, s string) time.Time {
+	t.Helper()
+	tm, err := time.Parse("2006-01-02 15:04Z", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+func rosterIDs(ops []Operator) []string {
+	ids := []string{}
+	for _, o := range ops {
+		ids = append(ids, o.ID)
+	}
+	return ids
+}
+
+func TestLoadRosterDesign(t *testing.T) {
+	r, err := LoadRoster("testdata/roster_design.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Operator{{
+		ID:         "op1",
+		TelegramID: 123456789,
+		Alias: map[string]string{
+			"el": "Σύμβουλος ΕΚΚΑ 1", "en": "EKKA counsellor 1",
+			"fr": "Conseiller EKKA 1", "sq": "Këshilltar EKKA 1",
+		},
+		Languages: []string{"el", "en"},
+		MaxCases:  2,
+	}}
+	if diff := cmp.Diff(want, r.Operators()); diff != "" {
+		t.Errorf("Operators() (-want +got):\n%s", diff)
+	}
+	if got := r.Timezone().String(); got != "Europe/Athens" {
+		t.Errorf("Timezone() = %q; want Europe/Athens", got)
+	}
+	for _, c := range []struct {
+		at   string
+		want bool
+	}{
+		{"2026-12-23 08:00", true},  // Wednesday
+		{"2026-12-24 10:00", false}, // the override
+		{"2026-12-25 10:00", true},
+		{"2026-12-26 10:00", false}, // Saturday
+	} {
+		if got := r.OnShift("op1", rosterLocal(t, c.at)); got != c.want {
+			t.Errorf("OnShift(op1, %s) = %v; want %v", c.at, got, c.want)
+		}
+	}
+}
+
+func TestLoadRosterMissing(t *testing.T) {
+	_, err := LoadRoster("testdata/no_such_roster.yaml")
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("got %v; want fs.ErrNotExist", err)
+	}
+}
+
+func TestParseRosterDefaults(t *testing.T) {
+	r := rosterParse(t, "timezone: UTC\noperators:\n  - {id: op1, telegram_id: 7}\n")
+	want := []Operator{{ID: "op1", TelegramID: 7, MaxCases: 2}}
+	if diff := cmp.Diff(want, r.Operators()); diff != "" {
+		t.Errorf("Operators() (-want +got):\n%s", diff)
+	}
+	if got := r.OnShift("op1", time.Now()); got {
+		t.Errorf("OnShift without shifts = %v; want false", got)
+	}
+}
+
+func TestParseRosterErrors(t *testing.T) {
+	const tz = "timezone: Europe/Athens\n"
+	for _, c := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"empty", "", []string{"roster.yaml: the roster is empty"}},
+		{"null", "~\n", []string{"roster.yaml:1: the roster is empty"}},
+		{"syntax", tz + "operators: [\n", []string{"roster.yaml:2: YAML syntax: did not find expected node content"}},
+		{"not a mapping", "- op1\n", []string{
+			"roster.yaml:1: cannot unmarshal !!seq into the roster, a mapping",
+		}},
+		{"operator not a mapping", tz + "operators:\n  - op1\n", []string{
+			"roster.yaml:3: cannot unmarshal !!str `op1` into an operator, a mapping",
+		}},
+		{"unknown top key", tz + "operator: []\n", []string{`roster.yaml:2: unknown key "operator"`}},
+		{"unknown operator key", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    colour: red\n",
+			[]string{`roster.yaml:5: unknown key "colour"`}},
+		{"unknown shift key", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op1, days: [mon], from: \"08:00\", until: \"16:00\"}\n",
+			[]string{`roster.yaml:4: unknown key "until"`, "roster.yaml:4: missing to"}},
+		{"repeated key", tz + "operators:\n  - id: op1\n    id: op2\n    telegram_id: 1\n",
+			[]string{`roster.yaml:4: mapping key "id" already defined at line 3`}},
+		{"missing timezone", "operators: []\n", []string{"roster.yaml:1: missing timezone, such as Europe/Athens"}},
+		{"unknown timezone", "timezone: Europe/Atlantis\n", []string{`roster.yaml:1: unknown timezone "Europe/Atlantis"`}},
+		{"local timezone", "timezone: Local\n", []string{`roster.yaml:1: unknown timezone "Local"`}},
+		{"missing id", tz + "operators:\n  - telegram_id: 1\n", []string{"roster.yaml:3: operator without an id"}},
+		{"repeated id", tz + "operators:\n  - {id: op1, telegram_id: 1}\n  - {id: op1, telegram_id: 2}\n",
+			[]string{`roster.yaml:4: operator id "op1" is already used on line 3`}},
+		{"missing telegram_id", tz + "operators:\n  - id: op1\n", []string{`roster.yaml:3: operator "op1" without a telegram_id`}},
+		{"negative telegram_id", tz + "operators:\n  - id: op1\n    telegram_id: -5\n",
+			[]string{"roster.yaml:4: telegram_id -5 is not a Telegram user id"}},
+		{"telegram_id not a number", tz + "operators:\n  - id: op1\n    telegram_id: abc\n",
+			[]string{"roster.yaml:4: cannot unmarshal !!str `abc` into int64"}},
+		{"repeated telegram_id", tz + "operators:\n  - {id: op1, telegram_id: 1}\n  - {id: op2, telegram_id: 1}\n",
+			[]string{"roster.yaml:4: telegram_id 1 is already used on line 3"}},
+		{"max_cases", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    max_cases: 0\n",
+			[]string{"roster.yaml:5: max_cases is 0; it must be at least 1"}},
+		{"languages", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    languages:\n      - el\n      - eng\n      - EN\n", []string{
+			`roster.yaml:7: language "eng" is not a 2-letter code such as el`,
+			`roster.yaml:8: language "EN" is not a 2-letter code such as el`,
+		}},
+		{"alias language", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    alias:\n      english: EKKA 1\n",
+			[]string{`roster.yaml:6: alias language "english" is not a 2-letter code such as el`}},
+		{"shift of an unknown operator", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op2, days: [mon], from: \"08:00\", to: \"16:00\"}\n",
+			[]string{`roster.yaml:4: unknown operator "op2"`}},
+		{"shift without operator", tz + "shifts:\n  - {days: [mon], from: \"08:00\", to: \"16:00\"}\n",
+			[]string{"roster.yaml:3: missing operator"}},
+		{"days", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - operator: op1\n    days:\n      - mon\n      - Tuesday\n      - dim\n    from: \"08:00\"\n    to: \"16:00\"\n", []string{
+			`roster.yaml:7: day "Tuesday" is not one of mon tue wed thu fri sat sun`,
+			`roster.yaml:8: day "dim" is not one of mon tue wed thu fri sat sun`,
+		}},
+		{"no days", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op1, days: [], from: \"08:00\", to: \"16:00\"}\n",
+			[]string{"roster.yaml:4: shift without days"}},
+		{"times", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - operator: op1\n    days: [mon]\n    from: \"8:00\"\n    to: \"24:01\"\n  - {operator: op1, days: [tue], from: \"25:00\", to: \"12:60\"}\n", []string{
+			`roster.yaml:6: from "8:00" is not a time from 00:00 to 24:00 such as 08:30`,
+			`roster.yaml:7: to "24:01" is not a time from 00:00 to 24:00 such as 08:30`,
+			`roster.yaml:8: from "25:00" is not a time from 00:00 to 24:00 such as 08:30`,
+			`roster.yaml:8: to "12:60" is not a time from 00:00 to 24:00 such as 08:30`,
+		}},
+		{"missing times", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op1, days: [mon]}\n",
+			[]string{"roster.yaml:4: missing from", "roster.yaml:4: missing to"}},
+		{"override of an unknown operator", tz + "overrides:\n  - {operator: op9, date: 2026-12-24, on: false}\n",
+			[]string{`roster.yaml:3: unknown operator "op9"`}},
+		{"dates", tz + "operators: [{id: op1, telegram_id: 1}]\noverrides:\n  - {operator: op1, date: 2026-02-30, on: false}\n  - {operator: op1, date: 24/12/2026, on: false}\n  - {operator: op1, on: false}\n", []string{
+			`roster.yaml:4: date "2026-02-30" is not a date such as 2026-12-24`,
+			`roster.yaml:5: date "24/12/2026" is not a date such as 2026-12-24`,
+			"roster.yaml:6: override without a date",
+		}},
+		{"override without on", tz + "operators: [{id: op1, telegram_id: 1}]\noverrides:\n  - {operator: op1, date: 2026-12-24}\n",
+			[]string{"roster.yaml:4: override without on: true or false"}},
+		{"override hours", tz + "operators: [{id: op1, telegram_id: 1}]\noverrides:\n  - {operator: op1, date: 2026-12-24, on: true, from: noon}\n",
+			[]string{`roster.yaml:4: from "noon" is not a time from 00:00 to 24:00 such as 08:30`}},
+		{"all at once", `timezone: Mars/Olympus
+operators:
+  - id: op1
+    telegram_id: 1
+    languages: [greek]
+  - id: op1
+    telegram_id: 1
+    max_cases: -1
+    pager: true
+shifts:
+  - {operator: op3, days: [mon], from: "08:00", to: "16:00"}
+overrides:
+  - {operator: op1, date: 2026-13-01, on: false}
+`, []string{
+			`roster.yaml:1: unknown timezone "Mars/Olympus"`,
+			`roster.yaml:5: language "greek" is not a 2-letter code such as el`,
+			`roster.yaml:6: operator id "op1" is already used on line 3`,
+			"roster.yaml:7: telegram_id 1 is already used on line 4",
+			"roster.yaml:8: max_cases is -1; it must be at least 1",
+			`roster.yaml:9: unknown key "pager"`,
+			`roster.yaml:11: unknown operator "op3"`,
+			`roster.yaml:13: date "2026-13-01" is not a date such as 2026-12-24`,
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := ParseRoster("roster.yaml", []byte(c.src))
+			if err == nil {
+				t.Fatalf("got roster %v; want an error", r)
+			}
+			if r != nil {
+				t.Errorf("got roster %v with the error; want nil", r)
+			}
+			if diff := cmp.Diff(c.want, strings.Split(err.Error(), "\n")); diff != "" {
+				t.Errorf("error lines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestShiftWeek(t *testing.T) {
+	r := rosterParse(t, rosterWeek)
+	// June 2026 (summer time): Monday 1st to Monday 8th.
+	for _, c := range []struct {
+		op, at string
+		want   bool
+	}{
+		{"day", "2026-06-01 07:59", false},
+		{"day", "2026-06-01 08:00", true},
+		{"day", "2026-06-05 15:59", true},
+		{"day", "2026-06-05 16:00", false},
+		{"day", "2026-06-06 12:00", false}, // Saturday
+		{"day", "2026-06-07 12:00", false}, // Sunday
+		{"weekend", "2026-06-05 23:59", false},
+		{"weekend", "2026-06-06 00:00", true},
+		{"weekend", "2026-06-07 23:59", true},
+		{"weekend", "2026-06-08 00:00", false},
+		{"ghost", "2026-06-01 12:00", false},
+	} {
+		if got := r.OnShift(c.op, rosterLocal(t, c.at)); got != c.want {
+			t.Errorf("OnShift(%s, %s) = %v; want %v", c.op, c.at, got, c.want)
+		}
+	}
+}
+
+func TestShiftMidnight(t *testing.T) {
+	r := rosterParse(t, rosterWeek)
+	for _, c := range []struct {
+		op, at string
+		want   bool
+	}{
+		{"night", "2026-06-05 00:30", false}, // Friday, after a Thursday without a shift
+		{"night", "2026-06-05 21:59", false},
+		{"night", "2026-06-05 22:00", true},
+		{"night", "2026-06-06 03:00", true}, // Saturday, Friday's shift
+		{"night", "2026-06-06 06:00", false},
+		{"night", "2026-06-06 23:00", true},
+		{"night", "2026-06-07 05:59", true}, // Sunday, Saturday's shift
+		{"night", "2026-06-07 22:00", false},
+		{"night", "2026-06-08 03:00", false},
+		// to = from: 24 hours.
+		{"backup", "2026-06-07 09:59", false},
+		{"backup", "2026-06-07 10:00", true},
+		{"backup", "2026-06-08 09:59", true},
+		{"backup", "2026-06-08 10:00", false},
+	} {
+		if got := r.OnShift(c.op, rosterLocal(t, c.at)); got != c.want {
+			t.Errorf("OnShift(%s, %s) = %v; want %v", c.op, c.at, got, c.want)
+		}
+	}
+}
+
+// In Europe/Athens clocks go from 03:00 to 04:00 on the last Sunday of March (01:00 UTC) and
+// back from 04:00 to 03:00 on the last Sunday of October (01:00 UTC); shifts keep their local
+// hours, so they last an hour less or more.
+func TestShiftDST(t *testing.T) {
+	r := rosterParse(t, rosterWeek)
+	for _, c := range []struct {
+		op, at string // at in UTC
+		want   bool
+	}{
+		// Sunday 29 March 2026: 00:00-08:00 local is 22:00-05:00 UTC.
+		{"early", "2026-03-28 21:59Z", false},
+		{"early", "2026-03-28 22:00Z", true},
+		{"early", "2026-03-29 00:30Z", true}, // 02:30 EET
+		{"early", "2026-03-29 04:59Z", true}, // 07:59 EEST
+		{"early", "2026-03-29 05:00Z", false},
+		// 03:00-04:00 does not exist that day.
+		{"clock", "2026-03-29 00:59Z", false}, // 02:59 EET
+		{"clock", "2026-03-29 01:00Z", false}, // 04:00 EEST
+		// Saturday 22:00 EET to Sunday 06:00 EEST.
+		{"night", "2026-03-28 19:59Z", false},
+		{"night", "2026-03-28 20:00Z", true},
+		{"night", "2026-03-29 02:59Z", true},
+		{"night", "2026-03-29 03:00Z", false},
+		// Sunday 25 October 2026: 00:00-08:00 local is 21:00-06:00 UTC.
+		{"early", "2026-10-24 20:59Z", false},
+		{"early", "2026-10-24 21:00Z", true},
+		{"early", "2026-10-25 05:30Z", true}, // 07:30 EET
+		{"early", "2026-10-25 06:00Z", false},
+		// 03:00-04:00 happens twice.
+		{"clock", "2026-10-24 23:59Z", false}, // 02:59 EEST
+		{"clock", "2026-10-25 00:30Z", true},  // 03:30 EEST
+		{"clock", "2026-10-25 01:30Z", true},  // 03:30 EET
+		{"clock", "2026-10-25 02:00Z", false}, // 04:00 EET
+		// Saturday 22:00 EEST to Sunday 06:00 EET.
+		{"night", "2026-10-24 18:59Z", false},
+		{"night", "2026-10-24 19:00Z", true},
+		{"night", "2026-10-25 03:59Z", true},
+		{"night", "2026-10-25 04:00Z", false},
+	} {
+		if got := r.OnShift(c.op, rosterUTC(t, c.at)); got != c.want {
+			t.Errorf("OnShift(%s, %s) = %v; want %v", c.op, c.at, got, c.want)
+		}
+	}
+}
+
+func TestRosterDay(t *testing.T) {
+	r := rosterParse(t, rosterWeek)
+	for _, c := range []struct{ at, want string }{
+		{"2026-03-28 21:59Z", "2026-03-28"}, // 23:59 EET
+		{"2026-03-28 22:00Z", "2026-03-29"}, // 00:00 EET
+		{"2026-03-29 21:59Z", "2026-03-30"}, // 00:59 EEST
+		{"2026-10-24 20:59Z", "2026-10-24"}, // 23:59 EEST
+		{"2026-10-24 21:00Z", "2026-10-25"}, // 00:00 EEST
+		{"2026-10-25 21:59Z", "2026-10-25"}, // 23:59 EET
+		{"2026-10-25 22:00Z", "2026-10-26"}, // 00:00 EET
+	} {
+		if got := r.Day(rosterUTC(t, c.at)); got != c.want {
+			t.Errorf("Day(%s) = %s; want %s", c.at, got, c.want)
+		}
+	}
+}
+
+func TestShiftOverrides(t *testing.T) {
+	r := rosterParse(t, rosterDated)
+	for _, c := range []struct {
+		op, at string
+		want   bool
+	}{
+		// on: false, the whole day.
+		{"off", "2026-12-23 12:00", true},
+		{"off", "2026-12-24 08:00", false},
+		{"off", "2026-12-24 12:00", false},
+		{"off", "2026-12-25 12:00", true},
+		// on: true, the whole day, without shifts.
+		{"on", "2026-12-24 23:59", false},
+		{"on", "2026-12-25 00:00", true},
+		{"on", "2026-12-25 23:59", true},
+		{"on", "2026-12-26 00:00", false},
+		// on: true with hours: extra hours, the shift stays.
+		{"extra", "2026-12-24 12:00", true},
+		{"extra", "2026-12-24 17:00", false},
+		{"extra", "2026-12-24 18:00", true},
+		{"extra", "2026-12-24 19:59", true},
+		{"extra", "2026-12-24 20:00", false},
+		{"extra", "2026-12-23 19:00", false},
+		// on: false with hours: a break in the shift.
+		{"lunch", "2026-12-24 11:59", true},
+		{"lunch", "2026-12-24 12:00", false},
+		{"lunch", "2026-12-24 12:59", false},
+		{"lunch", "2026-12-24 13:00", true},
+		{"lunch", "2026-12-23 12:30", true},
+		// An override for the 25th takes off the end of the shift begun on the 24th.
+		{"night", "2026-12-24 23:00", true},
+		{"night", "2026-12-25 02:00", false},
+		{"night", "2026-12-31 23:00", true},
+		{"night", "2027-01-01 05:59", true},
+		// Hours past midnight.
+		{"late", "2026-12-31 21:59", false},
+		{"late", "2026-12-31 22:00", true},
+		{"late", "2027-01-01 01:59", true},
+		{"late", "2027-01-01 02:00", false},
+		// Of two overrides, the later in the file wins.
+		{"last", "2026-12-24 09:00", false},
+		{"last", "2026-12-24 11:00", true},
+		{"last", "2026-12-24 13:00", false},
+		// from without to: until midnight.
+		{"evening", "2026-12-26 19:59", false},
+		{"evening", "2026-12-26 20:00", true},
+		{"evening", "2026-12-26 23:59", true},
+		{"evening", "2026-12-27 00:00", false},
+	} {
+		if got := r.OnShift(c.op, rosterLocal(t, c.at)); got != c.want {
+			t.Errorf("OnShift(%s, %s) = %v; want %v", c.op, c.at, got, c.want)
+		}
+	}
+}
+
+func TestOnCall(t *testing.T) {
+	r := rosterParse(t, rosterWeek)
+	for _, c := range []struct {
+		name, at string
+		duty     map[string]bool
+		want     []string
+	}{
+		{"Saturday night", "2026-06-06 03:00", nil, []string{"night", "weekend"}},
+		{"duty off wins over a shift", "2026-06-06 03:00", map[string]bool{"night": false}, []string{"weekend"}},
+		{"duty on wins", "2026-06-06 03:00", map[string]bool{"day": true}, []string{"day", "night", "weekend"}},
+		{"unknown ids are ignored", "2026-06-06 03:00", map[string]bool{"ghost": true}, []string{"night", "weekend"}},
+		{"a backup on shift", "2026-06-07 12:00", nil, []string{"weekend", "backup"}},
+		{"a backup on duty", "2026-06-01 12:00", map[string]bool{"backup": true}, []string{"day", "backup"}},
+		{"a backup off duty", "2026-06-07 12:00", map[string]bool{"backup": false}, []string{"weekend"}},
+		{"nobody", "2026-06-03 20:00", map[string]bool{"day": false}, []string{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := rosterIDs(r.OnCall(rosterLocal(t, c.at), c.duty))
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("OnCall(%s, %v) (-want +got):\n%s", c.at, c.duty, diff)
+			}
+		})
+	}
+}
+
+func TestOnCallOverride(t *testing.T) {
+	r := rosterParse(t, rosterDated)
+	at := rosterLocal(t, "2026-12-24 11:00")
+	if got, want := rosterIDs(r.OnCall(at, nil)), []string{"extra", "lunch", "last"}; !cmp.Equal(got, want) {
+		t.Errorf("OnCall(%v) = %v; want %v", at, got, want)
+	}
+	if got, want := rosterIDs(r.OnCall(at, map[string]bool{"off": true, "last": false})), []string{"off", "extra", "lunch"}; !cmp.Equal(got, want) {
+		t.Errorf("OnCall(%v, off on duty) = %v; want %v", at, got, want)
+	}
+}
+
+func TestRosterLookup(t *testing.T) {
+	r := rosterParse(t, rosterWeek)
+	for _, c := range []struct {
+		tg     int64
+		want   string
+		wantOK bool
+	}{
+		{1, "day", true},
+		{4, "backup", true},
+		{99, "", false},
+		{0, "", false},
+	} {
+		got, ok := r.ByTelegramID(c.tg)
+		if got.ID != c.want || ok != c.wantOK {
+			t.Errorf("ByTelegramID(%d) = %q, %v; want %q, %v", c.tg, got.ID, ok, c.want, c.wantOK)
+		}
+	}
+	if got, ok := r.Operator("night"); !ok || got.TelegramID != 2 {
+		t.Errorf("Operator(night) = %+v, %v; want telegram_id 2, true", got, ok)
+	}
+	if got, ok := r.Operator("ghost"); ok {
+		t.Errorf("Operator(ghost) = %+v, %v; want false", got, ok)
+	}
+	if got, want := rosterIDs(r.Backups()), []string{"backup"}; !cmp.Equal(got, want) {
+		t.Errorf("Backups() = %v; want %v", got, want)
+	}
+	if got, want := rosterIDs(r.Operators()), []string{"day", "night", "weekend", "backup", "early", "clock"}; !cmp.Equal(got, want) {
+		t.Errorf("Operators() = %v; want %v", got, want)
+	}
+}
+
+// The Roster is shared by every conversation: what it returns must not change it.
+func TestRosterCopies(t *testing.T) {
+	r := rosterParse(t, "timezone: UTC\noperators:\n  - {id: op1, telegram_id: 1, languages: [el], alias: {en: EKKA 1}}\n")
+	ops := r.Operators()
+	ops[0].Languages[0] = "xx"
+	ops[0].Alias["en"] = "changed"
+	op, _ := r.ByTelegramID(1)
+	op.Languages[0] = "yy"
+	got, _ := r.Operator("op1")
+	if got.Languages[0] != "el" || got.Alias["en"] != "EKKA 1" {
+		t.Errorf("got %+v after changing copies; want languages [el], alias EKKA 1", got)
+	}
+}
+
+func TestRosterSpeaks(t *testing.T) {
+	o := Operator{ID: "op1", Languages: []string{"el", "en"}}
+	for _, c := range []struct {
+		lang string
+		want bool
+	}{{"el", true}, {"en", true}, {"fr", false}, {"", false}} {
+		if got := o.Speaks(c.lang); got != c.want {
+			t.Errorf("Speaks(%q) = %v; want %v", c.lang, got, c.want)
+		}
+	}
+}
+
+func TestAliasIn(t *testing.T) {
+	all := map[string]string{"el": "Σύμβουλος 1", "en": "Counsellor 1", "fr": "Conseiller 1", "sq": "Këshilltar 1"}
+	for _, c := range []struct {
+		name  string
+		alias map[string]string
+		lang  string
+		want  string
+	}{
+		{"in the language", all, "fr", "Conseiller 1"},
+		{"else English", all, "de", "Counsellor 1"},
+		{"else Greek", map[string]string{"el": "Σύμβουλος 1", "sq": "Këshilltar 1"}, "fr", "Σύμβουλος 1"},
+		{"else any, the same every time", map[string]string{"sq": "Këshilltar 1", "fr": "Conseiller 1"}, "de", "Conseiller 1"},
+		{"empty ones skipped", map[string]string{"fr": "", "en": "Counsellor 1"}, "fr", "Counsellor 1"},
+		{"never the id", nil, "el", "EKKA"},
+		{"only empty ones", map[string]string{"en": ""}, "en", "EKKA"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := Operator{ID: "op1", Alias: c.alias}
+			if got := o.AliasIn(c.lang); got != c.want {
+				t.Errorf("AliasIn(%q) = %q; want %q", c.lang, got, c.want)
+			}
+		})
+	}
+}
