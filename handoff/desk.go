@@ -248,8 +248,7 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		return nil, false, err
 	}
 	if m.Text != "" {
-		d.rdb.RPush(ctx, d.key(id, "log"), seal(key, []byte("p"+m.Text), "log"))
-		d.rdb.Expire(ctx, d.key(id, "log"), d.retention)
+		d.keep(ctx, id, key, "p"+m.Text)
 	}
 	if r.State == stateClaimed {
 		if o, ok := d.operator(r.Operator); ok {
@@ -279,6 +278,17 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 	r.Reassured = now
 	_ = d.save(ctx, r, "reassured")
 	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_reassure", nil)}}, true, nil
+}
+
+// keep adds a relayed message to the case's sealed log: "p" for the person's, "o" for the
+// operator's words.
+func (d *Desk) keep(ctx context.Context, id string, key []byte, entry string) {
+	pipe := d.rdb.Pipeline()
+	pipe.RPush(ctx, d.key(id, "log"), seal(key, []byte(entry), "log"))
+	pipe.Expire(ctx, d.key(id, "log"), d.retention)
+	if _, err := pipe.Exec(ctx); err != nil {
+		d.log.Warn("handoff: message not kept", "case", id, "err", err)
+	}
 }
 
 // Leave ends a case because the person stopped: the operator is told, the case is shredded.
@@ -330,4 +340,12 @@ func (d *Desk) tellMessage(ctx context.Context, r *record, msg string, params ma
 	if err := d.tell(ctx, r, []bot.Reply{{Text: text}}); err != nil {
 		d.log.Warn("handoff: the person was not told", "case", r.ID, "message", msg, "err", err)
 	}
+}
+
+// ConversationsFunc adapts a function to Conversations.
+type ConversationsFunc func(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error)
+
+// Goto calls f.
+func (f ConversationsFunc) Goto(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error) {
+	return f(ctx, channel, chatID, flow)
 }

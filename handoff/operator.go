@@ -254,7 +254,10 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome string) ([]bot
 				if err != nil {
 					d.log.Warn("handoff: the person's conversation was not moved on", "case", id, "err", err)
 				}
-				replies = append(replies, more...)
+				if len(more) > 0 { // one message: the goodbye and the menu's question with its buttons
+					more[0].Text = replies[0].Text + "\n\n" + more[0].Text
+					replies = more
+				}
 			}
 		}
 	}
@@ -286,7 +289,7 @@ func (d *Desk) toPerson(ctx context.Context, o Operator, text string) ([]bot.Rep
 	if err != nil {
 		return nil, err
 	}
-	d.rdb.RPush(ctx, d.key(id, "log"), seal(key, []byte("o"+text), "log"))
+	d.keep(ctx, id, key, "o"+text)
 	if err := d.tell(ctx, r, []bot.Reply{{Text: o.AliasIn(r.Lang) + ":\n" + text}}); err != nil {
 		return say(opPersonGone, id, id), nil
 	}

@@ -22,6 +22,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"bot":              {"bot/dialog", "locales"},
 		"bot/telegram":     {"bot", "bot/dialog", "locales"},
 		"bot/webhook":      {"bot", "bot/dialog", "locales"},
+		"handoff":          {"bot", "bot/dialog", "locales"},
 	}
 	for pkg, ours := range allowed {
 		for _, dep := range deps(t, module+pkg) {

@@ -156,6 +156,9 @@ func (c *config) check() []string {
 	if u, err := url.Parse(c.ExitURL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
 		bad("FAROS_EXIT_URL: %q is not an http(s) URL", c.ExitURL)
 	}
+	if c.Roster != "" && c.TelegramToken == "" {
+		bad("FAROS_ROSTER: operators work on Telegram, and FAROS_TELEGRAM_TOKEN is empty")
+	}
 	if (c.FlowsDir == "") != (c.LocalesDir == "") {
 		bad("FAROS_FLOWS_DIR and FAROS_LOCALES_DIR go together: the flows name the messages")
 	}

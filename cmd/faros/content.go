@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/flows"
+	"github.com/faros-project/faros/handoff"
 	"github.com/faros-project/faros/locales"
 )
 
@@ -80,6 +83,39 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) 
 		case <-quiet:
 			quiet = nil
 			reload("files changed")
+		}
+	}
+}
+
+// watchRoster reloads the roster when its file changes. A roster with problems is refused,
+// each problem logged, and the previous one stays in force.
+func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handoff.Roster], log *slog.Logger) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.Add(filepath.Dir(path)); err != nil { // the directory: editors replace files
+		return err
+	}
+	var quiet <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-w.Events:
+			if filepath.Clean(e.Name) == filepath.Clean(path) {
+				quiet = time.After(300 * time.Millisecond)
+			}
+		case <-quiet:
+			quiet = nil
+			r, err := handoff.LoadRoster(path)
+			if err != nil {
+				log.Error("roster refused; the previous roster stays in force", "err", err)
+				continue
+			}
+			roster.Store(r)
+			log.Info("roster reloaded", "operators", len(r.Operators()))
 		}
 	}
 }

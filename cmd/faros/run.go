@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,8 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/locales"
 )
 
 // shutdownGrace is how long a stopping Faros lets in-flight messages finish and the
@@ -51,31 +54,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, _ = rand.Read(key)
 		log.Warn("FAROS_PSEUDONYM_KEY is empty: a random key is used, so conversations do not survive a restart")
 	}
+	var roster atomic.Pointer[handoff.Roster]
 	if cfg.Roster != "" {
-		log.Warn("FAROS_ROSTER is set, but this version has no operator desk yet: people are given the hotlines")
+		r, err := handoff.LoadRoster(cfg.Roster)
+		if err != nil {
+			return fmt.Errorf("FAROS_ROSTER: %w", err)
+		}
+		roster.Store(r)
+	} else {
+		log.Info("FAROS_ROSTER is empty: no operators; people are given the hotlines")
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	b, err := bot.New(bot.Config{
+	bcfg := bot.Config{
 		Redis: rdb, Content: content, PseudonymKey: key, Prefix: cfg.RedisPrefix,
 		Idle: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge, Logger: log, Registerer: reg,
-	})
-	if err != nil {
+	}
+	// The desk and the bot use each other (handoffs; back to the flows after a close), and
+	// Telegram carries both: they are tied together once all exist.
+	var b *bot.Bot
+	var desk *handoff.Desk
+	people := map[string]bot.Sender{}
+	var handler bot.Handler = lateHandler{&b}
+	if cfg.Roster != "" {
+		desk, err = handoff.New(handoff.Config{
+			Redis: rdb, Prefix: cfg.RedisPrefix, Secret: key, Roster: roster.Load, People: people,
+			Operators: lateSender{people, "telegram"},
+			Conversations: handoff.ConversationsFunc(func(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error) {
+				return b.Goto(ctx, channel, chatID, flow)
+			}),
+			Catalog: func() *locales.Catalog { return b.Content().Catalog }, Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			return err
+		}
+		bcfg.Desk = desk
+		handler = desk.Route(handler)
+	}
+	if b, err = bot.New(bcfg); err != nil {
 		return err
 	}
 
 	mux := http.NewServeMux()
-	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: b, ExitURL: cfg.ExitURL, Logger: log, Registerer: reg})
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: handler, ExitURL: cfg.ExitURL, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
 	mux.Handle("/", chat)
+	people["web"] = chat
 	if cfg.WebhookSecret != "" {
-		api, err := webhook.New(webhook.Config{Secret: []byte(cfg.WebhookSecret), Handler: b, CallbackURL: cfg.WebhookCallback, Logger: log, Registerer: reg})
+		api, err := webhook.New(webhook.Config{Secret: []byte(cfg.WebhookSecret), Handler: handler, CallbackURL: cfg.WebhookCallback, Logger: log, Registerer: reg})
 		if err != nil {
 			return err
 		}
 		mux.Handle("/api/v1/messages", api)
+		people["api"] = api
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -95,10 +128,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Token: cfg.TelegramToken, Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
 			WebhookURL: cfg.TelegramHookURL, WebhookSecret: cfg.TelegramSecret,
 			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
-		}, b)
+		}, handler)
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
+		people["telegram"] = tg
 		if cfg.TelegramMode == "webhook" {
 			u, _ := url.Parse(cfg.TelegramHookURL)
 			mux.Handle("POST "+cmp(u.Path, "/"), tg)
@@ -117,9 +151,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 3)
+	errc := make(chan error, 5)
 	go func() { errc <- srv.Serve(ln) }()
 	go func() { errc <- watchContent(ctx, cfg, b, log) }()
+	if desk != nil {
+		go func() { errc <- desk.Run(ctx) }()
+		go func() { errc <- watchRoster(ctx, cfg.Roster, &roster, log) }()
+	}
 	if tg != nil {
 		go func() { errc <- tg.Run(ctx) }()
 	}
@@ -167,4 +205,23 @@ func webChatURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// lateHandler and lateSender reach a bot or a channel made after the one that holds them.
+type lateHandler struct{ b **bot.Bot }
+
+func (h lateHandler) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, error) {
+	return (*h.b).Handle(ctx, m)
+}
+
+type lateSender struct {
+	people  map[string]bot.Sender
+	channel string
+}
+
+func (s lateSender) Send(ctx context.Context, chatID string, replies []bot.Reply) error {
+	if to := s.people[s.channel]; to != nil {
+		return to.Send(ctx, chatID, replies)
+	}
+	return fmt.Errorf("no %s channel", s.channel)
 }

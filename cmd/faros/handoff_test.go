@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faros-project/faros/bot/telegram/telegramtest"
+	"github.com/faros-project/faros/internal/redistest"
+)
+
+const e2eRoster = `timezone: Europe/Athens
+operators:
+  - {id: op1, telegram_id: 501, alias: {el: "Σύμβουλος ΕΚΚΑ 1", en: "EKKA counsellor 1", fr: "Conseiller EKKA 1", sq: "Këshilltar EKKA 1"}, languages: [el, en], max_cases: 3}
+  - {id: op2, telegram_id: 502, alias: {el: "Σύμβουλος ΕΚΚΑ 2", en: "EKKA counsellor 2", fr: "Conseillère EKKA 2", sq: "Këshilltare EKKA 2"}, languages: [el, fr], max_cases: 3}
+shifts:
+  - {operator: op1, days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00"}
+  - {operator: op2, days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00"}
+`
+
+// consent answers the screening (tier 2) and agrees to talk to a counsellor.
+func (c *tgChat) consent(lang string) string {
+	c.t.Helper()
+	c.screening(lang)
+	c.press("yes")       // the offer
+	c.press("yes")       // consent
+	c.press("ekka")      // scope
+	return c.press("no") // later contact
+}
+
+var caseID = regexp.MustCompile(`Υπόθεση ([A-Z2-7]{8})`)
+
+// TestHandoffEndToEnd: two operators and two people, on Telegram and in the web chat.
+func TestHandoffEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	rosterPath := filepath.Join(dir, "roster.yaml")
+	if err := os.WriteFile(rosterPath, []byte(e2eRoster), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	in := start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_ROSTER": rosterPath},
+		"7301", "7302", "Maria", "maria_k", token, "χαρτιά μου", "είσαι ασφαλής")
+	op1 := &tgChat{t: t, fake: fake, id: 501}
+	op2 := &tgChat{t: t, fake: fake, id: 502}
+	person := &tgChat{t: t, fake: fake, id: 7301}
+
+	if text := person.consent("el"); !strings.Contains(text, "Ένας σύμβουλος του ΕΚΚΑ θα σου γράψει εδώ") {
+		t.Fatalf("after consent the person reads %q; want the handoff message", text)
+	}
+	// Both operators speak Greek: both get the packet with a Claim button.
+	packet1, packet2 := op1.next(), op2.next()
+	m := caseID.FindStringSubmatch(packet1)
+	if m == nil || !strings.Contains(packet2, m[1]) {
+		t.Fatalf("packets %q and %q; want the same case for both", packet1, packet2)
+	}
+	id := m[1]
+	for _, secret := range []string{"7301", "Maria", "maria_k"} {
+		if strings.Contains(packet1, secret) {
+			t.Errorf("the packet names the person: %q in\n%s", secret, packet1)
+		}
+	}
+	// Both press Claim in the same batch of updates: exactly one wins.
+	fake.QueueUpdate(telegramtest.Callback(501, op1.buttons["Ανάληψη · Claim "+id]))
+	fake.QueueUpdate(telegramtest.Callback(502, op2.buttons["Ανάληψη · Claim "+id]))
+	a1, a2 := op1.next(), op2.next()
+	if wins := strings.Count(a1+a2, "Ανέλαβες την υπόθεση"); wins != 1 {
+		t.Fatalf("%d operators won the claim:\n%s\n%s", wins, a1, a2)
+	}
+	winner, loser, alias := op1, op2, "Σύμβουλος ΕΚΚΑ 1"
+	if strings.Contains(a2, "Ανέλαβες") {
+		winner, loser, alias = op2, op1, "Σύμβουλος ΕΚΚΑ 2"
+	}
+	_ = loser
+	if got := person.next(); !strings.HasPrefix(got, alias+": είμαι εδώ") {
+		t.Errorf("the person was told %q; want the alias only", got)
+	}
+
+	// The relay, both ways.
+	person.tell("Χρειάζομαι βοήθεια με τα χαρτιά μου")
+	if got := winner.next(); got != "["+id+"] Χρειάζομαι βοήθεια με τα χαρτιά μου" {
+		t.Errorf("the operator got %q", got)
+	}
+	winner.tell("Γεια σου, είσαι ασφαλής τώρα;")
+	if got := person.next(); got != alias+":\nΓεια σου, είσαι ασφαλής τώρα;" {
+		t.Errorf("the person got %q", got)
+	}
+	// /help in a case: the numbers for the person, a warning for the operator.
+	if got := person.say("/help"); !strings.Contains(got, "112") {
+		t.Errorf("/help in a case: %q", got)
+	}
+	if got := winner.next(); !strings.Contains(got, "ζήτησε τα τηλέφωνα") {
+		t.Errorf("the operator was not alerted to /help: %q", got)
+	}
+
+	// Someone who is not an operator learns nothing of operator commands.
+	other := &tgChat{t: t, fake: fake, id: 7302}
+	other.say("/start")
+	other.press("el")
+	other.press("safe")
+	if got := other.say("/claim " + id); !strings.Contains(got, "δεν κατάλαβα") || strings.Contains(got, id) {
+		t.Errorf("a non-operator's /claim was answered %q", got)
+	}
+
+	// The web chat person: a case on French, claimed by op2, whose reply arrives over SSE.
+	web := newWebPerson(t, in)
+	web.send(`/start`, "")
+	web.press("fr")
+	web.press("safe")
+	web.press("person")
+	web.press("yes")
+	web.press("ngo")
+	if got := web.press("no"); !strings.Contains(got, "Un conseiller de l'EKKA va vous écrire ici") {
+		t.Fatalf("the web person reads %q", got)
+	}
+	webCase := op2.until(caseID)
+	if webCase == nil {
+		t.Fatal("op2 (who speaks French) got no packet for the web case")
+	}
+	events := web.listen()
+	op2.say("/claim " + webCase[1])
+	op2.tell("Bonjour, je suis là.")
+	if got := events.next(); !strings.Contains(got, "Conseillère EKKA 2 est là") {
+		t.Errorf("first event %q; want the claim", got)
+	}
+	if got := events.next(); got != "Conseillère EKKA 2:\nBonjour, je suis là." {
+		t.Errorf("the operator's reply over SSE: %q", got)
+	}
+
+	// Close: the person gets the closing message and the information menu.
+	winner.say("/close " + id + " referred")
+	if got := winner.next(); !strings.Contains(got, "έκλεισε (referred)") {
+		t.Errorf("close answered %q", got)
+	}
+	if got := person.next(); !strings.Contains(got, "τελείωσε τη συνομιλία") || !strings.Contains(got, "Τι θέλεις να μάθεις;") {
+		t.Errorf("after close the person got %q", got)
+	}
+	ctx := context.Background()
+	keys, _ := r.Keys(ctx)
+	for _, k := range keys {
+		if strings.Contains(k, "{c:"+id+"}") {
+			t.Errorf("the closed case's key %s remains", k)
+		}
+	}
+	audit, _ := r.Client.XRange(ctx, r.Prefix+":handoff:audit", "-", "+").Result()
+	var events1 []string
+	for _, e := range audit {
+		if e.Values["case"] == id {
+			events1 = append(events1, e.Values["event"].(string))
+		}
+	}
+	if got := strings.Join(events1, " "); !strings.HasPrefix(got, "created notified") || !strings.Contains(got, "claimed relayed relayed") || !strings.HasSuffix(got, "closed") {
+		t.Errorf("the audit of the case: %s", got)
+	}
+}
+
+// until skips the chat's messages until one matches re, and returns its submatches.
+func (c *tgChat) until(re *regexp.Regexp) []string {
+	c.t.Helper()
+	for {
+		if m := re.FindStringSubmatch(c.next()); m != nil {
+			return m
+		}
+	}
+}
+
+// tell sends a text that gets no answer (an operator's words for the person).
+func (c *tgChat) tell(text string) { c.fake.QueueUpdate(telegramtest.Text(c.id, text)) }
+
+// next waits for the chat's next message and returns its text.
+func (c *tgChat) next() string {
+	c.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if calls := c.sent(); len(calls) > c.replies {
+			c.replies++
+			return c.read(calls[c.replies-1])
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("chat %d: no message", c.id)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// webPerson is someone in the web chat, over its HTTP routes.
+type webPerson struct {
+	t       *testing.T
+	in      *instance
+	id      string
+	buttons map[string]string
+}
+
+func newWebPerson(t *testing.T, in *instance) *webPerson {
+	return &webPerson{t: t, in: in, id: strings.Repeat("ab12", 8)}
+}
+
+func (w *webPerson) send(text, choice string) string {
+	w.t.Helper()
+	body, _ := json.Marshal(map[string]string{"conversation": w.id, "text": text, "choice": choice})
+	resp, err := http.Post("http://"+w.in.addr+"/chat/messages", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Replies []struct {
+			Text    string `json:"text"`
+			Choices []struct{ ID, Label string }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		w.t.Fatalf("web chat: %d %v", resp.StatusCode, err)
+	}
+	w.buttons = map[string]string{}
+	var texts []string
+	for _, r := range out.Replies {
+		texts = append(texts, r.Text)
+		for _, c := range r.Choices {
+			w.buttons[c.ID[strings.LastIndex(c.ID, "/")+1:]] = c.ID
+		}
+	}
+	return strings.Join(texts, "\n")
+}
+
+func (w *webPerson) press(id string) string {
+	w.t.Helper()
+	data, ok := w.buttons[id]
+	if !ok {
+		w.t.Fatalf("no button %q among %v", id, w.buttons)
+	}
+	return w.send("", data)
+}
+
+type stream struct {
+	t     *testing.T
+	lines chan string
+}
+
+// listen opens the page's event stream.
+func (w *webPerson) listen() *stream {
+	w.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w.t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+w.in.addr+"/chat/events?conversation="+w.id, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	s := &stream{t: w.t, lines: make(chan string, 16)}
+	var once sync.Once
+	go func() {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			once.Do(func() {})
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var ev struct{ Replies []struct{ Text string } }
+				if json.Unmarshal([]byte(data), &ev) == nil {
+					for _, r := range ev.Replies {
+						s.lines <- r.Text
+					}
+				}
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the stream is open before anything is sent
+	return s
+}
+
+func (s *stream) next() string {
+	s.t.Helper()
+	select {
+	case l := <-s.lines:
+		return l
+	case <-time.After(5 * time.Second):
+		s.t.Fatal("no event")
+		return ""
+	}
+}
