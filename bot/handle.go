@@ -32,6 +32,10 @@ type Desk interface {
 	Leave(ctx context.Context, caseID string) error
 }
 
+// caseLife is how long a session in a case with an operator is kept without a message: as
+// long as the desk keeps an unclosed case.
+const caseLife = 7 * 24 * time.Hour
+
 // Handoff is what Bot gives a Desk when a person agrees to talk to an operator.
 type Handoff struct {
 	Pseudonym, Channel string
@@ -211,7 +215,11 @@ func (b *Bot) save(ctx context.Context, p, token string, s *session, channel str
 	if !s.State.Ended {
 		data, _ = json.Marshal(s)
 	}
-	if err := b.store.commit(ctx, p, token, data); err != nil {
+	ttl := b.store.idle
+	if s.Case != "" {
+		ttl = max(ttl, caseLife) // an operator may answer hours later: the way back must stay
+	}
+	if err := b.store.commit(ctx, p, token, data, ttl); err != nil {
 		b.m.errors.WithLabelValues("save").Inc()
 		b.log.Warn("handle: the conversation was not saved", "channel", channel, "err", err)
 	}

@@ -105,10 +105,10 @@ func (s *store) begin(ctx context.Context, p, msgID string) (data []byte, token 
 	}
 }
 
-// commit saves data as the session (nil deletes it) and unlocks.
-func (s *store) commit(ctx context.Context, p, token string, data []byte) error {
+// commit saves data as the session for ttl (nil deletes it) and unlocks.
+func (s *store) commit(ctx context.Context, p, token string, data []byte, ttl time.Duration) error {
 	keys := []string{s.key(p, "session"), s.key(p, "lock")}
-	held, err := commitScript.Run(ctx, s.rdb, keys, token, string(data), int(s.idle.Seconds())).Int()
+	held, err := commitScript.Run(ctx, s.rdb, keys, token, string(data), int(ttl.Seconds())).Int()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

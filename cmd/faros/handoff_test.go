@@ -106,8 +106,10 @@ func TestHandoffEndToEnd(t *testing.T) {
 	other.say("/start")
 	other.press("el")
 	other.press("safe")
-	if got := other.say("/claim " + id); !strings.Contains(got, "δεν κατάλαβα") || strings.Contains(got, id) {
-		t.Errorf("a non-operator's /claim was answered %q", got)
+	for _, command := range []string{"/duty on", "/cases", "/claim " + id, "/release " + id, "/close " + id + " referred"} {
+		if got := other.say(command); !strings.Contains(got, "δεν κατάλαβα") || strings.Contains(got, id) {
+			t.Errorf("a non-operator's %s was answered %q", command, got)
+		}
 	}
 
 	// The web chat person: a case on French, claimed by op2, whose reply arrives over SSE.
@@ -135,11 +137,15 @@ func TestHandoffEndToEnd(t *testing.T) {
 		t.Errorf("the operator's reply over SSE: %q", got)
 	}
 
-	// Close: the person gets the closing message and the information menu.
-	winner.say("/close " + id + " referred")
-	if got := winner.next(); !strings.Contains(got, "έκλεισε (referred)") {
-		t.Errorf("close answered %q", got)
+	// The web person stops: the operator is told, and the case is over.
+	if got := web.send("/stop", ""); !strings.Contains(got, "Au revoir") {
+		t.Errorf("/stop in a case: %q", got)
 	}
+	op2.until(regexp.MustCompile(`\[` + webCase[1] + `\].*The person ended the conversation`))
+
+	// Close: the person gets the closing message and the information menu.
+	winner.tell("/close " + id + " referred")
+	winner.until(regexp.MustCompile(`έκλεισε \(referred\)`))
 	if got := person.next(); !strings.Contains(got, "τελείωσε τη συνομιλία") || !strings.Contains(got, "Τι θέλεις να μάθεις;") {
 		t.Errorf("after close the person got %q", got)
 	}
