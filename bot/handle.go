@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,10 +83,10 @@ func New(cfg Config) (*Bot, error) {
 		return nil, errors.New("bot: Redis and Content are required")
 	}
 	b := &Bot{
-		store: store{rdb: cfg.Redis, prefix: cmp(cfg.Prefix, "faros"), idle: cmp(cfg.Idle, 2*time.Hour),
+		store: store{rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), idle: cmp.Or(cfg.Idle, 2*time.Hour),
 			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour},
 		key:    cfg.PseudonymKey,
-		maxAge: cmp(cfg.MaxAge, 24*time.Hour),
+		maxAge: cmp.Or(cfg.MaxAge, 24*time.Hour),
 		desk:   cfg.Desk,
 		log:    cfg.Logger,
 		now:    cfg.Now,
@@ -102,14 +103,6 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.content.Store(cfg.Content)
 	return b, nil
-}
-
-func cmp[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // SetContent swaps the flows and messages; conversations go on with the new ones.

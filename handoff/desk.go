@@ -5,6 +5,7 @@
 package handoff
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -98,11 +99,11 @@ func New(cfg Config) (*Desk, error) {
 		return nil, errors.New("handoff: Redis, Secret, Roster, Operators and Catalog are required")
 	}
 	d := &Desk{
-		rdb: cfg.Redis, prefix: or(cfg.Prefix, "faros"), keys: newKeyring(cfg.Secret), roster: cfg.Roster,
+		rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), keys: newKeyring(cfg.Secret), roster: cfg.Roster,
 		operators: cfg.Operators, people: cfg.People, convs: cfg.Conversations, catalog: cfg.Catalog,
-		afterClose: or(cfg.AfterClose, "info"), wait: map[int]time.Duration{1: 10 * time.Minute, 2: 10 * time.Minute, 3: 3 * time.Minute},
-		reassure: or(cfg.Reassure, 3*time.Minute), retention: or(cfg.Retention, 7*24*time.Hour),
-		idle: or(cfg.Idle, 30*time.Second), consumer: or(cfg.Consumer, "desk-"+newID()),
+		afterClose: cmp.Or(cfg.AfterClose, "info"), wait: map[int]time.Duration{1: 10 * time.Minute, 2: 10 * time.Minute, 3: 3 * time.Minute},
+		reassure: cmp.Or(cfg.Reassure, 3*time.Minute), retention: cmp.Or(cfg.Retention, 7*24*time.Hour),
+		idle: cmp.Or(cfg.Idle, 30*time.Second), consumer: cmp.Or(cfg.Consumer, "desk-"+newID()),
 		log: cfg.Logger, now: cfg.Now, m: newMetrics(cfg.Registerer),
 	}
 	for tier, w := range cfg.Wait {
@@ -115,14 +116,6 @@ func New(cfg Config) (*Desk, error) {
 		d.now = time.Now
 	}
 	return d, nil
-}
-
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // newID is a case id an operator can read out and type: 8 letters and digits.

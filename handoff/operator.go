@@ -149,7 +149,6 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	}
 	switch res[0] {
 	case "gone":
-		d.rdb.Del(ctx, d.key(id, "case")) // claimScript's HGET on a missing case created nothing, but be sure
 		return say(opGone, id, id), nil
 	case "taken":
 		other, _ := d.operator(res[1])

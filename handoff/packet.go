@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -102,21 +103,21 @@ func (p packet) render(r *Roster) string {
 		codes = append(codes, name(codeNames, c))
 	}
 	el, en := p.kind()
-	fmt.Fprintf(&b, "\nΕνδείξεις: %s\nΠιθανή μορφή: %s\n", or(strings.Join(codes, " · "), "καμία δηλωμένη"), el)
+	fmt.Fprintf(&b, "\nΕνδείξεις: %s\nΠιθανή μορφή: %s\n", cmp.Or(strings.Join(codes, " · "), "καμία δηλωμένη"), el)
 	if p.Minor {
 		b.WriteString("ΑΝΗΛΙΚΟΣ/Η: ναι\n")
 	}
 	fmt.Fprintf(&b, "Συναίνεση: %s\nΕπικοινωνία αργότερα: %s\nΑσφάλεια: %s\n", name(scopeNames, p.Scope), name(contactNames, p.Contact), name(safetyNames, p.Safety))
-	fmt.Fprintf(&b, "Τηλέφωνα που δόθηκαν: %s\nΚανάλι: %s · %s\n", or(strings.Join(p.Hotlines, ", "), "—"), p.Channel, p.Time.In(loc).Format("2006-01-02 15:04"))
+	fmt.Fprintf(&b, "Τηλέφωνα που δόθηκαν: %s\nΚανάλι: %s · %s\n", cmp.Or(strings.Join(p.Hotlines, ", "), "—"), p.Channel, p.Time.In(loc).Format("2006-01-02 15:04"))
 	fmt.Fprintf(&b, "EN: case %s, tier %d (%s); language %s", p.Case, p.Tier, p.Reason, p.Lang)
 	if interpreter {
 		b.WriteString(", interpreter needed")
 	}
-	fmt.Fprintf(&b, "; indicators: %s; likely %s", or(strings.Join(p.Indicators, ", "), "none stated"), en)
+	fmt.Fprintf(&b, "; indicators: %s; likely %s", cmp.Or(strings.Join(p.Indicators, ", "), "none stated"), en)
 	if p.Minor {
 		b.WriteString("; MINOR")
 	}
-	fmt.Fprintf(&b, "; consent: %s; later contact: %s.", or(p.Scope, "-"), or(p.Contact, "-"))
+	fmt.Fprintf(&b, "; consent: %s; later contact: %s.", cmp.Or(p.Scope, "-"), cmp.Or(p.Contact, "-"))
 	return b.String()
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -135,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		people["telegram"] = tg
 		if cfg.TelegramMode == "webhook" {
 			u, _ := url.Parse(cfg.TelegramHookURL)
-			mux.Handle("POST "+cmp(u.Path, "/"), tg)
+			mux.Handle("POST "+cmp.Or(u.Path, "/"), tg)
 		}
 	} else {
 		log.Info("FAROS_TELEGRAM_TOKEN is empty: Telegram is off")
@@ -189,13 +190,6 @@ func level(s string) slog.Level {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(s))
 	return l
-}
-
-func cmp(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // webChatURL is where a person on this machine opens the web chat.
