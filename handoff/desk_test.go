@@ -427,6 +427,17 @@ func TestOperatorCommands(t *testing.T) {
 	if !strings.Contains(f.ops.last("502").Text, id) {
 		t.Error("a released case did not go back to those on call")
 	}
+	// op1 holds two cases: /claim of one they hold makes it the one their words go to.
+	first, second := f.open(t, "9010", "el", 2), f.open(t, "9011", "el", 2)
+	f.operator(t, 501, "/claim "+first, "")
+	f.operator(t, 501, "/claim "+second, "")
+	if out := f.operator(t, 501, "/claim "+first, ""); !strings.Contains(out, "πηγαίνει στην υπόθεση "+first) {
+		t.Errorf("switching cases: %q", out)
+	}
+	f.operator(t, 501, "to the first", "")
+	if got := f.ppl.last("9010").Text; !strings.HasSuffix(got, "to the first") {
+		t.Errorf("after switching, the words went elsewhere: %q", got)
+	}
 	if out := f.operator(t, 502, "/claim NOSUCHID", ""); !strings.Contains(out, "Δεν υπάρχει ανοιχτή υπόθεση NOSUCHID") {
 		t.Errorf("/claim of nothing: %q", out)
 	}

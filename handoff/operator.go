@@ -139,7 +139,8 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	if err != nil {
 		return nil, err
 	}
-	if max := max(o.MaxCases, 1); int(held) >= max {
+	mine, _ := d.rdb.SIsMember(ctx, d.opKey(o.ID, "cases"), id).Result()
+	if limit := max(o.MaxCases, 1); int(held) >= limit && !mine {
 		return say(opFull, held, held), nil
 	}
 	now := d.now()
@@ -151,6 +152,12 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	case "gone":
 		return say(opGone, id, id), nil
 	case "taken":
+		if res[1] == o.ID { // their own: make it the one their words go to
+			if err := d.rdb.Set(ctx, d.opKey(o.ID, "active"), id, d.retention).Err(); err != nil {
+				return nil, err
+			}
+			return say(opActive, id, id), nil
+		}
 		other, _ := d.operator(res[1])
 		return say(opTaken, id, other.AliasIn("el"), id), nil
 	}

@@ -126,7 +126,7 @@ const (
 	opHelp = "Εντολές · Commands:\n" +
 		"/duty on, /duty off — εφημερία σήμερα · on or off duty today\n" +
 		"/cases — ανοιχτές υποθέσεις · open cases\n" +
-		"/claim ID — ανάληψη · take a case\n" +
+		"/claim ID — ανάληψη, ή ενεργή υπόθεση αν είναι ήδη δική σου · take a case, or make one of yours active\n" +
 		"/release ID — επιστροφή στην αναμονή · give a case back\n" +
 		"/close ID ΕΚΒΑΣΗ — κλείσιμο · close (referred, information_given, no_contact, duplicate, other)\n" +
 		"Ό,τι άλλο γράφεις πηγαίνει στο άτομο της ενεργής υπόθεσης. · Anything else goes to the person of your active case."
@@ -144,6 +144,7 @@ const (
 	opNoActive   = "Δεν έχεις ενεργή υπόθεση· /cases για τις ανοιχτές. · You have no active case; /cases lists the open ones."
 	opNoCases    = "Καμία ανοιχτή υπόθεση. · No open cases."
 	opSentTo     = "→ %s"
+	opActive     = "Ό,τι γράφεις τώρα πηγαίνει στην υπόθεση %s. · Your words now go to case %s."
 	personLeft   = "[%s] Το άτομο τερμάτισε τη συνομιλία· η υπόθεση %s έκλεισε. · The person ended the conversation; the case is closed."
 	opPersonGone = "Η συνομιλία της υπόθεσης %s δεν μπορεί να φτάσει στο άτομο. · The person of case %s cannot be reached."
 )
