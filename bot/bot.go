@@ -12,7 +12,8 @@ import (
 type Message struct {
 	Channel  string // "telegram", "api" or "web"; part of the pseudonym
 	ChatID   string // the channel's id of the conversation: secret, never logged or stored in clear
-	ID       string // the channel's id of this message (update id, idempotency key); "" if none
+	ID       string // the channel's id of this delivery (update id, idempotency key); "" if none
+	MsgID    string // the channel's id of the person's message in the chat, for deleting it; "" if none
 	Text     string // typed text; "/help" and the like are commands
 	Button   string // the Data of a pressed Button
 	Language string // the channel's hint: a language code ("en-US") or an Accept-Language value
@@ -23,6 +24,7 @@ type Reply struct {
 	Text    string
 	Buttons []Button
 	Urgent  bool // emergency and safety messages: delivered before others
+	Forget  bool // do not report its message id: the last word after a wipe must leave no trace
 }
 
 // Button is one answer offered with a Reply.
@@ -41,6 +43,12 @@ type Handler interface {
 // closing note) to a conversation of its channel. Each channel adapter implements it.
 type Sender interface {
 	Send(ctx context.Context, chatID string, replies []Reply) error
+}
+
+// Wiper deletes a conversation's messages from the person's device, where the channel can
+// (Telegram: messages younger than 48 hours), and drops what is still queued for it.
+type Wiper interface {
+	Wipe(ctx context.Context, chatID string, msgIDs []string) error
 }
 
 // ErrDuplicate is returned by Handle for a message whose ID was handled already (a channel's

@@ -26,7 +26,7 @@ type Desk interface {
 	// Open starts a case and returns its id.
 	Open(ctx context.Context, h Handoff) (caseID string, err error)
 	// Relay passes a person's message in case caseID to its operator, with alert saying what
-	// else the operator should know ("help", "emergency"; "" for none), and returns what the
+	// else the operator should know ("help", "emergency", "duress"; "" for none), and returns what the
 	// person is told. ok is false when the case is over: the flows take the message.
 	Relay(ctx context.Context, caseID string, m Message, alert string) (replies []Reply, ok bool, err error)
 	// Leave ends case caseID because the person stopped (or wiped) the conversation.
@@ -45,6 +45,7 @@ type Handoff struct {
 	Tier               int
 	Reason             string
 	Indicators         []string
+	Secrets            map[string]string // typed answers the state never kept, such as a code word
 }
 
 // Config configures a Bot. Only Redis and Content are required.
@@ -189,7 +190,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	b.langs.set(p, lang)
 	for _, o := range outs {
 		switch {
-		case o.Kind == dialog.Handoff:
+		case o.Kind == dialog.Handoff && s.Case == "": // with a case open, relay alerted the operator
 			s.Case = b.handoff(ctx, p, m, next, o)
 		case o.Kind == dialog.End && s.Case != "":
 			if err := b.desk.Leave(ctx, s.Case); err != nil {
@@ -234,6 +235,8 @@ func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (rep
 		alert = "help"
 	case command != "":
 		return nil, false // /stop, /wipe and the others: the flows, and Leave on their End
+	case c.Engine.Duress(m.Text):
+		alert = "duress" // the flows answer innocently
 	case c.Engine.Alarm(m.Text):
 		alert = "emergency"
 	}
@@ -257,7 +260,8 @@ func (b *Bot) handoff(ctx context.Context, p string, m Message, s dialog.State, 
 	if b.desk == nil {
 		return ""
 	}
-	h := Handoff{Pseudonym: p, Channel: m.Channel, ChatID: m.ChatID, State: s, Tier: o.Tier, Reason: o.Reason, Indicators: o.Indicators}
+	h := Handoff{Pseudonym: p, Channel: m.Channel, ChatID: m.ChatID, State: s, Tier: o.Tier, Reason: o.Reason,
+		Indicators: o.Indicators, Secrets: o.Secrets}
 	id, err := b.desk.Open(ctx, h)
 	if err != nil {
 		b.m.errors.WithLabelValues("handoff").Inc()

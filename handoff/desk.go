@@ -256,10 +256,10 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		d.audit(ctx, "relayed", id, "from", "person", "alert", alert)
 		return nil, true, nil
 	}
-	// Still waiting: an emergency makes the case urgent and tells everyone on call now.
-	if alert == "emergency" && r.Tier < 3 {
-		r.Tier = 3
-		if err := d.save(ctx, r, "tier"); err == nil {
+	// Still waiting: an emergency or the duress word makes the case urgent, for everyone on call.
+	if (alert == "emergency" || alert == "duress") && r.Tier < 3 {
+		r.Tier, r.Reason = 3, alert
+		if err := d.save(ctx, r, "tier", "reason"); err == nil {
 			d.audit(ctx, "raised", id, "tier", 3)
 			d.notify(ctx, r, 1, true)
 		}

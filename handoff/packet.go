@@ -24,6 +24,7 @@ type packet struct {
 	Contact    string    `json:"contact"` // may the operator write again later: yes, no
 	Safety     string    `json:"safety"`  // the answer to the safety check: safe, unsure, unsafe
 	Hotlines   []string  `json:"hotlines"`
+	Codeword   string    `json:"codeword,omitempty"` // the person's, for the operator to ask for
 	Time       time.Time `json:"time"`
 }
 
@@ -31,7 +32,7 @@ func newPacket(id string, h bot.Handoff, now time.Time) packet {
 	a := h.State.Answers
 	p := packet{Case: id, Channel: h.Channel, Lang: h.State.Lang, Tier: h.Tier, Reason: h.Reason,
 		Indicators: h.Indicators, Minor: h.State.Flags["minor"], Scope: a["scope"], Contact: a["contact"],
-		Safety: a["safety"], Time: now}
+		Safety: a["safety"], Codeword: h.Secrets["codeword"], Time: now}
 	// The numbers the flows showed on the way to this handoff, at least.
 	switch {
 	case h.Tier >= 3:
@@ -47,7 +48,7 @@ func newPacket(id string, h bot.Handoff, now time.Time) packet {
 
 var (
 	langNames    = map[string]string{"el": "Ελληνικά", "en": "Αγγλικά", "fr": "Γαλλικά", "sq": "Αλβανικά"}
-	reasonNames  = map[string]string{"urgent": "επείγον", "emergency": "έκτακτη ανάγκη", "likely": "πιθανή εκμετάλλευση", "possible": "ενδείξεις", "asked": "ζήτησε σύμβουλο"}
+	reasonNames  = map[string]string{"urgent": "επείγον", "emergency": "έκτακτη ανάγκη", "likely": "πιθανή εκμετάλλευση", "possible": "ενδείξεις", "asked": "ζήτησε σύμβουλο", "duress": "ΛΕΞΗ ΠΙΕΣΗΣ: ίσως την παρακολουθούν"}
 	scopeNames   = map[string]string{"ekka": "μόνο ΕΚΚΑ · EKKA only", "ngo": "ΕΚΚΑ και οργανώσεις · EKKA and NGOs", "police": "και αστυνομία · also police"}
 	safetyNames  = map[string]string{"safe": "ασφαλές να μιλήσει · safe to chat", "unsure": "δεν είναι σίγουρο · not sure", "unsafe": "το κινητό μπορεί να το διαβάζει άλλος · the phone may be read by someone else"}
 	contactNames = map[string]string{"yes": "ναι · yes", "no": "όχι · no"}
@@ -108,6 +109,9 @@ func (p packet) render(r *Roster) string {
 		b.WriteString("ΑΝΗΛΙΚΟΣ/Η: ναι\n")
 	}
 	fmt.Fprintf(&b, "Συναίνεση: %s\nΕπικοινωνία αργότερα: %s\nΑσφάλεια: %s\n", name(scopeNames, p.Scope), name(contactNames, p.Contact), name(safetyNames, p.Safety))
+	if p.Codeword != "" {
+		fmt.Fprintf(&b, "Λέξη-κωδικός (ρώτα τη, αν αμφιβάλλεις ποιος γράφει · ask for it if unsure who writes): %s\n", p.Codeword)
+	}
 	fmt.Fprintf(&b, "Τηλέφωνα που δόθηκαν: %s\nΚανάλι: %s · %s\n", cmp.Or(strings.Join(p.Hotlines, ", "), "—"), p.Channel, p.Time.In(loc).Format("2006-01-02 15:04"))
 	fmt.Fprintf(&b, "EN: case %s, tier %d (%s); language %s", p.Case, p.Tier, p.Reason, p.Lang)
 	if interpreter {
@@ -153,7 +157,10 @@ const (
 var outcomes = []string{"referred", "information_given", "no_contact", "duplicate", "other"}
 
 func alertText(id, alert string) string {
-	if alert == "emergency" {
+	switch alert {
+	case "duress":
+		return fmt.Sprintf("[%s] ⚠⚠ ΛΕΞΗ ΠΙΕΣΗΣ: κάποιος ίσως παρακολουθεί το άτομο. Μη γράψεις τίποτα που θα το εκθέσει. · DURESS word: someone may be watching; write nothing that would expose the person.", id)
+	case "emergency":
 		return fmt.Sprintf("[%s] ⚠ Το άτομο έγραψε λέξη κινδύνου και είδε τα τηλέφωνα έκτακτης ανάγκης. · The person typed an emergency word and was shown the emergency numbers.", id)
 	}
 	return fmt.Sprintf("[%s] ⚠ Το άτομο ζήτησε τα τηλέφωνα βοήθειας. · The person asked for the help numbers.", id)

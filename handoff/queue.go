@@ -99,7 +99,7 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool) {
 		d.log.Error("handoff: packet unreadable", "case", r.ID, "err", err)
 		return
 	}
-	p.Tier = r.Tier // an emergency while waiting raises it
+	p.Tier, p.Reason = r.Tier, r.Reason // an emergency while waiting raises them
 	var told []string
 	for _, o := range ops {
 		if slices.Contains(r.Notified, o.ID) && !again {

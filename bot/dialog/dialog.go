@@ -75,9 +75,10 @@ type Output struct {
 
 	Urgent bool // part of an emergency or of the numbers, or the conversation is at tier 3: send first
 
-	Tier       int      // Handoff: urgency, 1-3
-	Reason     string   // Handoff: why (urgent, likely, emergency, asked, ...)
-	Indicators []string // Handoff: codes of the indicators answered positively, in question order
+	Tier       int               // Handoff: urgency, 1-3
+	Reason     string            // Handoff: why (urgent, likely, emergency, asked, ...)
+	Indicators []string          // Handoff: codes of the indicators answered positively, in question order
+	Secrets    map[string]string // Handoff: typed answers of secret questions, which the state never keeps
 
 	Wipe bool // End: delete everything held about the conversation
 }

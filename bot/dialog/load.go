@@ -26,23 +26,29 @@ const TriggersFile = "triggers.yaml"
 var Commands = []string{"start", "language", "help", "stop", "wipe"}
 
 // Ends are the values of "end:".
-var Ends = []string{"stop", "wipe", "resume"}
+var Ends = []string{"stop", "wipe", "resume", "wait"}
+
+// Leave is the id of the button every question has: "leave now", the same as /stop.
+const Leave = "stop"
 
 // Engine is a loaded, checked set of flows. It is immutable and safe for concurrent use;
 // new content means a new Engine.
 type Engine struct {
-	lex       Lexicon
-	langs     []string
-	flows     map[string]*flow
-	order     []*flow // by file name
-	entry     *flow
-	home      *flow
-	commands  map[string]*flow
-	emergency *flow
-	keywords  [][]string // folded emergency phrases of every language, each split in words
-	labels    map[string]map[string]string
-	questions map[string]*node
-	msg       struct{ notUnderstood, outdated, restarted, languageName string }
+	lex            Lexicon
+	langs          []string
+	flows          map[string]*flow
+	order          []*flow // by file name
+	entry          *flow
+	home           *flow
+	commands       map[string]*flow
+	emergency      *flow
+	duress         *flow
+	emergencyWords [][]string // folded phrases of every language, each split in words
+	duressWords    [][]string
+	labels         map[string]map[string]string
+	questions      map[string]*node
+	secrets        []string // ids of the secret questions
+	msg            struct{ notUnderstood, outdated, restarted, languageName, leave string }
 }
 
 type flow struct {
@@ -73,6 +79,7 @@ type node struct {
 	choices []choice
 	langs   bool // the choices are the languages
 	text    *jump
+	secret  bool // a typed answer that only a handoff carries: the state forgets it
 	ind     *indicatorDoc
 	cases   []branchCase
 	handoff handoffDoc
@@ -316,6 +323,7 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 		n.text = &jump{doc: *d.Text, y: vals["text"]}
 	}
 	n.langs = d.Languages
+	n.secret = d.Secret
 	if d.Handoff != nil {
 		n.handoff = *d.Handoff
 	}
@@ -493,6 +501,8 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 	}
 	ev, _ := keyed(vals["emergency"])
 	l.e.emergency = flowAt(t.Emergency.Flow, ev["flow"], "emergency flow")
+	dv, _ := keyed(vals["duress"])
+	l.e.duress = flowAt(t.Duress.Flow, dv["flow"], "duress flow")
 	mv, _ := keyed(vals["messages"])
 	for _, m := range []struct {
 		id, key string
@@ -500,6 +510,8 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 		y       *yaml.Node
 	}{
 		{t.Emergency.Keywords, "emergency keywords", nil, ev["keywords"]},
+		{t.Duress.Keywords, "duress keywords", nil, dv["keywords"]},
+		{t.Messages.Leave, "messages.leave", &l.e.msg.leave, mv["leave"]},
 		{t.Messages.NotUnderstood, "messages.not_understood", &l.e.msg.notUnderstood, mv["not_understood"]},
 		{t.Messages.Outdated, "messages.outdated", &l.e.msg.outdated, mv["outdated"]},
 		{t.Messages.Restarted, "messages.restarted", &l.e.msg.restarted, mv["restarted"]},
@@ -514,14 +526,22 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 		}
 		l.message(TriggersFile, m.y, m.id)
 	}
+	l.e.emergencyWords = l.phrases(t.Emergency.Keywords)
+	l.e.duressWords = l.phrases(t.Duress.Keywords)
+}
+
+// phrases reads the comma-separated words of message id in every language, folded and split.
+func (l *loader) phrases(id string) [][]string {
+	var out [][]string
 	for _, lang := range l.e.langs {
-		text, _ := l.e.lex.Text(lang, t.Emergency.Keywords)
+		text, _ := l.e.lex.Text(lang, id)
 		for _, k := range strings.Split(text, ",") {
 			if words := strings.FieldsFunc(l.e.lex.Fold(k), isSeparator); len(words) > 0 {
-				l.e.keywords = append(l.e.keywords, words)
+				out = append(out, words)
 			}
 		}
 	}
+	return out
 }
 
 // message reports a message id that some language lacks.
@@ -573,7 +593,7 @@ func (l *loader) check(n *node) {
 		l.checkAsk(n, vals, keys)
 	}
 	if n.kind != kAsk {
-		for _, k := range []string{"choices", "languages", "text", "indicator"} {
+		for _, k := range []string{"choices", "languages", "text", "indicator", "secret"} {
 			if keys[k] != nil {
 				l.at(file, keys[k], "%q belongs to a question (a node with \"ask\")", k)
 			}
@@ -626,6 +646,9 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 	case !n.langs && len(n.choices) == 0 && n.text == nil:
 		l.at(file, n.y, `the question %q needs "choices", "languages: true" or "text"`, n.id)
 	}
+	if n.secret && n.text == nil {
+		l.at(file, keys["secret"], `only a question with "text" can be secret: its typed answer is the secret`)
+	}
 	if n.langs && n.to == nil && len(n.choices) == 0 {
 		l.at(file, keys["languages"], `after the language question the node %q needs "next", "goto" or "end"`, n.id)
 	}
@@ -639,6 +662,8 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 			l.at(file, its[i], `the choice needs an "id"`)
 		case !ident.MatchString(c.id):
 			l.at(file, cv["id"], "the choice id %q must be lower-case letters, digits and _", c.id)
+		case c.id == Leave:
+			l.at(file, cv["id"], "the choice id %q is the leave-now button every question already has", c.id)
 		case seen[c.id]:
 			l.at(file, cv["id"], "the choice id %q is used twice in this question", c.id)
 		}
@@ -769,6 +794,7 @@ func (l *loader) graph() {
 	visit(e.entry.start)
 	visit(e.home.start)
 	visit(e.emergency.start)
+	visit(e.duress.start)
 	for _, f := range e.commands {
 		visit(f.start)
 	}
@@ -829,6 +855,9 @@ func (e *Engine) prepare() {
 	}
 	for _, f := range e.order {
 		for _, n := range f.order {
+			if n.secret {
+				e.secrets = append(e.secrets, n.id)
+			}
 			n.qid = f.id + "." + n.id
 			if n.kind != kAsk {
 				continue
@@ -837,22 +866,25 @@ func (e *Engine) prepare() {
 				for _, lang := range e.langs {
 					n.buttons = append(n.buttons, Choice{ID: lang, Label: e.msg.languageName, Lang: lang})
 				}
-				continue
+			} else {
+				var doc nodeDoc
+				_ = n.y.Decode(&doc)
+				for _, c := range doc.Choices {
+					n.buttons = append(n.buttons, Choice{ID: c.ID, Label: c.Label})
+				}
 			}
-			var doc nodeDoc
-			_ = n.y.Decode(&doc)
-			for _, c := range doc.Choices {
-				n.buttons = append(n.buttons, Choice{ID: c.ID, Label: c.Label})
+			n.buttons = append(n.buttons, Choice{ID: Leave, Label: e.msg.leave})
+		}
+	}
+	for _, f := range e.order {
+		for _, n := range f.order {
+			for _, b := range n.buttons {
 				for _, lang := range e.langs {
-					text, _ := e.lex.Text(lang, c.Label)
-					e.labels[lang][c.Label] = e.lex.Fold(text)
+					text, _ := e.lex.Text(lang, b.Label)
+					e.labels[lang][b.Label] = e.lex.Fold(text)
 				}
 			}
 		}
-	}
-	for _, lang := range e.langs {
-		text, _ := e.lex.Text(lang, e.msg.languageName)
-		e.labels[lang][e.msg.languageName] = e.lex.Fold(text)
 	}
 }
 

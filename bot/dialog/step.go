@@ -35,7 +35,20 @@ func (e *Engine) Step(s State, in Input) (State, []Output, error) {
 	if err != nil {
 		return s, nil, err
 	}
+	r.forgetSecrets()
 	return r.s, r.out, nil
+}
+
+// forgetSecrets takes the answers of secret questions out of the state: only a handoff of
+// this step carries them on.
+func (r *run) forgetSecrets() {
+	for _, q := range r.e.secrets {
+		if _, ok := r.s.Answers[q]; !ok {
+			continue
+		}
+		r.own()
+		delete(r.s.Answers, q)
+	}
 }
 
 // Command returns the command typed text sends ("help" for "/help", "/HELP" or
@@ -87,6 +100,12 @@ func (r *run) react(in Input) (*node, error) {
 			r.interrupt(cur)
 		}
 		return f.start, nil
+	case in.Choice == Leave:
+		r.interrupt(cur)
+		return e.commands["stop"].start, nil
+	case in.Text != "" && e.matches(e.duressWords, folded):
+		// Someone may be watching: an innocent answer, the question still waiting.
+		return e.duress.start, nil
 	case in.Text != "" && e.alarm(folded):
 		if r.s.Ended || r.s.Node == "" {
 			r.s = State{Lang: r.s.Lang}
@@ -141,6 +160,9 @@ func (r *run) typed(cur *node, text, folded string) *node {
 		}
 		for _, lang := range e.langs {
 			if (r.s.Lang == "" || lang == r.s.Lang) && folded != "" && folded == e.labels[lang][b.Label] {
+				if b.ID == Leave {
+					return e.commands["stop"].start
+				}
 				return r.choose(cur, &cur.choices[i])
 			}
 		}
@@ -239,6 +261,14 @@ func (r *run) visit(n *node) (*node, error) {
 		return nil, nil // unreachable: Load requires a fallback
 	case kHandoff:
 		o := Output{Kind: Handoff, Tier: n.handoff.Tier, Reason: n.handoff.Reason, Indicators: r.indicators()}
+		for _, q := range r.e.secrets {
+			if a, ok := r.s.Answers[q]; ok && a != "" {
+				if o.Secrets == nil {
+					o.Secrets = map[string]string{}
+				}
+				o.Secrets[q] = a
+			}
+		}
 		if r.s.Tier >= o.Tier && r.s.Reason != "" {
 			o.Tier, o.Reason = r.s.Tier, r.s.Reason
 		}
@@ -259,6 +289,9 @@ func (r *run) jump(j *jump) *node {
 		return j.node
 	}
 	switch j.end {
+	case "wait": // the question that was waiting still waits
+		r.s.Back = ""
+		return nil
 	case "resume":
 		back := r.s.Back
 		r.s.Back = ""
@@ -379,10 +412,15 @@ func (r *run) indicators() []string {
 // Alarm reports whether typed text holds an emergency word of any language.
 func (e *Engine) Alarm(text string) bool { return e.alarm(e.lex.Fold(text)) }
 
-// alarm reports whether folded text holds an emergency phrase of any language, as whole words.
-func (e *Engine) alarm(folded string) bool {
+// Duress reports whether typed text holds the duress word of any language.
+func (e *Engine) Duress(text string) bool { return e.matches(e.duressWords, e.lex.Fold(text)) }
+
+func (e *Engine) alarm(folded string) bool { return e.matches(e.emergencyWords, folded) }
+
+// matches reports whether folded text holds one of the phrases, as whole words.
+func (e *Engine) matches(phrases [][]string, folded string) bool {
 	words := strings.FieldsFunc(folded, isSeparator)
-	for _, phrase := range e.keywords {
+	for _, phrase := range phrases {
 		for i := 0; i+len(phrase) <= len(words); i++ {
 			if slices.Equal(words[i:i+len(phrase)], phrase) {
 				return true

@@ -19,16 +19,21 @@ type triggersDoc struct {
 	Entry     string            `yaml:"entry"`
 	Home      string            `yaml:"home"`
 	Commands  map[string]string `yaml:"commands"`
-	Emergency struct {
-		Keywords string `yaml:"keywords"`
-		Flow     string `yaml:"flow"`
-	} `yaml:"emergency"`
-	Messages struct {
+	Emergency keywordsDoc       `yaml:"emergency"`
+	Duress    keywordsDoc       `yaml:"duress"`
+	Messages  struct {
 		NotUnderstood string `yaml:"not_understood"`
 		Outdated      string `yaml:"outdated"`
 		Restarted     string `yaml:"restarted"`
 		LanguageName  string `yaml:"language_name"`
+		Leave         string `yaml:"leave"`
 	} `yaml:"messages"`
+}
+
+// keywordsDoc names a message listing typed words, and the flow they open.
+type keywordsDoc struct {
+	Keywords string `yaml:"keywords"`
+	Flow     string `yaml:"flow"`
 }
 
 type flowDoc struct {
@@ -41,7 +46,7 @@ type flowDoc struct {
 type jumpDoc struct {
 	Next string `yaml:"next"`
 	Goto string `yaml:"goto"` // "flow" (its start) or "flow.node"
-	End  string `yaml:"end"`  // stop, wipe or resume
+	End  string `yaml:"end"`  // stop, wipe, resume or wait
 }
 
 type nodeDoc struct {
@@ -51,6 +56,7 @@ type nodeDoc struct {
 	Choices   []choiceDoc       `yaml:"choices"`
 	Languages bool              `yaml:"languages"`
 	Text      *jumpDoc          `yaml:"text"`
+	Secret    bool              `yaml:"secret"`
 	Indicator *indicatorDoc     `yaml:"indicator"`
 	Branch    []caseDoc         `yaml:"branch"`
 	Handoff   *handoffDoc       `yaml:"handoff"`
