@@ -87,7 +87,7 @@ func TestConversationInRedis(t *testing.T) {
 	r := redistest.New(t)
 	f := newFixture(t, nil, r)
 	text, buttons := f.say(t, "chat-4711", bot.Message{Text: "/start", Language: "el-GR"})
-	if !strings.Contains(text, "Διάλεξε τη γλώσσα σου") || len(buttons) != 4 {
+	if !strings.Contains(text, "Διάλεξε τη γλώσσα σου") || len(buttons) != 5 {
 		t.Fatalf("first reply %q with %d buttons; want the language question", text, len(buttons))
 	}
 	_, buttons = f.press(t, "chat-4711", buttons, "el")
@@ -216,5 +216,86 @@ func TestPseudonymsDifferByChannelAndKey(t *testing.T) {
 	a, b := f.bot.Pseudonym("telegram", "42"), f.bot.Pseudonym("web", "42")
 	if a == b || strings.Contains(a, "42") || len(a) != 20 {
 		t.Errorf("pseudonyms %q and %q; want distinct, 20 characters, without the id", a, b)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, nil, redistest.New(t))
+	f.say(t, "c4", bot.Message{Text: "/start", Language: "en"})
+	for range 19 {
+		f.say(t, "c4", bot.Message{Text: "hello"})
+	}
+	if text, _ := f.say(t, "c4", bot.Message{Text: "hello"}); !strings.Contains(text, "You are sending many messages quickly") {
+		t.Errorf("the 21st message in a minute got %q; want the notice", text)
+	}
+	if text, _ := f.say(t, "c4", bot.Message{Text: "hello"}); text != "" {
+		t.Errorf("the 22nd message got %q; want silence", text)
+	}
+}
+
+// wiper records what a channel was asked to delete.
+type wiper struct {
+	chat string
+	ids  []string
+}
+
+func (w *wiper) Wipe(_ context.Context, chat string, ids []string) error {
+	w.chat, w.ids = chat, ids
+	return nil
+}
+
+// TestWipe: /wipe deletes every key of the conversation and asks the channel to delete the
+// person's and the bot's messages; the last word is not remembered.
+func TestWipe(t *testing.T) {
+	r := redistest.New(t)
+	w := &wiper{}
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+		Wipers: map[string]bot.Wiper{"telegram": w}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	send := func(id, msgID, text string) []bot.Reply {
+		replies, err := b.Handle(ctx, bot.Message{Channel: "telegram", ChatID: "555", ID: id, MsgID: msgID, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return replies
+	}
+	send("1", "10", "/start")
+	if err := b.Remember(ctx, "telegram", "555", []string{"11"}); err != nil {
+		t.Fatal(err)
+	}
+	send("2", "12", "/help")
+	b.Remember(ctx, "telegram", "555", []string{"13"})
+	replies := send("3", "14", "/wipe")
+	if len(replies) != 1 || !replies[0].Forget || !strings.Contains(replies[0].Text, "Everything is deleted") && !strings.Contains(replies[0].Text, "διαγράφηκαν") {
+		t.Errorf("the reply to /wipe %+v; want the last word, not to be remembered", replies)
+	}
+	if keys, _ := r.Keys(ctx); len(keys) != 0 {
+		t.Errorf("keys after /wipe: %v; want none", keys)
+	}
+	if w.chat != "555" || strings.Join(w.ids, ",") != "10,11,12,13,14" {
+		t.Errorf("the channel was asked to delete %q in %q; want 10-14 in 555", w.ids, w.chat)
+	}
+}
+
+// TestCodeWordNeverStored: the typed code word travels with the handoff only.
+func TestCodeWordNeverStored(t *testing.T) {
+	r := redistest.New(t)
+	f := newFixture(t, nil, r)
+	_, buttons := f.say(t, "c5", bot.Message{Text: "/start"})
+	for _, id := range []string{"en", "safe", "person", "yes", "ekka", "no"} {
+		_, buttons = f.press(t, "c5", buttons, id)
+	}
+	f.say(t, "c5", bot.Message{Text: "purple otter"})
+	keys, _ := r.Keys(context.Background())
+	for _, k := range keys {
+		if v := r.Client.Get(context.Background(), k).Val(); strings.Contains(v, "purple") {
+			t.Errorf("%s holds the code word: %s", k, v)
+		}
+	}
+	if strings.Contains(f.log.String(), "purple") {
+		t.Error("the log holds the code word")
 	}
 }

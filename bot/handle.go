@@ -52,28 +52,33 @@ type Handoff struct {
 type Config struct {
 	Redis        redis.UniversalClient
 	Content      *Content
-	PseudonymKey []byte        // HMAC key of the pseudonyms; nil: a random key (pseudonyms change per run)
-	Idle         time.Duration // a session expires after this long without a message; 0: 2h
-	MaxAge       time.Duration // and never lives longer than this; 0: 24h
-	Prefix       string        // of every Redis key; "": "faros"
-	Desk         Desk          // nil: no operators
-	Logger       *slog.Logger  // nil: discard
+	PseudonymKey []byte           // HMAC key of the pseudonyms; nil: a random key (pseudonyms change per run)
+	Idle         time.Duration    // a session expires after this long without a message; 0: 2h
+	MaxAge       time.Duration    // and never lives longer than this; 0: 24h
+	Prefix       string           // of every Redis key; "": "faros"
+	Desk         Desk             // nil: no operators
+	Wipers       map[string]Wiper // by channel: delete a wiped conversation's messages; none: nothing to delete
+	AutoWipe     bool             // a conversation that ends is wiped as if by /wipe
+	PerMinute    int              // messages a minute one conversation may send; 0: 20; negative: no limit
+	Logger       *slog.Logger     // nil: discard
 	Registerer   prometheus.Registerer
 	Now          func() time.Time // nil: time.Now
 }
 
 // Bot handles messages: the core of Faros. It is safe for concurrent use.
 type Bot struct {
-	content atomic.Pointer[Content]
-	store   store
-	key     []byte
-	maxAge  time.Duration
-	desk    Desk
-	log     *slog.Logger
-	now     func() time.Time
-	m       *metrics
-	turns   turns
-	langs   langMemory
+	content  atomic.Pointer[Content]
+	store    store
+	key      []byte
+	maxAge   time.Duration
+	desk     Desk
+	wipers   map[string]Wiper
+	autoWipe bool
+	log      *slog.Logger
+	now      func() time.Time
+	m        *metrics
+	turns    turns
+	langs    langMemory
 }
 
 var _ Handler = (*Bot)(nil)
@@ -85,13 +90,15 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		store: store{rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), idle: cmp.Or(cfg.Idle, 2*time.Hour),
-			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour},
-		key:    cfg.PseudonymKey,
-		maxAge: cmp.Or(cfg.MaxAge, 24*time.Hour),
-		desk:   cfg.Desk,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		m:      newMetrics(cfg.Registerer),
+			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour, perMin: max(cmp.Or(cfg.PerMinute, 20), 0)},
+		key:      cfg.PseudonymKey,
+		maxAge:   cmp.Or(cfg.MaxAge, 24*time.Hour),
+		desk:     cfg.Desk,
+		wipers:   cfg.Wipers,
+		autoWipe: cfg.AutoWipe,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		m:        newMetrics(cfg.Registerer),
 	}
 	if len(b.key) == 0 {
 		b.key = []byte(newToken())
@@ -145,11 +152,17 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 
 	p := pseudonym(b.key, m.Channel, m.ChatID)
 	defer b.turns.take(p)()
-	data, token, err := b.store.begin(ctx, p, m.ID)
+	data, token, err := b.store.begin(ctx, p, m.ID, m.MsgID)
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		b.m.duplicates.WithLabelValues(m.Channel).Inc()
 		return nil, ErrDuplicate
+	case errors.Is(err, errSlow):
+		b.m.limited.WithLabelValues(m.Channel).Inc()
+		return []Reply{{Text: c.Catalog.Render(cmp.Or(b.langs.get(p), hint), "slow_down", nil)}}, nil
+	case errors.Is(err, errQuiet):
+		b.m.limited.WithLabelValues(m.Channel).Inc()
+		return nil, nil
 	case err != nil:
 		b.m.errors.WithLabelValues("redis").Inc()
 		b.log.Warn("handle: the conversation store is unavailable; answering with the numbers", "channel", m.Channel, "err", err)
@@ -188,19 +201,56 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 	s.State, lang = next, next.Lang
 	b.langs.set(p, lang)
+	wipe := false
 	for _, o := range outs {
 		switch {
 		case o.Kind == dialog.Handoff && s.Case == "": // with a case open, relay alerted the operator
 			s.Case = b.handoff(ctx, p, m, next, o)
-		case o.Kind == dialog.End && s.Case != "":
-			if err := b.desk.Leave(ctx, s.Case); err != nil {
-				b.log.Error("handle: the case was not closed for the person", "channel", m.Channel, "err", err)
+		case o.Kind == dialog.End:
+			wipe = o.Wipe || b.autoWipe
+			if s.Case != "" {
+				if err := b.desk.Leave(ctx, s.Case); err != nil {
+					b.log.Error("handle: the case was not closed for the person", "channel", m.Channel, "err", err)
+				}
+				s.Case = ""
 			}
-			s.Case = ""
 		}
 	}
+	replies = append(relayed, render(c, outs)...)
+	if wipe {
+		b.wipe(ctx, p, token, m)
+		for i := range replies {
+			replies[i].Forget = true
+		}
+		return replies, nil
+	}
 	b.save(ctx, p, token, &s, m.Channel)
-	return append(relayed, render(c, outs)...), nil
+	return replies, nil
+}
+
+// wipe deletes everything Faros holds about a conversation, and has the channel delete the
+// chat's messages from the person's device where it can.
+func (b *Bot) wipe(ctx context.Context, p, token string, m Message) {
+	b.langs.set(p, "")
+	ids, err := b.store.wipe(ctx, p, token)
+	if err != nil {
+		b.m.errors.WithLabelValues("wipe").Inc()
+		b.log.Error("handle: the conversation was not wiped", "channel", m.Channel, "err", err)
+		return
+	}
+	b.m.wipes.WithLabelValues(m.Channel).Inc()
+	if w := b.wipers[m.Channel]; w != nil {
+		if err := w.Wipe(ctx, m.ChatID, ids); err != nil {
+			b.m.errors.WithLabelValues("wipe").Inc()
+			b.log.Warn("handle: the channel did not delete every message", "channel", m.Channel, "err", err)
+		}
+	}
+}
+
+// Remember records the ids a channel gave the bot's messages in a chat, so that a wipe can
+// delete them (Telegram: for 48 hours).
+func (b *Bot) Remember(ctx context.Context, channel, chatID string, msgIDs []string) error {
+	return b.store.remember(ctx, pseudonym(b.key, channel, chatID), msgIDs)
 }
 
 // save stores the session (deleting it when the conversation ended) and unlocks.
@@ -276,7 +326,7 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	c := b.content.Load()
 	p := pseudonym(b.key, channel, chatID)
 	defer b.turns.take(p)()
-	data, token, err := b.store.begin(ctx, p, "")
+	data, token, err := b.store.begin(ctx, p, "", "")
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ type metrics struct {
 	duplicates *prometheus.CounterVec
 	errors     *prometheus.CounterVec
 	handoffs   *prometheus.CounterVec
+	limited    *prometheus.CounterVec
+	wipes      *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 }
 
@@ -23,12 +25,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Failures while handling, by kind (redis, content, save, handoff, panic)."}, []string{"kind"}),
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_handoffs_total",
 			Help: "Handoffs to operators the flows asked for, by tier."}, []string{"tier"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_rate_limited_total",
+			Help: "Messages over a conversation's limit per minute (one notice, then silence)."}, []string{"channel"}),
+		wipes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_wipes_total",
+			Help: "Conversations wiped, by /wipe, the quick exit or the automatic wipe."}, []string{"channel"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "faros_handle_seconds",
 			Help:    "Time to handle one message, Redis included.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1, 5}}, []string{"channel"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.in, m.out, m.duplicates, m.errors, m.handoffs, m.latency)
+		reg.MustRegister(m.in, m.out, m.duplicates, m.errors, m.handoffs, m.limited, m.wipes, m.latency)
 	}
 	return m
 }

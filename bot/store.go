@@ -18,9 +18,11 @@ import (
 // Keys of one conversation share the hash tag {p:PSEUDONYM}, so that the scripts below work
 // on Redis Cluster. None holds a raw id, a name or message text; every one has a TTL.
 //
-//	PREFIX:{p:P}:session   the conversation's state (JSON); TTL: the idle time
-//	PREFIX:{p:P}:lock      held while one message is handled; TTL: lockTTL
-//	PREFIX:{p:P}:seen:H    H = hash of a handled message id, for deduplication; TTL: seenTTL
+//	PREFIX:{p:P}:session   the conversation's state (JSON)             TTL: the idle time (a case's life in a case)
+//	PREFIX:{p:P}:lock      held while one message is handled           TTL: lockTTL
+//	PREFIX:{p:P}:seen      sorted set: hashes of handled message ids   TTL: seenTTL
+//	PREFIX:{p:P}:rate      messages in the current minute              TTL: 1 minute
+//	PREFIX:{p:P}:msgs      sorted set: the chat's message ids, for a wipe  TTL: 48 hours
 
 // pseudonym turns a channel's conversation id into the id Faros keeps: an HMAC, truncated.
 func pseudonym(key []byte, channel, chatID string) string {
@@ -37,56 +39,100 @@ type store struct {
 	lockTTL  time.Duration // a crashed holder's lock frees itself after this
 	lockWait time.Duration // how long a message waits for its conversation's lock
 	seenTTL  time.Duration // how long a handled message id is remembered
+	perMin   int           // messages a minute a conversation may send; 0: no limit
 }
+
+// msgsTTL is how long a chat's message ids are kept: Telegram lets a bot delete messages only
+// while they are younger than 48 hours.
+const msgsTTL = 48 * time.Hour
 
 func (s *store) key(p, kind string) string { return s.prefix + ":{p:" + p + "}:" + kind }
 
-func (s *store) seenKey(p, msgID string) string {
-	h := sha256.Sum256([]byte(msgID))
-	return s.key(p, "seen:"+hex.EncodeToString(h[:9]))
+// keys are the keys of a conversation, in the order the scripts take them.
+func (s *store) keys(p string) []string {
+	return []string{s.key(p, "seen"), s.key(p, "lock"), s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs")}
 }
 
-// errBusy means another process held the conversation longer than lockWait.
-var errBusy = errors.New("bot: conversation busy")
+func hashID(msgID string) string {
+	if msgID == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(msgID))
+	return hex.EncodeToString(h[:9])
+}
 
-// begin: a message seen before is a duplicate; otherwise take the lock, mark the message
-// seen and read the session, in one round trip.
+var (
+	// errBusy means another process held the conversation longer than lockWait.
+	errBusy = errors.New("bot: conversation busy")
+	// errSlow means the conversation just went over perMin messages this minute: one notice;
+	// errQuiet, that it is still over: silence until the minute ends.
+	errSlow  = errors.New("bot: too many messages")
+	errQuiet = errors.New("bot: too many messages, notice given")
+)
+
+// begin: a message seen before is a duplicate; one beyond the minute's limit is refused;
+// otherwise take the lock, mark the message seen, remember the chat's message id and read
+// the session, in one round trip.
 var beginScript = redis.NewScript(`
-if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return {'dup'} end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {'busy'} end
-if ARGV[1] == '1' then redis.call('SET', KEYS[1], '1', 'EX', ARGV[4]) end
+local now, seenTTL = tonumber(ARGV[5]), tonumber(ARGV[4])
+if ARGV[1] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'dup'} end
+local n = redis.call('INCR', KEYS[4])
+if n == 1 then redis.call('EXPIRE', KEYS[4], 60) end
+if tonumber(ARGV[6]) > 0 and n > tonumber(ARGV[6]) then return {'slow', n} end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  redis.call('DECR', KEYS[4])
+  return {'busy'}
+end
+if ARGV[1] ~= '' then
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - seenTTL)
+  redis.call('EXPIRE', KEYS[1], seenTTL)
+end
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[5], now, ARGV[7])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - ARGV[8])
+  redis.call('EXPIRE', KEYS[5], ARGV[8])
+end
 local s = redis.call('GET', KEYS[3])
 if s then return {'ok', s} end
 return {'ok'}
 `)
 
 // commit saves (or, with an empty value, deletes) the session and releases the lock, if this
-// handler still holds it.
+// handler still holds it. A wipe deletes every key of the conversation and returns the chat's
+// message ids younger than 48 hours, for the channel to delete.
 var commitScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
+if ARGV[4] == 'wipe' then
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[5] - ARGV[6], '+inf')
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  return {1, ids}
+end
+if ARGV[2] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
 redis.call('DEL', KEYS[2])
-return 1
+return {1}
 `)
 
 // begin locks conversation p for one message and returns its saved session (nil if none)
-// and the lock's token. It waits while another process holds the lock.
-func (s *store) begin(ctx context.Context, p, msgID string) (data []byte, token string, err error) {
+// and the lock's token. It waits while another process holds the lock. chatMsgID, the
+// channel's id of the person's message, is remembered for a wipe.
+func (s *store) begin(ctx context.Context, p, msgID, chatMsgID string) (data []byte, token string, err error) {
 	token = newToken()
-	keys := []string{s.key(p, "seen:-"), s.key(p, "lock"), s.key(p, "session")}
-	dedupe := "0"
-	if msgID != "" {
-		keys[0], dedupe = s.seenKey(p, msgID), "1"
-	}
 	deadline := time.Now().Add(s.lockWait)
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		res, err := beginScript.Run(ctx, s.rdb, keys, dedupe, token, s.lockTTL.Milliseconds(), int(s.seenTTL.Seconds())).Slice()
+		res, err := beginScript.Run(ctx, s.rdb, s.keys(p), hashID(msgID), token, s.lockTTL.Milliseconds(),
+			int(s.seenTTL.Seconds()), time.Now().Unix(), s.perMin, chatMsgID, int(msgsTTL.Seconds())).Slice()
 		if err != nil {
 			return nil, "", fmt.Errorf("begin: %w", err)
 		}
 		switch res[0] {
 		case "dup":
 			return nil, "", ErrDuplicate
+		case "slow":
+			if n, _ := res[1].(int64); n == int64(s.perMin)+1 {
+				return nil, "", errSlow
+			}
+			return nil, "", errQuiet
 		case "ok":
 			if len(res) > 1 {
 				str, _ := res[1].(string)
@@ -107,25 +153,62 @@ func (s *store) begin(ctx context.Context, p, msgID string) (data []byte, token 
 
 // commit saves data as the session for ttl (nil deletes it) and unlocks.
 func (s *store) commit(ctx context.Context, p, token string, data []byte, ttl time.Duration) error {
-	keys := []string{s.key(p, "session"), s.key(p, "lock")}
-	held, err := commitScript.Run(ctx, s.rdb, keys, token, string(data), int(ttl.Seconds())).Int()
+	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), token, string(data), int(ttl.Seconds()), "", 0, 0).Slice()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if held == 0 {
+	if n, _ := res[0].(int64); n == 0 {
 		return errors.New("commit: the lock expired before the message was handled")
 	}
 	return nil
 }
 
+// wipe deletes every key of conversation p and returns the chat's message ids younger than
+// 48 hours.
+func (s *store) wipe(ctx context.Context, p, token string) ([]string, error) {
+	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), token, "", 0, "wipe", time.Now().Unix(), int(msgsTTL.Seconds())).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("wipe: %w", err)
+	}
+	if n, _ := res[0].(int64); n == 0 {
+		return nil, errors.New("wipe: the lock expired before the message was handled")
+	}
+	var ids []string
+	if len(res) > 1 {
+		list, _ := res[1].([]any)
+		for _, id := range list {
+			if str, ok := id.(string); ok {
+				ids = append(ids, str)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// remember records message ids the channel gave the bot's messages in conversation p.
+func (s *store) remember(ctx context.Context, p string, msgIDs []string) error {
+	if len(msgIDs) == 0 {
+		return nil
+	}
+	now := float64(time.Now().Unix())
+	zs := make([]redis.Z, len(msgIDs))
+	for i, id := range msgIDs {
+		zs[i] = redis.Z{Score: now, Member: id}
+	}
+	pipe := s.rdb.Pipeline()
+	pipe.ZAdd(ctx, s.key(p, "msgs"), zs...)
+	pipe.Expire(ctx, s.key(p, "msgs"), msgsTTL)
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
 // abort unlocks without saving and forgets that the message was seen, so that a channel's
 // redelivery is handled.
 func (s *store) abort(ctx context.Context, p, token, msgID string) {
-	keys := []string{s.key(p, "session"), s.key(p, "lock")}
 	if msgID != "" {
-		s.rdb.Del(ctx, s.seenKey(p, msgID))
+		s.rdb.ZRem(ctx, s.key(p, "seen"), hashID(msgID))
 	}
-	s.rdb.Eval(ctx, `if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end return 1`, keys, token)
+	s.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`, []string{s.key(p, "lock")}, token)
 }
 
 func newToken() string {

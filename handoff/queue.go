@@ -19,13 +19,16 @@ const group = "desk"
 // Run notifies operators of queued cases, takes over cases another instance left unconfirmed,
 // and escalates unclaimed cases, until ctx ends.
 func (d *Desk) Run(ctx context.Context) error {
-	err := d.rdb.XGroupCreateMkStream(ctx, d.global("queue"), group, "0").Err()
-	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+	if err := d.createGroup(ctx); err != nil {
 		return err
 	}
 	go d.tickEvery(ctx, 5*time.Second)
 	for ctx.Err() == nil {
-		if err := d.consume(ctx); err != nil && ctx.Err() == nil {
+		err := d.consume(ctx)
+		if err != nil && strings.Contains(err.Error(), "NOGROUP") {
+			err = d.createGroup(ctx) // the queue expired after a quiet week
+		}
+		if err != nil && ctx.Err() == nil {
 			d.log.Warn("handoff: reading the queue", "err", err)
 			select {
 			case <-ctx.Done():
@@ -34,6 +37,15 @@ func (d *Desk) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// createGroup makes the queue and its consumer group, if they do not exist.
+func (d *Desk) createGroup(ctx context.Context) error {
+	err := d.rdb.XGroupCreateMkStream(ctx, d.global("queue"), group, "0").Err()
+	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+		return err
+	}
+	return d.rdb.Expire(ctx, d.global("queue"), d.retention).Err()
 }
 
 func (d *Desk) tickEvery(ctx context.Context, every time.Duration) {

@@ -14,7 +14,8 @@ const baseTriggers = `entry: main
 home: main
 commands: {start: main, language: main, help: main, stop: main, wipe: main}
 emergency: {keywords: kw, flow: main}
-messages: {not_understood: nu, outdated: od, restarted: rs, language_name: ln}
+messages: {not_understood: nu, outdated: od, restarted: rs, language_name: ln, leave: lv}
+duress: {keywords: kw2, flow: main}
 `
 
 const baseMain = `id: main
@@ -78,7 +79,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "unknown key far from any",
 			files: map[string]string{"main.yaml": replace(baseMain, "    end: stop", "    colour: red\n    end: stop")},
-			want:  []string{`main.yaml:11:5: unknown key "colour" (known keys: ask, branch, choices, end, goto, handoff, indicator, languages, next, params, reason, say, set, text, tier)`},
+			want:  []string{`main.yaml:11:5: unknown key "colour" (known keys: ask, branch, choices, end, goto, handoff, indicator, languages, next, params, reason, say, secret, set, text, tier)`},
 		},
 		{
 			name:  "wrong type",
@@ -118,7 +119,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "unknown end",
 			files: map[string]string{"main.yaml": replace(baseMain, "end: stop", "end: finish")},
-			want:  []string{`main.yaml:11:10: end: "finish" is not one of stop, wipe, resume`},
+			want:  []string{`main.yaml:11:10: end: "finish" is not one of stop, wipe, resume, wait`},
 		},
 		{
 			name:  "two transitions",
@@ -265,6 +266,16 @@ func TestLoadProblems(t *testing.T) {
 			name:  "choice without a label",
 			files: map[string]string{"main.yaml": replace(baseMain, `{id: "no", label: m_no, next: q}`, `{id: "no", next: q}`)},
 			want:  []string{`main.yaml:8:9: the choice "no" needs a "label" (a message id)`},
+		},
+		{
+			name:  "secret question without text",
+			files: map[string]string{"main.yaml": replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    secret: true\n")},
+			want:  []string{`main.yaml:6:5: only a question with "text" can be secret: its typed answer is the secret`},
+		},
+		{
+			name:  "the leave-now id",
+			files: map[string]string{"main.yaml": replace(baseMain, `{id: "no", label: m_no, next: q}`, `{id: stop, label: m_no, next: q}`)},
+			want:  []string{`main.yaml:8:14: the choice id "stop" is the leave-now button every question already has`},
 		},
 		{
 			name:  "empty file",

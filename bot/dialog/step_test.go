@@ -75,8 +75,9 @@ func TestStepFirstInputStartsTheEntryFlow(t *testing.T) {
 	if diff := cmp.Diff([]string{"ask:language_prompt"}, kinds(outs)); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
-	if outs[0].Lang != "" || len(outs[0].Choices) != 4 || outs[0].Choices[0] != (dialog.Choice{ID: "el", Label: "language_name", Lang: "el"}) {
-		t.Errorf("language question = %+v; want every language, each named in itself", outs[0])
+	if outs[0].Lang != "" || len(outs[0].Choices) != 5 || outs[0].Choices[0] != (dialog.Choice{ID: "el", Label: "language_name", Lang: "el"}) ||
+		outs[0].Choices[4].ID != dialog.Leave {
+		t.Errorf("language question = %+v; want every language, each named in itself, and leave now", outs[0])
 	}
 	if s.Flow != "welcome" || s.Node != "language" {
 		t.Errorf("waiting at %s.%s; want welcome.language", s.Flow, s.Node)
@@ -214,7 +215,7 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 	// promise (I), documents (C), debt (C): tier 2; then consent.
 	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no", "yes", "no", "no", "yes", "yes", "yes")...)
 	s, _ = steps(t, e, s, pick("no", "no", "no", "no", "no", "no", "no", "no", "no")...)
-	_, outs := steps(t, e, s, pick("yes", "yes", "ngo", "no")...)
+	_, outs := steps(t, e, s, append(pick("yes", "yes", "ngo", "no"), dialog.Input{Text: "blue heron"})...)
 	var h *dialog.Output
 	for i := range outs {
 		if outs[i].Kind == dialog.Handoff {
@@ -224,9 +225,50 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 	if h == nil {
 		t.Fatalf("no handoff in %v", kinds(outs))
 	}
-	want := dialog.Output{Kind: dialog.Handoff, Tier: 2, Reason: "likely", Indicators: []string{"deception", "retention_of_documents", "debt_bondage"}}
+	want := dialog.Output{Kind: dialog.Handoff, Tier: 2, Reason: "likely", Indicators: []string{"deception", "retention_of_documents", "debt_bondage"},
+		Secrets: map[string]string{"codeword": "blue heron"}}
 	if diff := cmp.Diff(want, *h); diff != "" {
 		t.Errorf("handoff (-want +got):\n%s", diff)
+	}
+	final, _ := steps(t, e, s, append(pick("yes", "yes", "ngo", "no"), dialog.Input{Text: "blue heron"})...)
+	if _, kept := final.Answers["codeword"]; kept {
+		t.Error("the state keeps the code word")
+	}
+}
+
+// The duress word gets an innocent answer, raises the tier, leaves the question waiting, and
+// alerts the operators only if the person agreed to talk to one.
+func TestDuress(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "el"), pick("check", "no", "no")...)
+	got, outs := steps(t, e, s, dialog.Input{Text: "Ηλιοτρόπιο"})
+	if diff := cmp.Diff([]string{"say:duress_reply"}, kinds(outs)); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	if got.Tier != 3 || got.Reason != "duress" || got.Node != s.Node || got.Flow != s.Flow {
+		t.Errorf("after the duress word: tier %d (%s) at %s.%s; want 3 (duress) at %s.%s", got.Tier, got.Reason, got.Flow, got.Node, s.Flow, s.Node)
+	}
+	if next, _ := steps(t, e, got, dialog.Input{Choice: "no"}); next.Answers["promise"] != "no" {
+		t.Error("the waiting question no longer takes its answer")
+	}
+	consented, _ := steps(t, e, atMenu(t, e, "fr"), pick("person", "yes", "ekka", "no", "skip")...)
+	if _, outs := steps(t, e, consented, dialog.Input{Text: "tournesol"}); len(outs) != 2 || outs[0].Kind != dialog.Handoff || outs[0].Tier != 3 || outs[0].Reason != "duress" {
+		t.Errorf("the duress word after consent: %v; want an urgent handoff, then the innocent answer", kinds(outs))
+	}
+}
+
+// Every question has the leave-now button; pressing or typing it is /stop.
+func TestLeaveNow(t *testing.T) {
+	e := shipped(t)
+	s, outs := steps(t, e, atMenu(t, e, "en"), pick("check")...)
+	if last := outs[len(outs)-1].Choices; last[len(last)-1] != (dialog.Choice{ID: dialog.Leave, Label: "choice_leave"}) {
+		t.Fatalf("the last button is %+v; want leave now", last[len(last)-1])
+	}
+	for _, in := range []dialog.Input{{Choice: dialog.Leave, Question: "screening.minor"}, {Choice: dialog.Leave, Question: "old.question"}, {Text: "leave NOW"}} {
+		got, outs := steps(t, e, s, in)
+		if diff := cmp.Diff([]string{"say:goodbye", "end:"}, kinds(outs)); diff != "" || !got.Ended {
+			t.Errorf("%+v: outputs (-want +got):\n%s", in, diff)
+		}
 	}
 }
 

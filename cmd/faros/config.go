@@ -34,6 +34,9 @@ type config struct {
 	SessionIdle     time.Duration
 	SessionMaxAge   time.Duration
 	ExitURL         string // where the web chat's quick exit goes
+	AutoWipe        bool   // a conversation that ends is wiped, as by /wipe
+	IntakeRate      int    // HTTP messages per second over all conversations, beyond which 503
+	PerMinute       int    // messages a minute one conversation may send
 	LogLevel        string
 }
 
@@ -58,6 +61,17 @@ func duration(p func(*config) *time.Duration) func(*config, string) error {
 	}
 }
 
+func positive(p func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a positive whole number", v)
+		}
+		*p(c) = n
+		return nil
+	}
+}
+
 var settings = []setting{
 	{"FAROS_HTTP_ADDR", "http-addr", ":8080", "listen address for webhooks, API, web chat, health, metrics", str(func(c *config) *string { return &c.HTTPAddr })},
 	{"FAROS_REDIS_URL", "redis-url", "", "redis:// or rediss:// URL; several, comma-separated: a cluster (or sentinels with --redis-master); empty: embedded, nothing persists", str(func(c *config) *string { return &c.RedisURL })},
@@ -68,14 +82,7 @@ var settings = []setting{
 	{"FAROS_TELEGRAM_MODE", "telegram-mode", "polling", "polling or webhook", str(func(c *config) *string { return &c.TelegramMode })},
 	{"FAROS_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "", "public https URL Telegram posts updates to (webhook mode)", str(func(c *config) *string { return &c.TelegramHookURL })},
 	{"FAROS_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "secret_token Telegram sends back (webhook mode)", str(func(c *config) *string { return &c.TelegramSecret })},
-	{"FAROS_TELEGRAM_RATE", "telegram-rate", "30", "Telegram sends per second, overall", func(c *config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return fmt.Errorf("%q is not a positive whole number", v)
-		}
-		c.TelegramRate = n
-		return nil
-	}},
+	{"FAROS_TELEGRAM_RATE", "telegram-rate", "30", "Telegram sends per second, overall", positive(func(c *config) *int { return &c.TelegramRate })},
 	{"FAROS_TELEGRAM_CHAT_GAP", "telegram-chat-gap", "1s", "least time between two sends to one chat", duration(func(c *config) *time.Duration { return &c.TelegramChatGap })},
 	{"FAROS_WEBHOOK_SECRET", "webhook-secret", "", "HMAC key of the generic webhook API; empty disables the API", str(func(c *config) *string { return &c.WebhookSecret })},
 	{"FAROS_WEBHOOK_CALLBACK_URL", "webhook-callback-url", "", "where later messages to API conversations are pushed (signed)", str(func(c *config) *string { return &c.WebhookCallback })},
@@ -86,6 +93,16 @@ var settings = []setting{
 	{"FAROS_SESSION_IDLE", "session-idle", "2h", "inactivity after which a session expires", duration(func(c *config) *time.Duration { return &c.SessionIdle })},
 	{"FAROS_SESSION_MAX_AGE", "session-max-age", "24h", "age after which a session expires, active or not", duration(func(c *config) *time.Duration { return &c.SessionMaxAge })},
 	{"FAROS_EXIT_URL", "exit-url", "https://www.google.com/", "the neutral page the web chat's quick exit opens", str(func(c *config) *string { return &c.ExitURL })},
+	{"FAROS_AUTOWIPE", "autowipe", "false", "wipe every conversation when it ends, as /wipe does", func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		c.AutoWipe = b
+		return nil
+	}},
+	{"FAROS_INTAKE_RATE", "intake-rate", "2000", "messages per second accepted over HTTP, all conversations together; beyond: 503", positive(func(c *config) *int { return &c.IntakeRate })},
+	{"FAROS_RATE_PER_MINUTE", "rate-per-minute", "20", "messages a minute one conversation may send; then one notice and silence", positive(func(c *config) *int { return &c.PerMinute })},
 	{"FAROS_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
 }
 

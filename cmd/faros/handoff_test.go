@@ -30,10 +30,11 @@ shifts:
 func (c *tgChat) consent(lang string) string {
 	c.t.Helper()
 	c.screening(lang)
-	c.press("yes")       // the offer
-	c.press("yes")       // consent
-	c.press("ekka")      // scope
-	return c.press("no") // later contact
+	c.press("yes")                 // the offer
+	c.press("yes")                 // consent
+	c.press("ekka")                // scope
+	c.press("no")                  // later contact
+	return c.say("violet harbour") // the code word
 }
 
 var caseID = regexp.MustCompile(`Υπόθεση ([A-Z2-7]{8})`)
@@ -48,7 +49,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
 	in := start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_ROSTER": rosterPath},
-		"7301", "7302", "Maria", "maria_k", token, "χαρτιά μου", "είσαι ασφαλής")
+		"7301", "7302", "Maria", "maria_k", token, "χαρτιά μου", "είσαι ασφαλής", "violet harbour")
 	op1 := &tgChat{t: t, fake: fake, id: 501}
 	op2 := &tgChat{t: t, fake: fake, id: 502}
 	person := &tgChat{t: t, fake: fake, id: 7301}
@@ -63,6 +64,9 @@ func TestHandoffEndToEnd(t *testing.T) {
 		t.Fatalf("packets %q and %q; want the same case for both", packet1, packet2)
 	}
 	id := m[1]
+	if !strings.Contains(packet1, "violet harbour") {
+		t.Errorf("the packet lacks the person's code word:\n%s", packet1)
+	}
 	for _, secret := range []string{"7301", "Maria", "maria_k"} {
 		if strings.Contains(packet1, secret) {
 			t.Errorf("the packet names the person: %q in\n%s", secret, packet1)
@@ -120,7 +124,8 @@ func TestHandoffEndToEnd(t *testing.T) {
 	web.press("person")
 	web.press("yes")
 	web.press("ngo")
-	if got := web.press("no"); !strings.Contains(got, "Un conseiller de l'EKKA va vous écrire ici") {
+	web.press("no")
+	if got := web.press("skip"); !strings.Contains(got, "Un conseiller de l'EKKA va vous écrire ici") {
 		t.Fatalf("the web person reads %q", got)
 	}
 	webCase := op2.until(caseID)

@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	bcfg := bot.Config{
 		Redis: rdb, Content: content, PseudonymKey: key, Prefix: cfg.RedisPrefix,
 		Idle: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge, Logger: log, Registerer: reg,
+		AutoWipe: cfg.AutoWipe, PerMinute: cfg.PerMinute, Wipers: map[string]bot.Wiper{},
 	}
 	// The desk and the bot use each other (handoffs; back to the flows after a close), and
 	// Telegram carries both: they are tied together once all exist.
@@ -146,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: guard(mux, cfg.IntakeRate, reg, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
 	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()))
 

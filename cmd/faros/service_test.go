@@ -87,8 +87,8 @@ func TestSignedAPIHealthAndMetrics(t *testing.T) {
 		t.Fatalf("signed /start: status %d, %v", status, out)
 	}
 	first := replies[0].(map[string]any)
-	if !strings.Contains(first["text"].(string), "Choose your language") || len(first["choices"].([]any)) != 4 {
-		t.Errorf("the first reply %v; want the language question with four choices", first)
+	if !strings.Contains(first["text"].(string), "Choose your language") || len(first["choices"].([]any)) != 5 {
+		t.Errorf("the first reply %v; want the language question with four languages and leave now", first)
 	}
 	if status, _ := api(t, in, `{"conversation": "conv-secret-77", "text": "/help"}`, "not the secret at all"); status != http.StatusUnauthorized {
 		t.Errorf("a bad signature got %d; want 401", status)

@@ -75,7 +75,8 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := bot.New(bot.Config{Redis: rdb, Content: content, PseudonymKey: secret, Prefix: prefix})
+	// Each synthetic person answers far faster than the per-conversation limit allows.
+	b, err := bot.New(bot.Config{Redis: rdb, Content: content, PseudonymKey: secret, Prefix: prefix, PerMinute: -1})
 	if err != nil {
 		return err
 	}
