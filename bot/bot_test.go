@@ -166,7 +166,7 @@ func TestOneMessageAtATime(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	text, _ := a.say(t, "c1", bot.Message{Text: "/help"})
+	text, _ := a.say(t, "c1", bot.Message{Text: "?"}) // not understood: the waiting question again
 	// minor, danger, promise, not_agreed, sex_money, can_leave, documents, debt, journey,
 	// hurt, threats and afraid are answered: the thirteenth question waits.
 	if !strings.HasSuffix(text, "Do you work without being paid, or does someone else take most of your money?") {

@@ -19,6 +19,7 @@ import (
 //	PREFIX:handoff:queue   stream: cases to notify (consumer group "desk")
 //	PREFIX:handoff:waiting sorted set: unclaimed case → when it escalates (unix ms)
 //	PREFIX:handoff:audit   stream: every change of every case, by case id and operator handle
+//	                       (renewed on every write; expires AuditRetention after the last)
 //	PREFIX:op:ID:duty:DAY  an operator's "/duty on" or "off" for a day  TTL: 2 days
 //	PREFIX:op:ID:cases     set: the cases the operator holds            TTL: Retention
 //	PREFIX:op:ID:active    the case the operator's messages go to       TTL: Retention
@@ -137,7 +138,7 @@ func (d *Desk) audit(ctx context.Context, event, id string, values ...any) {
 	fields := append([]any{"event", event, "case", id, "at", d.now().UTC().Format(time.RFC3339)}, values...)
 	pipe := d.rdb.Pipeline()
 	pipe.XAdd(ctx, &redis.XAddArgs{Stream: d.global("audit"), MaxLen: 100_000, Approx: true, Values: fields})
-	pipe.Expire(ctx, d.global("audit"), d.retention)
+	pipe.Expire(ctx, d.global("audit"), d.auditLife)
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Error("handoff: audit not written", "event", event, "case", id, "err", err)
 	}

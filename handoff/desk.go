@@ -55,6 +55,8 @@ type Config struct {
 	Reassure time.Duration
 	// Retention is how long a case lives unclosed; 0: 7 days.
 	Retention time.Duration
+	// AuditRetention is how long the audit trail is kept after its last entry; 0: 90 days.
+	AuditRetention time.Duration
 	// Idle is how long a queued case may stay with an instance that does not confirm it
 	// before another instance takes it; 0: 30 seconds.
 	Idle time.Duration
@@ -80,6 +82,7 @@ type Desk struct {
 	wait       map[int]time.Duration
 	reassure   time.Duration
 	retention  time.Duration
+	auditLife  time.Duration
 	idle       time.Duration
 	consumer   string
 	log        *slog.Logger
@@ -103,7 +106,8 @@ func New(cfg Config) (*Desk, error) {
 		operators: cfg.Operators, people: cfg.People, convs: cfg.Conversations, catalog: cfg.Catalog,
 		afterClose: cmp.Or(cfg.AfterClose, "info"), wait: map[int]time.Duration{1: 10 * time.Minute, 2: 10 * time.Minute, 3: 3 * time.Minute},
 		reassure: cmp.Or(cfg.Reassure, 3*time.Minute), retention: cmp.Or(cfg.Retention, 7*24*time.Hour),
-		idle: cmp.Or(cfg.Idle, 30*time.Second), consumer: cmp.Or(cfg.Consumer, "desk-"+newID()),
+		auditLife: cmp.Or(cfg.AuditRetention, 90*24*time.Hour),
+		idle:      cmp.Or(cfg.Idle, 30*time.Second), consumer: cmp.Or(cfg.Consumer, "desk-"+newID()),
 		log: cfg.Logger, now: cfg.Now, m: newMetrics(cfg.Registerer),
 	}
 	for tier, w := range cfg.Wait {
@@ -213,7 +217,7 @@ func (d *Desk) Open(ctx context.Context, h bot.Handoff) (string, error) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		return "", fmt.Errorf("open case: %w", err)
 	}
-	d.audit(ctx, "created", id, "tier", h.Tier, "reason", h.Reason, "lang", h.State.Lang, "channel", h.Channel, "person", h.Pseudonym)
+	d.audit(ctx, "created", id, "tier", h.Tier, "reason", h.Reason, "lang", h.State.Lang, "channel", h.Channel)
 	err := d.rdb.XAdd(ctx, &redis.XAddArgs{Stream: d.global("queue"), MaxLen: 10_000, Approx: true, Values: []any{"case", id}}).Err()
 	if err != nil {
 		d.log.Warn("handoff: case not queued; the escalation schedule will notify it", "case", id, "err", err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,9 +89,16 @@ func TestStepCommandsInAnyCaseAndWithBotName(t *testing.T) {
 	e := shipped(t)
 	s := atMenu(t, e, "en")
 	for _, text := range []string{"/help", "/HELP", "/help@faros_bot", "/help please"} {
-		_, outs := steps(t, e, s, dialog.Input{Text: text})
-		if diff := cmp.Diff([]string{"say:help_numbers", "ask:menu_question"}, kinds(outs)); diff != "" {
+		help, outs := steps(t, e, s, dialog.Input{Text: text})
+		if diff := cmp.Diff([]string{"say:help_numbers", "ask:help_after"}, kinds(outs)); diff != "" {
 			t.Errorf("%q (-want +got):\n%s", text, diff)
+		}
+		// "Go back" returns to the question /help interrupted; the other button wipes.
+		if _, outs := steps(t, e, help, dialog.Input{Choice: "back"}); !slices.Equal(kinds(outs), []string{"ask:menu_question"}) {
+			t.Errorf("%q, then back: %v; want the menu again", text, kinds(outs))
+		}
+		if _, outs := steps(t, e, help, dialog.Input{Choice: "wipe"}); outs[len(outs)-1].Kind != dialog.End || !outs[len(outs)-1].Wipe {
+			t.Errorf("%q, then wipe: %v; want the wipe", text, kinds(outs))
 		}
 	}
 	if _, _, err := e.Step(s, dialog.Input{Command: "fly"}); err == nil {

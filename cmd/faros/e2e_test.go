@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,8 +85,12 @@ func (in *instance) checkPrivacy(t *testing.T, secrets []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	patterns := inventory(t, in.r.Prefix)
 	var dump strings.Builder
 	for _, k := range keys {
+		if !slices.ContainsFunc(patterns, func(p *regexp.Regexp) bool { return p.MatchString(k) }) {
+			t.Errorf("key %s is not in the inventory of docs/PRIVACY.md", k)
+		}
 		dump.WriteString(k + "\n")
 		if ttl := in.r.Client.TTL(ctx, k).Val(); ttl < 0 {
 			t.Errorf("key %s has no TTL", k)
@@ -102,6 +108,25 @@ func (in *instance) checkPrivacy(t *testing.T, secrets []string) {
 			t.Errorf("the log holds %q", s)
 		}
 	}
+}
+
+// inventory reads the key patterns of the table in docs/PRIVACY.md as regular expressions.
+func inventory(t *testing.T, prefix string) []*regexp.Regexp {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/PRIVACY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	placeholders := strings.NewReplacer("PREFIX", regexp.QuoteMeta(prefix), `\{p:P\}`, `\{p:[A-Za-z0-9_-]+\}`,
+		`\{c:CASE\}`, `\{c:[A-Z2-7]+\}`, ":OP:", ":[a-z0-9_-]+:", ":DAY", `:\d{4}-\d{2}-\d{2}`, ":UPDATE", `:\d+`)
+	var out []*regexp.Regexp
+	for _, m := range regexp.MustCompile("(?m)^\\| `(PREFIX:[^`]+)`").FindAllStringSubmatch(string(doc), -1) {
+		out = append(out, regexp.MustCompile("^"+placeholders.Replace(regexp.QuoteMeta(m[1]))+"$"))
+	}
+	if len(out) < 10 {
+		t.Fatalf("docs/PRIVACY.md lists %d key patterns; the inventory table is missing", len(out))
+	}
+	return out
 }
 
 // tgChat is one person on the fake Telegram.

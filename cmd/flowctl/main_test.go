@@ -171,7 +171,7 @@ func TestGraph(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("graph exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"flowchart TD", `n_agree -- "yes" --> n_scope`, `n_handoff[["handoff: handoff tier 1, asked"]]`, `g_goodbye_bye>"goto goodbye.bye"]`} {
+	for _, want := range []string{"flowchart TD", `n_agree -- "yes" --> n_scope`, `n_handoff[["handoff: handoff tier 1, asked"]]`, `n_declined --> g_menu_menu>"goto menu.menu"]`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("graph lacks %q:\n%s", want, out)
 		}
