@@ -185,21 +185,26 @@ func (s *store) wipe(ctx context.Context, p, token string) ([]string, error) {
 	return ids, nil
 }
 
+// rememberScript records message ids of a conversation that still exists: a message that was
+// on its way while the conversation was wiped must not bring a key back.
+var rememberScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) == 0 then return 0 end
+for i = 3, #ARGV do redis.call('ZADD', KEYS[4], ARGV[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[4], ARGV[2])
+return 1
+`)
+
 // remember records message ids the channel gave the bot's messages in conversation p.
 func (s *store) remember(ctx context.Context, p string, msgIDs []string) error {
 	if len(msgIDs) == 0 {
 		return nil
 	}
-	now := float64(time.Now().Unix())
-	zs := make([]redis.Z, len(msgIDs))
-	for i, id := range msgIDs {
-		zs[i] = redis.Z{Score: now, Member: id}
+	args := []any{time.Now().Unix(), int(msgsTTL.Seconds())}
+	for _, id := range msgIDs {
+		args = append(args, id)
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.ZAdd(ctx, s.key(p, "msgs"), zs...)
-	pipe.Expire(ctx, s.key(p, "msgs"), msgsTTL)
-	_, err := pipe.Exec(ctx)
-	return err
+	keys := []string{s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "msgs")}
+	return rememberScript.Run(ctx, s.rdb, keys, args...).Err()
 }
 
 // abort unlocks without saving and forgets that the message was seen, so that a channel's

@@ -23,26 +23,32 @@ func TestDecode(t *testing.T) {
 		wantOK    bool
 	}{{
 		name:   "text in a private chat",
-		update: tgbotapi.Update{UpdateID: 9, Message: &tgbotapi.Message{From: maria, Chat: private, Text: "γεια"}},
-		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "9", Text: "γεια", Language: "el"},
+		update: tgbotapi.Update{UpdateID: 9, Message: &tgbotapi.Message{MessageID: 31, From: maria, Chat: private, Text: "γεια"}},
+		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "9", MsgID: "31", Text: "γεια", Language: "el"},
 		wantOK: true,
 	}, {
 		name: "a photo becomes a message without text",
-		update: tgbotapi.Update{UpdateID: 10, Message: &tgbotapi.Message{From: maria, Chat: private,
+		update: tgbotapi.Update{UpdateID: 10, Message: &tgbotapi.Message{MessageID: 32, From: maria, Chat: private,
 			Photo: []tgbotapi.PhotoSize{{FileID: "f"}}, Caption: "my passport"}},
-		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "10", Language: "el"},
+		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "10", MsgID: "32", Language: "el"},
 		wantOK: true,
 	}, {
-		name:   "a voice note becomes a message without text",
-		update: tgbotapi.Update{UpdateID: 11, Message: &tgbotapi.Message{From: maria, Chat: private, Voice: &tgbotapi.Voice{FileID: "v"}}},
-		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "11", Language: "el"},
+		name: "a voice note becomes a message without text",
+		update: tgbotapi.Update{UpdateID: 11, Message: &tgbotapi.Message{MessageID: 2147483647, From: maria, Chat: private,
+			Voice: &tgbotapi.Voice{FileID: "v"}}},
+		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "11", MsgID: "2147483647", Language: "el"},
 		wantOK: true,
 	}, {
-		name:      "a pressed button",
+		name:      "a pressed button has no MsgID: the message is the bot's",
 		update:    tgbotapi.Update{UpdateID: 12, CallbackQuery: &tgbotapi.CallbackQuery{ID: "q1", From: maria, Message: botsQuestion, Data: "yes"}},
 		want:      bot.Message{Channel: "telegram", ChatID: "42", ID: "12", Button: "yes", Language: "el"},
 		wantQuery: "q1",
 		wantOK:    true,
+	}, {
+		name:   "a message without message_id has no MsgID",
+		update: tgbotapi.Update{UpdateID: 19, Message: &tgbotapi.Message{From: maria, Chat: private, Text: "hi"}},
+		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "19", Text: "hi", Language: "el"},
+		wantOK: true,
 	}, {
 		name:   "a group message is ignored",
 		update: tgbotapi.Update{UpdateID: 13, Message: &tgbotapi.Message{From: maria, Chat: group, Text: "hi"}},

@@ -26,7 +26,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Messages that will not be sent, by reason."}, []string{"reason"}),
 	}
 	// Every reason starts at zero, so that an alert on it does not wait for its first increment.
-	for _, r := range []string{reasonBlocked, reasonRejected, reasonRetries, reasonShutdown, reasonClosed} {
+	for _, r := range []string{reasonBlocked, reasonRejected, reasonRetries, reasonShutdown, reasonClosed, reasonWiped} {
 		m.givenUp.WithLabelValues(r)
 	}
 	if reg == nil {

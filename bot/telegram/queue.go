@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"slices"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -33,6 +34,8 @@ type outgoing struct {
 	chat   string
 	params tgbotapi.Params
 	urgent bool
+	forget bool         // its id is not reported to Config.Sent
+	wiped  bool         // in flight when Wipe ran: not to be tried again
 	seq    uint64       // order of arrival
 	tries  int          // failed attempts that count against Config.Retries
 	result chan<- error // receives the outcome; nil when nobody waits for it
@@ -123,16 +126,35 @@ func (q *queue) retry(o *outgoing, at time.Time) {
 func (q *queue) drain() []*outgoing {
 	var left []*outgoing
 	for _, cq := range q.chats {
-		keep := 0
-		if cq.busy {
-			keep = 1
-		}
-		left = append(left, cq.items[keep:]...)
-		cq.items = cq.items[:keep]
-		cq.urgent = 0
-		if keep == 1 && cq.items[0].urgent {
-			cq.urgent = 1
-		}
+		left = append(left, q.cut(cq)...)
+	}
+	return left
+}
+
+// drop removes the chat's messages but the one in flight, which it marks not to be tried again,
+// and returns what it removed.
+func (q *queue) drop(chat string) []*outgoing {
+	cq := q.chats[chat]
+	if cq == nil {
+		return nil
+	}
+	if cq.busy {
+		cq.items[0].wiped = true
+	}
+	return q.cut(cq)
+}
+
+// cut removes the chat's messages but the one in flight and returns them.
+func (q *queue) cut(cq *chatQueue) []*outgoing {
+	keep := 0
+	if cq.busy {
+		keep = 1
+	}
+	left := slices.Clone(cq.items[keep:]) // a copy: the chat's next pushes reuse the array
+	cq.items = cq.items[:keep]
+	cq.urgent = 0
+	if keep == 1 && cq.items[0].urgent {
+		cq.urgent = 1
 	}
 	q.n -= len(left)
 	return left

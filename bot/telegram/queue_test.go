@@ -145,3 +145,36 @@ func TestQueueDrainKeepsWhatIsInFlight(t *testing.T) {
 		t.Errorf("after done: %d messages, %d urgent; want 0, 0", q.n, q.chats["A"].urgent)
 	}
 }
+
+func TestQueueDropTakesOnlyThatChat(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := newQueue(time.Second, time.Millisecond)
+	q.push(msg("A", "a1", false))
+	q.push(msg("A", "a2", true))
+	q.push(msg("B", "b1", false))
+	inFlight, _ := q.take(t0)
+
+	var dropped []string
+	for _, o := range q.drop("A") {
+		dropped = append(dropped, o.params["text"])
+	}
+	if diff := cmp.Diff([]string{"a2"}, dropped); diff != "" {
+		t.Errorf("dropped (-want +got):\n%s", diff)
+	}
+	if !inFlight.wiped || q.n != 2 || q.chats["A"].urgent != 0 {
+		t.Errorf("got wiped %v, %d messages, %d urgent; want true, 2, 0", inFlight.wiped, q.n, q.chats["A"].urgent)
+	}
+	if got := q.drop("C"); got != nil {
+		t.Errorf("drop of an unknown chat = %v; want nothing", got)
+	}
+
+	// A message pushed after the drop does not overwrite what was dropped.
+	q.push(msg("A", "a3", false))
+	if got := dropped[0]; got != "a2" {
+		t.Errorf("got %q; want a2", got)
+	}
+	q.done(inFlight)
+	if got := simulate(t, q); len(got) != 2 || got[0].Text != "b1" || got[1].Text != "a3" {
+		t.Errorf("sends after the drop = %v; want b1, a3", got)
+	}
+}

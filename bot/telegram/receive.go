@@ -128,6 +128,9 @@ func decode(u tgbotapi.Update) (m bot.Message, queryID string, ok bool) {
 	case u.Message != nil:
 		msg, from = u.Message, u.Message.From
 		m.Text = msg.Text
+		if msg.MessageID != 0 {
+			m.MsgID = strconv.Itoa(msg.MessageID)
+		}
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
 		queryID, msg, from = q.ID, q.Message, q.From

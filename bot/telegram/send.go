@@ -25,6 +25,7 @@ const (
 	reasonRetries  = "retries_exhausted" // network errors or 5xx, Retries times over
 	reasonShutdown = "shutdown"          // still queued when Close ran out of time
 	reasonClosed   = "closed"            // handed over after Close
+	reasonWiped    = "wiped"             // queued, or in flight and then failed, when Wipe ran for its chat
 )
 
 // Send queues replies for the chat and waits until Telegram has taken them all or a message is
@@ -72,6 +73,7 @@ func messages(chatID string, replies []bot.Reply) []*outgoing {
 				chat:   chatID,
 				params: sendParams(chatID, text, buttons),
 				urgent: r.Urgent,
+				forget: r.Forget,
 			})
 		}
 	}
@@ -195,8 +197,11 @@ func (c *Channel) deliver(ctx context.Context) {
 // up. A 429 is waited out exactly and does not count as a failure: Telegram said when to come back.
 func (c *Channel) attempt(ctx context.Context, o *outgoing) {
 	defer c.inflight.Done()
-	_, err := c.bot(ctx).MakeRequest("sendMessage", o.params)
+	resp, err := c.bot(ctx).MakeRequest("sendMessage", o.params)
 	err = redact(err, c.cfg.Token)
+	if err == nil && !o.forget && c.cfg.Sent != nil {
+		c.report(o.chat, resp.Result) // the chat is still busy: its next message waits for this
+	}
 
 	var apiErr *tgbotapi.Error
 	isAPI := errors.As(err, &apiErr)
@@ -209,9 +214,11 @@ func (c *Channel) attempt(ctx context.Context, o *outgoing) {
 	case ctx.Err() != nil:
 		c.q.done(o)
 		reason = reasonShutdown
+	case o.wiped:
+		c.q.done(o)
+		reason = reasonWiped
 	case isAPI && apiErr.Code == http.StatusTooManyRequests:
-		// Telegram always gives retry_after with a 429; a second is a guess should it not.
-		c.q.retry(o, now.Add(max(time.Duration(apiErr.RetryAfter)*time.Second, time.Second)))
+		c.q.retry(o, now.Add(retryAfter(apiErr)))
 		c.m.flood.Inc()
 	case isAPI && apiErr.Code >= 400 && apiErr.Code < 500:
 		c.q.done(o)
@@ -239,6 +246,24 @@ func (c *Channel) attempt(ctx context.Context, o *outgoing) {
 	case reason != "":
 		c.giveUp(o, reason, err)
 	}
+}
+
+// report tells Config.Sent the id of a message Telegram accepted, which its result holds.
+func (c *Channel) report(chatID string, result json.RawMessage) {
+	var m struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if err := json.Unmarshal(result, &m); err != nil || m.MessageID == 0 {
+		c.log.Warn("telegram: sent message has no message_id", "error", err)
+		return
+	}
+	c.cfg.Sent(chatID, []string{strconv.FormatInt(m.MessageID, 10)})
+}
+
+// retryAfter is how long a 429 says to wait. Telegram always gives retry_after with a 429; a
+// second is a guess should it not.
+func retryAfter(err *tgbotapi.Error) time.Duration {
+	return max(time.Duration(err.RetryAfter)*time.Second, time.Second)
 }
 
 // giveUp counts and logs a message that will not be sent, without its text or chat, and tells

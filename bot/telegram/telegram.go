@@ -1,5 +1,6 @@
 // Package telegram connects Faros to Telegram's Bot API: it receives updates by long polling or
-// webhook, hands them to a bot.Handler and delivers the replies through a paced outbound queue.
+// webhook, hands them to a bot.Handler, delivers the replies through a paced outbound queue and
+// deletes a conversation's messages on request.
 package telegram
 
 import (
@@ -45,8 +46,8 @@ type Config struct {
 	PerChat time.Duration
 	// PerSecond is the number of sends per second over all chats, spaced evenly. Zero means 30.
 	PerSecond int
-	// Retries is how often a send that failed on the network or with a 5xx is tried again.
-	// Zero means 3; negative means never.
+	// Retries is how often a send that failed on the network or with a 5xx is tried again, and
+	// a deletion of Wipe that failed so or with a 429. Zero means 3; negative means never.
 	Retries int
 	// Logger receives the channel's logs, which never hold a text, a chat id or the token.
 	// Nil means slog.Default().
@@ -55,6 +56,11 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Clock paces sends and retries. Nil means the system clock.
 	Clock Clock
+	// Sent is told the message_id of every message Telegram accepted, each part of a long text
+	// on its own, except those of a bot.Reply with Forget: the ids to pass to Wipe later. It is
+	// called without locks before the chat's next message goes, so a chat's ids come in order;
+	// it should return quickly. Nil means nobody is told.
+	Sent func(chatID string, msgIDs []string)
 }
 
 // Clock is the time source of the outbound queue and of the waits between retries, so that tests
@@ -73,6 +79,9 @@ func (systemClock) At(t time.Time) <-chan time.Time { return time.After(time.Unt
 
 // ErrClosed is returned by Send after Close.
 var ErrClosed = errors.New("telegram: channel closed")
+
+// ErrWiped is the cause of the error Send returns for a message that Wipe dropped.
+var ErrWiped = errors.New("telegram: chat wiped")
 
 // Channel is the Telegram channel: Run receives updates, ServeHTTP serves them in webhook mode,
 // Send and the replies to updates leave through one outbound queue. Its methods may be called
@@ -97,6 +106,7 @@ type Channel struct {
 }
 
 var _ bot.Sender = (*Channel)(nil)
+var _ bot.Wiper = (*Channel)(nil)
 var _ http.Handler = (*Channel)(nil)
 
 var secretToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)

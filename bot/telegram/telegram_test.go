@@ -39,7 +39,7 @@ func TestPollingDeliversTextAndButtonsAndSendsReplies(t *testing.T) {
 	answers := e.srv.Wait("answerCallbackQuery", 1)
 
 	wantMessages := []bot.Message{
-		{Channel: "telegram", ChatID: "42", ID: "1001", Text: "hello", Language: "en"},
+		{Channel: "telegram", ChatID: "42", ID: "1001", MsgID: "1", Text: "hello", Language: "en"},
 		{Channel: "telegram", ChatID: "42", ID: "1002", Button: "yes", Language: "en"},
 	}
 	if first != 1001 {
@@ -216,7 +216,7 @@ func TestWebhookServeHTTP(t *testing.T) {
 			if len(got) != tt.wantHandled {
 				t.Fatalf("handled %d messages; want %d", len(got), tt.wantHandled)
 			}
-			want := bot.Message{Channel: "telegram", ChatID: "42", ID: "7", Text: "hi", Language: "fr"}
+			want := bot.Message{Channel: "telegram", ChatID: "42", ID: "7", MsgID: "1", Text: "hi", Language: "fr"}
 			if tt.wantHandled == 1 && got[0] != want {
 				t.Errorf("got message %+v; want %+v", got[0], want)
 			}
@@ -485,6 +485,15 @@ func TestTheTokenNeverShows(t *testing.T) {
 		check(t, "Send", err)
 		if !strings.Contains(e.logs.String(), "<token>") {
 			t.Errorf("got logs %q; want the failed send with <token>", e.logs)
+		}
+	})
+	t.Run("Wipe", func(t *testing.T) {
+		e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(true) })
+		e.srv.Break()
+		err := e.ch.Wipe(context.Background(), "42", []string{"1", "2"})
+		check(t, "Wipe", err)
+		if !strings.Contains(e.logs.String(), "<token>") {
+			t.Errorf("got logs %q; want the failed deletion with <token>", e.logs)
 		}
 	})
 	t.Run("webhook Run", func(t *testing.T) {

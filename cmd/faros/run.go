@@ -130,11 +130,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Token: cfg.TelegramToken, Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
 			WebhookURL: cfg.TelegramHookURL, WebhookSecret: cfg.TelegramSecret,
 			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
+			Sent: func(chatID string, msgIDs []string) { // for a wipe: the bot's own messages
+				if err := b.Remember(context.Background(), "telegram", chatID, msgIDs); err != nil {
+					log.Warn("telegram: message ids not remembered for a wipe", "err", err)
+				}
+			},
 		}, handler)
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
 		people["telegram"] = tg
+		bcfg.Wipers["telegram"] = tg
 		if cfg.TelegramMode == "webhook" {
 			u, _ := url.Parse(cfg.TelegramHookURL)
 			mux.Handle("POST "+cmp.Or(u.Path, "/"), tg)

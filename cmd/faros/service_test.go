@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/faros-project/faros/bot/telegram/telegramtest"
 	"github.com/faros-project/faros/bot/webhook"
 	"github.com/faros-project/faros/internal/redistest"
 )
@@ -164,5 +166,111 @@ func TestContentReload(t *testing.T) {
 	}
 	if text := firstText(); !strings.Contains(text, "Pick a language:") {
 		t.Errorf("after a broken edit the service answers %q; want the last good content", text)
+	}
+}
+
+// TestMalformedInputsKeepServing: every malformed input gets its status, and the service
+// goes on answering.
+func TestMalformedInputsKeepServing(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	const secret = "e2e-webhook-secret-0123456789"
+	in := start(t, r, map[string]string{"FAROS_WEBHOOK_SECRET": apiSecret,
+		"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_TELEGRAM_MODE": "webhook",
+		"FAROS_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg", "FAROS_TELEGRAM_WEBHOOK_SECRET": secret}, token)
+	huge := `{"conversation": "c", "text": "` + strings.Repeat("a", 1<<20) + `"}`
+	for _, tt := range []struct {
+		name, body string
+		want       int
+	}{
+		{"over 1 MiB", huge, http.StatusRequestEntityTooLarge},
+		{"malformed JSON", `{"conversation": "c", "text": `, http.StatusBadRequest},
+		{"invalid UTF-8", "{\"conversation\": \"c\", \"text\": \"\xff\xfe\"}", http.StatusBadRequest},
+		{"text over 4096 characters", `{"conversation": "c", "text": "` + strings.Repeat("λ", 4097) + `"}`, http.StatusBadRequest},
+	} {
+		if got, _ := api(t, in, tt.body, apiSecret); got != tt.want {
+			t.Errorf("API, %s: status %d; want %d", tt.name, got, tt.want)
+		}
+	}
+	post := func(body string) int {
+		req, _ := http.NewRequest("POST", "http://"+in.addr+"/tg", strings.NewReader(body))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	long, _ := json.Marshal(telegramtest.Text(8801, strings.Repeat("ω", 5000)))
+	for _, tt := range []struct {
+		name, body string
+		want       int
+	}{
+		{"over 1 MiB", huge, http.StatusRequestEntityTooLarge},
+		{"malformed JSON", `{"update_id": `, http.StatusBadRequest},
+		{"an update type Faros does not serve", `{"update_id": 7, "poll": {"id": "1", "question": "?"}}`, http.StatusOK},
+		{"invalid UTF-8", "{\"update_id\": 8, \"message\": {\"message_id\": 3, \"date\": 1, \"chat\": {\"id\": 8801, \"type\": \"private\"}, \"text\": \"\xff\xfe\"}}", http.StatusOK},
+		{"a text of 5000 characters", string(long), http.StatusOK},
+	} {
+		if got := post(tt.body); got != tt.want {
+			t.Errorf("Telegram, %s: status %d; want %d", tt.name, got, tt.want)
+		}
+	}
+	if code, _ := get(t, "http://"+in.addr+"/healthz"); code != 200 {
+		t.Errorf("/healthz after the malformed inputs: %d", code)
+	}
+	if status, out := api(t, in, `{"conversation": "still-here", "text": "/start"}`, apiSecret); status != 200 || len(out["replies"].([]any)) != 1 {
+		t.Errorf("a good message after the malformed ones: %d %v", status, out)
+	}
+}
+
+// TestTelegramWipe: /wipe deletes every message of the chat younger than 48 hours, the
+// person's and the bot's, then sends one last line; no key of the conversation remains.
+func TestTelegramWipe(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, "8901", token)
+	c := &tgChat{t: t, fake: fake, id: 8901}
+	msgID := 100
+	typed := func(text string) string {
+		msgID++
+		u := telegramtest.Text(8901, text)
+		u.Message.MessageID = msgID
+		return c.do(u)
+	}
+	typed("/start")
+	c.press("en")
+	typed("/help")
+	before := len(c.sent())
+	if got := typed("/wipe"); !strings.Contains(got, "Everything is deleted") {
+		t.Errorf("after /wipe: %q", got)
+	}
+	deleted := fake.Deleted(8901)
+	// The person's three messages and the bot's replies before the wipe, each once.
+	for _, id := range []int{101, 102, 103} {
+		if !slices.Contains(deleted, id) {
+			t.Errorf("the person's message %d was not deleted (deleted: %v)", id, deleted)
+		}
+	}
+	if got := len(deleted); got != 3+before {
+		t.Errorf("%d messages deleted; want the person's 3 and the bot's %d", got, before)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		keys, _ := r.Keys(context.Background())
+		var left []string
+		for _, k := range keys {
+			if strings.Contains(k, "{p:") {
+				left = append(left, k)
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keys of the conversation after /wipe: %v", left)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

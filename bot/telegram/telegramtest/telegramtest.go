@@ -2,7 +2,7 @@
 //
 // A Server answers getMe, getUpdates, setWebhook, deleteWebhook, sendMessage,
 // answerCallbackQuery and deleteMessages for any token, records every call, and can answer
-// sendMessage with errors and 429s like Telegram's flood control:
+// sendMessage and deleteMessages with errors and 429s like Telegram's flood control:
 //
 //	srv := telegramtest.New(t)
 //	ch, err := telegram.New(telegram.Config{Token: "1:x", Endpoint: srv.URL()}, handler)
@@ -51,15 +51,15 @@ type Server struct {
 
 	mu        sync.Mutex
 	calls     []Call
-	updates   []tgbotapi.Update // queued and not yet confirmed by an offset
-	lastID    int               // of the last queued update
-	arrived   chan struct{}     // closed and replaced when an update is queued
-	failures  map[string][]failure
+	updates   []tgbotapi.Update    // queued and not yet confirmed by an offset
+	lastID    int                  // of the last queued update
+	arrived   chan struct{}        // closed and replaced when an update is queued
+	failures  map[string][]failure // by method and chat id
 	perSecond int
 	perChat   time.Duration
 	accepted  []time.Time          // of the sendMessage calls answered 200, for Limit
 	lastSend  map[string]time.Time // by chat id, for Limit
-	messageID int
+	messageID map[string]int       // by chat id: the last one sendMessage gave
 	broken    bool
 }
 
@@ -72,11 +72,12 @@ type failure struct {
 // New starts a Server, closed when the test ends.
 func New(t testing.TB) *Server {
 	s := &Server{
-		t:        t,
-		lastID:   1000,
-		arrived:  make(chan struct{}),
-		failures: map[string][]failure{},
-		lastSend: map[string]time.Time{},
+		t:         t,
+		lastID:    1000,
+		arrived:   make(chan struct{}),
+		failures:  map[string][]failure{},
+		lastSend:  map[string]time.Time{},
+		messageID: map[string]int{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
@@ -152,26 +153,68 @@ func (s *Server) Texts(chatID int64) []string {
 	return texts
 }
 
+// Deleted returns the message ids that deleteMessages calls for the chat asked to delete and
+// that were answered 200, in order.
+func (s *Server) Deleted(chatID int64) []int {
+	var ids []int
+	for _, c := range s.Calls("deleteMessages") {
+		if c.Status != http.StatusOK || c.Params["chat_id"] != strconv.FormatInt(chatID, 10) {
+			continue
+		}
+		var batch []int
+		_ = c.JSON("message_ids", &batch) // a call answered 200 has them
+		ids = append(ids, batch...)
+	}
+	return ids
+}
+
 // Fail429 answers the next n sendMessage calls for the chat with 429 Too Many Requests and
 // retry_after seconds.
 func (s *Server) Fail429(chatID int64, n, retryAfter int) {
-	s.fail(chatID, n, failure{http.StatusTooManyRequests,
-		fmt.Sprintf("Too Many Requests: retry after %d", retryAfter), retryAfter})
+	s.fail("sendMessage", chatID, n, tooMany(retryAfter))
 }
 
 // FailSend answers the next n sendMessage calls for the chat with the error code and
 // description, such as 403 "Forbidden: bot was blocked by the user" or 502 "Bad Gateway".
 func (s *Server) FailSend(chatID int64, n, code int, description string) {
-	s.fail(chatID, n, failure{code: code, description: description})
+	s.fail("sendMessage", chatID, n, failure{code: code, description: description})
 }
 
-func (s *Server) fail(chatID int64, n int, f failure) {
+// Fail429Delete answers the next n deleteMessages calls for the chat with 429 Too Many
+// Requests and retry_after seconds.
+func (s *Server) Fail429Delete(chatID int64, n, retryAfter int) {
+	s.fail("deleteMessages", chatID, n, tooMany(retryAfter))
+}
+
+// FailDelete answers the next n deleteMessages calls for the chat with the error code and
+// description, such as 400 "Bad Request: message can't be deleted" or 502 "Bad Gateway".
+func (s *Server) FailDelete(chatID int64, n, code int, description string) {
+	s.fail("deleteMessages", chatID, n, failure{code: code, description: description})
+}
+
+func tooMany(retryAfter int) failure {
+	return failure{http.StatusTooManyRequests, fmt.Sprintf("Too Many Requests: retry after %d", retryAfter), retryAfter}
+}
+
+func (s *Server) fail(method string, chatID int64, n int, f failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	chat := strconv.FormatInt(chatID, 10)
+	key := method + " " + strconv.FormatInt(chatID, 10)
 	for range n {
-		s.failures[chat] = append(s.failures[chat], f)
+		s.failures[key] = append(s.failures[key], f)
 	}
+}
+
+// failure takes the next failure queued for the method and chat; ok is false if there is none.
+// The caller holds s.mu.
+func (s *Server) failure(method, chat string) (f failure, ok bool) {
+	key := method + " " + chat
+	fs := s.failures[key]
+	if len(fs) == 0 {
+		return failure{}, false
+	}
+	s.failures[key] = fs[1:]
+	return fs[0], true
 }
 
 // Limit makes the Server enforce Telegram's flood limits: beyond perSecond sendMessage calls in
@@ -237,7 +280,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		result = s.getUpdates(r, params)
 	case method == "sendMessage":
 		result, f = s.sendMessage(params)
-	case method == "setWebhook", method == "deleteWebhook", method == "answerCallbackQuery", method == "deleteMessages":
+	case method == "deleteMessages":
+		f = s.deleteMessages(params)
+	case method == "setWebhook", method == "deleteWebhook", method == "answerCallbackQuery":
 	default:
 		f = failure{http.StatusNotFound, "Not Found", 0}
 	}
@@ -309,9 +354,8 @@ func (s *Server) sendMessage(params map[string]string) (any, failure) {
 	if err != nil {
 		return nil, failure{http.StatusBadRequest, "Bad Request: chat not found", 0}
 	}
-	if fs := s.failures[chat]; len(fs) > 0 {
-		s.failures[chat] = fs[1:]
-		return nil, fs[0]
+	if f, ok := s.failure("sendMessage", chat); ok {
+		return nil, f
 	}
 	now := time.Now()
 	for len(s.accepted) > 0 && now.Sub(s.accepted[0]) >= time.Second {
@@ -323,13 +367,30 @@ func (s *Server) sendMessage(params map[string]string) (any, failure) {
 	}
 	s.accepted = append(s.accepted, now)
 	s.lastSend[chat] = now
-	s.messageID++
+	s.messageID[chat]++
 	return tgbotapi.Message{
-		MessageID: s.messageID,
+		MessageID: s.messageID[chat],
 		Date:      int(now.Unix()),
 		Chat:      &tgbotapi.Chat{ID: id, Type: "private"},
 		Text:      params["text"],
 	}, failure{}
+}
+
+// deleteMessages checks the parameters as Telegram does: a chat and 1-100 message ids. Like
+// Telegram it answers true also for ids that are gone or never were.
+func (s *Server) deleteMessages(params map[string]string) failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	chat := params["chat_id"]
+	var ids []int
+	switch {
+	case chat == "":
+		return failure{http.StatusBadRequest, "Bad Request: chat_id is empty", 0}
+	case json.Unmarshal([]byte(params["message_ids"]), &ids) != nil || len(ids) == 0 || len(ids) > 100:
+		return failure{http.StatusBadRequest, "Bad Request: message_ids must be an array of 1-100 integers", 0}
+	}
+	f, _ := s.failure("deleteMessages", chat)
+	return f
 }
 
 // decodeParams reads a form, multipart or JSON body.

@@ -3,6 +3,7 @@ package telegramtest_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +122,53 @@ func TestCallsRecordParams(t *testing.T) {
 	}
 	if n := len(s.Calls("")); n != 3 {
 		t.Errorf("got %d calls in all; want 3 (getMe, sendMessage, answerCallbackQuery)", n)
+	}
+}
+
+func TestSendMessageGivesIncreasingIDsPerChat(t *testing.T) {
+	s := telegramtest.New(t)
+	api := client(t, s)
+	var got []int
+	for _, chat := range []int64{1, 1, 2, 1} {
+		m, err := api.Send(tgbotapi.NewMessage(chat, "x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.MessageID)
+	}
+	if diff := cmp.Diff([]int{1, 2, 1, 3}, got); diff != "" {
+		t.Errorf("message ids (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeleteMessages(t *testing.T) {
+	s := telegramtest.New(t)
+	api := client(t, s)
+	s.Fail429Delete(7, 1, 3)
+	s.FailDelete(7, 1, 400, "Bad Request: message can't be deleted")
+	del := func(chat, ids string) int {
+		_, err := api.MakeRequest("deleteMessages", tgbotapi.Params{"chat_id": chat, "message_ids": ids})
+		var tgErr *tgbotapi.Error
+		switch {
+		case errors.As(err, &tgErr):
+			return tgErr.Code
+		case err != nil:
+			t.Fatal(err)
+		}
+		return 200
+	}
+	var codes []int
+	for _, ids := range []string{"[1]", "[2]", "[3,4]", "[]", "5", "[" + strings.Repeat("1,", 100) + "1]"} {
+		codes = append(codes, del("7", ids))
+	}
+	codes = append(codes, del("8", "[9]"))
+	if diff := cmp.Diff([]int{429, 400, 200, 400, 400, 400, 200}, codes); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{3, 4}, s.Deleted(7)); diff != "" {
+		t.Errorf("deleted in chat 7 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{9}, s.Deleted(8)); diff != "" {
+		t.Errorf("deleted in chat 8 (-want +got):\n%s", diff)
 	}
 }

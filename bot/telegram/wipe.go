@@ -1,0 +1,85 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// maxDelete is the most message ids one deleteMessages call takes.
+const maxDelete = 100
+
+// Wipe drops the messages still queued for the chat, whose Send then returns an error wrapping
+// ErrWiped, and deletes msgIDs from it: the person's messages (bot.Message.MsgID) and the bot's
+// (Config.Sent). A message in flight is not stopped, but not tried again if it fails. Ids that
+// are not positive decimal integers are skipped. Telegram deletes only messages under 48 hours
+// old and does not tell which ids it could not delete.
+//
+// The ids go in batches of 100, in order. A batch is tried again after a 429 (once its
+// retry_after has passed), a 5xx or a network error, up to Config.Retries times; one that fails
+// does not stop the next. The error joins those of the batches that failed.
+func (c *Channel) Wipe(ctx context.Context, chatID string, msgIDs []string) error {
+	// The chat id and the message ids are left out of errors and logs.
+	if _, err := strconv.ParseInt(chatID, 10, 64); err != nil {
+		return errors.New("telegram: wipe: chat id is not a number")
+	}
+	c.mu.Lock()
+	dropped := c.q.drop(chatID)
+	c.m.depth.Set(float64(c.q.n))
+	c.mu.Unlock()
+	c.signal() // Close may be waiting for the queue to empty
+	for _, o := range dropped {
+		c.giveUp(o, reasonWiped, ErrWiped)
+	}
+
+	var ids []int64
+	for _, s := range msgIDs {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	var errs []error
+	for batch := range slices.Chunk(ids, maxDelete) {
+		if ctx.Err() != nil {
+			errs = append(errs, fmt.Errorf("telegram: wipe: %w", ctx.Err()))
+			break
+		}
+		if err := c.deleteMessages(ctx, chatID, batch); err != nil {
+			c.log.Warn("telegram: delete messages", "count", len(batch), "error", err)
+			errs = append(errs, fmt.Errorf("telegram: wipe: delete %d messages: %w", len(batch), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deleteMessages makes one deleteMessages call, which the library predates, and tries it again
+// after a 429, a 5xx or a network error. The call is not paced with the sends: it is no message.
+func (c *Channel) deleteMessages(ctx context.Context, chatID string, ids []int64) error {
+	params := tgbotapi.Params{"chat_id": chatID}
+	_ = params.AddInterface("message_ids", ids) // numbers only: never fails
+	for tries := 1; ; tries++ {
+		_, err := c.bot(ctx).MakeRequest("deleteMessages", params)
+		err = redact(err, c.cfg.Token)
+		var apiErr *tgbotapi.Error
+		isAPI := errors.As(err, &apiErr)
+		wait := backoff(tries)
+		switch {
+		case err == nil || tries > c.cfg.Retries || ctx.Err() != nil:
+			return err
+		case isAPI && apiErr.Code == http.StatusTooManyRequests:
+			wait = retryAfter(apiErr)
+		case isAPI && apiErr.Code < 500:
+			return err
+		}
+		select {
+		case <-c.clock.At(c.clock.Now().Add(wait)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
