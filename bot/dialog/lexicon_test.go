@@ -9,9 +9,8 @@ import (
 // words is a Lexicon for tests: two languages whose messages are their ids, in upper case
 // for French, except where a test says otherwise. Folding is lower-casing.
 type words struct {
-	langs   []string
-	texts   map[string]map[string]string
-	missing map[string]string // lang → id it lacks
+	langs []string
+	texts map[string]map[string]string
 }
 
 var _ dialog.Lexicon = words{}

@@ -2,6 +2,7 @@ package dialog_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -320,25 +321,10 @@ func TestLoadProblems(t *testing.T) {
 	}
 }
 
+// replace replaces the first old in s, which must be there.
 func replace(s, old, new string) string {
-	out := ""
-	for i := 0; i < len(s); {
-		if j := indexFrom(s, old, i); j >= 0 {
-			out += s[i:j] + new
-			i = j + len(old)
-			out += s[i:]
-			return out
-		}
-		break
+	if !strings.Contains(s, old) {
+		panic("replace: " + old + " not found")
 	}
-	panic("replace: " + old + " not found")
-}
-
-func indexFrom(s, sub string, from int) int {
-	for i := from; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
+	return strings.Replace(s, old, new, 1)
 }
