@@ -299,3 +299,41 @@ func TestCodeWordNeverStored(t *testing.T) {
 		t.Error("the log holds the code word")
 	}
 }
+
+// TestAutoWipe: with AutoWipe, a conversation that ends is wiped as by /wipe.
+func TestAutoWipe(t *testing.T) {
+	r := redistest.New(t)
+	w := &wiper{}
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+		Wipers: map[string]bot.Wiper{"telegram": w}, AutoWipe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, text := range []string{"/start", "/stop"} {
+		if _, err := b.Handle(ctx, bot.Message{Channel: "telegram", ChatID: "556", ID: fmt.Sprint(i), MsgID: fmt.Sprint(20 + i), Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys, _ := r.Keys(ctx); len(keys) != 0 || strings.Join(w.ids, ",") != "20,21" {
+		t.Errorf("after /stop with AutoWipe: keys %v, deleted %v; want none left, 20 and 21 deleted", keys, w.ids)
+	}
+}
+
+// TestQuickExit: the leave-now button ends the conversation; only the dedupe window and the
+// minute's count remain.
+func TestQuickExit(t *testing.T) {
+	r := redistest.New(t)
+	f := newFixture(t, nil, r)
+	_, buttons := f.say(t, "c6", bot.Message{Text: "/start", ID: "1"})
+	_, buttons = f.press(t, "c6", buttons, "en")
+	if text, _ := f.press(t, "c6", buttons, "stop"); !strings.Contains(text, "Goodbye") {
+		t.Errorf("leave now: %q", text)
+	}
+	keys, _ := r.Keys(context.Background())
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ":seen") && !strings.HasSuffix(k, ":rate") {
+			t.Errorf("after leaving, %s remains", k)
+		}
+	}
+}
