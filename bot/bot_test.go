@@ -176,8 +176,8 @@ func TestOneMessageAtATime(t *testing.T) {
 
 func TestRedisDownGetsTheNumbersAndRecovers(t *testing.T) {
 	r := redistest.New(t)
-	proxy := redistest.NewProxy(t, r.Addr)
-	opt := r.Options(proxy.Addr())
+	proxy, url := r.Proxy(t)
+	opt, _ := redis.ParseURL(url)
 	opt.MaxRetries = -1
 	opt.DialTimeout, opt.ReadTimeout = 200*time.Millisecond, 200*time.Millisecond
 	rdb := redis.NewClient(opt)

@@ -148,13 +148,18 @@ func (d *Desk) onCallNow(ctx context.Context) []Operator {
 	}
 	duty := map[string]bool{}
 	if len(keys) > 0 {
-		vals, err := d.rdb.MGet(ctx, keys...).Result()
-		if err != nil {
+		// One GET each in a pipeline, not MGET: on a cluster the keys live on different nodes.
+		pipe := d.rdb.Pipeline()
+		gets := make([]*redis.StringCmd, len(keys))
+		for i, k := range keys {
+			gets[i] = pipe.Get(ctx, k)
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			d.log.Warn("handoff: /duty not read; shifts only", "err", err)
 		}
-		for i, v := range vals {
-			if s, ok := v.(string); ok {
-				duty[ops[i].ID] = s == "on"
+		for i, g := range gets {
+			if v, err := g.Result(); err == nil {
+				duty[ops[i].ID] = v == "on"
 			}
 		}
 	}

@@ -111,8 +111,8 @@ func TestSignedAPIHealthAndMetrics(t *testing.T) {
 
 func TestReadyzWithoutRedis(t *testing.T) {
 	r := redistest.New(t)
-	proxy := redistest.NewProxy(t, r.Addr)
-	in := start(t, r, map[string]string{"FAROS_REDIS_URL": r.URL(proxy.Addr())})
+	proxy, url := r.Proxy(t)
+	in := start(t, r, map[string]string{"FAROS_REDIS_URL": url})
 	proxy.Cut()
 	if code, _ := get(t, "http://"+in.addr+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with Redis down: %d; want 503", code)

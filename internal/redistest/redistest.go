@@ -1,6 +1,7 @@
 // Package redistest gives tests a Redis: the real server named by FAROS_TEST_REDIS_URL (CI
-// sets it), or an in-process miniredis when it is unset. Each test gets its own key prefix,
-// and its keys are deleted when it ends, so packages can share one database in parallel.
+// sets it; several comma-separated URLs are a Redis Cluster), or an in-process miniredis when
+// it is unset. Each test gets its own key prefix, and its keys are deleted when it ends, so
+// packages can share one database in parallel.
 package redistest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,11 +23,12 @@ import (
 
 // Redis is one test's Redis.
 type Redis struct {
-	Client *redis.Client
-	Addr   string // host:port the client talks to
-	Prefix string // the test's own key prefix, e.g. "faros-test-1a2b3c"
-	Real   bool   // a real server, not miniredis
-	url    string
+	Client  redis.UniversalClient
+	Addr    string // host:port the client talks to (the first node of a cluster)
+	Prefix  string // the test's own key prefix, e.g. "faros-test-1a2b3c"
+	Real    bool   // a real server, not miniredis
+	Cluster bool   // a Redis Cluster
+	url     string
 }
 
 // Strict reports whether tests must not fall back or skip (FAROS_TEST_STRICT=1, set by CI).
@@ -40,6 +43,21 @@ func New(t testing.TB) *Redis {
 	r := &Redis{Prefix: "faros-test-" + hex.EncodeToString(b)}
 	r.url = os.Getenv("FAROS_TEST_REDIS_URL")
 	switch {
+	case strings.Contains(r.url, ","):
+		var addrs []string
+		for _, u := range strings.Split(r.url, ",") {
+			opt, err := redis.ParseURL(strings.TrimSpace(u))
+			if err != nil {
+				t.Fatalf("FAROS_TEST_REDIS_URL: %v", err)
+			}
+			addrs = append(addrs, opt.Addr)
+		}
+		r.Client, r.Addr, r.Real, r.Cluster = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs}), addrs[0], true, true
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := r.Client.Ping(ctx).Err(); err != nil {
+			t.Fatalf("FAROS_TEST_REDIS_URL=%s does not answer: %v", r.url, err)
+		}
 	case r.url != "":
 		opt, err := redis.ParseURL(r.url)
 		if err != nil {
@@ -64,34 +82,51 @@ func New(t testing.TB) *Redis {
 	return r
 }
 
-// URL is the redis:// URL of this Redis at addr (its own Addr, or a Proxy's).
-func (r *Redis) URL(addr string) string {
+// URL is how FAROS_REDIS_URL names this Redis: its URL (a cluster's list of URLs), or the
+// embedded one's address.
+func (r *Redis) URL() string {
 	if r.url == "" {
-		return "redis://" + addr
+		return "redis://" + r.Addr
+	}
+	return r.url
+}
+
+// Proxy starts a Proxy in front of this Redis and returns it with the URL that goes through
+// it. A cluster client finds the nodes by itself, around any proxy: there the test skips.
+func (r *Redis) Proxy(t testing.TB) (*Proxy, string) {
+	t.Helper()
+	if r.Cluster {
+		t.Skip("a proxy cannot stand between a cluster client and the nodes it discovers")
+	}
+	p := NewProxy(t, r.Addr)
+	if r.url == "" {
+		return p, "redis://" + p.Addr()
 	}
 	u, _ := url.Parse(r.url)
-	u.Host = addr
-	return u.String()
+	u.Host = p.Addr()
+	return p, u.String()
 }
 
-// Options returns client options for this Redis at addr (its own, or a Proxy's).
-func (r *Redis) Options(addr string) *redis.Options {
-	opt := &redis.Options{Addr: addr}
-	if r.url != "" {
-		opt, _ = redis.ParseURL(r.url)
-		opt.Addr = addr
-	}
-	return opt
-}
-
-// Keys returns every key of the test's prefix.
+// Keys returns every key of the test's prefix, on every node.
 func (r *Redis) Keys(ctx context.Context) ([]string, error) {
+	var mu sync.Mutex
 	var keys []string
-	iter := r.Client.Scan(ctx, 0, r.Prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, r.Prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
 	}
-	return keys, iter.Err()
+	switch c := r.Client.(type) {
+	case *redis.ClusterClient:
+		return keys, c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		return keys, scan(ctx, c)
+	}
+	return nil, nil
 }
 
 // DeleteAll deletes the test's keys.
