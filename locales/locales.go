@@ -354,20 +354,35 @@ func (c *Catalog) Match(prefs ...string) string {
 
 // Fold makes typed text comparable: compatibility decomposition (NFKD), combining marks
 // removed, case folded (final sigma too), spaces collapsed. "ΒΟΗΘΕΙΑ", "βοήθεια" and
-// "βοηθεια" fold to the same word.
+// "βοηθεια" fold to the same word. Folding twice gives what folding once gave.
 func Fold(s string) string {
 	if isASCII(s) {
 		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 	}
-	s = norm.NFKD.String(s)
-	s = strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
-			return -1
-		}
-		return r
-	}, s)
-	s = cases.Fold().String(s)
+	// Invalid bytes would make the normaliser skip the character after them.
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(dropMarks, norm.NFKD.String(s))
+	s = strings.Map(cherokee, cases.Fold().String(s))
+	// Folding case and dropping marks can leave text that decomposes further, or marks out of
+	// their canonical order: one more pass settles it.
+	s = strings.Map(dropMarks, norm.NFKD.String(s))
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func dropMarks(r rune) rune {
+	if unicode.Is(unicode.Mn, r) {
+		return -1
+	}
+	return r
+}
+
+// cherokee folds Cherokee small letters to the capitals, as Unicode's case folding does;
+// x/text's cases.Fold swaps them instead (golang/go#46101).
+func cherokee(r rune) rune {
+	if (r >= 0xAB70 && r <= 0xABBF) || (r >= 0x13F8 && r <= 0x13FD) {
+		return unicode.ToUpper(r)
+	}
+	return r
 }
 
 func isASCII(s string) bool {
