@@ -460,3 +460,21 @@ func TestPersonLeaves(t *testing.T) {
 		t.Errorf("words to a closed case: %q", out)
 	}
 }
+
+// The duress word in a case: the operator is warned that someone may be watching; while the
+// case waits, it becomes tier 3 for everyone on call.
+func TestDuressInACase(t *testing.T) {
+	f := setup(t)
+	waiting := f.open(t, "9012", "el", 1)
+	f.desk.Relay(context.Background(), waiting, bot.Message{Text: "ηλιοτρόπιο"}, "duress")
+	for _, tg := range []string{"501", "502"} {
+		if got := f.ops.last(tg).Text; !strings.Contains(got, "επίπεδο 3 (ΛΕΞΗ ΠΙΕΣΗΣ") {
+			t.Errorf("operator %s got %q; want the case at tier 3 for duress", tg, got)
+		}
+	}
+	f.operator(t, 501, "/claim "+waiting, "")
+	f.desk.Relay(context.Background(), waiting, bot.Message{Text: "ηλιοτρόπιο"}, "duress")
+	if got := f.ops.last("501").Text; !strings.Contains(got, "DURESS word: someone may be watching") {
+		t.Errorf("the operator got %q; want the duress warning", got)
+	}
+}
