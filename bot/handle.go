@@ -184,7 +184,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	if s.Case != "" {
 		replies, done := b.relay(ctx, c, &s, m)
 		if done {
-			b.save(ctx, p, token, &s, m.Channel)
+			b.save(ctx, p, token, &s, m)
 			return replies, nil
 		}
 		relayed = replies
@@ -194,7 +194,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 	next, outs, err := c.Engine.Step(s.State, in)
 	if err != nil {
-		b.store.abort(ctx, p, token, m.ID)
+		b.store.abort(ctx, p, token)
 		b.m.errors.WithLabelValues("content").Inc()
 		b.log.Error("handle: the flows failed", "channel", m.Channel, "flow", s.State.Flow, "node", s.State.Node, "err", err)
 		return b.offline(lang), nil
@@ -224,7 +224,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		}
 		return replies, nil
 	}
-	b.save(ctx, p, token, &s, m.Channel)
+	b.save(ctx, p, token, &s, m)
 	return replies, nil
 }
 
@@ -253,8 +253,8 @@ func (b *Bot) Remember(ctx context.Context, channel, chatID string, msgIDs []str
 	return b.store.remember(ctx, pseudonym(b.key, channel, chatID), msgIDs)
 }
 
-// save stores the session (deleting it when the conversation ended) and unlocks.
-func (b *Bot) save(ctx context.Context, p, token string, s *session, channel string) {
+// save stores the session (deleting it when the conversation ended), marks m seen and unlocks.
+func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message) {
 	var data []byte
 	if !s.State.Ended {
 		data, _ = json.Marshal(s)
@@ -263,9 +263,9 @@ func (b *Bot) save(ctx context.Context, p, token string, s *session, channel str
 	if s.Case != "" {
 		ttl = max(ttl, caseLife) // an operator may answer hours later: the way back must stay
 	}
-	if err := b.store.commit(ctx, p, token, data, ttl); err != nil {
+	if err := b.store.commit(ctx, p, token, data, ttl, m.ID); err != nil {
 		b.m.errors.WithLabelValues("save").Inc()
-		b.log.Warn("handle: the conversation was not saved", "channel", channel, "err", err)
+		b.log.Warn("handle: the conversation was not saved", "channel", m.Channel, "err", err)
 	}
 }
 
@@ -336,11 +336,11 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	}
 	next, outs, err := c.Engine.Jump(s.State, flow)
 	if err != nil {
-		b.store.abort(ctx, p, token, "")
+		b.store.abort(ctx, p, token)
 		return nil, err
 	}
 	s.State, s.Case = next, ""
-	b.save(ctx, p, token, &s, channel)
+	b.save(ctx, p, token, &s, Message{Channel: channel})
 	return render(c, outs), nil
 }
 

@@ -71,8 +71,9 @@ var (
 )
 
 // begin: a message seen before is a duplicate; one beyond the minute's limit is refused;
-// otherwise take the lock, mark the message seen, remember the chat's message id and read
-// the session, in one round trip.
+// otherwise take the lock, remember the chat's message id and read the session, in one round
+// trip. The message is marked seen only by commit: if this process dies before, a redelivery
+// is handled (once the dead holder's lock expires), not dropped as a duplicate.
 var beginScript = redis.NewScript(`
 local now, seenTTL = tonumber(ARGV[5]), tonumber(ARGV[4])
 if ARGV[1] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'dup'} end
@@ -82,11 +83,6 @@ if tonumber(ARGV[6]) > 0 and n > tonumber(ARGV[6]) then return {'slow', n} end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
   redis.call('DECR', KEYS[4])
   return {'busy'}
-end
-if ARGV[1] ~= '' then
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - seenTTL)
-  redis.call('EXPIRE', KEYS[1], seenTTL)
 end
 if ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[5], now, ARGV[7])
@@ -98,8 +94,8 @@ if s then return {'ok', s} end
 return {'ok'}
 `)
 
-// commit saves (or, with an empty value, deletes) the session and releases the lock, if this
-// handler still holds it. A wipe deletes every key of the conversation and returns the chat's
+// commit saves (or, with an empty value, deletes) the session, marks the message seen and
+// releases the lock, if this handler still holds it. A wipe deletes every key of the conversation and returns the chat's
 // message ids younger than 48 hours, for the channel to delete.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
@@ -109,6 +105,11 @@ if ARGV[4] == 'wipe' then
   return {1, ids}
 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[7])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[5] - ARGV[8])
+  redis.call('EXPIRE', KEYS[1], ARGV[8])
+end
 redis.call('DEL', KEYS[2])
 return {1}
 `)
@@ -151,9 +152,11 @@ func (s *store) begin(ctx context.Context, p, msgID, chatMsgID string) (data []b
 	}
 }
 
-// commit saves data as the session for ttl (nil deletes it) and unlocks.
-func (s *store) commit(ctx context.Context, p, token string, data []byte, ttl time.Duration) error {
-	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), token, string(data), int(ttl.Seconds()), "", 0, 0).Slice()
+// commit saves data as the session for ttl (nil deletes it), marks message msgID seen and
+// unlocks.
+func (s *store) commit(ctx context.Context, p, token string, data []byte, ttl time.Duration, msgID string) error {
+	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), token, string(data), int(ttl.Seconds()), "",
+		time.Now().Unix(), 0, hashID(msgID), int(s.seenTTL.Seconds())).Slice()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -207,12 +210,9 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string) error {
 	return rememberScript.Run(ctx, s.rdb, keys, args...).Err()
 }
 
-// abort unlocks without saving and forgets that the message was seen, so that a channel's
-// redelivery is handled.
-func (s *store) abort(ctx context.Context, p, token, msgID string) {
-	if msgID != "" {
-		s.rdb.ZRem(ctx, s.key(p, "seen"), hashID(msgID))
-	}
+// abort unlocks without saving; the message stays unseen, so that a channel's redelivery is
+// handled.
+func (s *store) abort(ctx context.Context, p, token string) {
 	s.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`, []string{s.key(p, "lock")}, token)
 }
 

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/faros-project/faros/bot/telegram/telegramtest"
+	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/internal/redistest"
+)
+
+// process is one Faros started as its own process.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+	log  *bytes.Buffer
+	mu   *sync.Mutex
+}
+
+// TestSeveralInstances runs three Faros processes on one Redis behind a round-robin of
+// requests: every conversation goes on in order whichever instance takes its messages, a
+// redelivery is answered once, a case is claimed once though two operators press at the same
+// moment on two instances, and killing an instance loses no message it had answered.
+func TestSeveralInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs three processes")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "faros")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	roster := filepath.Join(dir, "roster.yaml")
+	if err := os.WriteFile(roster, []byte(e2eRoster), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := redistest.New(t)
+	if !r.Real {
+		t.Skip("needs a real Redis (FAROS_TEST_REDIS_URL): miniredis does not expire a dead instance's lock by itself")
+	}
+	fake := telegramtest.New(t)
+	const hookSecret = "multi-webhook-secret-0123456789"
+	env := []string{
+		"FAROS_HTTP_ADDR=127.0.0.1:0", "FAROS_REDIS_URL=" + r.URL(), "FAROS_REDIS_PREFIX=" + r.Prefix,
+		"FAROS_PSEUDONYM_KEY=multi instance key", "FAROS_WEBHOOK_SECRET=" + apiSecret, "FAROS_RATE_PER_MINUTE=10000",
+		"FAROS_TELEGRAM_TOKEN=" + token, "FAROS_TELEGRAM_API=" + fake.URL(), "FAROS_TELEGRAM_MODE=webhook",
+		"FAROS_TELEGRAM_WEBHOOK_URL=https://bot.example.org/tg", "FAROS_TELEGRAM_WEBHOOK_SECRET=" + hookSecret,
+		"FAROS_TELEGRAM_CHAT_GAP=1ms", "FAROS_TELEGRAM_RATE=1000", "FAROS_ROSTER=" + roster, "PATH=" + os.Getenv("PATH"),
+	}
+	var procs []*process
+	for range 3 {
+		procs = append(procs, startProcess(t, bin, env))
+	}
+
+	// Round-robin over the instances alive; a request to an instance that is gone goes to the
+	// next one, with the same idempotency id.
+	var alive sync.Map
+	for i := range procs {
+		alive.Store(i, true)
+	}
+	var turn int
+	var turnMu sync.Mutex
+	send := func(conversation, id, text, choice string) map[string]any {
+		body, _ := json.Marshal(map[string]string{"conversation": conversation, "id": id, "text": text, "choice": choice})
+		for try := 0; try < 6; try++ {
+			turnMu.Lock()
+			i := turn % len(procs)
+			turn++
+			turnMu.Unlock()
+			if up, _ := alive.Load(i); up != true {
+				continue
+			}
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			req, _ := http.NewRequest("POST", "http://"+procs[i].addr+"/api/v1/messages", bytes.NewReader(body))
+			req.Header.Set("X-Faros-Timestamp", ts)
+			req.Header.Set("X-Faros-Signature", webhook.Sign([]byte(apiSecret), ts, body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				continue
+			}
+			var out map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return out
+			}
+		}
+		t.Errorf("%s/%s: no instance answered", conversation, id)
+		return nil
+	}
+	texts := func(out map[string]any) (string, map[string]string) {
+		var b strings.Builder
+		buttons := map[string]string{}
+		replies, _ := out["replies"].([]any)
+		for _, r := range replies {
+			m := r.(map[string]any)
+			b.WriteString(m["text"].(string))
+			choices, _ := m["choices"].([]any)
+			for _, c := range choices {
+				id := c.(map[string]any)["id"].(string)
+				buttons[id[strings.LastIndex(id, "/")+1:]] = id
+			}
+		}
+		return b.String(), buttons
+	}
+
+	// Twenty people screen themselves at once; every message is also delivered twice. One
+	// instance is killed in the middle.
+	// minor … dependence: a broken promise (I), being unable to leave and threats (C): tier 2.
+	steps := append([]string{"/start", "en", "safe", "check"}, "no", "no", "yes", "no", "no", "no", "no", "no", "no", "no", "yes", "no", "no", "no", "no", "no", "no")
+	var wg sync.WaitGroup
+	var killOnce sync.Once
+	for c := range 20 {
+		wg.Go(func() {
+			conv := fmt.Sprint("multi-", c)
+			var buttons map[string]string
+			var text string
+			for i, step := range steps {
+				if c == 0 && i == len(steps)/2 {
+					killOnce.Do(func() {
+						alive.Store(2, false)
+						_ = procs[2].cmd.Process.Signal(syscall.SIGKILL)
+					})
+				}
+				id := fmt.Sprint(i)
+				var out map[string]any
+				if step == "/start" {
+					out = send(conv, id, step, "")
+				} else {
+					if buttons[step] == "" {
+						t.Errorf("%s, step %d: no button %q after %q", conv, i, step, text)
+						return
+					}
+					out = send(conv, id, "", buttons[step])
+				}
+				text, buttons = texts(out)
+				// The same message again, to whichever instance comes next: a duplicate.
+				if again := send(conv, id, "", "x"); again["duplicate"] != true {
+					t.Errorf("%s, step %d: a redelivery was answered again: %v", conv, i, again)
+				}
+			}
+			if !strings.Contains(text, "the law protects people") {
+				t.Errorf("%s ended with %q; want the tier 2 message", conv, text)
+			}
+		})
+	}
+	wg.Wait()
+
+	// Two people ask for a counsellor; both operators press Claim at the same moment, on two
+	// different instances (the instance killed above is gone).
+	for c, conv := range []string{"multi-0", "multi-1"} {
+		buttons := map[string]string{}
+		for i, step := range []string{"yes", "yes", "ekka", "no", "skip"} {
+			choice := ""
+			if i > 0 {
+				choice = buttons[step]
+			} else {
+				// The offer question's buttons, from the conversation's last answer.
+				choice = "screening.offer/yes"
+			}
+			_, buttons = texts(send(conv, fmt.Sprint("consent-", c, "-", i), "", choice))
+		}
+	}
+	caseRe := regexp.MustCompile(`Υπόθεση ([A-Z2-7]{8})`)
+	var ids []string
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ids) < 2 && time.Now().Before(deadline) {
+		ids = nil
+		for _, call := range fake.Calls("sendMessage") {
+			if m := caseRe.FindStringSubmatch(call.Params["text"]); m != nil && call.Params["chat_id"] == "501" && !slices.Contains(ids, m[1]) {
+				ids = append(ids, m[1])
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(ids) != 2 {
+		t.Fatalf("op1 was told of %d cases; want 2", len(ids))
+	}
+	update := 500000
+	post := func(p *process, from int64, text string) {
+		update++
+		u := telegramtest.Text(from, text)
+		u.UpdateID = update
+		body, _ := json.Marshal(u)
+		req, _ := http.NewRequest("POST", "http://"+p.addr+"/tg", bytes.NewReader(body))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", hookSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+	}
+	for _, id := range ids {
+		var race sync.WaitGroup
+		race.Go(func() { post(procs[0], 501, "/claim "+id) })
+		race.Go(func() { post(procs[1], 502, "/claim "+id) })
+		race.Wait()
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, id := range ids {
+		wins := 0
+		for _, call := range fake.Calls("sendMessage") {
+			if strings.Contains(call.Params["text"], "Ανέλαβες την υπόθεση "+id) {
+				wins++
+			}
+		}
+		if wins != 1 {
+			t.Errorf("case %s was claimed %d times; want once", id, wins)
+		}
+	}
+}
+
+func startProcess(t *testing.T, bin string, env []string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin), log: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p.cmd.Env = env
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addrc <- m[1]
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case p.addr = <-addrc:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("an instance did not start:\n%s", p.log)
+	}
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		_ = p.cmd.Wait()
+	})
+	return p
+}
