@@ -450,7 +450,7 @@ type langMemory struct {
 	m  map[string]string
 }
 
-const langMemorySize = 100_000
+const langMemorySize = 10_000
 
 func (l *langMemory) get(p string) string {
 	l.mu.Lock()

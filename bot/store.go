@@ -107,7 +107,7 @@ end
 if ARGV[2] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
 if ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[1], ARGV[5], ARGV[7])
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[5] - ARGV[8])
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -51)  -- the last 50 are plenty: redeliveries come soon
   redis.call('EXPIRE', KEYS[1], ARGV[8])
 end
 redis.call('DEL', KEYS[2])

@@ -1,9 +1,13 @@
-// Command farosload measures Faros under load: it starts the service's core in this process
+// Command farosload measures Faros under load. It starts the service's core in this process
 // against a real Redis, drives concurrent synthetic conversations (complete screenings)
-// through the signed webhook API over loopback HTTP, and prints messages per second, handling
-// latency and Redis round trips per message.
+// through the signed webhook API or Telegram's webhook (with a fake Bot API on loopback) and
+// prints one table: messages per second, handling latency, Redis round trips, commands and
+// memory per session, CPU per message, resident memory; and, for scale, redis-benchmark's
+// own figures on the same machine.
 //
 //	go run ./cmd/farosload -redis redis://127.0.0.1:6379/14 -conversations 200 -duration 10s
+//	go run ./cmd/farosload -via telegram -rate 2500
+//	go run ./cmd/farosload -idle 100000 -duration 5s
 package main
 
 import (
@@ -16,10 +20,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +40,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
 	"github.com/faros-project/faros/flows"
 	"github.com/faros-project/faros/locales"
@@ -46,14 +55,22 @@ func main() {
 
 var secret = []byte("farosload signing key, loopback only")
 
+const hookSecret = "farosload-webhook-secret"
+
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("farosload", flag.ContinueOnError)
 	redisURL := fs.String("redis", envOr("FAROS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"), "Redis to run against (its keys get a unique prefix and are deleted after)")
 	conversations := fs.Int("conversations", 200, "concurrent conversations, each sending its next message when the last is answered")
 	duration := fs.Duration("duration", 10*time.Second, "how long to measure, after a one-second warm-up")
 	perSecond := fs.Int("rate", 0, "messages per second offered, over all conversations; 0: as fast as answered")
+	via := fs.String("via", "api", "api: the signed webhook API; telegram: Telegram's webhook, replies to a fake Bot API")
+	idle := fs.Int("idle", 0, "idle sessions to create first, to measure memory per session as sessions grow")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *via != "api" && *via != "telegram" {
+		return fmt.Errorf("-via %q: api or telegram", *via)
 	}
 	opt, err := redis.ParseURL(*redisURL)
 	if err != nil {
@@ -80,20 +97,28 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api, err := webhook.New(webhook.Config{Secret: secret, Handler: b})
+	handler, path, closeFn, err := front(*via, b)
 	if err != nil {
 		return err
 	}
+	defer closeFn()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api}
+	srv := &http.Server{Handler: handler}
 	go srv.Serve(ln)
 	defer srv.Close()
 
+	var mem memory
+	if *idle > 0 {
+		if mem, err = idleSessions(ctx, b, rdb, prefix, *idle); err != nil {
+			return err
+		}
+	}
+
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conversations, MaxConnsPerHost: *conversations}}
-	url := "http://" + ln.Addr().String() + webhook.APIPath
+	url := "http://" + ln.Addr().String() + path
 	var (
 		measuring atomic.Bool
 		stop      atomic.Bool
@@ -107,10 +132,9 @@ func run(args []string, out io.Writer) error {
 	}
 	var wg sync.WaitGroup
 	for i := range *conversations {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &conversation{id: fmt.Sprintf("load-%s-%d", prefix, i), lang: []string{"el", "en", "fr", "sq"}[i%4], client: client, url: url}
+		wg.Go(func() {
+			c := &conversation{id: fmt.Sprintf("load-%s-%d", prefix, i), chat: int64(1_000_000 + i),
+				lang: []string{"el", "en", "fr", "sq"}[i%4], client: client, url: url, via: *via}
 			var mine []time.Duration
 			for !stop.Load() {
 				_ = limit.Wait(ctx)
@@ -127,9 +151,19 @@ func run(args []string, out io.Writer) error {
 			mu.Lock()
 			latencies = append(latencies, mine...)
 			mu.Unlock()
-		}()
+		})
 	}
 	time.Sleep(time.Second) // warm-up: connections, scripts loaded, first sessions
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	trips0, cpu0, cmds0 := trips.n.Load(), cpuTime(), commands(ctx, rdb)
 	start := time.Now()
 	measuring.Store(true)
@@ -137,6 +171,9 @@ func run(args []string, out io.Writer) error {
 	measuring.Store(false)
 	elapsed := time.Since(start)
 	trips1, cpu1, cmds1 := trips.n.Load(), cpuTime(), commands(ctx, rdb)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	stop.Store(true)
 	wg.Wait()
 
@@ -145,29 +182,88 @@ func run(args []string, out io.Writer) error {
 		return errors.New("no message was answered")
 	}
 	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(n-1, int(p*float64(n)))] }
+	pct := func(p float64) time.Duration {
+		return latencies[min(n-1, int(p*float64(n)))].Round(10 * time.Microsecond)
+	}
+	perSec := float64(n) / elapsed.Seconds()
 	offered := "as fast as answered"
 	if *perSecond > 0 {
 		offered = fmt.Sprintf("%d messages/s offered", *perSecond)
 	}
-	fmt.Fprintf(out, "farosload: %d conversations, %s, for %v against %s (GOMAXPROCS %d)\n", *conversations, offered, duration.Round(time.Second), opt.Addr, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(out, "  messages              %d (failed: %d)\n", n, failures.Load())
-	fmt.Fprintf(out, "  messages per second   %.0f\n", float64(n)/elapsed.Seconds())
-	fmt.Fprintf(out, "  latency p50/p95/p99   %v / %v / %v\n", pct(.50).Round(10*time.Microsecond), pct(.95).Round(10*time.Microsecond), pct(.99).Round(10*time.Microsecond))
-	fmt.Fprintf(out, "  redis round trips     %.2f per message\n", float64(trips1-trips0)/float64(n))
-	fmt.Fprintf(out, "  redis commands        %.2f per message (INFO commandstats, scripts' inner calls included)\n", float64(cmds1-cmds0)/float64(n))
-	fmt.Fprintf(out, "  cpu (this process)    %.2f s per 1,000 messages (Faros and the load generator together)\n", (cpu1-cpu0).Seconds()*1000/float64(n))
+	fmt.Fprintf(out, "farosload: via %s, %d conversations, %s, for %v against %s (GOMAXPROCS %d)\n",
+		*via, *conversations, offered, duration.Round(time.Second), opt.Addr, runtime.GOMAXPROCS(0))
+	row := func(k, v string) { fmt.Fprintf(out, "  %-26s %s\n", k, v) }
+	row("messages", fmt.Sprintf("%d (failed: %d)", n, failures.Load()))
+	row("messages per second", fmt.Sprintf("%.0f", perSec))
+	row("latency p50/p95/p99", fmt.Sprintf("%v / %v / %v", pct(.50), pct(.95), pct(.99)))
+	row("redis round trips", fmt.Sprintf("%.2f per message", float64(trips1-trips0)/float64(n)))
+	row("redis commands", fmt.Sprintf("%.2f per message (INFO commandstats, scripts' inner calls included)", float64(cmds1-cmds0)/float64(n)))
+	perSession, err := sessionMemory(ctx, rdb, b, "api", "idle-", min(*idle, 200))
+	if *idle == 0 {
+		perSession, err = sessionMemory(ctx, rdb, b, "api", fmt.Sprintf("load-%s-", prefix), min(*conversations, 200))
+		if *via == "telegram" {
+			perSession, err = sessionMemory(ctx, rdb, b, "telegram", "1000", min(*conversations, 100))
+		}
+	}
+	if err == nil {
+		row("redis memory per session", fmt.Sprintf("%d bytes (MEMORY USAGE of its keys)", perSession))
+	}
+	row("cpu", fmt.Sprintf("%.3f s per 1,000 messages (Faros and the load generator together)", (cpu1-cpu0).Seconds()*1000/float64(n)))
+	row("resident memory", fmt.Sprintf("%.1f MiB (this process)", float64(rss())/(1<<20)))
+	if *idle > 0 {
+		row("as sessions grow", fmt.Sprintf("heap %.1f MiB at 1,000 idle sessions, %.1f MiB at %d; RSS %.1f → %.1f MiB",
+			mem.heapAt1k, mem.heapAtN, *idle, mem.rssAt1k, mem.rssAtN))
+	}
+	if rps, err := redisBenchmark(opt.Addr, *conversations); err == nil {
+		row("redis-benchmark", fmt.Sprintf("SET %.0f/s, GET %.0f/s with %d clients", rps["SET"], rps["GET"], *conversations))
+		row("faros : redis ratio", fmt.Sprintf("%.3f (Faros messages per second ÷ Redis' GET/SET per second)", perSec/((rps["SET"]+rps["GET"])/2)))
+	} else {
+		row("redis-benchmark", "not run: "+err.Error())
+	}
 	return nil
+}
+
+// front is what the load hits: the signed API, or Telegram's webhook with a fake Bot API
+// that accepts every message at once.
+func front(via string, b *bot.Bot) (http.Handler, string, func(), error) {
+	if via == "api" {
+		api, err := webhook.New(webhook.Config{Secret: secret, Handler: b})
+		return api, webhook.APIPath, func() {}, err
+	}
+	var nextID atomic.Int64
+	fake := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		switch method {
+		case "getMe":
+			fmt.Fprint(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Faros","username":"faros_bot"}}`)
+		case "sendMessage":
+			fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":0,"chat":{"id":1,"type":"private"}}}`, nextID.Add(1))
+		default:
+			fmt.Fprint(w, `{"ok":true,"result":true}`)
+		}
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	go fake.Serve(ln)
+	ch, err := telegram.New(telegram.Config{Token: "1:load", Endpoint: "http://" + ln.Addr().String() + "/bot%s/%s",
+		Mode: "webhook", WebhookURL: "https://example.org/tg", WebhookSecret: hookSecret,
+		PerChat: time.Nanosecond, PerSecond: 1_000_000, Logger: slog.New(slog.DiscardHandler)}, b)
+	if err != nil {
+		fake.Close()
+		return nil, "", nil, err
+	}
+	return ch, "/tg", func() { _ = ch.Close(context.Background()); fake.Close() }, nil
 }
 
 // conversation plays one person: a complete screening in its language, again and again.
 type conversation struct {
-	id, lang string
-	client   *http.Client
-	url      string
-	step     int
-	buttons  []string
-	seq      int
+	id, lang, url, via string
+	chat               int64
+	client             *http.Client
+	step, seq          int
+	buttons            []string
 }
 
 // script is what the person presses, by choice id, after "/start": language, safety check,
@@ -176,32 +272,39 @@ var script = append([]string{"LANG", "safe", "check"},
 	"no", "no", "yes", "no", "no", "yes", "no", "no", "no", "no", "yes", "no", "no", "no", "no", "no", "no", "no")
 
 func (c *conversation) next() (time.Duration, error) {
-	req := map[string]string{"conversation": c.id}
 	c.seq++
-	req["id"] = strconv.Itoa(c.seq)
-	if c.step == 0 {
-		req["text"] = "/start"
-	} else {
-		want := script[c.step-1]
-		if want == "LANG" {
+	want := ""
+	if c.step > 0 {
+		if want = script[c.step-1]; want == "LANG" {
 			want = c.lang
 		}
-		for _, b := range c.buttons {
-			if strings.HasSuffix(b, "/"+want) {
-				req["choice"] = b
+	}
+	var body []byte
+	header := http.Header{"Content-Type": {"application/json"}}
+	if c.via == "telegram" {
+		body = c.update(want)
+		header.Set("X-Telegram-Bot-Api-Secret-Token", hookSecret)
+	} else {
+		req := map[string]string{"conversation": c.id, "id": strconv.Itoa(c.seq), "text": "/start"}
+		if c.step > 0 {
+			req["text"] = ""
+			for _, b := range c.buttons {
+				if strings.HasSuffix(b, "/"+want) {
+					req["choice"] = b
+				}
+			}
+			if req["choice"] == "" {
+				c.step = 0
+				return 0, fmt.Errorf("no button %q", want)
 			}
 		}
-		if req["choice"] == "" {
-			c.step = 0
-			return 0, fmt.Errorf("no button %q", want)
-		}
+		body, _ = json.Marshal(req)
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		header.Set("X-Faros-Timestamp", ts)
+		header.Set("X-Faros-Signature", webhook.Sign(secret, ts, body))
 	}
-	body, _ := json.Marshal(req)
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	r, _ := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("X-Faros-Timestamp", ts)
-	r.Header.Set("X-Faros-Signature", webhook.Sign(secret, ts, body))
+	r.Header = header
 	start := time.Now()
 	resp, err := c.client.Do(r)
 	if err != nil {
@@ -214,7 +317,11 @@ func (c *conversation) next() (time.Duration, error) {
 			} `json:"choices"`
 		} `json:"replies"`
 	}
-	err = json.NewDecoder(resp.Body).Decode(&answer)
+	if c.via == "api" {
+		err = json.NewDecoder(resp.Body).Decode(&answer)
+	} else {
+		_, err = io.Copy(io.Discard, resp.Body)
+	}
 	resp.Body.Close()
 	d := time.Since(start)
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -228,6 +335,106 @@ func (c *conversation) next() (time.Duration, error) {
 	}
 	c.step = (c.step + 1) % (len(script) + 1)
 	return d, nil
+}
+
+// update is the Telegram update for the next step: "/start" typed, or a button pressed. The
+// data names only the choice: the question waiting takes it.
+func (c *conversation) update(choice string) []byte {
+	from := map[string]any{"id": c.chat, "is_bot": false, "first_name": "Load", "language_code": c.lang}
+	chat := map[string]any{"id": c.chat, "type": "private"}
+	u := map[string]any{"update_id": c.seq}
+	if choice == "" {
+		u["message"] = map[string]any{"message_id": c.seq, "date": 0, "chat": chat, "from": from, "text": "/start"}
+	} else {
+		u["callback_query"] = map[string]any{"id": strconv.Itoa(c.seq), "from": from, "chat_instance": "1", "data": choice,
+			"message": map[string]any{"message_id": c.seq, "date": 0, "chat": chat}}
+	}
+	body, _ := json.Marshal(u)
+	return body
+}
+
+// memory is the process' memory as idle sessions grow.
+type memory struct{ heapAt1k, heapAtN, rssAt1k, rssAtN float64 }
+
+// idleSessions starts n conversations that then say nothing, and measures this process'
+// memory at 1,000 of them and at n: sessions live in Redis, so it should stay flat.
+func idleSessions(ctx context.Context, b *bot.Bot, rdb *redis.Client, prefix string, n int) (memory, error) {
+	var mem memory
+	measure := func() (heap, res float64) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return float64(ms.HeapInuse) / (1 << 20), float64(rss()) / (1 << 20)
+	}
+	var next atomic.Int64
+	create := func(upto int64) error {
+		var wg sync.WaitGroup
+		var first error
+		var once sync.Once
+		for range 64 {
+			wg.Go(func() {
+				for i := next.Add(1); i <= upto; i = next.Add(1) {
+					if _, err := b.Handle(ctx, bot.Message{Channel: "api", ChatID: fmt.Sprint("idle-", i), Text: "/start"}); err != nil {
+						once.Do(func() { first = err })
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		next.Store(upto)
+		return first
+	}
+	if err := create(int64(min(n, 1000))); err != nil {
+		return mem, err
+	}
+	mem.heapAt1k, mem.rssAt1k = measure()
+	if err := create(int64(n)); err != nil {
+		return mem, err
+	}
+	mem.heapAtN, mem.rssAtN = measure()
+	return mem, nil
+}
+
+// sessionMemory is the average MEMORY USAGE of the keys of n conversations named prefix+i.
+func sessionMemory(ctx context.Context, rdb *redis.Client, b *bot.Bot, channel, prefix string, n int) (int64, error) {
+	if n == 0 {
+		return 0, errors.New("no sessions")
+	}
+	var total int64
+	for i := range n {
+		id := prefix + strconv.Itoa(i)
+		if channel == "telegram" {
+			id = strconv.Itoa(1_000_000 + i)
+		}
+		p := b.Pseudonym(channel, id)
+		keys, err := rdb.Keys(ctx, "*{p:"+p+"}*").Result()
+		if err != nil {
+			return 0, err
+		}
+		for _, k := range keys {
+			total += rdb.MemoryUsage(ctx, k).Val()
+		}
+	}
+	return total / int64(n), nil
+}
+
+// redisBenchmark runs Redis' own benchmark against addr: requests per second of SET and GET.
+func redisBenchmark(addr string, clients int) (map[string]float64, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	out, err := exec.Command("redis-benchmark", "-h", host, "-p", port, "-c", strconv.Itoa(clients),
+		"-n", "200000", "-t", "set,get", "-q").Output()
+	if err != nil {
+		return nil, err
+	}
+	rps := map[string]float64{}
+	for _, m := range regexp.MustCompile(`(SET|GET): ([\d.]+) requests per second`).FindAllStringSubmatch(string(out), -1) {
+		rps[m[1]], _ = strconv.ParseFloat(m[2], 64)
+	}
+	if len(rps) != 2 {
+		return nil, fmt.Errorf("unexpected output %q", out)
+	}
+	return rps, nil
 }
 
 // roundTrips counts the requests the Redis client sends: a pipeline is one round trip.
@@ -264,6 +471,21 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rss is this process' resident memory in bytes, from /proc.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func deleteKeys(rdb *redis.Client, prefix string) {
