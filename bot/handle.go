@@ -300,6 +300,9 @@ func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (rep
 		s.Case = ""
 		return nil, false
 	}
+	if alert == "duress" {
+		return nil, false // someone may be watching: the innocent answer only
+	}
 	return replies, alert == ""
 }
 
