@@ -197,14 +197,7 @@ func TestSeveralInstances(t *testing.T) {
 		u := telegramtest.Text(from, text)
 		u.UpdateID = update
 		body, _ := json.Marshal(u)
-		req, _ := http.NewRequest("POST", "http://"+p.addr+"/tg", bytes.NewReader(body))
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", hookSecret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		resp.Body.Close()
+		postUpdate(t, "http://"+p.addr+"/tg", hookSecret, body)
 	}
 	for _, id := range ids {
 		var race sync.WaitGroup

@@ -192,16 +192,7 @@ func TestMalformedInputsKeepServing(t *testing.T) {
 			t.Errorf("API, %s: status %d; want %d", tt.name, got, tt.want)
 		}
 	}
-	post := func(body string) int {
-		req, _ := http.NewRequest("POST", "http://"+in.addr+"/tg", strings.NewReader(body))
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(body string) int { return postUpdate(t, "http://"+in.addr+"/tg", secret, []byte(body)) }
 	long, _ := json.Marshal(telegramtest.Text(8801, strings.Repeat("ω", 5000)))
 	for _, tt := range []struct {
 		name, body string
