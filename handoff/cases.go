@@ -156,7 +156,12 @@ func (d *Desk) shred(ctx context.Context, r *record) {
 		d.log.Error("handoff: case not deleted", "case", r.ID, "err", err)
 	}
 	if r.Operator != "" {
-		d.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`,
-			[]string{d.opKey(r.Operator, "active")}, r.ID)
+		d.clearActive(ctx, r.Operator, r.ID)
 	}
+}
+
+// clearActive stops an operator's words going to case id, if that is where they went.
+func (d *Desk) clearActive(ctx context.Context, op, id string) {
+	d.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`,
+		[]string{d.opKey(op, "active")}, id)
 }

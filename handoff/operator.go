@@ -235,7 +235,7 @@ func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply,
 		return nil, err
 	}
 	d.rdb.SRem(ctx, d.opKey(o.ID, "cases"), id)
-	d.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`, []string{d.opKey(o.ID, "active")}, id)
+	d.clearActive(ctx, o.ID, id)
 	d.rdb.ZAdd(ctx, d.global("waiting"), redis.Z{Score: float64(d.now().Add(d.waitFor(r.Tier)).UnixMilli()), Member: id})
 	d.audit(ctx, "released", id, "operator", o.ID)
 	d.tellMessage(ctx, r, "handoff_released", nil)

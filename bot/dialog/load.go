@@ -93,14 +93,16 @@ type node struct {
 }
 
 type choice struct {
-	id  string
-	set []string
-	to  *jump
+	id    string
+	label string
+	set   []string
+	to    *jump
 }
 
 type branchCase struct {
-	cond *vm.Program // nil: else
-	to   *jump
+	cond   *vm.Program // nil: else, or a case that failed to compile
+	isElse bool
+	to     *jump
 }
 
 type param struct {
@@ -335,7 +337,7 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	}
 	for i, it := range items(vals["choices"]) {
 		c := d.Choices[i]
-		ch := choice{id: c.ID, set: c.Set}
+		ch := choice{id: c.ID, label: c.Label, set: c.Set}
 		if c.Next != "" || c.Goto != "" || c.End != "" {
 			ch.to = &jump{doc: c.jumpDoc, y: it}
 		}
@@ -343,7 +345,7 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	}
 	for i, it := range items(vals["branch"]) {
 		c := d.Branch[i]
-		bc := branchCase{to: &jump{doc: c.jumpDoc, y: it}}
+		bc := branchCase{to: &jump{doc: c.jumpDoc, y: it}, isElse: c.Else && c.When == ""}
 		cv, _ := keyed(it)
 		switch {
 		case c.Else && c.When != "":
@@ -562,7 +564,11 @@ func (l *loader) check(n *node) {
 	file := n.flow.file
 	vals, keys := keyed(n.y)
 	if n.msg != "" {
-		l.message(file, vals[map[bool]string{true: "say", false: "ask"}[n.kind == kSay]], n.msg)
+		key := "ask"
+		if n.kind == kSay {
+			key = "say"
+		}
+		l.message(file, vals[key], n.msg)
 	}
 	needsTo := func(what string) {
 		if n.to == nil {
@@ -617,7 +623,7 @@ func (l *loader) checkBranch(n *node, y *yaml.Node) {
 		if c.to.node == nil && c.to.end == "" && c.to.doc == (jumpDoc{}) {
 			l.at(file, its[i], `the branch case needs "next", "goto" or "end"`)
 		}
-		if c.cond == nil && i < len(n.cases)-1 && d(its[i]).When == "" {
+		if c.isElse && i < len(n.cases)-1 {
 			l.at(file, its[i+1], "this case comes after \"else\" and can never be chosen")
 		}
 		if c.cond != nil {
@@ -625,16 +631,9 @@ func (l *loader) checkBranch(n *node, y *yaml.Node) {
 			l.checkNames(file, cv["when"], c.cond)
 		}
 	}
-	if last := its[len(its)-1]; d(last).When != "" || !d(last).Else {
-		l.at(file, last, `the branch has no fallback: end it with "- else: true" and where to go when no condition holds`)
+	if !n.cases[len(n.cases)-1].isElse {
+		l.at(file, its[len(its)-1], `the branch has no fallback: end it with "- else: true" and where to go when no condition holds`)
 	}
-}
-
-// d reads a branch case's own keys, for the checks above.
-func d(y *yaml.Node) caseDoc {
-	var c caseDoc
-	_ = y.Decode(&c)
-	return c
 }
 
 func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
@@ -655,8 +654,6 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 	seen := map[string]bool{}
 	for i, c := range n.choices {
 		cv, _ := keyed(its[i])
-		var doc choiceDoc
-		_ = its[i].Decode(&doc)
 		switch {
 		case c.id == "":
 			l.at(file, its[i], `the choice needs an "id"`)
@@ -668,10 +665,10 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 			l.at(file, cv["id"], "the choice id %q is used twice in this question", c.id)
 		}
 		seen[c.id] = true
-		if doc.Label == "" {
+		if c.label == "" {
 			l.at(file, its[i], `the choice %q needs a "label" (a message id)`, c.id)
 		} else {
-			l.message(file, cv["label"], doc.Label)
+			l.message(file, cv["label"], c.label)
 		}
 		if c.to == nil && n.to == nil {
 			l.at(file, its[i], `the choice %q leads nowhere: give it "next", "goto" or "end", or give the question one`, c.id)
@@ -867,10 +864,8 @@ func (e *Engine) prepare() {
 					n.buttons = append(n.buttons, Choice{ID: lang, Label: e.msg.languageName, Lang: lang})
 				}
 			} else {
-				var doc nodeDoc
-				_ = n.y.Decode(&doc)
-				for _, c := range doc.Choices {
-					n.buttons = append(n.buttons, Choice{ID: c.ID, Label: c.Label})
+				for _, c := range n.choices {
+					n.buttons = append(n.buttons, Choice{ID: c.id, Label: c.label})
 				}
 			}
 			n.buttons = append(n.buttons, Choice{ID: Leave, Label: e.msg.leave})
