@@ -1,12 +1,12 @@
 package handoff
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
+
+	"github.com/faros-project/faros/internal/seal"
 )
 
 // A case's packet, address and relayed messages are sealed with the case's own key. That key
@@ -19,25 +19,15 @@ type keyring struct{ aead cipher.AEAD }
 func newKeyring(secret []byte) keyring {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("faros case keys v1"))
-	return keyring{aead: gcm(m.Sum(nil))}
+	return keyring{aead: seal.AEAD(m.Sum(nil))}
 }
 
-func (k keyring) wrap(caseKey []byte, caseID string) []byte { return sealWith(k.aead, caseKey, caseID) }
+func (k keyring) wrap(caseKey []byte, caseID string) []byte {
+	return seal.Seal(k.aead, caseKey, caseID)
+}
 
 func (k keyring) unwrap(box []byte, caseID string) ([]byte, error) {
-	return openWith(k.aead, box, caseID)
-}
-
-func gcm(key []byte) cipher.AEAD {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		panic(err) // only a key of the wrong size: a bug
-	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return a
+	return seal.Open(k.aead, box, caseID)
 }
 
 func newCaseKey() []byte {
@@ -46,29 +36,14 @@ func newCaseKey() []byte {
 	return k
 }
 
-// seal encrypts data with a case key; label (what the data is) is authenticated with it, so
-// that one field cannot be passed off as another.
-func seal(caseKey, data []byte, label string) []byte { return sealWith(gcm(caseKey), data, label) }
-
-func open(caseKey, box []byte, label string) ([]byte, error) {
-	return openWith(gcm(caseKey), box, label)
+// sealData encrypts data with a case key; label (what the data is) is authenticated with it,
+// so that one field cannot be passed off as another.
+func sealData(caseKey, data []byte, label string) []byte {
+	return seal.Seal(seal.AEAD(caseKey), data, label)
 }
 
-func sealWith(a cipher.AEAD, data []byte, label string) []byte {
-	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(data)+a.Overhead())
-	_, _ = rand.Read(nonce)
-	return a.Seal(nonce, nonce, data, []byte(label))
+func openData(caseKey, box []byte, label string) ([]byte, error) {
+	return seal.Open(seal.AEAD(caseKey), box, label)
 }
 
-var errSealed = errors.New("handoff: the data cannot be read with this key")
-
-func openWith(a cipher.AEAD, box []byte, label string) ([]byte, error) {
-	if len(box) < a.NonceSize() {
-		return nil, errSealed
-	}
-	out, err := a.Open(nil, box[:a.NonceSize()], box[a.NonceSize():], []byte(label))
-	if err != nil {
-		return nil, errSealed
-	}
-	return out, nil
-}
+var errSealed = seal.ErrOpen

@@ -212,7 +212,7 @@ func (d *Desk) Open(ctx context.Context, h bot.Handoff) (string, error) {
 	p := newPacket(id, h, now)
 	data, _ := json.Marshal(p)
 	r := &record{ID: id, State: stateOpen, Channel: h.Channel, Lang: h.State.Lang, Tier: h.Tier, Reason: h.Reason,
-		Created: now, Reassured: now, Packet: seal(key, data, "packet"), Addr: seal(key, []byte(h.ChatID), "addr")}
+		Created: now, Reassured: now, Packet: sealData(key, data, "packet"), Addr: sealData(key, []byte(h.ChatID), "addr")}
 	pipe := d.rdb.Pipeline()
 	pipe.Set(ctx, d.key(id, "key"), d.keys.wrap(key, id), d.retention)
 	pipe.HSet(ctx, d.key(id, "case"), r.fields())
@@ -286,7 +286,7 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 // operator's words.
 func (d *Desk) keep(ctx context.Context, id string, key []byte, entry string) {
 	pipe := d.rdb.Pipeline()
-	pipe.RPush(ctx, d.key(id, "log"), seal(key, []byte(entry), "log"))
+	pipe.RPush(ctx, d.key(id, "log"), sealData(key, []byte(entry), "log"))
 	pipe.Expire(ctx, d.key(id, "log"), d.retention)
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Warn("handoff: message not kept", "case", id, "err", err)
@@ -325,7 +325,7 @@ func (d *Desk) tell(ctx context.Context, r *record, replies []bot.Reply) error {
 	if err != nil {
 		return err
 	}
-	addr, err := open(key, r.Addr, "addr")
+	addr, err := openData(key, r.Addr, "addr")
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,7 @@ func (d *Desk) transcript(ctx context.Context, id string) ([]string, error) {
 	}
 	var out []string
 	for _, b := range boxes {
-		if msg, err := open(key, []byte(b), "log"); err == nil && len(msg) > 0 && msg[0] == 'p' {
+		if msg, err := openData(key, []byte(b), "log"); err == nil && len(msg) > 0 && msg[0] == 'p' {
 			out = append(out, string(msg[1:]))
 		}
 	}
@@ -255,7 +255,7 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome string) ([]bot
 	replies := []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_closed", nil)}}
 	if d.convs != nil {
 		if key, err := d.caseKey(ctx, id); err == nil {
-			if addr, err := open(key, r.Addr, "addr"); err == nil {
+			if addr, err := openData(key, r.Addr, "addr"); err == nil {
 				more, err := d.convs.Goto(ctx, r.Channel, string(addr), d.afterClose)
 				if err != nil {
 					d.log.Warn("handoff: the person's conversation was not moved on", "case", id, "err", err)

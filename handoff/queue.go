@@ -102,7 +102,7 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool) {
 		d.log.Error("handoff: case key unreadable", "case", r.ID, "err", err)
 		return
 	}
-	data, err := open(key, r.Packet, "packet")
+	data, err := openData(key, r.Packet, "packet")
 	var p packet
 	if err == nil {
 		err = json.Unmarshal(data, &p)

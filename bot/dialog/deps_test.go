@@ -19,10 +19,11 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"flows":            {},
 		"flows/transcript": {"bot/dialog", "locales"},
 		"cmd/flowctl":      {"bot/dialog", "locales", "flows", "flows/transcript"},
-		"bot":              {"bot/dialog", "locales"},
+		"internal/seal":    {},
+		"bot":              {"bot/dialog", "locales", "internal/seal"},
 		"bot/telegram":     {"bot", "bot/dialog", "locales"},
 		"bot/webhook":      {"bot", "bot/dialog", "locales"},
-		"handoff":          {"bot", "bot/dialog", "locales"},
+		"handoff":          {"bot", "bot/dialog", "locales", "internal/seal"},
 	}
 	for pkg, ours := range allowed {
 		for _, dep := range deps(t, module+pkg) {
