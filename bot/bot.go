@@ -17,20 +17,24 @@ type Message struct {
 	Text     string // typed text; "/help" and the like are commands
 	Button   string // the Data of a pressed Button
 	Language string // the channel's hint: a language code ("en-US") or an Accept-Language value
+	// Replay: the channel delivers the replies in its answer to this delivery, which dies with
+	// a crashed instance; Faros keeps them, sealed, for a redelivery of the same ID.
+	Replay bool
 }
 
-// Reply is one message for the person.
+// Reply is one message for the person. Its JSON form is what Redis keeps, sealed, for a
+// redelivery.
 type Reply struct {
-	Text    string
-	Buttons []Button
-	Urgent  bool // emergency and safety messages: delivered before others
-	Forget  bool // do not report its message id: the last word after a wipe must leave no trace
+	Text    string   `json:"t"`
+	Buttons []Button `json:"b,omitempty"`
+	Urgent  bool     `json:"u,omitempty"` // emergency and safety messages: delivered before others
+	Forget  bool     `json:"-"`           // do not report its message id: the last word after a wipe must leave no trace
 }
 
 // Button is one answer offered with a Reply.
 type Button struct {
-	Data  string // comes back as Message.Button; at most 64 bytes
-	Label string
+	Data  string `json:"d"` // comes back as Message.Button; at most 64 bytes
+	Label string `json:"l"`
 }
 
 // Handler handles one message and returns the replies to it. *Bot implements it; channel

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot"
@@ -125,18 +126,80 @@ func TestConversationInRedis(t *testing.T) {
 	}
 }
 
+// TestDuplicateAnsweredOnce: a redelivered message is not handled again. Where the channel
+// answers in its response (Replay), the last message's replies come with the redelivery, for
+// an instance that died before its answer left; an older message's do not, and Redis holds
+// them sealed.
 func TestDuplicateAnsweredOnce(t *testing.T) {
-	f := newFixture(t, nil, redistest.New(t))
-	m := bot.Message{Channel: "telegram", ChatID: "42", ID: "1001", Text: "/start"}
-	if replies, err := f.bot.Handle(context.Background(), m); err != nil || len(replies) != 1 {
+	r := redistest.New(t)
+	f := newFixture(t, nil, r)
+	ctx := context.Background()
+
+	tg := bot.Message{Channel: "telegram", ChatID: "42", ID: "1001", Text: "/start"}
+	if replies, err := f.bot.Handle(ctx, tg); err != nil || len(replies) != 1 {
 		t.Fatalf("first delivery: %d replies, %v", len(replies), err)
 	}
-	if replies, err := f.bot.Handle(context.Background(), m); !errors.Is(err, bot.ErrDuplicate) || len(replies) != 0 {
+	if replies, err := f.bot.Handle(ctx, tg); !errors.Is(err, bot.ErrDuplicate) || len(replies) != 0 {
 		t.Errorf("second delivery: %d replies, %v; want none and ErrDuplicate", len(replies), err)
 	}
-	m.ID = "1002"
-	if _, err := f.bot.Handle(context.Background(), m); err != nil {
-		t.Errorf("a new message id: %v", err)
+
+	m := bot.Message{Channel: "api", ChatID: "conv-42", ID: "k-1", Text: "/start", Replay: true}
+	first, err := f.bot.Handle(ctx, m)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first delivery: %d replies, %v", len(first), err)
+	}
+	again, err := f.bot.Handle(ctx, m)
+	if !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("second delivery: %v; want ErrDuplicate", err)
+	}
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Errorf("second delivery: the replies differ from the first (-first +again):\n%s", diff)
+	}
+	keys, _ := r.Keys(ctx)
+	kept := 0
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ":reply") {
+			continue
+		}
+		kept++
+		if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 || ttl > 5*time.Minute {
+			t.Errorf("the kept replies live %v; want at most 5 minutes", ttl)
+		}
+		if v := r.Client.Get(ctx, k).Val(); strings.Contains(v, first[0].Buttons[0].Label) {
+			t.Errorf("Redis holds the replies in clear: %q", v)
+		}
+	}
+	if kept != 1 {
+		t.Errorf("%d conversations keep replies; want the API's only", kept)
+	}
+
+	// The person answers; the first message comes again: it was answered, nothing to repeat.
+	language := m
+	language.ID, language.Text, language.Button = "k-2", "", first[0].Buttons[0].Data
+	if _, err := f.bot.Handle(ctx, language); err != nil {
+		t.Fatalf("a new message id: %v", err)
+	}
+	if replies, err := f.bot.Handle(ctx, m); !errors.Is(err, bot.ErrDuplicate) || len(replies) != 0 {
+		t.Errorf("an older message again: %d replies, %v; want none and ErrDuplicate", len(replies), err)
+	}
+	if replies, err := f.bot.Handle(ctx, language); !errors.Is(err, bot.ErrDuplicate) || len(replies) == 0 {
+		t.Errorf("the last message again: %d replies, %v; want its replies and ErrDuplicate", len(replies), err)
+	}
+
+	// A conversation that ends keeps nothing of its last words.
+	stop := m
+	stop.ID, stop.Text = "k-3", "/stop"
+	if _, err := f.bot.Handle(ctx, stop); err != nil {
+		t.Fatal(err)
+	}
+	if replies, err := f.bot.Handle(ctx, stop); !errors.Is(err, bot.ErrDuplicate) || len(replies) != 0 {
+		t.Errorf("/stop again: %d replies, %v; want none and ErrDuplicate", len(replies), err)
+	}
+	keys, _ = r.Keys(ctx)
+	for _, k := range keys {
+		if strings.HasSuffix(k, ":reply") {
+			t.Errorf("after /stop, %s remains", k)
+		}
 	}
 }
 

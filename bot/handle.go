@@ -3,6 +3,9 @@ package bot
 import (
 	"cmp"
 	"context"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/internal/seal"
 )
 
 // Desk takes handoffs to operators (package handoff). Without one, nobody is on duty: the
@@ -131,7 +135,9 @@ type session struct {
 
 // Handle runs one message through the conversation. It answers every message: when Redis or
 // the content fails, the reply is a static text with the emergency numbers. It returns
-// ErrDuplicate, and no replies, for a message handled before.
+// ErrDuplicate for a message handled before; with m.Replay, the replies it was given come
+// with it if it was the conversation's last message and came again within minutes, for a
+// channel whose first answer may have died with its instance.
 func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error) {
 	start := time.Now()
 	c := b.content.Load()
@@ -156,7 +162,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		b.m.duplicates.WithLabelValues(m.Channel).Inc()
-		return nil, ErrDuplicate
+		return b.replayed(m, data), ErrDuplicate
 	case errors.Is(err, errSlow):
 		b.m.limited.WithLabelValues(m.Channel).Inc()
 		return []Reply{{Text: c.Catalog.Render(cmp.Or(b.langs.get(p), hint), "slow_down", nil)}}, nil
@@ -184,7 +190,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	if s.Case != "" {
 		replies, done := b.relay(ctx, c, &s, m)
 		if done {
-			b.save(ctx, p, token, &s, m)
+			b.save(ctx, p, token, &s, m, replies)
 			return replies, nil
 		}
 		relayed = replies
@@ -224,7 +230,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		}
 		return replies, nil
 	}
-	b.save(ctx, p, token, &s, m)
+	b.save(ctx, p, token, &s, m, replies)
 	return replies, nil
 }
 
@@ -253,8 +259,9 @@ func (b *Bot) Remember(ctx context.Context, channel, chatID string, msgIDs []str
 	return b.store.remember(ctx, pseudonym(b.key, channel, chatID), msgIDs)
 }
 
-// save stores the session (deleting it when the conversation ended), marks m seen and unlocks.
-func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message) {
+// save stores the session (deleting it when the conversation ended), marks m seen, keeps the
+// replies to m for a redelivery and unlocks.
+func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message, replies []Reply) {
 	var data []byte
 	if !s.State.Ended {
 		data, _ = json.Marshal(s)
@@ -263,10 +270,36 @@ func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message) 
 	if s.Case != "" {
 		ttl = max(ttl, caseLife) // an operator may answer hours later: the way back must stay
 	}
-	if err := b.store.commit(ctx, p, token, data, ttl, m.ID); err != nil {
+	var kept []byte
+	if m.Replay && m.ID != "" {
+		plain, _ := json.Marshal(replies)
+		kept = seal.Seal(b.replayKey(m), plain, hashID(m.ID))
+	}
+	if err := b.store.commit(ctx, p, token, data, ttl, m.ID, kept); err != nil {
 		b.m.errors.WithLabelValues("save").Inc()
 		b.log.Warn("handle: the conversation was not saved", "channel", m.Channel, "err", err)
 	}
+}
+
+// replayKey seals the replies kept for a redelivery. It is derived from the conversation's
+// id, which Redis never holds: a copy of Redis cannot read them even with the service's key.
+func (b *Bot) replayKey(m Message) cipher.AEAD {
+	h := hmac.New(sha256.New, b.key)
+	h.Write([]byte("faros replies v1\x00" + m.Channel + ":" + m.ChatID))
+	return seal.AEAD(h.Sum(nil))
+}
+
+// replayed opens the replies kept for redelivered message m; nil if none were kept.
+func (b *Bot) replayed(m Message, box []byte) []Reply {
+	if !m.Replay || box == nil {
+		return nil
+	}
+	var replies []Reply
+	plain, err := seal.Open(b.replayKey(m), box, hashID(m.ID))
+	if err != nil || json.Unmarshal(plain, &replies) != nil {
+		return nil
+	}
+	return replies
 }
 
 // relay handles a message while the person is in a case with an operator. Typed text goes to
@@ -343,7 +376,7 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 		return nil, err
 	}
 	s.State, s.Case = next, ""
-	b.save(ctx, p, token, &s, Message{Channel: channel})
+	b.save(ctx, p, token, &s, Message{Channel: channel}, nil)
 	return render(c, outs), nil
 }
 

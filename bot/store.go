@@ -23,6 +23,7 @@ import (
 //	PREFIX:{p:P}:seen      sorted set: hashes of handled message ids   TTL: seenTTL
 //	PREFIX:{p:P}:rate      messages in the current minute              TTL: 1 minute
 //	PREFIX:{p:P}:msgs      sorted set: the chat's message ids, for a wipe  TTL: 48 hours
+//	PREFIX:{p:P}:reply     the last message's id hash and its replies, sealed, for a redelivery  TTL: replayTTL
 
 // pseudonym turns a channel's conversation id into the id Faros keeps: an HMAC, truncated.
 func pseudonym(key []byte, channel, chatID string) string {
@@ -46,11 +47,16 @@ type store struct {
 // while they are younger than 48 hours.
 const msgsTTL = 48 * time.Hour
 
+// replayTTL is how long the replies to a conversation's last message are kept for a
+// redelivery (Message.Replay): a process that died after handling a message but before its
+// answer left leaves them to the client's retry, which comes within seconds.
+const replayTTL = 5 * time.Minute
+
 func (s *store) key(p, kind string) string { return s.prefix + ":{p:" + p + "}:" + kind }
 
 // keys are the keys of a conversation, in the order the scripts take them.
 func (s *store) keys(p string) []string {
-	return []string{s.key(p, "seen"), s.key(p, "lock"), s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs")}
+	return []string{s.key(p, "seen"), s.key(p, "lock"), s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "reply")}
 }
 
 func hashID(msgID string) string {
@@ -70,13 +76,18 @@ var (
 	errQuiet = errors.New("bot: too many messages, notice given")
 )
 
-// begin: a message seen before is a duplicate; one beyond the minute's limit is refused;
-// otherwise take the lock, remember the chat's message id and read the session, in one round
-// trip. The message is marked seen only by commit: if this process dies before, a redelivery
-// is handled (once the dead holder's lock expires), not dropped as a duplicate.
+// begin: a message seen before is a duplicate, returned with the replies kept for it if it
+// was the conversation's last message; one beyond the minute's limit is refused; otherwise
+// take the lock, remember the chat's message id and read the session, in one round trip. The
+// message is marked seen only by commit: if this process dies before, a redelivery is handled
+// (once the dead holder's lock expires), not dropped as a duplicate.
 var beginScript = redis.NewScript(`
 local now, seenTTL = tonumber(ARGV[5]), tonumber(ARGV[4])
-if ARGV[1] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'dup'} end
+if ARGV[1] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local last = redis.call('GET', KEYS[6])
+  if last and string.sub(last, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then return {'dup', string.sub(last, #ARGV[1] + 2)} end
+  return {'dup'}
+end
 local n = redis.call('INCR', KEYS[4])
 if n == 1 then redis.call('EXPIRE', KEYS[4], 60) end
 if tonumber(ARGV[6]) > 0 and n > tonumber(ARGV[6]) then return {'slow', n} end
@@ -94,14 +105,16 @@ if s then return {'ok', s} end
 return {'ok'}
 `)
 
-// commit saves (or, with an empty value, deletes) the session, marks the message seen and
-// releases the lock, if this handler still holds it. A wipe deletes every key of the conversation and returns the chat's
-// message ids younger than 48 hours, for the channel to delete.
+// commit saves (or, with an empty value, deletes) the session, marks the message seen, keeps
+// its replies for a redelivery (not those of a conversation that ended: they would outlive
+// it) and releases the lock, if this handler still holds it. A wipe deletes every key of the
+// conversation and returns the chat's message ids younger than 48 hours, for the channel to
+// delete.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 if ARGV[4] == 'wipe' then
   local ids = redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[5] - ARGV[6], '+inf')
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
   return {1, ids}
 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
@@ -110,13 +123,17 @@ if ARGV[7] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -51)  -- the last 50 are plenty: redeliveries come soon
   redis.call('EXPIRE', KEYS[1], ARGV[8])
 end
+if ARGV[7] ~= '' and ARGV[9] ~= '' then
+  if ARGV[2] == '' then redis.call('DEL', KEYS[6]) else redis.call('SET', KEYS[6], ARGV[7] .. ' ' .. ARGV[9], 'EX', ARGV[10]) end
+end
 redis.call('DEL', KEYS[2])
 return {1}
 `)
 
 // begin locks conversation p for one message and returns its saved session (nil if none)
 // and the lock's token. It waits while another process holds the lock. chatMsgID, the
-// channel's id of the person's message, is remembered for a wipe.
+// channel's id of the person's message, is remembered for a wipe. For a duplicate, err is
+// ErrDuplicate and data holds the replies commit kept, if any.
 func (s *store) begin(ctx context.Context, p, msgID, chatMsgID string) (data []byte, token string, err error) {
 	token = newToken()
 	deadline := time.Now().Add(s.lockWait)
@@ -128,6 +145,10 @@ func (s *store) begin(ctx context.Context, p, msgID, chatMsgID string) (data []b
 		}
 		switch res[0] {
 		case "dup":
+			if len(res) > 1 {
+				str, _ := res[1].(string)
+				return []byte(str), "", ErrDuplicate
+			}
 			return nil, "", ErrDuplicate
 		case "slow":
 			if n, _ := res[1].(int64); n == int64(s.perMin)+1 {
@@ -152,11 +173,11 @@ func (s *store) begin(ctx context.Context, p, msgID, chatMsgID string) (data []b
 	}
 }
 
-// commit saves data as the session for ttl (nil deletes it), marks message msgID seen and
-// unlocks.
-func (s *store) commit(ctx context.Context, p, token string, data []byte, ttl time.Duration, msgID string) error {
+// commit saves data as the session for ttl (nil deletes it), marks message msgID seen,
+// keeps replies (sealed; nil: none) for a redelivery and unlocks.
+func (s *store) commit(ctx context.Context, p, token string, data []byte, ttl time.Duration, msgID string, replies []byte) error {
 	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), token, string(data), int(ttl.Seconds()), "",
-		time.Now().Unix(), 0, hashID(msgID), int(s.seenTTL.Seconds())).Slice()
+		time.Now().Unix(), 0, hashID(msgID), int(s.seenTTL.Seconds()), string(replies), int(replayTTL.Seconds())).Slice()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

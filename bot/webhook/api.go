@@ -155,6 +155,7 @@ func (a *API) message(w http.ResponseWriter, r *http.Request) error {
 		Text:     req.Text,
 		Button:   req.Choice,
 		Language: req.Language,
+		Replay:   true, // the replies travel in this response only
 	})
 }
 

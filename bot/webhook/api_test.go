@@ -212,7 +212,7 @@ func TestReplies(t *testing.T) {
 			t.Errorf("%s = %q; want %q", header, got, want)
 		}
 	}
-	want := []bot.Message{{Channel: "api", ChatID: "conv-1", ID: "m-1", Text: "hi", Button: "safe", Language: "el"}}
+	want := []bot.Message{{Channel: "api", ChatID: "conv-1", ID: "m-1", Text: "hi", Button: "safe", Language: "el", Replay: true}}
 	if d := cmp.Diff(want, h.messages()); d != "" {
 		t.Errorf("handler got (-want +got):\n%s", d)
 	}
@@ -252,14 +252,29 @@ func TestIdempotencyKeyHeader(t *testing.T) {
 	}
 }
 
+// TestDuplicate: a redelivery is a success marked duplicate, with the replies the handler
+// kept for it (those that may never have reached the sender).
 func TestDuplicate(t *testing.T) {
-	h := &fakeHandler{err: bot.ErrDuplicate}
-	w := post(newAPI(t, h, ""), `{"conversation": "c", "id": "m-1", "text": "hi"}`, now)
-	if w.Code != http.StatusOK {
-		t.Fatalf("status = %d; want 200", w.Code)
+	tests := []struct {
+		name    string
+		replies []bot.Reply
+		want    string
+	}{
+		{"answered before", nil, `{"replies": [], "duplicate": true}`},
+		{"its replies kept", []bot.Reply{{Text: "Are you safe?", Buttons: []bot.Button{{Data: "gate/safe", Label: "Yes"}}}},
+			`{"replies": [{"text": "Are you safe?", "choices": [{"id": "gate/safe", "label": "Yes"}]}], "duplicate": true}`},
 	}
-	if d := diffJSON(t, w.Body.String(), `{"replies": [], "duplicate": true}`); d != "" {
-		t.Errorf("body (-want +got):\n%s", d)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &fakeHandler{replies: tt.replies, err: bot.ErrDuplicate}
+			w := post(newAPI(t, h, ""), `{"conversation": "c", "id": "m-1", "text": "hi"}`, now)
+			if w.Code != http.StatusOK {
+				t.Fatalf("status = %d; want 200", w.Code)
+			}
+			if d := diffJSON(t, w.Body.String(), tt.want); d != "" {
+				t.Errorf("body (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 

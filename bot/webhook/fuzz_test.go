@@ -203,5 +203,5 @@ func wantMessage(body []byte) (bot.Message, bool) {
 		utf8.RuneCountInString(req.Text) <= 4096 && len(req.Choice) <= 64 && len(req.Language) <= 256 &&
 		(req.Text != "" || req.Choice != "")
 	return bot.Message{Channel: "api", ChatID: req.Conversation, ID: req.ID, Text: req.Text,
-		Button: req.Choice, Language: req.Language}, ok
+		Button: req.Choice, Language: req.Language, Replay: true}, ok
 }

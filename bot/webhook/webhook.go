@@ -146,12 +146,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return body, nil
 }
 
-// handle passes m to h and writes the JSON answer. A redelivered message is a success with
-// nothing to say, so that the sender stops retrying it.
+// handle passes m to h and writes the JSON answer. A redelivered message is a success, so
+// that the sender stops retrying it, marked duplicate; it carries the replies it had the
+// first time if they may not have reached the sender (it was the conversation's last message).
 func handle(ctx context.Context, w http.ResponseWriter, h bot.Handler, m bot.Message) error {
 	replies, err := h.Handle(ctx, m)
 	if errors.Is(err, bot.ErrDuplicate) {
-		return writeJSON(w, http.StatusOK, response{Replies: []reply{}, Duplicate: true})
+		return writeJSON(w, http.StatusOK, response{Replies: encodeReplies(replies), Duplicate: true})
 	}
 	if err != nil {
 		return fmt.Errorf("handle message: %w", err)
