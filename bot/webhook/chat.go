@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -53,6 +54,10 @@ type ChatConfig struct {
 	// KeepAlive is how often an idle event stream gets a comment, so that proxies do not
 	// close it. Zero: 25 seconds.
 	KeepAlive time.Duration
+	// MaxStreams caps the open event streams of all pages together: each holds a connection
+	// and a goroutine. Beyond it a page gets 503 and tries again later; its messages still
+	// get their replies. Zero: 10,000.
+	MaxStreams int
 	// Logger gets one line per request, without message content or conversation ids.
 	// Nil: nothing is logged.
 	Logger *slog.Logger
@@ -73,6 +78,7 @@ type Chat struct {
 	server
 	handler   bot.Handler
 	keepAlive time.Duration
+	maxOpen   int    // streams, all conversations together
 	page      []byte // index.html with the exit URL filled in
 
 	mu        sync.Mutex
@@ -113,6 +119,7 @@ func NewChat(cfg ChatConfig) (*Chat, error) {
 		server:    server{channel: "web", log: cfg.Logger},
 		handler:   cfg.Handler,
 		keepAlive: cfg.KeepAlive,
+		maxOpen:   cmp.Or(cfg.MaxStreams, 10_000),
 		page:      page,
 		streams:   make(map[string]map[*stream]bool),
 		done:      make(chan struct{}),
@@ -255,16 +262,19 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) error {
 	if !validConversation(id) {
 		return errConversation
 	}
+	s, err := c.add(id)
+	if err != nil {
+		return err
+	}
+	defer c.remove(id, s)
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // a server's WriteTimeout would cut the stream
-	s := c.add(id)
-	defer c.remove(id, s)
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no") // nginx would hold the events back
 	w.WriteHeader(http.StatusOK)
 	// The comment sends the headers at once, so the page knows it is connected.
-	_, err := io.WriteString(w, "retry: 3000\n: open\n\n")
+	_, err = io.WriteString(w, "retry: 3000\n: open\n\n")
 	tick := time.NewTicker(c.keepAlive)
 	defer tick.Stop()
 	for err == nil {
@@ -292,17 +302,32 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) error {
 	return fmt.Errorf("event stream: %w", err)
 }
 
-// add registers a stream for conversation id.
-func (c *Chat) add(id string) *stream {
+// maxPerConversation: one page has one stream, a second or third for a moment while it
+// reconnects over a connection that died without a word.
+const maxPerConversation = 4
+
+var (
+	errTooManyStreams = &httpError{status: http.StatusServiceUnavailable, msg: "too many open event streams; try again later"}
+	errPageStreams    = &httpError{status: http.StatusTooManyRequests, msg: "too many open event streams for this conversation"}
+)
+
+// add registers a stream for conversation id, if the caps allow it.
+func (c *Chat) add(id string) (*stream, error) {
 	s := &stream{replies: make(chan []bot.Reply, 16)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	switch {
+	case c.open >= c.maxOpen:
+		return nil, errTooManyStreams
+	case len(c.streams[id]) >= maxPerConversation:
+		return nil, errPageStreams
+	}
 	if c.streams[id] == nil {
 		c.streams[id] = make(map[*stream]bool)
 	}
 	c.streams[id][s] = true
 	c.open++
-	return s
+	return s, nil
 }
 
 // remove forgets a stream that ended.

@@ -331,3 +331,58 @@ func TestChatLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestChatStreamCaps: event streams are capped in all and per conversation; a refused page
+// gets a status it can try again after, and a stream that ends frees its place.
+func TestChatStreamCaps(t *testing.T) {
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: &fakeHandler{}, KeepAlive: time.Hour, MaxStreams: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { chat.Close() })
+	srv := startServer(t, chat)
+	// open opens a stream and returns its status and a way to close it.
+	open := func(conv string) (int, context.CancelFunc) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(t.Context())
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/chat/events?conversation="+conv, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode == http.StatusOK {
+			readEvent(t, bufio.NewReader(resp.Body)) // registered before it opened
+		}
+		return resp.StatusCode, cancel
+	}
+	for i := range 4 {
+		if got, _ := open(conversation); got != http.StatusOK {
+			t.Fatalf("stream %d of a conversation: status %d; want 200", i+1, got)
+		}
+	}
+	if got, _ := open(conversation); got != http.StatusTooManyRequests {
+		t.Errorf("a fifth stream of one conversation: status %d; want 429", got)
+	}
+	got, leave := open(strings.Repeat("f", 32))
+	if got != http.StatusOK {
+		t.Errorf("another conversation's stream: status %d; want 200", got)
+	}
+	third := strings.Repeat("e", 32)
+	if got, _ := open(third); got != http.StatusServiceUnavailable {
+		t.Errorf("a stream beyond MaxStreams: status %d; want 503", got)
+	}
+
+	leave()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		got, _ := open(third)
+		if got == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a page went away: status %d; want its place taken", got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

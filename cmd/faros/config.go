@@ -36,6 +36,7 @@ type config struct {
 	ExitURL         string // where the web chat's quick exit goes
 	AutoWipe        bool   // a conversation that ends is wiped, as by /wipe
 	IntakeRate      int    // HTTP messages per second over all conversations, beyond which 503
+	WebchatStreams  int    // open web chat event streams, beyond which 503
 	PerMinute       int    // messages a minute one conversation may send
 	LogLevel        string
 }
@@ -102,6 +103,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"FAROS_INTAKE_RATE", "intake-rate", "2000", "messages per second accepted over HTTP, all conversations together; beyond: 503", positive(func(c *config) *int { return &c.IntakeRate })},
+	{"FAROS_WEBCHAT_STREAMS", "webchat-streams", "10000", "web chat pages connected at once (one event stream each); beyond: 503, and the page tries again", positive(func(c *config) *int { return &c.WebchatStreams })},
 	{"FAROS_RATE_PER_MINUTE", "rate-per-minute", "20", "messages a minute one conversation may send; then one notice and silence", positive(func(c *config) *int { return &c.PerMinute })},
 	{"FAROS_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
 }

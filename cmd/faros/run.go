@@ -98,7 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	mux := http.NewServeMux()
-	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: handler, ExitURL: cfg.ExitURL, Logger: log, Registerer: reg})
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: handler, ExitURL: cfg.ExitURL, MaxStreams: cfg.WebchatStreams,
+		Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,41 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 	cfg, err := loadConfig([]string{"--session-idle", "30m"}, func(k string) string { return map[string]string{"FAROS_SESSION_IDLE": "2h"}[k] }, io.Discard)
 	if err != nil || cfg.SessionIdle != 30*time.Minute {
 		t.Errorf("--session-idle 30m: %v, %v; want 30m", cfg, err)
+	}
+}
+
+// TestREADMEListsEverySetting: the README's configuration table names every variable Faros
+// reads, and each default there is the one in the code.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{} // variable → the default column
+	row := regexp.MustCompile("(?m)^\\| (`FAROS_[^|]*) \\|[^|]*\\|\\s*([^|]*?)\\s*\\|$")
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		names := regexp.MustCompile("`(FAROS_[A-Z_]+)`").FindAllStringSubmatch(m[1], -1)
+		defaults := strings.Split(m[2], ", ")
+		for i, n := range names {
+			def := ""
+			if len(defaults) == len(names) {
+				def = defaults[i]
+			}
+			documented[n[1]] = def
+		}
+	}
+	for _, s := range settings {
+		def, ok := documented[s.env]
+		switch {
+		case !ok:
+			t.Errorf("%s is not in the README's configuration table", s.env)
+		case s.def != "" && def != "`"+s.def+"`":
+			t.Errorf("%s: the README gives the default %s; the code has %q", s.env, def, s.def)
+		}
+		delete(documented, s.env)
+	}
+	for name := range documented {
+		t.Errorf("the README documents %s, which Faros does not read", name)
 	}
 }
 

@@ -119,6 +119,14 @@
       const data = JSON.parse(e.data);
       render(data.replies || []);
     });
+    // A refused stream (the server is full) is not retried by the browser: try again later.
+    const mine = events;
+    events.addEventListener('error', () => {
+      if (mine.readyState !== EventSource.CLOSED) return;
+      setTimeout(() => {
+        if (events === mine && conversation) listen();
+      }, 10000);
+    });
   }
 
   form.addEventListener('submit', async (e) => {
