@@ -87,9 +87,13 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) 
 	}
 }
 
-// watchRoster reloads the roster when its file changes. A roster with problems is refused,
-// each problem logged, and the previous one stays in force.
+// watchRoster reloads the roster when its file changes or on SIGHUP (a file mounted alone
+// into a container may change without the directory telling). A roster with problems is
+// refused, each problem logged, and the previous one stays in force.
 func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handoff.Roster], log *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
@@ -98,24 +102,29 @@ func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handof
 	if err := w.Add(filepath.Dir(path)); err != nil { // the directory: editors replace files
 		return err
 	}
+	reload := func(why string) {
+		r, err := handoff.LoadRoster(path)
+		if err != nil {
+			log.Error("roster refused; the previous roster stays in force", "err", err)
+			return
+		}
+		roster.Store(r)
+		log.Info("roster reloaded", "why", why, "operators", len(r.Operators()))
+	}
 	var quiet <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-hup:
+			reload("SIGHUP")
 		case e := <-w.Events:
 			if filepath.Clean(e.Name) == filepath.Clean(path) {
 				quiet = time.After(300 * time.Millisecond)
 			}
 		case <-quiet:
 			quiet = nil
-			r, err := handoff.LoadRoster(path)
-			if err != nil {
-				log.Error("roster refused; the previous roster stays in force", "err", err)
-				continue
-			}
-			roster.Store(r)
-			log.Info("roster reloaded", "operators", len(r.Operators()))
+			reload("file changed")
 		}
 	}
 }

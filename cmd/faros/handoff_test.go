@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -295,5 +297,68 @@ func (s *stream) next() string {
 	case <-time.After(5 * time.Second):
 		s.t.Fatal("no event")
 		return ""
+	}
+}
+
+// TestRosterReload edits the roster of a running Faros: a new operator is one at once, a
+// broken roster is refused with its problem in the log and the last good one stays, and
+// SIGHUP reloads it too.
+func TestRosterReload(t *testing.T) {
+	// This process takes SIGHUP from here on: without a listener the signal would end it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	t.Cleanup(func() { signal.Stop(hup) })
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "roster.yaml")
+	write := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withoutOp2 := regexp.MustCompile(`(?m)^.*(id: op2|operator: op2).*\n`).ReplaceAllString(e2eRoster, "")
+	write(withoutOp2)
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	in := start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_ROSTER": path})
+	op2 := &tgChat{t: t, fake: fake, id: 502}
+	isOperator := func() bool { return strings.Contains(op2.say("/cases"), "No open cases") }
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not happen:\n%s", what, in.log)
+			}
+		}
+	}
+	if isOperator() {
+		t.Fatal("op2 is an operator before the roster names them")
+	}
+
+	write(e2eRoster)
+	eventually("op2 becoming an operator", isOperator)
+
+	write(strings.Replace(withoutOp2, "max_cases: 3", "max_cases: many", 1))
+	eventually("the refusal", func() bool { return strings.Contains(in.log.String(), "roster refused") })
+	if !strings.Contains(in.log.String(), "roster.yaml:3: cannot unmarshal !!str `many` into int") {
+		t.Errorf("the refusal does not name the line and the problem:\n%s", in.log)
+	}
+	if !isOperator() {
+		t.Error("after a broken roster op2 is no operator; want the last good roster in force")
+	}
+
+	write(withoutOp2)
+	eventually("op2 ceasing to be an operator", func() bool { return !isOperator() })
+
+	// SIGHUP reloads as well: a file mounted alone into a container may change unseen.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually("the reload on SIGHUP", func() bool {
+		return strings.Contains(in.log.String(), `"msg":"roster reloaded","why":"SIGHUP"`)
+	})
+	if isOperator() {
+		t.Error("op2 is still an operator after the roster dropped them")
 	}
 }
