@@ -12,6 +12,8 @@ type metrics struct {
 	flood   prometheus.Counter
 	depth   prometheus.Gauge
 	givenUp *prometheus.CounterVec
+	// takenOver counts messages of a stopped instance that this one delivers.
+	takenOver prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -24,6 +26,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Messages waiting in the outbound queue or being sent."}),
 		givenUp: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_telegram_sends_given_up_total",
 			Help: "Messages that will not be sent, by reason."}, []string{"reason"}),
+		takenOver: prometheus.NewCounter(prometheus.CounterOpts{Name: "faros_telegram_outbox_taken_over_total",
+			Help: "Messages queued by an instance that stopped before sending them, taken over by this one."}),
 	}
 	// Every reason starts at zero, so that an alert on it does not wait for its first increment.
 	for _, r := range []string{reasonBlocked, reasonRejected, reasonRetries, reasonShutdown, reasonClosed, reasonWiped} {
@@ -32,7 +36,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, col := range []prometheus.Collector{m.sends, m.flood, m.depth, m.givenUp} {
+	for _, col := range []prometheus.Collector{m.sends, m.flood, m.depth, m.givenUp, m.takenOver} {
 		if err := reg.Register(col); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

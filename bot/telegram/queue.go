@@ -35,6 +35,7 @@ type outgoing struct {
 	params tgbotapi.Params
 	urgent bool
 	forget bool         // its id is not reported to Config.Sent
+	box    string       // its id in Config.Outbox; "" if not kept there
 	wiped  bool         // in flight when Wipe ran: not to be tried again
 	seq    uint64       // order of arrival
 	tries  int          // failed attempts that count against Config.Retries
@@ -120,6 +121,19 @@ func (q *queue) retry(o *outgoing, at time.Time) {
 	if at.After(cq.next) {
 		cq.next = at
 	}
+}
+
+// boxes returns the outbox ids of the messages waiting or in flight.
+func (q *queue) boxes() []string {
+	var ids []string
+	for _, cq := range q.chats {
+		for _, o := range cq.items {
+			if o.box != "" {
+				ids = append(ids, o.box)
+			}
+		}
+	}
+	return ids
 }
 
 // drain empties the queue but for the messages in flight, and returns what it removed.

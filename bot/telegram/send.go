@@ -134,23 +134,33 @@ func split(text string, max int) []string {
 	}
 }
 
-// enqueue hands messages to the delivery loop; after Close it gives them up.
+// enqueue keeps messages in the outbox and hands them to the delivery loop; after Close it
+// gives them up.
 func (c *Channel) enqueue(msgs []*outgoing) error {
-	c.mu.Lock()
-	closed := c.closed
-	if !closed {
-		for _, o := range msgs {
-			c.q.push(o)
-		}
-		c.m.depth.Set(float64(c.q.n))
-	}
-	c.mu.Unlock()
-	if closed {
+	c.keep(msgs)
+	if err := c.push(msgs); err != nil {
 		for _, o := range msgs {
 			c.giveUp(o, reasonClosed, ErrClosed)
 		}
+		c.settle(msgs...)
+		c.flush()
+		return err
+	}
+	return nil
+}
+
+// push hands messages to the delivery loop, unless Close ran.
+func (c *Channel) push(msgs []*outgoing) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
 		return ErrClosed
 	}
+	for _, o := range msgs {
+		c.q.push(o)
+	}
+	c.m.depth.Set(float64(c.q.n))
+	c.mu.Unlock()
 	c.signal()
 	return nil
 }
@@ -237,6 +247,9 @@ func (c *Channel) attempt(ctx context.Context, o *outgoing) {
 	c.mu.Unlock()
 	c.signal()
 
+	if err == nil || (reason != "" && reason != reasonShutdown) {
+		c.settle(o) // what Close could not send stays for another instance
+	}
 	switch {
 	case err == nil:
 		c.m.sends.Inc()
@@ -270,7 +283,8 @@ func retryAfter(err *tgbotapi.Error) time.Duration {
 // whoever waits for it.
 func (c *Channel) giveUp(o *outgoing, reason string, err error) {
 	c.m.givenUp.WithLabelValues(reason).Inc()
-	c.log.Warn("telegram: message given up", "reason", reason, "urgent", o.urgent, "error", err)
+	c.log.Warn("telegram: message given up", "reason", reason, "urgent", o.urgent,
+		"in_outbox", o.box != "" && reason == reasonShutdown, "error", err)
 	if o.result != nil {
 		o.result <- fmt.Errorf("telegram: send: message given up (%s): %w", reason, err)
 	}

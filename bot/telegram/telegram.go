@@ -61,6 +61,10 @@ type Config struct {
 	// called without locks before the chat's next message goes, so a chat's ids come in order;
 	// it should return quickly. Nil means nobody is told.
 	Sent func(chatID string, msgIDs []string)
+	// Outbox keeps every queued message in Redis until it is sent or given up, so that the
+	// messages of an instance that died (or whose Close ran out of time) are sent by another.
+	// Nil means they live in memory only.
+	Outbox *bot.Outbox
 }
 
 // Clock is the time source of the outbound queue and of the waits between retries, so that tests
@@ -103,6 +107,11 @@ type Channel struct {
 	abort    context.CancelFunc // cancels sends in flight when Close runs out of time
 	stopped  chan struct{}      // closed when the delivery loop has ended
 	inflight sync.WaitGroup     // sends in flight
+
+	stopTending context.CancelFunc // stops the outbox's upkeep (tend)
+	tended      chan struct{}      // closed when tend has ended
+	settledMu   sync.Mutex
+	settled     []string // outbox ids of settled messages, for flush
 }
 
 var _ bot.Sender = (*Channel)(nil)
@@ -148,6 +157,15 @@ func New(cfg Config, h bot.Handler) (*Channel, error) {
 		stopped: make(chan struct{}),
 	}
 	go c.deliver(ctx)
+	c.tended = make(chan struct{})
+	if cfg.Outbox != nil {
+		var tctx context.Context
+		tctx, c.stopTending = context.WithCancel(context.Background())
+		go c.tend(tctx)
+	} else {
+		c.stopTending = func() {}
+		close(c.tended)
+	}
 	return c, nil
 }
 
@@ -231,12 +249,17 @@ func (c *Channel) Run(ctx context.Context) error {
 }
 
 // Close stops taking messages and delivers those queued until ctx is done; then it gives up the
-// rest, counting and logging each, and returns an error.
+// rest, counting and logging each, and returns an error. With an Outbox, what it gave up stays
+// there for another instance to send.
 func (c *Channel) Close(ctx context.Context) error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
 	c.signal()
+	defer func() { // once the queue is done with: the last settled messages are forgotten
+		c.stopTending()
+		<-c.tended
+	}()
 
 	select {
 	case <-c.stopped:

@@ -36,6 +36,8 @@ func (c *Channel) Wipe(ctx context.Context, chatID string, msgIDs []string) erro
 	for _, o := range dropped {
 		c.giveUp(o, reasonWiped, ErrWiped)
 	}
+	c.settle(dropped...)
+	c.flush() // now: a wiped message must never be sent by another instance
 
 	var ids []int64
 	for _, s := range msgIDs {

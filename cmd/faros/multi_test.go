@@ -217,6 +217,35 @@ func TestSeveralInstances(t *testing.T) {
 			t.Errorf("case %s was claimed %d times; want once", id, wins)
 		}
 	}
+
+	// An instance sending two messages a second takes twenty Telegram updates and is killed
+	// with its replies still queued: the others send them once its hold on them lapses.
+	slow := startProcess(t, bin, append(slices.Clone(env), "FAROS_TELEGRAM_RATE=2"))
+	chats := map[string]bool{}
+	for i := range 20 {
+		chat := int64(9100 + i)
+		chats[fmt.Sprint(chat)] = true
+		post(slow, chat, "/start")
+	}
+	_ = slow.cmd.Process.Signal(syscall.SIGKILL)
+	answered := func() (int, int) {
+		got, sends := map[string]bool{}, 0
+		for _, call := range fake.Calls("sendMessage") {
+			if chats[call.Params["chat_id"]] {
+				got[call.Params["chat_id"]] = true
+				sends++
+			}
+		}
+		return len(got), sends
+	}
+	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if n, _ := answered(); n == len(chats) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if n, sends := answered(); n != len(chats) || sends > len(chats)+1 {
+		t.Errorf("after the instance was killed, %d of %d chats got their reply (%d sends; at most one twice)", n, len(chats), sends)
+	}
 }
 
 func startProcess(t *testing.T, bin string, env []string) *process {

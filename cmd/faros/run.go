@@ -136,6 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 					log.Warn("telegram: message ids not remembered for a wipe", "err", err)
 				}
 			},
+			Outbox: bot.NewOutbox(rdb, cfg.RedisPrefix, "telegram", key),
 		}, handler)
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)

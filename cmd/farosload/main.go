@@ -97,7 +97,7 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	handler, path, closeFn, err := front(*via, b)
+	handler, path, closeFn, err := front(*via, b, bot.NewOutbox(rdb, prefix, "telegram", secret))
 	if err != nil {
 		return err
 	}
@@ -223,9 +223,9 @@ func run(args []string, out io.Writer) error {
 	return nil
 }
 
-// front is what the load hits: the signed API, or Telegram's webhook with a fake Bot API
-// that accepts every message at once.
-func front(via string, b *bot.Bot) (http.Handler, string, func(), error) {
+// front is what the load hits: the signed API, or Telegram's webhook (with its outbox, as the
+// service has it) and a fake Bot API that accepts every message at once.
+func front(via string, b *bot.Bot, outbox *bot.Outbox) (http.Handler, string, func(), error) {
 	if via == "api" {
 		api, err := webhook.New(webhook.Config{Secret: secret, Handler: b})
 		return api, webhook.APIPath, func() {}, err
@@ -249,7 +249,7 @@ func front(via string, b *bot.Bot) (http.Handler, string, func(), error) {
 	go fake.Serve(ln)
 	ch, err := telegram.New(telegram.Config{Token: "1:load", Endpoint: "http://" + ln.Addr().String() + "/bot%s/%s",
 		Mode: "webhook", WebhookURL: "https://example.org/tg", WebhookSecret: hookSecret,
-		PerChat: time.Nanosecond, PerSecond: 1_000_000, Logger: slog.New(slog.DiscardHandler)}, b)
+		PerChat: time.Nanosecond, PerSecond: 1_000_000, Logger: slog.New(slog.DiscardHandler), Outbox: outbox}, b)
 	if err != nil {
 		fake.Close()
 		return nil, "", nil, err

@@ -1,0 +1,92 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/internal/redistest"
+)
+
+// TestOutbox: messages stay with the instance that put them while it renews its lease, go to
+// whoever takes them once it lapses, in the order put, and leave Redis when done. Redis holds
+// them sealed and with a TTL; an outbox with another secret cannot read them and drops them.
+func TestOutbox(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	newOutbox := func(secret string) *bot.Outbox {
+		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte(secret))
+		o.Lease = 100 * time.Millisecond
+		return o
+	}
+	mine, theirs := newOutbox("secret"), newOutbox("secret")
+	msgs := [][]byte{[]byte(`{"c":"4711","p":{"text":"first"}}`), []byte(`{"c":"4711","p":{"text":"second"}}`), []byte(`third`)}
+	ids, err := mine.Put(ctx, msgs)
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("Put: %v, %v", ids, err)
+	}
+	keys, _ := r.Keys(ctx)
+	for _, k := range keys {
+		if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 || ttl > bot.OutboxMaxAge {
+			t.Errorf("%s: TTL %v; want at most %v", k, ttl, bot.OutboxMaxAge)
+		}
+		if v := r.Client.HGetAll(ctx, k).Val(); strings.Contains(strings.Join(values(v), " "), "4711") {
+			t.Errorf("%s holds the chat id in clear", k)
+		}
+	}
+
+	// Leased: nobody takes them, however long the holder renews.
+	for range 3 {
+		time.Sleep(60 * time.Millisecond)
+		if err := mine.Renew(ctx, ids...); err != nil {
+			t.Fatal(err)
+		}
+		if taken, err := theirs.Take(ctx, 10); err != nil || len(taken) != 0 {
+			t.Fatalf("a renewed lease was taken over: %d, %v", len(taken), err)
+		}
+	}
+	if err := mine.Done(ctx, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	// The holder stops renewing: after the lease the others take the two left, in order, once.
+	time.Sleep(150 * time.Millisecond)
+	taken, err := theirs.Take(ctx, 10)
+	if err != nil || len(taken) != 2 || string(taken[0].Message) != string(msgs[0]) || string(taken[1].Message) != string(msgs[1]) {
+		t.Fatalf("Take after the lease lapsed: %q, %v; want the first two messages in order", taken, err)
+	}
+	if again, _ := mine.Take(ctx, 10); len(again) != 0 {
+		t.Errorf("a message taken over was taken again: %q", again)
+	}
+	// Renew does not bring back a message that is done.
+	if err := theirs.Done(ctx, taken[0].ID, taken[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := mine.Renew(ctx, ids...); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := r.Keys(ctx); len(keys) != 0 {
+		t.Errorf("after every message was done, Redis holds %v", keys)
+	}
+
+	// Sealed with another secret: unreadable, dropped.
+	if _, err := newOutbox("another secret").Put(ctx, msgs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if taken, err := mine.Take(ctx, 10); err != nil || len(taken) != 0 {
+		t.Errorf("a message sealed with another secret was taken: %q, %v", taken, err)
+	}
+	if keys, _ := r.Keys(ctx); len(keys) != 0 {
+		t.Errorf("the unreadable message was kept: %v", keys)
+	}
+}
+
+func values(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}

@@ -1,0 +1,111 @@
+package telegram_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/telegram"
+	"github.com/faros-project/faros/internal/redistest"
+)
+
+// TestOutboxHandsOverWhatAStoppedInstanceHadQueued: an instance whose Close runs out of time
+// (or that dies) leaves its queued messages in the outbox; another instance sends them, in
+// order, once their lease lapses. What was sent is forgotten.
+func TestOutboxHandsOverWhatAStoppedInstanceHadQueued(t *testing.T) {
+	r := redistest.New(t)
+	outbox := func() *bot.Outbox {
+		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+		o.Lease = 300 * time.Millisecond
+		return o
+	}
+	// The first instance sends "one" at once; its clock never moves, so the chat's next
+	// messages wait for a second that never comes.
+	a := start(t, &handler{}, func(cfg *telegram.Config) {
+		cfg.Clock = newClock(false)
+		cfg.Outbox = outbox()
+	})
+	if err := a.ch.Send(t.Context(), "42", []bot.Reply{{Text: "one"}}); err != nil {
+		t.Fatal(err)
+	}
+	queued := a.send("42", bot.Reply{Text: "two"}, bot.Reply{Text: "three"})
+	waitFor(t, "two messages queued", func() bool { return a.metric(t, "faros_telegram_queue_depth") == 2 })
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := a.ch.Close(ctx); err == nil {
+		t.Fatal("Close with no time left reported nothing left unsent")
+	}
+	if err := <-queued; err == nil {
+		t.Error("Send of the queued messages reported success")
+	}
+	if n := keys(t, r); n != 2 {
+		t.Fatalf("the outbox holds %d keys; want its two (items and leases)", n)
+	}
+
+	b := start(t, &handler{}, func(cfg *telegram.Config) {
+		fast(cfg)
+		cfg.Outbox = outbox()
+	})
+	b.srv.Wait("sendMessage", 2)
+	var got []string
+	for _, c := range b.srv.Calls("sendMessage") {
+		got = append(got, c.Params["text"])
+	}
+	if !slices.Equal(got, []string{"two", "three"}) {
+		t.Errorf("the second instance sent %q; want two, three", got)
+	}
+	if n := len(a.srv.Calls("sendMessage")); n != 1 {
+		t.Errorf("the first instance sent %d messages; want one", n)
+	}
+	if v := b.metric(t, "faros_telegram_outbox_taken_over_total"); v != 2 {
+		t.Errorf("taken over: %v; want 2", v)
+	}
+	waitFor(t, "the outbox emptied", func() bool { return keys(t, r) == 0 })
+}
+
+// TestOutboxLeavesNothingBehind: sent, wiped and refused messages are all forgotten, and a
+// live instance's messages are not taken over by another, however long they wait.
+func TestOutboxLeavesNothingBehind(t *testing.T) {
+	r := redistest.New(t)
+	o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+	o.Lease = 150 * time.Millisecond
+	clock := newClock(false)
+	e := start(t, &handler{}, func(cfg *telegram.Config) {
+		cfg.Clock = clock
+		cfg.Outbox = o
+	})
+	if err := e.ch.Send(t.Context(), "42", []bot.Reply{{Text: "sent"}}); err != nil {
+		t.Fatal(err)
+	}
+	wiped := e.send("42", bot.Reply{Text: "wiped"})
+	waitFor(t, "one message queued", func() bool { return e.metric(t, "faros_telegram_queue_depth") == 1 })
+
+	// Three leases pass: the waiting message is renewed, not taken over.
+	time.Sleep(3 * o.Lease)
+	if taken, err := o.Take(t.Context(), 10); err != nil || len(taken) != 0 {
+		t.Errorf("a live instance's message was taken over: %d, %v", len(taken), err)
+	}
+	if err := e.ch.Wipe(t.Context(), "42", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wiped; err == nil {
+		t.Error("Send of a wiped message reported success")
+	}
+	clock.Advance(time.Second) // past the pause between any two sends
+	e.srv.FailSend(43, 1, 400, "Bad Request: chat not found")
+	if err := e.ch.Send(t.Context(), "43", []bot.Reply{{Text: "refused"}}); err == nil {
+		t.Error("a refused message reported success")
+	}
+	waitFor(t, "the outbox emptied", func() bool { return keys(t, r) == 0 })
+}
+
+func keys(t *testing.T, r *redistest.Redis) int {
+	t.Helper()
+	ks, err := r.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ks)
+}
