@@ -281,8 +281,8 @@ func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message, 
 	}
 }
 
-// replayKey seals the replies kept for a redelivery. It is derived from the conversation's
-// id, which Redis never holds: a copy of Redis cannot read them even with the service's key.
+// replayKey seals the replies kept for a redelivery. It is derived from the service's key and
+// the conversation's id, which Redis never holds: a copy of Redis alone cannot read them.
 func (b *Bot) replayKey(m Message) cipher.AEAD {
 	h := hmac.New(sha256.New, b.key)
 	h.Write([]byte("faros replies v1\x00" + m.Channel + ":" + m.ChatID))

@@ -5,11 +5,11 @@ import (
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,18 +21,23 @@ import (
 // messages an instance had queued when it died are delivered by another. Each instance holds
 // a lease on the messages it put and renews it while it works through them; Take hands the
 // messages of a lapsed lease to whoever asks. Delivery is at least once: a message sent just
-// before its instance died may be sent again.
+// before its instance died may be sent again. A wiped chat's messages are never taken over,
+// and WipedSince tells every instance to drop those it holds.
 //
-//	PREFIX:{outbox:CHANNEL}:items   hash: id → the message, sealed    TTL: OutboxMaxAge, renewed by each Put
-//	PREFIX:{outbox:CHANNEL}:lease   sorted set: id → lease deadline   TTL: the same
+//	PREFIX:{outbox:CHANNEL}:items   hash: id → the message, sealed
+//	PREFIX:{outbox:CHANNEL}:lease   sorted set: id → lease deadline (ms)
+//	PREFIX:{outbox:CHANNEL}:wiped   sorted set: chat tag → when the chat was wiped (µs)
 //
-// The messages hold chat ids and texts, so they are sealed with a key derived from the
-// service's secret: a copy of Redis alone reads nothing.
+// All three expire OutboxMaxAge after the last Put or Wipe. An id is "PUT-N-TAG-TOKEN": when it
+// was put (µs), its place among the messages put with it, its chat's tag (a keyed hash of the
+// chat id) and a random token. Times are Redis' clock, the same for every instance. The
+// messages hold chat ids and texts, so they are sealed with a key derived from the service's
+// secret: a copy of Redis alone reads nothing.
 type Outbox struct {
 	rdb   redis.UniversalClient
-	items string
-	lease string
+	keys  []string // items, lease, wiped
 	aead  cipher.AEAD
+	tags  []byte        // HMAC key of the chat tags
 	Lease time.Duration // how long a message stays with the instance that put or took it without a Renew
 }
 
@@ -42,37 +47,55 @@ const OutboxMaxAge = time.Hour
 
 // NewOutbox returns the outbox of channel. secret is the service's secret (the pseudonym key).
 func NewOutbox(rdb redis.UniversalClient, prefix, channel string, secret []byte) *Outbox {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("faros outbox v1"))
+	derive := func(label string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte(label))
+		return m.Sum(nil)
+	}
 	base := prefix + ":{outbox:" + channel + "}:"
-	return &Outbox{rdb: rdb, items: base + "items", lease: base + "lease", aead: seal.AEAD(m.Sum(nil)), Lease: 15 * time.Second}
+	return &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped"},
+		aead: seal.AEAD(derive("faros outbox v1")), tags: derive("faros outbox tags v1"), Lease: 15 * time.Second}
 }
 
-// putCount orders the messages put in one millisecond.
-var putCount atomic.Int64
+// Tag is the keyed hash by which the outbox knows chat.
+func (o *Outbox) Tag(chat string) string {
+	m := hmac.New(sha256.New, o.tags)
+	m.Write([]byte(chat))
+	return hex.EncodeToString(m.Sum(nil)[:8])
+}
 
-// Put keeps messages until Done, leased to the caller, and returns their ids in order.
-func (o *Outbox) Put(ctx context.Context, messages [][]byte) ([]string, error) {
+// now, in a script: Redis' clock in µs (exact in Lua's doubles until the year 2255).
+const luaNow = `local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
+`
+
+// putScript stores the sealed messages ARGV[4], ARGV[6]… of chat tag ARGV[3] under ids made
+// of the time, their place and ARGV[5], ARGV[7]…, leased for ARGV[1] ms, and returns the ids.
+var putScript = redis.NewScript(luaNow + `
+local ids = {}
+for i = 4, #ARGV, 2 do
+  local id = string.format('%016d-%04d-%s-%s', now, (i - 2) / 2, ARGV[3], ARGV[i + 1])
+  redis.call('HSET', KEYS[1], id, ARGV[i])
+  redis.call('ZADD', KEYS[2], math.floor(now / 1000) + ARGV[1], id)
+  table.insert(ids, id)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return ids
+`)
+
+// Put keeps the messages of chat until Done, leased to the caller, and returns their ids in
+// order.
+func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]string, error) {
 	if len(messages) == 0 {
 		return nil, nil
 	}
-	now := time.Now()
-	ids := make([]string, len(messages))
-	fields := make([]any, 0, 2*len(messages))
-	leases := make([]redis.Z, len(messages))
-	for i, msg := range messages {
-		// The time and a count first: ids sort in the order they were put.
-		ids[i] = fmt.Sprintf("%013d-%012d-%s", now.UnixMilli(), putCount.Add(1), newToken())
-		fields = append(fields, ids[i], seal.Seal(o.aead, msg, ids[i]))
-		leases[i] = redis.Z{Score: float64(now.Add(o.Lease).UnixMilli()), Member: ids[i]}
+	tag := o.Tag(chat)
+	args := []any{o.Lease.Milliseconds(), int(OutboxMaxAge.Seconds()), tag}
+	for _, msg := range messages {
+		token := newToken()
+		args = append(args, seal.Seal(o.aead, msg, tag+"-"+token), token)
 	}
-	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, o.items, fields...)
-		p.ZAdd(ctx, o.lease, leases...)
-		p.Expire(ctx, o.items, OutboxMaxAge)
-		p.Expire(ctx, o.lease, OutboxMaxAge)
-		return nil
-	})
+	ids, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("outbox: put: %w", err)
 	}
@@ -85,8 +108,8 @@ func (o *Outbox) Done(ctx context.Context, ids ...string) error {
 		return nil
 	}
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HDel(ctx, o.items, ids...)
-		p.ZRem(ctx, o.lease, toAny(ids)...)
+		p.HDel(ctx, o.keys[0], ids...)
+		p.ZRem(ctx, o.keys[1], toAny(ids)...)
 		return nil
 	})
 	if err != nil {
@@ -95,36 +118,43 @@ func (o *Outbox) Done(ctx context.Context, ids ...string) error {
 	return nil
 }
 
+// renewScript extends the lease of ids ARGV[2]… by ARGV[1] ms, unless they are done.
+var renewScript = redis.NewScript(luaNow + `
+local deadline = math.floor(now / 1000) + ARGV[1]
+for i = 2, #ARGV do redis.call('ZADD', KEYS[2], 'XX', deadline, ARGV[i]) end
+return 1
+`)
+
 // Renew extends the lease of messages still waiting to be delivered.
 func (o *Outbox) Renew(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	deadline := float64(time.Now().Add(o.Lease).UnixMilli())
-	leases := make([]redis.Z, len(ids))
-	for i, id := range ids {
-		leases[i] = redis.Z{Score: deadline, Member: id}
-	}
-	// XX: a message delivered meanwhile is not brought back.
-	if err := o.rdb.ZAddXX(ctx, o.lease, leases...).Err(); err != nil {
+	if err := renewScript.Run(ctx, o.rdb, o.keys, append([]any{o.Lease.Milliseconds()}, toAny(ids)...)...).Err(); err != nil {
 		return fmt.Errorf("outbox: renew: %w", err)
 	}
 	return nil
 }
 
-// takeScript leases to the caller up to ARGV[3] messages whose lease lapsed before ARGV[1],
-// until ARGV[2], and returns them as id, sealed message pairs.
-var takeScript = redis.NewScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+// takeScript leases to the caller, for ARGV[1] ms, up to ARGV[2] messages whose lease lapsed,
+// and returns them as id, sealed message pairs. It drops those older than ARGV[3] µs and
+// those of a chat wiped after they were put.
+var takeScript = redis.NewScript(luaNow + `
+local ms = math.floor(now / 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ms, 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 for _, id in ipairs(ids) do
+  local put, tag = string.match(id, '^(%d+)%-%d+%-(%x+)%-')
+  put = tonumber(put) or 0
+  local wiped = tag and redis.call('ZSCORE', KEYS[3], tag)
   local v = redis.call('HGET', KEYS[1], id)
-  if v then
-    redis.call('ZADD', KEYS[2], ARGV[2], id)
+  if not v or (wiped and tonumber(wiped) >= put) or now - put > tonumber(ARGV[3]) then
+    redis.call('HDEL', KEYS[1], id)
+    redis.call('ZREM', KEYS[2], id)
+  else
+    redis.call('ZADD', KEYS[2], ms + ARGV[1], id)
     table.insert(out, id)
     table.insert(out, v)
-  else
-    redis.call('ZREM', KEYS[2], id)
   end
 end
 return out
@@ -137,34 +167,86 @@ type Pending struct {
 }
 
 // Take leases to the caller up to max messages whose instance let their lease lapse (it died),
-// oldest first. Messages older than OutboxMaxAge, or sealed with another secret, are dropped.
+// oldest first. Messages older than OutboxMaxAge, of a chat wiped since, or sealed with another
+// secret are dropped.
 func (o *Outbox) Take(ctx context.Context, max int) ([]Pending, error) {
-	now := time.Now()
-	res, err := takeScript.Run(ctx, o.rdb, []string{o.items, o.lease}, now.UnixMilli(),
-		now.Add(o.Lease).UnixMilli(), max).StringSlice()
+	res, err := takeScript.Run(ctx, o.rdb, o.keys, o.Lease.Milliseconds(), max, OutboxMaxAge.Microseconds()).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("outbox: take: %w", err)
 	}
 	var taken []Pending
-	var stale []string
+	var unreadable []string
 	for i := 0; i+1 < len(res); i += 2 {
 		id := res[i]
-		msg, err := seal.Open(o.aead, []byte(res[i+1]), id)
-		if err != nil || now.Sub(putAt(id)) > OutboxMaxAge {
-			stale = append(stale, id)
+		msg, err := seal.Open(o.aead, []byte(res[i+1]), label(id))
+		if err != nil {
+			unreadable = append(unreadable, id)
 			continue
 		}
 		taken = append(taken, Pending{ID: id, Message: msg})
 	}
 	// Leases renewed at different times can lapse out of order: the ids tell the order put.
 	slices.SortFunc(taken, func(a, b Pending) int { return strings.Compare(a.ID, b.ID) })
-	return taken, o.Done(ctx, stale...)
+	return taken, o.Done(ctx, unreadable...)
 }
 
-// putAt is when the message with this id was put.
-func putAt(id string) time.Time {
-	ms, _ := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 10, 64)
-	return time.UnixMilli(ms)
+// label is what a message was sealed with: the tag and token of its id.
+func label(id string) string {
+	parts := strings.SplitN(id, "-", 3)
+	return parts[len(parts)-1]
+}
+
+// wipeScript records that chat tag ARGV[1] was wiped now and forgets wipes older than ARGV[2]
+// seconds. It returns the time.
+var wipeScript = redis.NewScript(luaNow + `
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ARGV[2] * 1000000)
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+return string.format('%.0f', now)
+`)
+
+// Wipe records that chat was wiped: none of the messages put for it until now will be taken
+// over, and WipedSince tells the instances that hold some to drop them. It returns the time
+// of the wipe, to compare with Before.
+func (o *Outbox) Wipe(ctx context.Context, chat string) (int64, error) {
+	at, err := wipeScript.Run(ctx, o.rdb, o.keys, o.Tag(chat), int(OutboxMaxAge.Seconds())).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("outbox: wipe: %w", err)
+	}
+	return at, nil
+}
+
+// wipedScript returns the time and the chat tags wiped after ARGV[1], with their times.
+var wipedScript = redis.NewScript(luaNow + `
+return {string.format('%.0f', now), redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[1], '+inf', 'WITHSCORES')}
+`)
+
+// WipedSince returns the chats (by Tag) wiped after cursor, each with the time of its wipe,
+// and the cursor for the next call; start with 0 (every wipe of the last OutboxMaxAge).
+func (o *Outbox) WipedSince(ctx context.Context, cursor int64) (map[string]int64, int64, error) {
+	res, err := wipedScript.Run(ctx, o.rdb, o.keys, cursor).Slice()
+	if err != nil {
+		return nil, cursor, fmt.Errorf("outbox: wiped: %w", err)
+	}
+	if len(res) != 2 {
+		return nil, cursor, fmt.Errorf("outbox: wiped: %d values; want 2", len(res))
+	}
+	now, _ := strconv.ParseInt(fmt.Sprint(res[0]), 10, 64)
+	pairs, _ := res[1].([]any)
+	wiped := map[string]int64{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		tag, _ := pairs[i].(string)
+		at, _ := strconv.ParseFloat(fmt.Sprint(pairs[i+1]), 64)
+		wiped[tag] = int64(at)
+	}
+	return wiped, now, nil
+}
+
+// Before says whether the message with this id was put before time at (of Wipe or
+// WipedSince).
+func Before(id string, at int64) bool {
+	put, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 10, 64)
+	return err == nil && put <= at
 }
 
 func toAny(ss []string) []any {

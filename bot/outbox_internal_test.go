@@ -19,15 +19,16 @@ func TestOutboxDropsOldMessages(t *testing.T) {
 	ctx := context.Background()
 	o := NewOutbox(r.Client, r.Prefix, "telegram", []byte("secret"))
 	old := time.Now().Add(-OutboxMaxAge - time.Minute)
-	id := fmt.Sprintf("%013d-%012d-x", old.UnixMilli(), 1)
-	r.Client.HSet(ctx, o.items, id, seal.Seal(o.aead, []byte("stale"), id))
-	r.Client.ZAdd(ctx, o.lease, redis.Z{Score: float64(old.UnixMilli()), Member: id})
-	r.Client.Expire(ctx, o.items, time.Minute)
-	r.Client.Expire(ctx, o.lease, time.Minute)
+	tag := o.Tag("4711")
+	id := fmt.Sprintf("%016d-%04d-%s-%s", old.UnixMicro(), 1, tag, "token")
+	r.Client.HSet(ctx, o.keys[0], id, seal.Seal(o.aead, []byte("stale"), tag+"-token"))
+	r.Client.ZAdd(ctx, o.keys[1], redis.Z{Score: float64(old.UnixMilli()), Member: id})
+	r.Client.Expire(ctx, o.keys[0], time.Minute)
+	r.Client.Expire(ctx, o.keys[1], time.Minute)
 	if taken, err := o.Take(ctx, 10); err != nil || len(taken) != 0 {
 		t.Errorf("an hour-old message was taken: %q, %v", taken, err)
 	}
-	if n := r.Client.HLen(ctx, o.items).Val(); n != 0 {
+	if n := r.Client.HLen(ctx, o.keys[0]).Val(); n != 0 {
 		t.Errorf("the old message was kept")
 	}
 }

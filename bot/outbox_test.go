@@ -23,7 +23,7 @@ func TestOutbox(t *testing.T) {
 	}
 	mine, theirs := newOutbox("secret"), newOutbox("secret")
 	msgs := [][]byte{[]byte(`{"c":"4711","p":{"text":"first"}}`), []byte(`{"c":"4711","p":{"text":"second"}}`), []byte(`third`)}
-	ids, err := mine.Put(ctx, msgs)
+	ids, err := mine.Put(ctx, "4711", msgs)
 	if err != nil || len(ids) != 3 {
 		t.Fatalf("Put: %v, %v", ids, err)
 	}
@@ -71,7 +71,7 @@ func TestOutbox(t *testing.T) {
 	}
 
 	// Sealed with another secret: unreadable, dropped.
-	if _, err := newOutbox("another secret").Put(ctx, msgs[:1]); err != nil {
+	if _, err := newOutbox("another secret").Put(ctx, "4711", msgs[:1]); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(150 * time.Millisecond)
@@ -89,4 +89,50 @@ func values(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestOutboxWipe: once a chat is wiped, nobody takes over the messages put for it before; the
+// instances learn of the wipe from WipedSince, and the chat's later messages go as usual.
+func TestOutboxWipe(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("secret"))
+	o.Lease = 50 * time.Millisecond
+	before, err := o.Put(ctx, "4711", [][]byte{[]byte("before the wipe")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Put(ctx, "4712", [][]byte{[]byte("another chat")}); err != nil {
+		t.Fatal(err)
+	}
+	at, err := o.Wipe(ctx, "4711")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := o.Put(ctx, "4711", [][]byte{[]byte("after the wipe")})
+	if !bot.Before(before[0], at) || bot.Before(after[0], at) {
+		t.Errorf("Before: %v for the message put before the wipe, %v after; want true, false", bot.Before(before[0], at), bot.Before(after[0], at))
+	}
+	wiped, cursor, err := o.WipedSince(ctx, 0)
+	if err != nil || len(wiped) != 1 || wiped[o.Tag("4711")] != at {
+		t.Errorf("WipedSince(0) = %v, %v; want the chat's tag at %d", wiped, err, at)
+	}
+	if again, _, _ := o.WipedSince(ctx, cursor); len(again) != 0 {
+		t.Errorf("WipedSince(cursor) = %v; want nothing new", again)
+	}
+	time.Sleep(100 * time.Millisecond)
+	taken, err := o.Take(ctx, 10)
+	var got []string
+	for _, p := range taken {
+		got = append(got, string(p.Message))
+	}
+	if err != nil || strings.Join(got, ", ") != "another chat, after the wipe" {
+		t.Errorf("Take after the wipe: %q, %v; want the other chat's and the later message", got, err)
+	}
+	keys, _ := r.Keys(ctx)
+	for _, k := range keys {
+		if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 || ttl > bot.OutboxMaxAge {
+			t.Errorf("%s: TTL %v; want at most %v", k, ttl, bot.OutboxMaxAge)
+		}
+	}
 }

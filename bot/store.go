@@ -123,8 +123,10 @@ if ARGV[7] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -51)  -- the last 50 are plenty: redeliveries come soon
   redis.call('EXPIRE', KEYS[1], ARGV[8])
 end
-if ARGV[7] ~= '' and ARGV[9] ~= '' then
-  if ARGV[2] == '' then redis.call('DEL', KEYS[6]) else redis.call('SET', KEYS[6], ARGV[7] .. ' ' .. ARGV[9], 'EX', ARGV[10]) end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[6])
+elseif ARGV[7] ~= '' and ARGV[9] ~= '' then
+  redis.call('SET', KEYS[6], ARGV[7] .. ' ' .. ARGV[9], 'EX', ARGV[10])
 end
 redis.call('DEL', KEYS[2])
 return {1}

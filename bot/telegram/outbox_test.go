@@ -2,7 +2,9 @@ package telegram_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +100,66 @@ func TestOutboxLeavesNothingBehind(t *testing.T) {
 	if err := e.ch.Send(t.Context(), "43", []bot.Reply{{Text: "refused"}}); err == nil {
 		t.Error("a refused message reported success")
 	}
-	waitFor(t, "the outbox emptied", func() bool { return keys(t, r) == 0 })
+	// Only the record of the wipe remains, for the other instances.
+	waitFor(t, "the outbox emptied", func() bool {
+		ks, _ := r.Keys(context.Background())
+		return len(ks) == 1 && strings.HasSuffix(ks[0], ":wiped")
+	})
+}
+
+// TestOutboxWipeReachesEveryInstance: a wipe on one instance drops the chat's messages queued
+// on another, and those of an instance that stopped are never taken over.
+func TestOutboxWipeReachesEveryInstance(t *testing.T) {
+	r := redistest.New(t)
+	outbox := func() *bot.Outbox {
+		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+		o.Lease = 300 * time.Millisecond
+		return o
+	}
+	// a holds "two" for chat 42, stopped "left" for chat 43, after sending one message each
+	// (their clocks never move, so the next waits).
+	a := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = outbox() })
+	if err := a.ch.Send(t.Context(), "42", []bot.Reply{{Text: "one"}}); err != nil {
+		t.Fatal(err)
+	}
+	two := a.send("42", bot.Reply{Text: "two"})
+	stopped := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = outbox() })
+	if err := stopped.ch.Send(t.Context(), "43", []bot.Reply{{Text: "first"}}); err != nil {
+		t.Fatal(err)
+	}
+	left := stopped.send("43", bot.Reply{Text: "left"})
+	waitFor(t, "both queued", func() bool {
+		return a.metric(t, "faros_telegram_queue_depth") == 1 && stopped.metric(t, "faros_telegram_queue_depth") == 1
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_ = stopped.ch.Close(ctx) // "left" stays in the outbox
+	<-left
+
+	b := start(t, &handler{}, func(cfg *telegram.Config) { fast(cfg); cfg.Outbox = outbox() })
+	for _, chat := range []string{"42", "43"} {
+		if err := b.ch.Wipe(t.Context(), chat, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-two:
+		if !errors.Is(err, telegram.ErrWiped) {
+			t.Errorf("the other instance's queued message: %v; want ErrWiped", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the other instance still holds the wiped chat's message")
+	}
+	// An instance that did not see the wipe happen does not take "left" over either.
+	c := start(t, &handler{}, func(cfg *telegram.Config) { fast(cfg); cfg.Outbox = outbox() })
+	time.Sleep(3 * outbox().Lease) // "left" would have been taken over by now
+	for name, e := range map[string]*env{"a": a, "b": b, "c": c, "stopped": stopped} {
+		for _, c := range e.srv.Calls("sendMessage") {
+			if text := c.Params["text"]; text != "one" && text != "first" {
+				t.Errorf("%s sent %q after the wipe", name, text)
+			}
+		}
+	}
 }
 
 func keys(t *testing.T, r *redistest.Redis) int {

@@ -148,14 +148,35 @@ func (q *queue) drain() []*outgoing {
 // drop removes the chat's messages but the one in flight, which it marks not to be tried again,
 // and returns what it removed.
 func (q *queue) drop(chat string) []*outgoing {
+	return q.dropIf(chat, func(*outgoing) bool { return true })
+}
+
+// dropIf is drop for the chat's messages that match.
+func (q *queue) dropIf(chat string, match func(*outgoing) bool) []*outgoing {
 	cq := q.chats[chat]
 	if cq == nil {
 		return nil
 	}
+	start := 0
 	if cq.busy {
-		cq.items[0].wiped = true
+		start = 1
+		cq.items[0].wiped = cq.items[0].wiped || match(cq.items[0])
 	}
-	return q.cut(cq)
+	kept := slices.Clone(cq.items[:start]) // a new array: what is removed stays as it is
+	var removed []*outgoing
+	for _, o := range cq.items[start:] {
+		if !match(o) {
+			kept = append(kept, o)
+			continue
+		}
+		removed = append(removed, o)
+		if o.urgent {
+			cq.urgent--
+		}
+	}
+	cq.items = kept
+	q.n -= len(removed)
+	return removed
 }
 
 // cut removes the chat's messages but the one in flight and returns them.

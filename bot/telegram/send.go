@@ -221,12 +221,12 @@ func (c *Channel) attempt(ctx context.Context, o *outgoing) {
 	switch {
 	case err == nil:
 		c.q.done(o)
+	case o.wiped: // before a shutdown: a wiped message must not be left for another instance
+		c.q.done(o)
+		reason = reasonWiped
 	case ctx.Err() != nil:
 		c.q.done(o)
 		reason = reasonShutdown
-	case o.wiped:
-		c.q.done(o)
-		reason = reasonWiped
 	case isAPI && apiErr.Code == http.StatusTooManyRequests:
 		c.q.retry(o, now.Add(retryAfter(apiErr)))
 		c.m.flood.Inc()

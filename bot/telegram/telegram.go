@@ -111,7 +111,9 @@ type Channel struct {
 	stopTending context.CancelFunc // stops the outbox's upkeep (tend)
 	tended      chan struct{}      // closed when tend has ended
 	settledMu   sync.Mutex
-	settled     []string // outbox ids of settled messages, for flush
+	settled     []string        // outbox ids of settled messages, for flush
+	wipes       map[string]wipe // by chat, under mu: this instance's recent wipes
+	wipeCursor  int64           // of Outbox.WipedSince; only tend uses it
 }
 
 var _ bot.Sender = (*Channel)(nil)
@@ -155,6 +157,7 @@ func New(cfg Config, h bot.Handler) (*Channel, error) {
 		wake:    make(chan struct{}, 1),
 		abort:   abort,
 		stopped: make(chan struct{}),
+		wipes:   map[string]wipe{},
 	}
 	go c.deliver(ctx)
 	c.tended = make(chan struct{})

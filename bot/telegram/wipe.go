@@ -15,7 +15,8 @@ import (
 const maxDelete = 100
 
 // Wipe drops the messages still queued for the chat, whose Send then returns an error wrapping
-// ErrWiped, and deletes msgIDs from it: the person's messages (bot.Message.MsgID) and the bot's
+// ErrWiped, records the wipe in the outbox (so that the other instances drop theirs and nobody
+// takes over the chat's earlier messages), and deletes msgIDs from it: the person's messages (bot.Message.MsgID) and the bot's
 // (Config.Sent). A message in flight is not stopped, but not tried again if it fails. Ids that
 // are not positive decimal integers are skipped. Telegram deletes only messages under 48 hours
 // old and does not tell which ids it could not delete.
@@ -30,6 +31,7 @@ func (c *Channel) Wipe(ctx context.Context, chatID string, msgIDs []string) erro
 	}
 	c.mu.Lock()
 	dropped := c.q.drop(chatID)
+	c.wiping(chatID)
 	c.m.depth.Set(float64(c.q.n))
 	c.mu.Unlock()
 	c.signal() // Close may be waiting for the queue to empty
@@ -37,7 +39,12 @@ func (c *Channel) Wipe(ctx context.Context, chatID string, msgIDs []string) erro
 		c.giveUp(o, reasonWiped, ErrWiped)
 	}
 	c.settle(dropped...)
-	c.flush() // now: a wiped message must never be sent by another instance
+	c.flush()
+	var errs []error
+	if err := c.wiped(ctx, chatID); err != nil { // so that no other instance sends them
+		c.log.Warn("telegram: wipe not recorded in the outbox", "error", err)
+		errs = append(errs, fmt.Errorf("telegram: wipe: %w", err))
+	}
 
 	var ids []int64
 	for _, s := range msgIDs {
@@ -45,7 +52,6 @@ func (c *Channel) Wipe(ctx context.Context, chatID string, msgIDs []string) erro
 			ids = append(ids, id)
 		}
 	}
-	var errs []error
 	for batch := range slices.Chunk(ids, maxDelete) {
 		if ctx.Err() != nil {
 			errs = append(errs, fmt.Errorf("telegram: wipe: %w", ctx.Err()))

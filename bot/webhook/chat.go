@@ -84,6 +84,7 @@ type Chat struct {
 	mu        sync.Mutex
 	streams   map[string]map[*stream]bool // by conversation id
 	open      int                         // streams, all conversations together
+	seq       uint64                      // streams opened so far
 	done      chan struct{}               // closed by Close
 	closeOnce sync.Once
 }
@@ -93,6 +94,8 @@ var _ bot.Sender = (*Chat)(nil)
 // stream is one open event stream.
 type stream struct {
 	replies chan []bot.Reply
+	seq     uint64        // order of opening
+	evicted chan struct{} // closed when a newer stream of the conversation took its place
 }
 
 // NewChat checks cfg and returns the Chat; it reports every problem of cfg at once.
@@ -286,6 +289,8 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		case <-c.done:
 			return nil
+		case <-s.evicted:
+			return nil
 		case <-tick.C:
 			_, err = io.WriteString(w, ": keep-alive\n\n")
 		case replies := <-s.replies:
@@ -303,25 +308,31 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) error {
 }
 
 // maxPerConversation: one page has one stream, a second or third for a moment while it
-// reconnects over a connection that died without a word.
+// reconnects over a connection that died without a word. A further one takes the place of
+// the oldest: the page that connects last is the one the person holds.
 const maxPerConversation = 4
 
-var (
-	errTooManyStreams = &httpError{status: http.StatusServiceUnavailable, msg: "too many open event streams; try again later"}
-	errPageStreams    = &httpError{status: http.StatusTooManyRequests, msg: "too many open event streams for this conversation"}
-)
+var errTooManyStreams = &httpError{status: http.StatusServiceUnavailable, msg: "too many open event streams; try again later"}
 
-// add registers a stream for conversation id, if the caps allow it.
+// add registers a stream for conversation id, if the cap allows it.
 func (c *Chat) add(id string) (*stream, error) {
-	s := &stream{replies: make(chan []bot.Reply, 16)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case c.open >= c.maxOpen:
-		return nil, errTooManyStreams
-	case len(c.streams[id]) >= maxPerConversation:
-		return nil, errPageStreams
+	if len(c.streams[id]) >= maxPerConversation {
+		var oldest *stream
+		for s := range c.streams[id] {
+			if oldest == nil || s.seq < oldest.seq {
+				oldest = s
+			}
+		}
+		close(oldest.evicted)
+		c.forget(id, oldest)
 	}
+	if c.open >= c.maxOpen {
+		return nil, errTooManyStreams
+	}
+	c.seq++
+	s := &stream{replies: make(chan []bot.Reply, 16), seq: c.seq, evicted: make(chan struct{})}
 	if c.streams[id] == nil {
 		c.streams[id] = make(map[*stream]bool)
 	}
@@ -334,6 +345,14 @@ func (c *Chat) add(id string) (*stream, error) {
 func (c *Chat) remove(id string, s *stream) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forget(id, s)
+}
+
+// forget unregisters a stream, if it still is registered; under c.mu.
+func (c *Chat) forget(id string, s *stream) {
+	if !c.streams[id][s] {
+		return // evicted before
+	}
 	c.open--
 	delete(c.streams[id], s)
 	if len(c.streams[id]) == 0 {

@@ -332,8 +332,10 @@ func TestChatLogs(t *testing.T) {
 	}
 }
 
-// TestChatStreamCaps: event streams are capped in all and per conversation; a refused page
-// gets a status it can try again after, and a stream that ends frees its place.
+// TestChatStreamCaps: a conversation keeps at most four event streams, a new one taking the
+// oldest one's place (a phone that changed networks leaves dead connections behind); all
+// conversations together are capped, beyond which a page gets 503 to try again after; a
+// stream that ends frees its place.
 func TestChatStreamCaps(t *testing.T) {
 	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: &fakeHandler{}, KeepAlive: time.Hour, MaxStreams: 5})
 	if err != nil {
@@ -341,8 +343,8 @@ func TestChatStreamCaps(t *testing.T) {
 	}
 	t.Cleanup(func() { chat.Close() })
 	srv := startServer(t, chat)
-	// open opens a stream and returns its status and a way to close it.
-	open := func(conv string) (int, context.CancelFunc) {
+	// open opens a stream and returns its status, its body and a way to close it.
+	open := func(conv string) (int, *bufio.Reader, context.CancelFunc) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(t.Context())
 		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/chat/events?conversation="+conv, nil)
@@ -351,32 +353,38 @@ func TestChatStreamCaps(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { resp.Body.Close() })
+		body := bufio.NewReader(resp.Body)
 		if resp.StatusCode == http.StatusOK {
-			readEvent(t, bufio.NewReader(resp.Body)) // registered before it opened
+			readEvent(t, body) // registered before it opened
 		}
-		return resp.StatusCode, cancel
+		return resp.StatusCode, body, cancel
 	}
-	for i := range 4 {
-		if got, _ := open(conversation); got != http.StatusOK {
+	var first *bufio.Reader
+	for i := range 5 {
+		got, body, _ := open(conversation)
+		if got != http.StatusOK {
 			t.Fatalf("stream %d of a conversation: status %d; want 200", i+1, got)
 		}
+		if i == 0 {
+			first = body
+		}
 	}
-	if got, _ := open(conversation); got != http.StatusTooManyRequests {
-		t.Errorf("a fifth stream of one conversation: status %d; want 429", got)
+	if _, err := io.ReadAll(first); err != nil {
+		t.Errorf("the oldest stream, after a fifth opened: %v; want it ended", err)
 	}
-	got, leave := open(strings.Repeat("f", 32))
+	got, _, leave := open(strings.Repeat("f", 32))
 	if got != http.StatusOK {
 		t.Errorf("another conversation's stream: status %d; want 200", got)
 	}
 	third := strings.Repeat("e", 32)
-	if got, _ := open(third); got != http.StatusServiceUnavailable {
+	if got, _, _ := open(third); got != http.StatusServiceUnavailable {
 		t.Errorf("a stream beyond MaxStreams: status %d; want 503", got)
 	}
 
 	leave()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		got, _ := open(third)
+		got, _, _ := open(third)
 		if got == http.StatusOK {
 			break
 		}
