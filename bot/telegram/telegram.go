@@ -42,9 +42,12 @@ type Config struct {
 	// WebhookSecret is the secret_token Telegram sends with every update: 1-256 of A-Z, a-z,
 	// 0-9, _ and -. Required in webhook mode; empty makes ServeHTTP reject every request.
 	WebhookSecret string
-	// PerChat is the minimum gap between two sends to one chat. Zero means 1s.
+	// PerChat is the minimum gap between two sends to one chat. Zero means 1.1s: Telegram
+	// allows about one a second and counts when a message arrives, which the network delays
+	// by more for some messages than for others.
 	PerChat time.Duration
-	// PerSecond is the number of sends per second over all chats, spaced evenly. Zero means 30.
+	// PerSecond is the number of sends per second over all chats, spaced evenly. Zero means
+	// 28, a little under Telegram's 30, for the same reason.
 	PerSecond int
 	// Retries is how often a send that failed on the network or with a 5xx is tried again, and
 	// a deletion of Wipe that failed so or with a 429. Zero means 3; negative means never.
@@ -219,10 +222,10 @@ func (cfg *Config) defaults() {
 		cfg.Mode = "polling"
 	}
 	if cfg.PerChat == 0 {
-		cfg.PerChat = time.Second
+		cfg.PerChat = 1100 * time.Millisecond
 	}
 	if cfg.PerSecond == 0 {
-		cfg.PerSecond = 30
+		cfg.PerSecond = 28
 	}
 	switch {
 	case cfg.Retries == 0:

@@ -364,7 +364,7 @@ func TestPacingHoldsAgainstTelegramsLimits(t *testing.T) {
 
 func TestA429DelaysThatChatByRetryAfter(t *testing.T) {
 	clock := newClock(false)
-	e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = clock })
+	e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock, cfg.PerChat = clock, time.Second })
 	e.srv.Fail429(42, 1, 3)
 	result := e.send("42", bot.Reply{Text: "one"}, bot.Reply{Text: "two"})
 
@@ -436,7 +436,7 @@ func TestSendErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newClock(true)
-			e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = clock })
+			e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock, cfg.PerChat = clock, time.Second })
 			tt.fail(e.srv)
 			err := e.ch.Send(context.Background(), strconv.Itoa(chat), []bot.Reply{{Text: "the private words"}})
 			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
@@ -514,7 +514,7 @@ func TestTheTokenNeverShows(t *testing.T) {
 
 func TestCloseFlushesTheQueue(t *testing.T) {
 	clock := newClock(false)
-	e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = clock })
+	e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock, cfg.PerChat = clock, time.Second })
 	result := e.send("42", bot.Reply{Text: "a"}, bot.Reply{Text: "b"}, bot.Reply{Text: "c"})
 	e.srv.Wait("sendMessage", 1)
 
@@ -548,7 +548,7 @@ func TestCloseFlushesTheQueue(t *testing.T) {
 
 func TestCloseGivesUpWhenItRunsOutOfTime(t *testing.T) {
 	clock := newClock(false)
-	e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = clock })
+	e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock, cfg.PerChat = clock, time.Second })
 	result := e.send("42", bot.Reply{Text: "a"}, bot.Reply{Text: "secret b"}, bot.Reply{Text: "secret c"})
 	e.srv.Wait("sendMessage", 1)
 
