@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -64,7 +63,7 @@ func hashID(msgID string) string {
 		return ""
 	}
 	h := sha256.Sum256([]byte(msgID))
-	return hex.EncodeToString(h[:9])
+	return base64.RawURLEncoding.EncodeToString(h[:9]) // 12 characters: the seen set stays small
 }
 
 var (
