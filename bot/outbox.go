@@ -26,16 +26,18 @@ import (
 //
 //	PREFIX:{outbox:CHANNEL}:items   hash: id → the message, sealed
 //	PREFIX:{outbox:CHANNEL}:lease   sorted set: id → lease deadline (ms)
+//	PREFIX:{outbox:CHANNEL}:owner   hash: id → a random token of the instance holding it
 //	PREFIX:{outbox:CHANNEL}:wiped   sorted set: chat tag → when the chat was wiped (µs)
 //
-// All three expire OutboxMaxAge after the last Put or Wipe. An id is "PUT-N-TAG-TOKEN": when it
+// All four expire OutboxMaxAge after the last Put or Wipe. An id is "PUT-N-TAG-TOKEN": when it
 // was put (µs), its place among the messages put with it, its chat's tag (a keyed hash of the
 // chat id) and a random token. Times are Redis' clock, the same for every instance. The
 // messages hold chat ids and texts, so they are sealed with a key derived from the service's
 // secret: a copy of Redis alone reads nothing.
 type Outbox struct {
 	rdb   redis.UniversalClient
-	keys  []string // items, lease, wiped
+	keys  []string // items, lease, wiped, owner
+	me    string   // this instance's token in owner
 	aead  cipher.AEAD
 	tags  []byte        // HMAC key of the chat tags
 	Lease time.Duration // how long a message stays with the instance that put or took it without a Renew
@@ -53,7 +55,7 @@ func NewOutbox(rdb redis.UniversalClient, prefix, channel string, secret []byte)
 		return m.Sum(nil)
 	}
 	base := prefix + ":{outbox:" + channel + "}:"
-	return &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped"},
+	return &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped", base + "owner"}, me: newToken(),
 		aead: seal.AEAD(derive("faros outbox v1")), tags: derive("faros outbox tags v1"), Lease: 15 * time.Second}
 }
 
@@ -68,18 +70,19 @@ func (o *Outbox) Tag(chat string) string {
 const luaNow = `local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
 `
 
-// putScript stores the sealed messages ARGV[4], ARGV[6]… of chat tag ARGV[3] under ids made
-// of the time, their place and ARGV[5], ARGV[7]…, leased for ARGV[1] ms, and returns the ids.
+// putScript stores the sealed messages ARGV[5], ARGV[7]… of chat tag ARGV[3] under ids made
+// of the time, their place and ARGV[6], ARGV[8]…, leased for ARGV[1] ms to owner ARGV[4], and
+// returns the ids.
 var putScript = redis.NewScript(luaNow + `
 local ids = {}
-for i = 4, #ARGV, 2 do
-  local id = string.format('%016d-%04d-%s-%s', now, (i - 2) / 2, ARGV[3], ARGV[i + 1])
+for i = 5, #ARGV, 2 do
+  local id = string.format('%016d-%04d-%s-%s', now, (i - 3) / 2, ARGV[3], ARGV[i + 1])
   redis.call('HSET', KEYS[1], id, ARGV[i])
   redis.call('ZADD', KEYS[2], math.floor(now / 1000) + ARGV[1], id)
+  redis.call('HSET', KEYS[4], id, ARGV[4])
   table.insert(ids, id)
 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
+for _, k in ipairs({KEYS[1], KEYS[2], KEYS[4]}) do redis.call('EXPIRE', k, ARGV[2]) end
 return ids
 `)
 
@@ -90,7 +93,7 @@ func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]str
 		return nil, nil
 	}
 	tag := o.Tag(chat)
-	args := []any{o.Lease.Milliseconds(), int(OutboxMaxAge.Seconds()), tag}
+	args := []any{o.Lease.Milliseconds(), int(OutboxMaxAge.Seconds()), tag, o.me}
 	for _, msg := range messages {
 		token := newToken()
 		args = append(args, seal.Seal(o.aead, msg, tag+"-"+token), token)
@@ -110,6 +113,7 @@ func (o *Outbox) Done(ctx context.Context, ids ...string) error {
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HDel(ctx, o.keys[0], ids...)
 		p.ZRem(ctx, o.keys[1], toAny(ids)...)
+		p.HDel(ctx, o.keys[3], ids...)
 		return nil
 	})
 	if err != nil {
@@ -118,25 +122,36 @@ func (o *Outbox) Done(ctx context.Context, ids ...string) error {
 	return nil
 }
 
-// renewScript extends the lease of ids ARGV[2]… by ARGV[1] ms, unless they are done.
+// renewScript extends by ARGV[1] ms the lease of the ids ARGV[3]… that owner ARGV[2] still
+// holds, and returns the others: done, or taken over while the lease had lapsed.
 var renewScript = redis.NewScript(luaNow + `
 local deadline = math.floor(now / 1000) + ARGV[1]
-for i = 2, #ARGV do redis.call('ZADD', KEYS[2], 'XX', deadline, ARGV[i]) end
-return 1
+local lost = {}
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[4], ARGV[i]) == ARGV[2] then
+    redis.call('ZADD', KEYS[2], 'XX', deadline, ARGV[i])
+  else
+    table.insert(lost, ARGV[i])
+  end
+end
+return lost
 `)
 
-// Renew extends the lease of messages still waiting to be delivered.
-func (o *Outbox) Renew(ctx context.Context, ids ...string) error {
+// Renew extends the lease of messages still waiting to be delivered, and returns those this
+// instance no longer holds: after its lease lapsed (Redis or the process stopped for longer)
+// another instance took them over, and sends them.
+func (o *Outbox) Renew(ctx context.Context, ids ...string) (lost []string, err error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
-	if err := renewScript.Run(ctx, o.rdb, o.keys, append([]any{o.Lease.Milliseconds()}, toAny(ids)...)...).Err(); err != nil {
-		return fmt.Errorf("outbox: renew: %w", err)
+	lost, err = renewScript.Run(ctx, o.rdb, o.keys, append([]any{o.Lease.Milliseconds(), o.me}, toAny(ids)...)...).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("outbox: renew: %w", err)
 	}
-	return nil
+	return lost, nil
 }
 
-// takeScript leases to the caller, for ARGV[1] ms, up to ARGV[2] messages whose lease lapsed,
+// takeScript leases to owner ARGV[4], for ARGV[1] ms, up to ARGV[2] messages whose lease lapsed,
 // and returns them as id, sealed message pairs. It drops those older than ARGV[3] µs and
 // those of a chat wiped after they were put.
 var takeScript = redis.NewScript(luaNow + `
@@ -151,8 +166,10 @@ for _, id in ipairs(ids) do
   if not v or (wiped and tonumber(wiped) >= put) or now - put > tonumber(ARGV[3]) then
     redis.call('HDEL', KEYS[1], id)
     redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[4], id)
   else
     redis.call('ZADD', KEYS[2], ms + ARGV[1], id)
+    redis.call('HSET', KEYS[4], id, ARGV[4])
     table.insert(out, id)
     table.insert(out, v)
   end
@@ -170,7 +187,7 @@ type Pending struct {
 // oldest first. Messages older than OutboxMaxAge, of a chat wiped since, or sealed with another
 // secret are dropped.
 func (o *Outbox) Take(ctx context.Context, max int) ([]Pending, error) {
-	res, err := takeScript.Run(ctx, o.rdb, o.keys, o.Lease.Milliseconds(), max, OutboxMaxAge.Microseconds()).StringSlice()
+	res, err := takeScript.Run(ctx, o.rdb, o.keys, o.Lease.Milliseconds(), max, OutboxMaxAge.Microseconds(), o.me).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("outbox: take: %w", err)
 	}

@@ -40,8 +40,8 @@ func TestOutbox(t *testing.T) {
 	// Leased: nobody takes them, however long the holder renews.
 	for range 3 {
 		time.Sleep(60 * time.Millisecond)
-		if err := mine.Renew(ctx, ids...); err != nil {
-			t.Fatal(err)
+		if lost, err := mine.Renew(ctx, ids...); err != nil || len(lost) != 0 {
+			t.Fatalf("Renew: lost %v, %v; want none lost", lost, err)
 		}
 		if taken, err := theirs.Take(ctx, 10); err != nil || len(taken) != 0 {
 			t.Fatalf("a renewed lease was taken over: %d, %v", len(taken), err)
@@ -59,11 +59,19 @@ func TestOutbox(t *testing.T) {
 	if again, _ := mine.Take(ctx, 10); len(again) != 0 {
 		t.Errorf("a message taken over was taken again: %q", again)
 	}
+	// The first holder comes back (its process or Redis had stopped): its Renew says it lost
+	// the two, and does not take them back.
+	if lost, err := mine.Renew(ctx, ids[:2]...); err != nil || strings.Join(lost, " ") != ids[0]+" "+ids[1] {
+		t.Errorf("Renew after the take-over: lost %v, %v; want both", lost, err)
+	}
+	if lost, err := theirs.Renew(ctx, taken[0].ID, taken[1].ID); err != nil || len(lost) != 0 {
+		t.Errorf("the new holder's Renew: lost %v, %v; want none", lost, err)
+	}
 	// Renew does not bring back a message that is done.
 	if err := theirs.Done(ctx, taken[0].ID, taken[1].ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := mine.Renew(ctx, ids...); err != nil {
+	if _, err := mine.Renew(ctx, ids...); err != nil {
 		t.Fatal(err)
 	}
 	if keys, _ := r.Keys(ctx); len(keys) != 0 {

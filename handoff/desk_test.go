@@ -147,12 +147,18 @@ func (n nobody) Handle(_ context.Context, m bot.Message) ([]bot.Reply, error) {
 }
 
 // consume runs one instance's queue reader until the operators were told (or a second).
-func consume(t *testing.T, d *handoff.Desk, until func() bool) {
+func consume(t *testing.T, f *fixture, d *handoff.Desk, until func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	go d.Run(ctx)
-	for !until() {
+	// Until the condition holds and the desk has confirmed the entry: it saves and audits the
+	// notification after sending it, and stopping Run before would cut that short.
+	handled := func() bool {
+		p, err := f.r.Client.XPending(ctx, f.r.Prefix+":handoff:queue", "desk").Result()
+		return until() && err == nil && p.Count == 0
+	}
+	for !handled() {
 		if ctx.Err() != nil {
 			t.Fatal("the queued case was not handled")
 		}
@@ -169,7 +175,7 @@ func TestNotifyByLanguageAndClaimOnce(t *testing.T) {
 		t.Errorf("OnDuty(sq) = %d; want 2 (nobody speaks Albanian: everyone on call)", got)
 	}
 	id := f.open(t, "9001", "sq", 2)
-	consume(t, f.desk, func() bool { return f.ops.last("501").Text != "" && f.ops.last("502").Text != "" })
+	consume(t, f, f.desk, func() bool { return f.ops.last("501").Text != "" && f.ops.last("502").Text != "" })
 	packet := f.ops.last("501")
 	for _, want := range []string{"Υπόθεση " + id, "Αλβανικά — χρειάζεται διερμηνέας", "εξαπάτηση · εκφοβισμός, απειλές", "μόνο ΕΚΚΑ", "το κινητό μπορεί να το διαβάζει άλλος", "EN: case " + id} {
 		if !strings.Contains(packet.Text, want) {
@@ -209,7 +215,7 @@ func TestNotifyByLanguageAndClaimOnce(t *testing.T) {
 func TestRelayBothWaysAndClose(t *testing.T) {
 	f := setup(t)
 	id := f.open(t, "9002", "fr", 1)
-	consume(t, f.desk, func() bool { return f.ops.last("502").Text != "" })
+	consume(t, f, f.desk, func() bool { return f.ops.last("502").Text != "" })
 	replies, ok, err := f.desk.Relay(context.Background(), id, bot.Message{Text: "je suis là"}, "")
 	if err != nil || !ok || len(replies) != 0 {
 		t.Fatalf("Relay while waiting just after the reassurance of Open: %v %v %v", replies, ok, err)
@@ -322,7 +328,7 @@ func TestCaseSurvivesACrash(t *testing.T) {
 		t.Fatal("an operator was told before the crash was over")
 	}
 	b := newDesk(t, f.r, f, "b")
-	consume(t, b, func() bool { return strings.Contains(f.ops.last("501").Text, id) })
+	consume(t, f, b, func() bool { return strings.Contains(f.ops.last("501").Text, id) })
 }
 
 // Unclaimed cases escalate: first to everyone on call, then to the backups, then the person
@@ -395,7 +401,7 @@ func TestDuty(t *testing.T) {
 func TestEmergencyWhileWaitingAlertsEveryone(t *testing.T) {
 	f := setup(t)
 	id := f.open(t, "9007", "fr", 1)
-	consume(t, f.desk, func() bool { return f.ops.last("502").Text != "" })
+	consume(t, f, f.desk, func() bool { return f.ops.last("502").Text != "" })
 	if f.ops.last("501").Text != "" {
 		t.Fatal("a French tier 1 case went to an operator who does not speak French")
 	}

@@ -89,44 +89,63 @@ func (c *Channel) flush() {
 	}
 }
 
-// wiping notes, with the chat's queue dropped under c.mu, that chat is being wiped: until
-// wiped has recorded it in the outbox (and after, for what was taken over before), takeOver
-// does not queue the chat's messages.
-func (c *Channel) wiping(chat string) {
-	if c.cfg.Outbox != nil {
-		c.wipes[chat] = wipe{at: math.MaxInt64, noted: time.Now()}
+// A wipe is known here for wipeMemory after it happened (by this instance) or was learnt of
+// (from another): a message put before it is not queued, so that a Send or a take-over racing
+// with the wipe cannot bring the chat's old messages back. Later, WipedSince and Take have it.
+const wipeMemory = time.Minute
+
+// wipe is a chat's wipe as this instance knows it.
+type wipe struct {
+	at    int64     // Redis' time of the wipe (bot.Outbox.Wipe): messages put before are not sent
+	noted time.Time // when it was noted here, to forget it
+}
+
+// noteWipe notes, under c.mu, that the chat with this tag was wiped at at; MaxInt64 while the
+// wipe is being recorded.
+func (c *Channel) noteWipe(tag string, at int64) {
+	if w, ok := c.wipes[tag]; !ok || at > w.at || time.Since(w.noted) > wipeMemory {
+		c.wipes[tag] = wipe{at: at, noted: time.Now()}
+	} else {
+		c.wipes[tag] = wipe{at: w.at, noted: time.Now()}
 	}
 }
 
-// wiped records in the outbox that chat was wiped.
+// wipedBefore says, under c.mu, whether o was put before a recent wipe of its chat.
+func (c *Channel) wipedBefore(o *outgoing) bool {
+	if c.cfg.Outbox == nil || o.box == "" || len(c.wipes) == 0 {
+		return false
+	}
+	w, ok := c.wipes[c.cfg.Outbox.Tag(o.chat)]
+	return ok && time.Since(w.noted) <= wipeMemory && bot.Before(o.box, w.at)
+}
+
+// wiping notes, with the chat's queue dropped under c.mu, that chat is being wiped.
+func (c *Channel) wiping(chat string) {
+	if c.cfg.Outbox != nil {
+		c.wipes[c.cfg.Outbox.Tag(chat)] = wipe{at: math.MaxInt64, noted: time.Now()}
+	}
+}
+
+// wiped records in the outbox that chat was wiped. Should that fail, the wipe stays noted here
+// as covering every message so far, for wipeMemory.
 func (c *Channel) wiped(ctx context.Context, chat string) error {
 	if c.cfg.Outbox == nil {
 		return nil
 	}
 	at, err := c.cfg.Outbox.Wipe(ctx, chat)
 	if err != nil {
-		return err // the marker stays at "every message so far" for the minute
+		return err
 	}
 	c.mu.Lock()
-	c.wipes[chat] = wipe{at: at, noted: time.Now()}
-	for chat, w := range c.wipes {
-		if time.Since(w.noted) > time.Minute { // a Take older than this was queued long ago
-			delete(c.wipes, chat)
-		}
-	}
+	c.wipes[c.cfg.Outbox.Tag(chat)] = wipe{at: at, noted: time.Now()}
 	c.mu.Unlock()
 	return nil
 }
 
-// wipe is a wipe of a chat by this instance.
-type wipe struct {
-	at    int64     // Redis' time of the wipe (bot.Outbox.Wipe): messages put before are not sent
-	noted time.Time // when it was noted here, to forget it
-}
-
-// dropWiped drops the queued messages of chats another instance wiped since the last call.
+// dropWiped learns of the wipes since the last call (and a few seconds before, should Redis'
+// clock have stepped back) and drops the queued messages put before them.
 func (c *Channel) dropWiped(ctx context.Context) {
-	wiped, cursor, err := c.cfg.Outbox.WipedSince(ctx, c.wipeCursor)
+	wiped, cursor, err := c.cfg.Outbox.WipedSince(ctx, c.wipeCursor-(5*time.Second).Microseconds())
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.Warn("telegram: outbox: wipes not read", "error", err)
@@ -134,14 +153,19 @@ func (c *Channel) dropWiped(ctx context.Context) {
 		return
 	}
 	c.wipeCursor = cursor
-	if len(wiped) == 0 {
-		return
-	}
 	var dropped []*outgoing
 	c.mu.Lock()
-	for chat := range c.q.chats {
-		if at, ok := wiped[c.cfg.Outbox.Tag(chat)]; ok {
-			dropped = append(dropped, c.q.dropIf(chat, func(o *outgoing) bool { return o.box != "" && bot.Before(o.box, at) })...)
+	for tag, w := range c.wipes {
+		if time.Since(w.noted) > wipeMemory {
+			delete(c.wipes, tag)
+		}
+	}
+	for tag, at := range wiped {
+		c.noteWipe(tag, at)
+	}
+	if len(wiped) > 0 {
+		for chat := range c.q.chats {
+			dropped = append(dropped, c.q.dropIf(chat, c.wipedBefore)...)
 		}
 	}
 	c.m.depth.Set(float64(c.q.n))
@@ -153,9 +177,10 @@ func (c *Channel) dropWiped(ctx context.Context) {
 	c.settle(dropped...)
 }
 
-// tend forgets settled messages every settleEvery; every third of a lease it renews the lease
-// of the messages queued here and takes over those whose instance let its lease lapse. It
-// flushes once more when ctx is done, and returns.
+// tend forgets settled messages every settleEvery and learns of wipes; every third of a lease
+// it renews the lease of the messages this instance holds, lets go of those another took over
+// meanwhile, and takes over those whose instance let its lease lapse. It flushes once more
+// when ctx is done, and returns.
 func (c *Channel) tend(ctx context.Context) {
 	defer close(c.tended)
 	defer c.flush()
@@ -173,20 +198,55 @@ func (c *Channel) tend(ctx context.Context) {
 			continue
 		case <-lease.C:
 		}
+		c.flush()
 		c.mu.Lock()
 		mine, closed := c.q.boxes(), c.closed
 		c.mu.Unlock()
-		if err := c.cfg.Outbox.Renew(ctx, mine...); err != nil && ctx.Err() == nil {
+		c.settledMu.Lock()
+		mine = append(mine, c.settled...) // sent, not yet forgotten: still ours
+		c.settledMu.Unlock()
+		lost, err := c.cfg.Outbox.Renew(ctx, mine...)
+		if err != nil && ctx.Err() == nil {
 			c.log.Warn("telegram: outbox: lease not renewed", "error", err)
 		}
+		c.letGo(lost)
 		if !closed {
 			c.takeOver(ctx, mine)
 		}
 	}
 }
 
-// takeOver queues the messages of instances that died. mine are the ids queued here already:
-// a lease of ours that lapsed (Redis was away) must not send them twice.
+// letGo drops the waiting messages another instance took over while this one's lease had
+// lapsed: that one sends them. One in flight is sent by both.
+func (c *Channel) letGo(lost []string) {
+	if len(lost) == 0 {
+		return
+	}
+	gone := make(map[string]bool, len(lost))
+	for _, id := range lost {
+		gone[id] = true
+	}
+	var dropped []*outgoing
+	c.mu.Lock()
+	for chat, cq := range c.q.chats {
+		inFlight := func(o *outgoing) bool { return cq.busy && o == cq.items[0] }
+		dropped = append(dropped, c.q.dropIf(chat, func(o *outgoing) bool { return gone[o.box] && !inFlight(o) })...)
+	}
+	c.m.depth.Set(float64(c.q.n))
+	c.mu.Unlock()
+	c.signal()
+	for _, o := range dropped {
+		if o.result != nil {
+			o.result <- nil // another instance sends it
+		}
+	}
+	if len(dropped) > 0 {
+		c.log.Info("telegram: outbox: messages taken over by another instance", "count", len(dropped))
+	}
+}
+
+// takeOver queues the messages of instances that died. mine are the ids this instance holds
+// already: a lease of its own that lapsed (Redis was away) must not send them twice.
 func (c *Channel) takeOver(ctx context.Context, mine []string) {
 	taken, err := c.cfg.Outbox.Take(ctx, 100)
 	if err != nil {
@@ -208,7 +268,7 @@ func (c *Channel) takeOver(ctx context.Context, mine []string) {
 			continue // after Close: left in the outbox for another instance
 		}
 		o := &outgoing{chat: b.Chat, params: b.Params, urgent: b.Urgent, forget: b.Forget, box: p.ID}
-		if w, ok := c.wipes[o.chat]; ok && bot.Before(o.box, w.at) { // wiped here since Take
+		if c.wipedBefore(o) {
 			wiped = append(wiped, o)
 			continue
 		}

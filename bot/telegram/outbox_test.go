@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/internal/redistest"
@@ -42,8 +44,8 @@ func TestOutboxHandsOverWhatAStoppedInstanceHadQueued(t *testing.T) {
 	if err := <-queued; err == nil {
 		t.Error("Send of the queued messages reported success")
 	}
-	if n := keys(t, r); n != 2 {
-		t.Fatalf("the outbox holds %d keys; want its two (items and leases)", n)
+	if n := keys(t, r); n != 3 {
+		t.Fatalf("the outbox holds %d keys; want its three (items, leases, owners)", n)
 	}
 
 	b := start(t, &handler{}, func(cfg *telegram.Config) {
@@ -111,19 +113,20 @@ func TestOutboxLeavesNothingBehind(t *testing.T) {
 // on another, and those of an instance that stopped are never taken over.
 func TestOutboxWipeReachesEveryInstance(t *testing.T) {
 	r := redistest.New(t)
-	outbox := func() *bot.Outbox {
+	outbox := func(lease time.Duration) *bot.Outbox {
 		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
-		o.Lease = 300 * time.Millisecond
+		o.Lease = lease
 		return o
 	}
 	// a holds "two" for chat 42, stopped "left" for chat 43, after sending one message each
-	// (their clocks never move, so the next waits).
-	a := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = outbox() })
+	// (their clocks never move, so the next waits). stopped's lease is long enough for the
+	// wipes below to come first.
+	a := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = outbox(300 * time.Millisecond) })
 	if err := a.ch.Send(t.Context(), "42", []bot.Reply{{Text: "one"}}); err != nil {
 		t.Fatal(err)
 	}
 	two := a.send("42", bot.Reply{Text: "two"})
-	stopped := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = outbox() })
+	stopped := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = outbox(2 * time.Second) })
 	if err := stopped.ch.Send(t.Context(), "43", []bot.Reply{{Text: "first"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +139,14 @@ func TestOutboxWipeReachesEveryInstance(t *testing.T) {
 	_ = stopped.ch.Close(ctx) // "left" stays in the outbox
 	<-left
 
-	b := start(t, &handler{}, func(cfg *telegram.Config) { fast(cfg); cfg.Outbox = outbox() })
-	for _, chat := range []string{"42", "43"} {
-		if err := b.ch.Wipe(t.Context(), chat, nil); err != nil {
-			t.Fatal(err)
-		}
+	// b wipes chat 42; chat 43 is wiped where no instance here sees it (as by one that
+	// stopped since).
+	b := start(t, &handler{}, func(cfg *telegram.Config) { fast(cfg); cfg.Outbox = outbox(300 * time.Millisecond) })
+	if err := b.ch.Wipe(t.Context(), "42", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outbox(time.Second).Wipe(t.Context(), "43"); err != nil {
+		t.Fatal(err)
 	}
 	select {
 	case err := <-two:
@@ -150,15 +156,58 @@ func TestOutboxWipeReachesEveryInstance(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("the other instance still holds the wiped chat's message")
 	}
-	// An instance that did not see the wipe happen does not take "left" over either.
-	c := start(t, &handler{}, func(cfg *telegram.Config) { fast(cfg); cfg.Outbox = outbox() })
-	time.Sleep(3 * outbox().Lease) // "left" would have been taken over by now
-	for name, e := range map[string]*env{"a": a, "b": b, "c": c, "stopped": stopped} {
+	time.Sleep(3 * time.Second) // "left" would have been taken over by now
+	for name, e := range map[string]*env{"a": a, "b": b, "stopped": stopped} {
 		for _, c := range e.srv.Calls("sendMessage") {
 			if text := c.Params["text"]; text != "one" && text != "first" {
 				t.Errorf("%s sent %q after the wipe", name, text)
 			}
 		}
+	}
+}
+
+// TestOutboxLetsGoOfWhatAnotherTookOver: when Redis is away for longer than a lease, another
+// instance takes the messages over once it is back; the first one, learning so when it renews,
+// drops them instead of sending them too.
+func TestOutboxLetsGoOfWhatAnotherTookOver(t *testing.T) {
+	r := redistest.New(t)
+	proxy, url := r.Proxy(t)
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaProxy := redis.NewClient(opt)
+	t.Cleanup(func() { viaProxy.Close() })
+	mine := bot.NewOutbox(viaProxy, r.Prefix, "telegram", []byte("service secret"))
+	mine.Lease = 300 * time.Millisecond
+	a := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = mine })
+	if err := a.ch.Send(t.Context(), "42", []bot.Reply{{Text: "one"}}); err != nil {
+		t.Fatal(err)
+	}
+	queued := a.send("42", bot.Reply{Text: "two"})
+	waitFor(t, "one queued", func() bool { return a.metric(t, "faros_telegram_queue_depth") == 1 })
+	waitFor(t, "the sent one forgotten", func() bool {
+		return r.Client.HLen(t.Context(), r.Prefix+":{outbox:telegram}:items").Val() == 1
+	})
+
+	proxy.Cut()
+	time.Sleep(2 * mine.Lease)
+	theirs := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+	taken, err := theirs.Take(t.Context(), 10)
+	if err != nil || len(taken) != 1 {
+		t.Fatalf("Take while the first instance could not renew: %d, %v; want its message", len(taken), err)
+	}
+	proxy.Restore()
+	select {
+	case err := <-queued:
+		if err != nil {
+			t.Errorf("Send of the message taken over: %v; want nil, another instance sends it", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the first instance still holds the message another took over")
+	}
+	if d := a.metric(t, "faros_telegram_queue_depth"); d != 0 {
+		t.Errorf("queue depth %v; want 0", d)
 	}
 }
 

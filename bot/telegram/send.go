@@ -134,34 +134,37 @@ func split(text string, max int) []string {
 	}
 }
 
-// enqueue keeps messages in the outbox and hands them to the delivery loop; after Close it
-// gives them up.
+// enqueue keeps messages in the outbox and hands them to the delivery loop. It gives up those
+// of a chat wiped since they were kept, and after Close all of them.
 func (c *Channel) enqueue(msgs []*outgoing) error {
 	c.keep(msgs)
-	if err := c.push(msgs); err != nil {
+	var wiped []*outgoing
+	c.mu.Lock()
+	closed := c.closed
+	for _, o := range msgs {
+		switch {
+		case closed:
+		case c.wipedBefore(o): // a Wipe ran between keep and here
+			wiped = append(wiped, o)
+		default:
+			c.q.push(o)
+		}
+	}
+	c.m.depth.Set(float64(c.q.n))
+	c.mu.Unlock()
+	c.signal()
+	if closed {
 		for _, o := range msgs {
 			c.giveUp(o, reasonClosed, ErrClosed)
 		}
 		c.settle(msgs...)
 		c.flush()
-		return err
-	}
-	return nil
-}
-
-// push hands messages to the delivery loop, unless Close ran.
-func (c *Channel) push(msgs []*outgoing) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
 		return ErrClosed
 	}
-	for _, o := range msgs {
-		c.q.push(o)
+	for _, o := range wiped {
+		c.giveUp(o, reasonWiped, ErrWiped)
 	}
-	c.m.depth.Set(float64(c.q.n))
-	c.mu.Unlock()
-	c.signal()
+	c.settle(wiped...)
 	return nil
 }
 
