@@ -126,19 +126,22 @@ func (c *Channel) wiping(chat string) {
 	}
 }
 
-// wiped records in the outbox that chat was wiped. Should that fail, the wipe stays noted here
-// as covering every message so far, for wipeMemory.
+// wiped records in the outbox that chat was wiped. Should that fail, the wipe stays noted
+// here as covering every message so far, but only for a few seconds: it would also refuse
+// the replies of a conversation the person starts again.
 func (c *Channel) wiped(ctx context.Context, chat string) error {
 	if c.cfg.Outbox == nil {
 		return nil
 	}
 	at, err := c.cfg.Outbox.Wipe(ctx, chat)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tag := c.cfg.Outbox.Tag(chat)
 	if err != nil {
+		c.wipes[tag] = wipe{at: math.MaxInt64, noted: time.Now().Add(5*time.Second - wipeMemory)}
 		return err
 	}
-	c.mu.Lock()
-	c.wipes[c.cfg.Outbox.Tag(chat)] = wipe{at: at, noted: time.Now()}
-	c.mu.Unlock()
+	c.wipes[tag] = wipe{at: at, noted: time.Now()}
 	return nil
 }
 
