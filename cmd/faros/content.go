@@ -40,28 +40,15 @@ func logProblems(log *slog.Logger, msg string, err error) {
 	}
 }
 
-// watchContent reloads the content directories when a file in them changes (after a short
-// quiet time, so that an editor's save is read whole) or on SIGHUP. Content that does not pass
-// the checks is refused with the checker's messages, and the previous content keeps serving.
+// watchContent reloads the content directories when a file in them changes or on SIGHUP.
+// Content that does not pass the checks is refused with the checker's messages, and the
+// previous content keeps serving.
 func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	var events <-chan fsnotify.Event
+	var dirs []string
 	if c.FlowsDir != "" {
-		w, err := fsnotify.NewWatcher()
-		if err != nil {
-			return err
-		}
-		defer w.Close()
-		for _, dir := range []string{c.FlowsDir, c.LocalesDir} {
-			if err := w.Add(dir); err != nil {
-				return err
-			}
-		}
-		events = w.Events
+		dirs = []string{c.FlowsDir, c.LocalesDir}
 	}
-	reload := func(why string) {
+	return watch(ctx, dirs, func(string) bool { return true }, func(why string) {
 		content, err := loadContent(c)
 		if err != nil {
 			logProblems(log, "content refused; the previous content keeps serving", err)
@@ -70,39 +57,16 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) 
 		b.SetContent(content)
 		st := content.Engine.Stats()
 		log.Info("content reloaded", "why", why, "flows", st.Flows, "nodes", st.Nodes, "languages", len(content.Catalog.Languages()))
-	}
-	var quiet <-chan time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-hup:
-			reload("SIGHUP")
-		case <-events:
-			quiet = time.After(300 * time.Millisecond)
-		case <-quiet:
-			quiet = nil
-			reload("files changed")
-		}
-	}
+	})
 }
 
 // watchRoster reloads the roster when its file changes or on SIGHUP (a file mounted alone
 // into a container may change without the directory telling). A roster with problems is
 // refused, each problem logged, and the previous one stays in force.
 func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handoff.Roster], log *slog.Logger) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	if err := w.Add(filepath.Dir(path)); err != nil { // the directory: editors replace files
-		return err
-	}
-	reload := func(why string) {
+	dirs := []string{filepath.Dir(path)} // the directory: editors replace files
+	ours := func(name string) bool { return filepath.Clean(name) == filepath.Clean(path) }
+	return watch(ctx, dirs, ours, func(why string) {
 		r, err := handoff.LoadRoster(path)
 		if err != nil {
 			log.Error("roster refused; the previous roster stays in force", "err", err)
@@ -110,6 +74,28 @@ func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handof
 		}
 		roster.Store(r)
 		log.Info("roster reloaded", "why", why, "operators", len(r.Operators()))
+	})
+}
+
+// watch calls reload on SIGHUP, and when a file of dirs for which ours is true changed (after
+// a short quiet time, so that an editor's save is read whole), until ctx is done.
+func watch(ctx context.Context, dirs []string, ours func(name string) bool, reload func(why string)) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var events <-chan fsnotify.Event
+	if len(dirs) > 0 {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		for _, dir := range dirs {
+			if err := w.Add(dir); err != nil {
+				return err
+			}
+		}
+		events = w.Events
 	}
 	var quiet <-chan time.Time
 	for {
@@ -118,13 +104,13 @@ func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handof
 			return nil
 		case <-hup:
 			reload("SIGHUP")
-		case e := <-w.Events:
-			if filepath.Clean(e.Name) == filepath.Clean(path) {
+		case e := <-events:
+			if ours(e.Name) {
 				quiet = time.After(300 * time.Millisecond)
 			}
 		case <-quiet:
 			quiet = nil
-			reload("file changed")
+			reload("files changed")
 		}
 	}
 }
