@@ -121,12 +121,15 @@ func (p Problem) String() string {
 // Problems is every problem found at once; it is the error Load returns.
 type Problems []Problem
 
-func (ps Problems) Error() string {
+func (ps Problems) Error() string { return strings.Join(ps.Strings(), "\n") }
+
+// Strings returns the problems one per line, as "file:line:column: message".
+func (ps Problems) Strings() []string {
 	lines := make([]string, len(ps))
 	for i, p := range ps {
 		lines[i] = p.String()
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // In returns the problems with their files named under dir, as an editor finds them:

@@ -310,11 +310,7 @@ func TestLoadProblems(t *testing.T) {
 			if !errors.As(err, &probs) {
 				t.Fatalf("Load: %v; want problems", err)
 			}
-			var got []string
-			for _, p := range probs {
-				got = append(got, p.String())
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, probs.Strings()); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
