@@ -100,8 +100,16 @@ func (d *Desk) save(ctx context.Context, r *record, fields ...string) error {
 	for _, f := range fields {
 		args = append(args, f, all[f])
 	}
-	return d.rdb.HSet(ctx, d.key(r.ID, "case"), args...).Err()
+	return saveScript.Run(ctx, d.rdb, []string{d.key(r.ID, "case")}, args...).Err()
 }
+
+// saveScript writes fields of a case that still exists: a case closed (deleted) meanwhile must
+// not come back as a partial hash without a TTL.
+var saveScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+`)
 
 // caseKey returns a case's own key, unwrapped.
 func (d *Desk) caseKey(ctx context.Context, id string) ([]byte, error) {

@@ -92,6 +92,7 @@ type Desk struct {
 	mu      sync.Mutex
 	onCall  []Operator // cached for a few seconds: OnDuty runs on every message
 	cachedT time.Time
+	cachedR *Roster // the roster onCall was read from: a new one is read at once
 }
 
 var _ bot.Desk = (*Desk)(nil)
@@ -134,10 +135,10 @@ func (d *Desk) onCallNow(ctx context.Context) []Operator {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
-	if d.onCall != nil && now.Sub(d.cachedT) < 5*time.Second && !now.Before(d.cachedT) {
+	r := d.roster()
+	if d.onCall != nil && r == d.cachedR && now.Sub(d.cachedT) < 5*time.Second && !now.Before(d.cachedT) {
 		return d.onCall
 	}
-	r := d.roster()
 	if r == nil {
 		return nil
 	}
@@ -163,7 +164,7 @@ func (d *Desk) onCallNow(ctx context.Context) []Operator {
 			}
 		}
 	}
-	d.onCall, d.cachedT = r.OnCall(now, duty), now
+	d.onCall, d.cachedT, d.cachedR = r.OnCall(now, duty), now, r
 	if d.onCall == nil {
 		d.onCall = []Operator{}
 	}
@@ -261,17 +262,39 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 			if err := d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: text, Urgent: alert != ""}}); err != nil {
 				return nil, true, fmt.Errorf("relay to the operator: %w", err)
 			}
+			d.audit(ctx, "relayed", id, "from", "person", "alert", alert)
+			return nil, true, nil
 		}
-		d.audit(ctx, "relayed", id, "from", "person", "alert", alert)
-		return nil, true, nil
 	}
-	// Still waiting: an emergency or the duress word makes the case urgent, for everyone on call.
+	// Waiting, or its operator left the roster: an emergency or the duress word makes the case
+	// urgent, for everyone on call.
+	raised := false
 	if (alert == "emergency" || alert == "duress") && r.Tier < 3 {
 		r.Tier, r.Reason = 3, alert
 		if err := d.save(ctx, r, "tier", "reason"); err == nil {
 			d.audit(ctx, "raised", id, "tier", 3)
-			d.notify(ctx, r, 1, true)
+			raised = true
 		}
+	}
+	if r.State == stateClaimed {
+		// This instance may be the first to see that the operator left the roster: the case
+		// goes back to those on call (urgent, if just raised), and the message waits in its log
+		// for whoever claims it.
+		back, err := d.giveBack(ctx, r, operatorRemoved, false)
+		if err != nil {
+			return nil, true, fmt.Errorf("release the case of a removed operator: %w", err)
+		}
+		if back {
+			return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}, true, nil
+		}
+		// Another instance gave it back a moment ago, and told the person.
+		if raised {
+			d.notify(ctx, r, 1, true, "")
+		}
+		return nil, true, nil
+	}
+	if raised {
+		d.notify(ctx, r, 1, true, "")
 	}
 	now := d.now()
 	if now.Sub(r.Reassured) < d.reassure {

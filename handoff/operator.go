@@ -113,14 +113,21 @@ func (d *Desk) cases(ctx context.Context, o Operator) ([]bot.Reply, error) {
 	sort.Strings(mine)
 	var lines []string
 	now := d.now()
+	seen := map[string]bool{}
 	for _, id := range append(waiting, mine...) {
 		r, err := d.load(ctx, id)
-		if err != nil || r == nil {
+		if err != nil || r == nil || seen[id] {
 			continue
 		}
-		state := fmt.Sprintf("αναμονή %d′ · waiting", int(now.Sub(r.Created).Minutes()))
-		if r.State == stateClaimed {
+		seen[id] = true
+		var state string
+		switch {
+		case r.State == stateOpen:
+			state = fmt.Sprintf("αναμονή %d′ · waiting", int(now.Sub(r.Created).Minutes()))
+		case r.Operator == o.ID:
 			state = "δική σου · yours"
+		default:
+			continue // someone else's: claimed a moment ago, or left behind in the sets
 		}
 		lines = append(lines, fmt.Sprintf("%s · επίπεδο/tier %d · %s · %s", id, r.Tier, r.Lang, state))
 	}
@@ -147,6 +154,15 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	res, err := claimScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, now.UnixMilli()).StringSlice()
 	if err != nil {
 		return nil, err
+	}
+	if res[0] == "taken" && res[1] != o.ID {
+		if _, known := d.operator(res[1]); !known {
+			// Held by an operator who left the roster, and no instance gave it back yet: give
+			// it back (the person and those on call are told), then claim it.
+			if res, err = d.claimFromRemoved(ctx, o, id, res[1], now); err != nil {
+				return nil, err
+			}
+		}
 	}
 	switch res[0] {
 	case "gone":
@@ -192,6 +208,21 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	return replies, nil
 }
 
+// claimFromRemoved gives back case id, held by operator gone who left the roster, and claims
+// it for o; it returns what claimScript did.
+func (d *Desk) claimFromRemoved(ctx context.Context, o Operator, id, gone string, now time.Time) ([]string, error) {
+	r, err := d.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil && r.State == stateClaimed && r.Operator == gone {
+		if _, err := d.giveBack(ctx, r, operatorRemoved, true); err != nil {
+			return nil, err
+		}
+	}
+	return claimScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, now.UnixMilli()).StringSlice()
+}
+
 // transcript returns what the person wrote in a case, oldest first.
 func (d *Desk) transcript(ctx context.Context, id string) ([]string, error) {
 	key, err := d.caseKey(ctx, id)
@@ -230,17 +261,13 @@ func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply,
 	if r == nil {
 		return refusal, err
 	}
-	r.State, r.Operator, r.Claimed = stateOpen, "", time.Time{}
-	if err := d.save(ctx, r, "state", "operator", "claimed"); err != nil {
+	back, err := d.giveBack(ctx, r, byOperator, true)
+	if err != nil {
 		return nil, err
 	}
-	d.rdb.SRem(ctx, d.opKey(o.ID, "cases"), id)
-	d.clearActive(ctx, o.ID, id)
-	d.rdb.ZAdd(ctx, d.global("waiting"), redis.Z{Score: float64(d.now().Add(d.waitFor(r.Tier)).UnixMilli()), Member: id})
-	d.audit(ctx, "released", id, "operator", o.ID)
-	d.tellMessage(ctx, r, "handoff_released", nil)
-	r.Notified = slices.DeleteFunc(r.Notified, func(s string) bool { return s == o.ID })
-	d.notify(ctx, r, 1, true)
+	if !back { // closed, or given back, a moment ago
+		return say(opNotYours, id, id), nil
+	}
 	return say(opReleased, id, id), nil
 }
 

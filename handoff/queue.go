@@ -87,15 +87,15 @@ func (d *Desk) handle(ctx context.Context, msgs []redis.XMessage) {
 	for _, m := range msgs {
 		id, _ := m.Values["case"].(string)
 		if r, err := d.load(ctx, id); err == nil && r != nil && r.State == stateOpen {
-			d.notify(ctx, r, r.Level, false)
+			d.notify(ctx, r, r.Level, false, "")
 		}
 		d.rdb.XAck(ctx, d.global("queue"), group, m.ID)
 	}
 }
 
 // notify sends a case to the operators of its escalation level who were not told yet, or to
-// all of them again with again.
-func (d *Desk) notify(ctx context.Context, r *record, level int, again bool) {
+// all of them again with again; note, if any, heads the packet.
+func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, note string) {
 	ops := d.recipients(ctx, r.Lang, r.Tier, level)
 	key, err := d.caseKey(ctx, r.ID)
 	if err != nil {
@@ -117,7 +117,11 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool) {
 		if slices.Contains(r.Notified, o.ID) && !again {
 			continue
 		}
-		reply := bot.Reply{Text: p.render(d.roster()), Urgent: r.Tier >= 3,
+		text := p.render(d.roster())
+		if note != "" {
+			text = note + "\n" + text
+		}
+		reply := bot.Reply{Text: text, Urgent: r.Tier >= 3,
 			Buttons: []bot.Button{{Data: "claim:" + r.ID, Label: "Ανάληψη · Claim " + r.ID}}}
 		if err := d.operators.Send(ctx, chatOf(o), []bot.Reply{reply}); err != nil {
 			d.log.Warn("handoff: operator not notified", "case", r.ID, "operator", o.ID, "err", err)
@@ -160,6 +164,12 @@ func (d *Desk) Tick(ctx context.Context) {
 			d.rdb.ZRem(ctx, d.global("waiting"), id)
 			if r == nil {
 				d.audit(ctx, "expired", id)
+			} else if _, ok := d.operator(r.Operator); !ok {
+				// Claimed a moment ago on an instance still on the old roster, by an operator
+				// who left it: back to those on call, not out of the schedule.
+				if _, err := d.giveBack(ctx, r, operatorRemoved, true); err != nil {
+					d.log.Warn("handoff: the case of a removed operator was not given back", "case", id, "err", err)
+				}
 			}
 			continue
 		}
@@ -179,7 +189,7 @@ func (d *Desk) escalate(ctx context.Context, r *record) {
 	_ = d.save(ctx, r, "level")
 	d.m.escalations.Inc()
 	d.audit(ctx, "escalated", r.ID, "level", r.Level)
-	d.notify(ctx, r, min(r.Level, 2), r.Level == 1)
+	d.notify(ctx, r, min(r.Level, 2), r.Level == 1, "")
 	if r.Level >= 3 && !r.Told {
 		r.Told = true
 		_ = d.save(ctx, r, "told")
