@@ -303,25 +303,30 @@ func (b *Bot) replayed(m Message, box []byte) []Reply {
 }
 
 // relay handles a message while the person is in a case with an operator. Typed text goes to
-// the operator; commands, buttons and emergency words go to the flows as well (done false),
-// the operator being alerted to a call for help. When the case is over, the flows take over.
+// the operator; commands, buttons, help and emergency words go to the flows as well (done
+// false), the operator being alerted to a call for help. When the case is over, the flows take over.
 func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (replies []Reply, done bool) {
 	if b.desk == nil {
 		s.Case = ""
 		return nil, false
 	}
 	alert := ""
-	switch command := dialog.Command(m.Text); {
-	case m.Button != "":
+	if m.Button != "" {
 		return nil, false
+	}
+	switch command, said := dialog.Command(m.Text), c.Engine.Signals(m.Text); {
 	case command == "help":
 		alert = "help"
 	case command != "":
 		return nil, false // /stop, /wipe and the others: the flows, and Leave on their End
-	case c.Engine.Duress(m.Text):
+	case said.Duress:
 		alert = "duress" // the flows answer innocently
-	case c.Engine.Alarm(m.Text):
+	case said.Emergency:
 		alert = "emergency"
+	case said.Help && len(strings.Fields(m.Text)) <= 3:
+		// "help", "need help!": the numbers, and the counsellor alerted. A sentence such as
+		// "thanks for your help" is words for the counsellor only.
+		alert = "help"
 	}
 	replies, ok, err := b.desk.Relay(ctx, s.Case, m, alert)
 	if err != nil {

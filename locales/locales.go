@@ -352,21 +352,74 @@ func (c *Catalog) Match(prefs ...string) string {
 	return c.langs[i]
 }
 
+// MaxFold bounds Fold's work: it reads at most this many runes of a text's compatibility
+// decomposition, and returns at most this many. One character can decompose into up to 18
+// (U+FDFA), so without a bound the 4096 characters of one Telegram message (dialog.MaxText)
+// could fold into some 70,000 runes and 12,000 words. One and a half times MaxText holds a
+// whole message of accented letters (Greek, the most accented of our languages, decomposes
+// into about 1.1 runes a character; Vietnamese into about 1.4), and keeps the costliest
+// message within twice the cost of a plain one (BenchmarkStepLongText in bot/dialog).
+const MaxFold = dialog.MaxText * 3 / 2
+
 // Fold makes typed text comparable: compatibility decomposition (NFKD), combining marks
 // removed, case folded (final sigma too), spaces collapsed. "ΒΟΗΘΕΙΑ", "βοήθεια" and
 // "βοηθεια" fold to the same word. Folding twice gives what folding once gave.
+//
+// Only the beginning of a long text is folded: as much as decomposes into MaxFold runes
+// (MaxFold plain letters, 341 characters U+FDFA); the rest is dropped.
 func Fold(s string) string {
 	if isASCII(s) {
+		// ASCII decomposes into itself: the budget is the first MaxFold bytes.
+		s = s[:min(len(s), MaxFold)]
 		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 	}
+	// No character decomposes into nothing, so MaxFold+1 characters are more than the budget
+	// holds; the one more keeps the last segment that fits whole, marks and all.
+	s = prefix(s, MaxFold+1)
 	// Invalid bytes would make the normaliser skip the character after them.
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(dropMarks, norm.NFKD.String(s))
+	s = strings.Map(dropMarks, decompose(s, MaxFold))
 	s = strings.Map(cherokee, cases.Fold().String(s))
 	// Folding case and dropping marks can leave text that decomposes further, or marks out of
 	// their canonical order: one more pass settles it.
 	s = strings.Map(dropMarks, norm.NFKD.String(s))
-	return strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	// Case folding can lengthen text (ß is ss), so the result may exceed the budget. Its
+	// beginning is still folded text (a prefix of a decomposed text is decomposed), so cutting
+	// it keeps Fold idempotent.
+	return strings.TrimRightFunc(prefix(s, MaxFold), unicode.IsSpace)
+}
+
+// decompose returns the NFKD form of the longest beginning of s whose decomposition holds at
+// most max runes, whole segments only (a character with its marks), never more than that:
+// norm.NFKD.String would decompose all of s first.
+func decompose(s string, max int) string {
+	var it norm.Iter
+	it.InitString(norm.NFKD, s)
+	out := make([]byte, 0, len(s)+len(s)/2)
+	n := 0
+	for !it.Done() {
+		seg := it.Next()
+		if n += utf8.RuneCount(seg); n > max {
+			break
+		}
+		out = append(out, seg...)
+	}
+	return string(out)
+}
+
+// prefix returns the first n runes of s (an invalid byte counts as one).
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 func dropMarks(r rune) rune {

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/locales"
@@ -39,6 +41,47 @@ func TestFold(t *testing.T) {
 	for _, tt := range tests {
 		if got := locales.Fold(tt.in); got != tt.want {
 			t.Errorf("Fold(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestFoldBounded checks that Fold reads and returns at most MaxFold runes, however much a
+// text's characters decompose or its case folding lengthens it.
+func TestFoldBounded(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain letters beyond the budget", strings.Repeat("a", locales.MaxFold+10), strings.Repeat("a", locales.MaxFold)},
+		{"a space at the cut", strings.Repeat("A ", locales.MaxFold), strings.TrimSpace(strings.Repeat("a ", locales.MaxFold/2))},
+		{"accented letters beyond the budget", strings.Repeat("é", locales.MaxFold), strings.Repeat("e", locales.MaxFold/2)},
+		{"case folding that lengthens", strings.Repeat("ß", 5000), strings.Repeat("s", locales.MaxFold)},
+		{"marks without end", "x" + strings.Repeat("\u0301", 100000), "x"},
+		// The last character's decomposition fits in part.
+		{"characters that decompose into 18", strings.Repeat("\uFDFA", 4096), locales.Fold(string([]rune(norm.NFKD.String(strings.Repeat("\uFDFA", 4096)))[:locales.MaxFold]))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := locales.Fold(tt.in)
+			if got != tt.want {
+				t.Errorf("Fold: got %d runes %.40q…; want %d runes %.40q…", utf8.RuneCountInString(got), got, utf8.RuneCountInString(tt.want), tt.want)
+			}
+			if again := locales.Fold(got); again != got {
+				t.Errorf("Fold of the fold: got %d runes; want the same %d", utf8.RuneCountInString(again), utf8.RuneCountInString(got))
+			}
+		})
+	}
+}
+
+// TestEmergencyNumberEverywhere checks that the messages a person may get instead of an
+// answer, or when asking for help, give the emergency number in every language: nobody is
+// left with only "I did not understand".
+func TestEmergencyNumberEverywhere(t *testing.T) {
+	cat := shipped(t)
+	for _, id := range []string{"not_understood", "slow_down", "offline_numbers", "help_numbers", "emergency_numbers"} {
+		for _, lang := range cat.Languages() {
+			if text, _ := cat.Text(lang, id); !strings.Contains(text, "112") {
+				t.Errorf("%s %s = %q; want it to give 112", lang, id, text)
+			}
 		}
 	}
 }

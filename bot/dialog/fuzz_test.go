@@ -120,7 +120,9 @@ func checkProblems(t *testing.T, fsys fstest.MapFS, probs dialog.Problems) {
 		if p.Line < 0 || p.Col < 0 || (p.Line == 0) != (p.Col == 0) {
 			t.Errorf("problem %q has line %d, column %d", p, p.Line, p.Col)
 		}
-		if lines := strings.Count(string(file.Data), "\n") + 1; p.Line > lines {
+		// YAML breaks lines at "\n", "\r\n" and a lone "\r", as editors do.
+		text := strings.ReplaceAll(strings.ReplaceAll(string(file.Data), "\r\n", "\n"), "\r", "\n")
+		if lines := strings.Count(text, "\n") + 1; p.Line > lines {
 			t.Errorf("problem %q is at line %d of a file of %d lines", p, p.Line, lines)
 		}
 		if i > 0 {

@@ -24,7 +24,7 @@ func newWords(ids ...string) words {
 	return w
 }
 
-var baseMessages = []string{"kw", "kw2", "nu", "od", "rs", "ln", "lv", "m_q", "m_yes", "m_no", "m_done", "m_x"}
+var baseMessages = []string{"kw", "kw2", "kw3", "nu", "od", "rs", "ln", "lv", "m_q", "m_yes", "m_no", "m_done", "m_x"}
 
 func (w words) Languages() []string { return w.langs }
 func (w words) Text(lang, id string) (string, bool) {

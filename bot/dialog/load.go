@@ -34,22 +34,27 @@ const Leave = "stop"
 // Engine is a loaded, checked set of flows. It is immutable and safe for concurrent use;
 // new content means a new Engine.
 type Engine struct {
-	lex            Lexicon
-	langs          []string
-	flows          map[string]*flow
-	order          []*flow // by file name
-	entry          *flow
-	home           *flow
-	commands       map[string]*flow
-	emergency      *flow
-	duress         *flow
-	emergencyWords [][]string // folded phrases of every language, each split in words
-	duressWords    [][]string
-	labels         map[string]map[string]string
-	questions      map[string]*node
-	secrets        []string // ids of the secret questions
-	msg            struct{ notUnderstood, outdated, restarted, languageName, leave string }
+	lex          Lexicon
+	langs        []string
+	flows        map[string]*flow
+	order        []*flow // by file name
+	entry        *flow
+	home         *flow
+	commands     map[string]*flow
+	emergency    *flow
+	duress       *flow
+	help         *flow     // opened by a help word
+	triggerWords wordIndex // the help, emergency and duress words of every language
+	labels       map[string]map[string]string
+	questions    map[string]*node
+	secrets      []string        // ids of the secret questions
+	vital        map[button]bool // buttons that pass every limit (Vital)
+	leaveLabels  []string        // the leave-now label of every language, folded
+	msg          struct{ notUnderstood, outdated, restarted, languageName, leave string }
 }
+
+// button is a choice of one question, as Input names it.
+type button struct{ question, choice string }
 
 type flow struct {
 	id, file string
@@ -505,6 +510,8 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 	l.e.emergency = flowAt(t.Emergency.Flow, ev["flow"], "emergency flow")
 	dv, _ := keyed(vals["duress"])
 	l.e.duress = flowAt(t.Duress.Flow, dv["flow"], "duress flow")
+	hv, _ := keyed(vals["help"])
+	l.e.help = flowAt(t.Help.Flow, hv["flow"], "help flow")
 	mv, _ := keyed(vals["messages"])
 	for _, m := range []struct {
 		id, key string
@@ -513,6 +520,7 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 	}{
 		{t.Emergency.Keywords, "emergency keywords", nil, ev["keywords"]},
 		{t.Duress.Keywords, "duress keywords", nil, dv["keywords"]},
+		{t.Help.Keywords, "help keywords", nil, hv["keywords"]},
 		{t.Messages.Leave, "messages.leave", &l.e.msg.leave, mv["leave"]},
 		{t.Messages.NotUnderstood, "messages.not_understood", &l.e.msg.notUnderstood, mv["not_understood"]},
 		{t.Messages.Outdated, "messages.outdated", &l.e.msg.outdated, mv["outdated"]},
@@ -528,22 +536,23 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 		}
 		l.message(TriggersFile, m.y, m.id)
 	}
-	l.e.emergencyWords = l.phrases(t.Emergency.Keywords)
-	l.e.duressWords = l.phrases(t.Duress.Keywords)
+	l.e.triggerWords = wordIndex{}
+	l.phrases(t.Help.Keywords, Signals{Help: true})
+	l.phrases(t.Emergency.Keywords, Signals{Emergency: true})
+	l.phrases(t.Duress.Keywords, Signals{Duress: true})
 }
 
-// phrases reads the comma-separated words of message id in every language, folded and split.
-func (l *loader) phrases(id string) [][]string {
-	var out [][]string
+// phrases indexes the comma-separated words of message id in every language, folded and
+// split, as calling for sig.
+func (l *loader) phrases(id string, sig Signals) {
 	for _, lang := range l.e.langs {
 		text, _ := l.e.lex.Text(lang, id)
 		for _, k := range strings.Split(text, ",") {
 			if words := strings.FieldsFunc(l.e.lex.Fold(k), isSeparator); len(words) > 0 {
-				out = append(out, words)
+				l.e.triggerWords.add(words, sig)
 			}
 		}
 	}
-	return out
 }
 
 // message reports a message id that some language lacks.
@@ -792,6 +801,7 @@ func (l *loader) graph() {
 	visit(e.home.start)
 	visit(e.emergency.start)
 	visit(e.duress.start)
+	visit(e.help.start)
 	for _, f := range e.commands {
 		visit(f.start)
 	}
@@ -847,6 +857,7 @@ func (l *loader) graph() {
 func (e *Engine) prepare() {
 	e.emergency.urgent = true
 	e.commands["help"].urgent = true
+	e.help.urgent = true
 	for _, lang := range e.langs {
 		e.labels[lang] = map[string]string{}
 	}
@@ -871,6 +882,7 @@ func (e *Engine) prepare() {
 			n.buttons = append(n.buttons, Choice{ID: Leave, Label: e.msg.leave})
 		}
 	}
+	e.prepareVital()
 	for _, f := range e.order {
 		for _, n := range f.order {
 			for _, b := range n.buttons {
@@ -880,6 +892,9 @@ func (e *Engine) prepare() {
 				}
 			}
 		}
+	}
+	for _, lang := range e.langs {
+		e.leaveLabels = append(e.leaveLabels, e.labels[lang][e.msg.leave])
 	}
 }
 

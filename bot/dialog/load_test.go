@@ -17,6 +17,7 @@ commands: {start: main, language: main, help: main, stop: main, wipe: main}
 emergency: {keywords: kw, flow: main}
 messages: {not_understood: nu, outdated: od, restarted: rs, language_name: ln, leave: lv}
 duress: {keywords: kw2, flow: main}
+help: {keywords: kw3, flow: main}
 `
 
 const baseMain = `id: main
@@ -292,6 +293,21 @@ func TestLoadProblems(t *testing.T) {
 			name:  "command without a flow",
 			files: map[string]string{"triggers.yaml": replace(baseTriggers, "help: main, ", "")},
 			want:  []string{`triggers.yaml:3:11: the command /help needs a flow`},
+		},
+		{
+			name:  "help trigger missing",
+			files: map[string]string{"triggers.yaml": replace(baseTriggers, "help: {keywords: kw3, flow: main}\n", "")},
+			want:  []string{`triggers.yaml:1:1: help flow is missing`, `triggers.yaml:1:1: help keywords is missing`},
+		},
+		{
+			name:  "help trigger to a missing flow",
+			files: map[string]string{"triggers.yaml": replace(baseTriggers, "kw3, flow: main}", "kw3, flow: nope}")},
+			want:  []string{`triggers.yaml:7:29: help flow: there is no flow "nope"`},
+		},
+		{
+			name: "help words missing in a language",
+			lex:  func(w words) words { delete(w.texts["fr"], "kw3"); return w },
+			want: []string{`triggers.yaml:7:18: the message "kw3" is missing in fr`},
 		},
 		{
 			name:  "triggers file missing",

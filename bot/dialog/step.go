@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/expr-lang/expr"
 )
@@ -20,9 +19,11 @@ var ErrLoop = errors.New("dialog: the flow passed too many nodes without asking"
 
 // Step applies one input to a conversation and returns its new state and what to show.
 // It never modifies s's maps. Typed text that starts with "/" and names a command is the
-// command; an emergency word in typed text opens the emergency flow from anywhere.
+// command; an emergency word in typed text opens the emergency flow from anywhere, a help
+// word the help flow. Only the first MaxText characters of typed text are read.
 func (e *Engine) Step(s State, in Input) (State, []Output, error) {
 	r := &run{e: e, s: s, out: make([]Output, 0, 4), onDuty: in.OnDuty}
+	in.Text = clip(in.Text)
 	if in.Command == "" && strings.HasPrefix(in.Text, "/") {
 		if c := commandName(in.Text); e.commands[c] != nil {
 			in.Command, in.Text = c, ""
@@ -84,9 +85,10 @@ type run struct {
 func (r *run) react(in Input) (*node, error) {
 	e := r.e
 	cur := r.current()
-	folded := ""
+	folded, sig := "", Signals{}
 	if in.Text != "" {
 		folded = e.lex.Fold(in.Text)
+		sig = e.signals(folded)
 	}
 	switch {
 	case in.Command != "":
@@ -94,24 +96,29 @@ func (r *run) react(in Input) (*node, error) {
 		if f == nil {
 			return nil, fmt.Errorf("dialog: unknown command %q", in.Command)
 		}
-		if in.Command == "start" {
+		switch in.Command {
+		case "start":
 			r.s = State{Lang: r.s.Lang}
-		} else {
+		case "help":
+			r.numbers(cur)
+		default:
+			r.again()
 			r.interrupt(cur)
 		}
 		return f.start, nil
 	case in.Choice == Leave:
 		r.interrupt(cur)
 		return e.commands["stop"].start, nil
-	case in.Text != "" && e.matches(e.duressWords, folded):
+	case sig.Duress:
 		// Someone may be watching: an innocent answer, the question still waiting.
 		return e.duress.start, nil
-	case in.Text != "" && e.alarm(folded):
-		if r.s.Ended || r.s.Node == "" {
-			r.s = State{Lang: r.s.Lang}
-		}
-		r.interrupt(cur)
+	case sig.Emergency:
+		r.numbers(cur)
 		return e.emergency.start, nil
+	case sig.Help && !r.isLabel(cur, folded):
+		// As /help. A label that holds a help word ("Phone numbers for help") is its answer.
+		r.numbers(cur)
+		return e.help.start, nil
 	case r.s.Ended || r.s.Node == "":
 		r.s = State{Lang: r.s.Lang}
 		return e.entry.start, nil
@@ -146,11 +153,31 @@ func (r *run) react(in Input) (*node, error) {
 
 // typed matches typed text to an answer of cur, by the folded label in the person's language.
 func (r *run) typed(cur *node, text, folded string) *node {
+	lang, i := r.label(cur, folded)
+	switch {
+	case lang != "":
+		return r.chooseLanguage(cur, lang)
+	case i >= 0 && cur.buttons[i].ID == Leave:
+		return r.e.commands["stop"].start
+	case i >= 0:
+		return r.choose(cur, &cur.choices[i])
+	case cur.text != nil:
+		r.answer(cur.id, strings.TrimSpace(text))
+		return r.jump(cur.text)
+	}
+	r.say(r.e.msg.notUnderstood, nil)
+	return cur
+}
+
+// label finds what folded typed text names among cur's buttons, in the person's language
+// (in any while none is chosen): it returns a language of a language question, or else the
+// index of a button in cur.buttons; "" and -1 if nothing.
+func (r *run) label(cur *node, folded string) (string, int) {
 	e := r.e
 	if cur.langs {
 		for _, lang := range e.langs {
 			if folded == lang || folded == e.labels[lang][e.msg.languageName] {
-				return r.chooseLanguage(cur, lang)
+				return lang, -1
 			}
 		}
 	}
@@ -160,19 +187,42 @@ func (r *run) typed(cur *node, text, folded string) *node {
 		}
 		for _, lang := range e.langs {
 			if (r.s.Lang == "" || lang == r.s.Lang) && folded != "" && folded == e.labels[lang][b.Label] {
-				if b.ID == Leave {
-					return e.commands["stop"].start
-				}
-				return r.choose(cur, &cur.choices[i])
+				return "", i
 			}
 		}
 	}
-	if cur.text != nil {
-		r.answer(cur.id, strings.TrimSpace(text))
-		return r.jump(cur.text)
+	return "", -1
+}
+
+// isLabel reports whether folded typed text names a button of the question waiting.
+func (r *run) isLabel(cur *node, folded string) bool {
+	if cur == nil {
+		return false
 	}
-	r.say(e.msg.notUnderstood, nil)
-	return cur
+	lang, i := r.label(cur, folded)
+	return lang != "" || i >= 0
+}
+
+// numbers prepares the conversation for the help or the emergency flow, opened by a command
+// or a word: they interrupt the question waiting. A conversation that has not started, or has
+// ended, starts afresh with its beginning to go back to: "Go back" then asks the language
+// and the safety question, rather than showing the menu to someone who saw neither.
+func (r *run) numbers(cur *node) {
+	if r.s.Ended || r.s.Node == "" {
+		r.s = State{Lang: r.s.Lang, Back: r.e.entry.id + "." + r.e.entry.start.id}
+		return
+	}
+	r.interrupt(cur)
+}
+
+// again starts an ended conversation afresh, keeping its language, before a command or a
+// trigger word opens a flow in it: as any other input would. Otherwise the buttons of that
+// flow would find the conversation still ended (after /stop, the button of /help that
+// deletes the conversation would restart it instead).
+func (r *run) again() {
+	if r.s.Ended {
+		r.s = State{Lang: r.s.Lang}
+	}
 }
 
 func (r *run) choose(cur *node, c *choice) *node {
@@ -408,30 +458,6 @@ func (r *run) indicators() []string {
 	}
 	return codes
 }
-
-// Alarm reports whether typed text holds an emergency word of any language.
-func (e *Engine) Alarm(text string) bool { return e.alarm(e.lex.Fold(text)) }
-
-// Duress reports whether typed text holds the duress word of any language.
-func (e *Engine) Duress(text string) bool { return e.matches(e.duressWords, e.lex.Fold(text)) }
-
-func (e *Engine) alarm(folded string) bool { return e.matches(e.emergencyWords, folded) }
-
-// matches reports whether folded text holds one of the phrases, as whole words.
-func (e *Engine) matches(phrases [][]string, folded string) bool {
-	words := strings.FieldsFunc(folded, isSeparator)
-	for _, phrase := range phrases {
-		for i := 0; i+len(phrase) <= len(words); i++ {
-			if slices.Equal(words[i:i+len(phrase)], phrase) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// isSeparator splits folded text into words: anything but letters and digits separates.
-func isSeparator(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
 // Jump moves a conversation to the start of a flow, as a goto would: the host's way back
 // into the dialogue after something outside it, such as the end of a talk with an operator.

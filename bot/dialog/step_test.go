@@ -430,3 +430,181 @@ func TestStepUrgentOutputs(t *testing.T) {
 		}
 	}
 }
+
+// A help word opens /help from any point, before the conversation starts too; "Go back" asks
+// the interrupted question again (before the start: the language question).
+func TestStepHelpWords(t *testing.T) {
+	e := shipped(t)
+	atLanguage, _ := steps(t, e, dialog.State{}, dialog.Input{Text: "hi"})
+	inScreening := func(lang string) dialog.State {
+		s, _ := steps(t, e, atMenu(t, e, lang), pick("check", "no", "no")...)
+		return s
+	}
+	ended, _ := steps(t, e, atMenu(t, e, "en"), dialog.Input{Command: "stop"})
+	tests := []struct {
+		name string
+		s    dialog.State
+		text string
+		back []string // the outputs after "Go back"
+	}{
+		{"first message", dialog.State{}, "help", []string{"ask:language_prompt"}},
+		{"first message, a language proposed", dialog.State{Lang: "fr"}, "AIDE", []string{"ask:language_prompt"}},
+		{"at the language question, English", atLanguage, "Help", []string{"ask:language_prompt"}},
+		{"at the language question, Greek", atLanguage, "ΒΟΗΘΕΙΑ", []string{"ask:language_prompt"}},
+		{"at the language question, Albanian", atLanguage, "ndihmë", []string{"ask:language_prompt"}},
+		{"in the questions, English", inScreening("en"), "I need help.", []string{"ask:q_promise"}},
+		{"in the questions, Greek without accents", inScreening("el"), "θελω βοηθεια", []string{"ask:q_promise"}},
+		{"in the questions, Greeklish", inScreening("el"), "Voithia!", []string{"ask:q_promise"}},
+		{"in the questions, French", inScreening("fr"), "J'ai besoin d'aide", []string{"ask:q_promise"}},
+		{"in the questions, Albanian without ë", inScreening("sq"), "ndihme", []string{"ask:q_promise"}},
+		{"in another language than the conversation's", inScreening("sq"), "help", []string{"ask:q_promise"}},
+		{"after the conversation ended", ended, "help", []string{"ask:language_prompt"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			help, outs := steps(t, e, tt.s, dialog.Input{Text: tt.text})
+			if diff := cmp.Diff([]string{"say:help_numbers", "ask:help_after"}, kinds(outs)); diff != "" {
+				t.Fatalf("outputs (-want +got):\n%s", diff)
+			}
+			if outs[0].Lang != tt.s.Lang || !outs[0].Urgent {
+				t.Errorf("the numbers in %q, urgent %v; want %q (every language if none), urgent", outs[0].Lang, outs[0].Urgent, tt.s.Lang)
+			}
+			if _, outs := steps(t, e, help, dialog.Input{Choice: "back", Question: "help.after"}); !slices.Equal(kinds(outs), tt.back) {
+				t.Errorf("then back: got %v; want %v", kinds(outs), tt.back)
+			}
+			// The other button deletes the conversation, wherever it was.
+			if _, outs := steps(t, e, help, dialog.Input{Choice: "wipe", Question: "help.after"}); outs[len(outs)-1].Kind != dialog.End || !outs[len(outs)-1].Wipe {
+				t.Errorf("then wipe: got %v; want the wipe", kinds(outs))
+			}
+		})
+	}
+}
+
+// What a help word does not do: outrank the emergency or the duress word, match inside
+// another word, or take the place of an answer whose label holds it.
+func TestStepHelpWordsGiveWay(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no")...)
+	tests := []struct {
+		name string
+		s    dialog.State
+		text string
+		want string // the first output's message
+	}{
+		{"an emergency phrase that holds it", s, "help me", "emergency_numbers"},
+		{"an emergency word beside it", s, "help, danger", "emergency_numbers"},
+		{"the duress word beside it", s, "help sunflower", "duress_reply"},
+		{"inside another word", s, "helpful", "not_understood"},
+		{"the menu's label, English", atMenu(t, e, "en"), "phone numbers for HELP", "help_numbers"},
+		{"the menu's label, French", atMenu(t, e, "fr"), "Numéros à appeler pour avoir de l'aide", "help_numbers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, outs := steps(t, e, tt.s, dialog.Input{Text: tt.text})
+			if outs[0].Msg != tt.want {
+				t.Errorf("outputs %v; want %s first", kinds(outs), tt.want)
+			}
+			if tt.want == "help_numbers" && outs[len(outs)-1].Msg != "menu_question" {
+				t.Errorf("outputs %v; want the menu's numbers, then the menu", kinds(outs))
+			}
+		})
+	}
+}
+
+// After /stop, a command's flow runs in a conversation started afresh: its buttons work.
+func TestStepCommandAfterTheEnd(t *testing.T) {
+	e := shipped(t)
+	ended, _ := steps(t, e, atMenu(t, e, "el"), dialog.Input{Command: "stop"})
+	help, _ := steps(t, e, ended, dialog.Input{Command: "help"})
+	if _, outs := steps(t, e, help, dialog.Input{Choice: "wipe", Question: "help.after"}); outs[len(outs)-1].Kind != dialog.End || !outs[len(outs)-1].Wipe {
+		t.Errorf("/stop, /help, then delete: got %v; want the wipe", kinds(outs))
+	}
+	lang, _ := steps(t, e, ended, dialog.Input{Command: "language"})
+	got, outs := steps(t, e, lang, dialog.Input{Choice: "fr", Question: "language.pick"})
+	if diff := cmp.Diff([]string{"language:", "ask:menu_question"}, kinds(outs)); diff != "" || got.Ended {
+		t.Errorf("/stop, /language, then fr: ended %v, outputs (-want +got):\n%s", got.Ended, diff)
+	}
+}
+
+// Typed text is read up to MaxText characters, and folded only as far as locales.MaxFold
+// runes of its decomposition (U+FDFA makes 18): a word beyond either changes nothing.
+func TestStepReadsMaxText(t *testing.T) {
+	e := shipped(t)
+	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no")...)
+	filler := strings.Repeat("ab ", dialog.MaxText/3)
+	accented := []rune(strings.Repeat("Δουλεύω πολλές ώρες. ", dialog.MaxText/10))
+	for _, tt := range []struct {
+		name, text, want string
+	}{
+		{"a word within", filler[:dialog.MaxText-4] + "sos", "emergency_numbers"},
+		{"a word beyond", filler[:dialog.MaxText-3] + "sos", "not_understood"},
+		{"accented letters, a word within", string(accented[:dialog.MaxText-4]) + " sos", "emergency_numbers"},
+		{"a word after what decomposes beyond the budget", strings.Repeat("\uFDFA", locales.MaxFold/18+1) + " sos", "not_understood"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, outs := steps(t, e, s, dialog.Input{Text: tt.text}); outs[0].Msg != tt.want {
+				t.Errorf("outputs %v; want %s first", kinds(outs), tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkStepLongText types a whole message, MaxText characters, at a screening question:
+// a plain one, Greek with its accents, and the costliest found. What costs is folding, and a
+// character can decompose into many (U+FDFA into 18 runes, four words): Fold reads only as
+// far as locales.MaxFold runes of decomposition, so that no message costs much more than a
+// plain one (goal: at most twice).
+func BenchmarkStepLongText(b *testing.B) {
+	e := shipped(b)
+	s, _ := steps(b, e, atMenu(b, e, "el"), pick("check", "no")...)
+	for _, bm := range []struct{ name, text string }{
+		{"plain Greek", "Δουλεύω πολλές ώρες κάθε μέρα και δεν μου δίνουν τα χρήματα που μου υποσχέθηκαν. "},
+		{"U+FDFA", "\uFDFA"},                   // an Arabic ligature: 18 runes, 4 words
+		{"U+3300", "\u3300\u3301\u3302\u3303"}, // squared katakana words: 4-6 runes with marks
+		{"U+337F", "\u337F"},                   // a squared era name: 4 CJK ideographs
+		{"Hangul", "한국어"},                      // syllables of 2-3 jamo each
+		{"U+2474", "\u2474"},                   // parenthesised digits: 3 runes, a word each
+	} {
+		text := repeatRunes(bm.text, dialog.MaxText)
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := e.Step(s, dialog.Input{Text: text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// repeatRunes repeats s to n runes.
+func repeatRunes(s string, n int) string {
+	rs := []rune(s)
+	out := make([]rune, n)
+	for i := range out {
+		out[i] = rs[i%len(rs)]
+	}
+	return string(out)
+}
+
+// The numbers asked for before a conversation has started lead back to its beginning, the
+// language question, whatever asked for them.
+func TestStepNumbersBeforeTheStart(t *testing.T) {
+	e := shipped(t)
+	for _, tt := range []struct {
+		name string
+		in   dialog.Input
+		back dialog.Input // the button that goes back
+	}{
+		{"/help", dialog.Input{Command: "help"}, dialog.Input{Choice: "back", Question: "help.after"}},
+		{"a help word", dialog.Input{Text: "help"}, dialog.Input{Choice: "back", Question: "help.after"}},
+		{"an emergency word", dialog.Input{Text: "sos"}, dialog.Input{Choice: "no", Question: "emergency.emergency_offer"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, outs := steps(t, e, dialog.State{}, tt.in, tt.back)
+			if diff := cmp.Diff([]string{"ask:language_prompt"}, kinds(outs)); diff != "" || got.Flow != "welcome" {
+				t.Errorf("then back: at %s.%s, outputs (-want +got):\n%s", got.Flow, got.Node, diff)
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ type triggersDoc struct {
 	Commands  map[string]string `yaml:"commands"`
 	Emergency keywordsDoc       `yaml:"emergency"`
 	Duress    keywordsDoc       `yaml:"duress"`
+	Help      keywordsDoc       `yaml:"help"`
 	Messages  struct {
 		NotUnderstood string `yaml:"not_understood"`
 		Outdated      string `yaml:"outdated"`
