@@ -58,3 +58,8 @@ type Wiper interface {
 // ErrDuplicate is returned by Handle for a message whose ID was handled already (a channel's
 // redelivery): there is nothing to answer.
 var ErrDuplicate = errors.New("bot: message already handled")
+
+// ErrOverloaded is returned by Handle when the channel has taken all the messages it may this
+// second: the message was not handled, and the channel asks its sender to try again shortly
+// (HTTP 503 with Retry-After). Vital messages (help, leaving, wiping) never get it.
+var ErrOverloaded = errors.New("bot: too many messages at once; try again in a second")

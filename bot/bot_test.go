@@ -280,20 +280,6 @@ func TestPseudonymsDifferByChannelAndKey(t *testing.T) {
 	}
 }
 
-func TestRateLimit(t *testing.T) {
-	f := newFixture(t, nil, redistest.New(t))
-	f.say(t, "c4", bot.Message{Text: "/start", Language: "en"})
-	for range 19 {
-		f.say(t, "c4", bot.Message{Text: "hello"})
-	}
-	if text, _ := f.say(t, "c4", bot.Message{Text: "hello"}); !strings.Contains(text, "You are sending many messages quickly") {
-		t.Errorf("the 21st message in a minute got %q; want the notice", text)
-	}
-	if text, _ := f.say(t, "c4", bot.Message{Text: "hello"}); text != "" {
-		t.Errorf("the 22nd message got %q; want silence", text)
-	}
-}
-
 // wiper records what a channel was asked to delete.
 type wiper struct {
 	chat string

@@ -63,7 +63,8 @@ type Config struct {
 	Desk         Desk             // nil: no operators
 	Wipers       map[string]Wiper // by channel: delete a wiped conversation's messages; none: nothing to delete
 	AutoWipe     bool             // a conversation that ends is wiped as if by /wipe
-	PerMinute    int              // messages a minute one conversation may send; 0: 20; negative: no limit
+	Limits       Limits           // what one conversation may send; zero: see Limits
+	Intake       int              // messages a second each channel hands in, all conversations together; 0: no limit
 	Logger       *slog.Logger     // nil: discard
 	Registerer   prometheus.Registerer
 	Now          func() time.Time // nil: time.Now
@@ -83,6 +84,7 @@ type Bot struct {
 	m        *metrics
 	turns    turns
 	langs    langMemory
+	intake   intake
 }
 
 var _ Handler = (*Bot)(nil)
@@ -94,7 +96,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		store: store{rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), idle: cmp.Or(cfg.Idle, 2*time.Hour),
-			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour, perMin: max(cmp.Or(cfg.PerMinute, 20), 0)},
+			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour, limits: cfg.Limits.withDefaults()},
 		key:      cfg.PseudonymKey,
 		maxAge:   cmp.Or(cfg.MaxAge, 24*time.Hour),
 		desk:     cfg.Desk,
@@ -103,6 +105,7 @@ func New(cfg Config) (*Bot, error) {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		m:        newMetrics(cfg.Registerer),
+		intake:   intake{perSecond: cfg.Intake},
 	}
 	if len(b.key) == 0 {
 		b.key = []byte(newToken())
@@ -131,7 +134,12 @@ type session struct {
 	State   dialog.State `json:"s"`
 	Started int64        `json:"t"`           // unix seconds: the absolute age limit counts from here
 	Case    string       `json:"c,omitempty"` // the open case with an operator, if any
+	Seen    int          `json:"n,omitempty"` // messages handled, counted up to 2: see firstIdle
 }
+
+// firstIdle is how long a conversation that has handled only its first message (a web page's
+// "/start") is kept: a flood of new conversations must not hold memory for hours.
+const firstIdle = 15 * time.Minute
 
 // Handle runs one message through the conversation. It answers every message: when Redis or
 // the content fails, the reply is a static text with the emergency numbers. It returns
@@ -156,19 +164,28 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		}
 	}()
 
+	in := input(m)
+	class := "text"
+	switch {
+	case c.Engine.Vital(in):
+		class = "vital"
+	case m.Button != "":
+		class = "tap"
+	}
+	if class != "vital" && !b.intake.allow(m.Channel) {
+		b.m.refused.WithLabelValues(m.Channel).Inc()
+		return nil, ErrOverloaded
+	}
+
 	p := pseudonym(b.key, m.Channel, m.ChatID)
 	defer b.turns.take(p)()
-	data, token, err := b.store.begin(ctx, p, m.ID, m.MsgID)
+	now := b.now()
+	bg, err := b.store.begin(ctx, p, m.ID, m.MsgID, class, now)
+	token := bg.token
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		b.m.duplicates.WithLabelValues(m.Channel).Inc()
-		return b.replayed(m, data), ErrDuplicate
-	case errors.Is(err, errSlow):
-		b.m.limited.WithLabelValues(m.Channel).Inc()
-		return []Reply{{Text: c.Catalog.Render(cmp.Or(b.langs.get(p), hint), "slow_down", nil)}}, nil
-	case errors.Is(err, errQuiet):
-		b.m.limited.WithLabelValues(m.Channel).Inc()
-		return nil, nil
+		return b.replayed(m, bg.data), ErrDuplicate
 	case err != nil:
 		b.m.errors.WithLabelValues("redis").Inc()
 		b.log.Warn("handle: the conversation store is unavailable; answering with the numbers", "channel", m.Channel, "err", err)
@@ -178,14 +195,27 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		return b.offline(lang), nil
 	}
 
-	now := b.now()
 	var s session
-	if data != nil && json.Unmarshal(data, &s) == nil && now.Sub(time.Unix(s.Started, 0)) <= b.maxAge {
-		lang = s.State.Lang
+	fresh := session{State: dialog.State{Lang: hint}, Started: now.Unix()}
+	expired := func() bool { return now.Sub(time.Unix(s.Started, 0)) > b.maxAge }
+	if bg.data == nil || json.Unmarshal(bg.data, &s) != nil || expired() && s.Case == "" {
+		// A new conversation, or one past its age. An open case outlives the age limit: the
+		// person may be talking with a counsellor.
+		s = fresh
 	} else {
-		s = session{State: dialog.State{Lang: hint}, Started: now.Unix()}
+		lang = s.State.Lang
 	}
-	in := input(m)
+	if bg.over && s.Case == "" { // in a case nothing the person writes is dropped
+		b.m.limited.WithLabelValues(m.Channel).Inc()
+		if err := b.store.limited(ctx, p, token, !bg.quiet); err != nil {
+			b.log.Warn("handle: the conversation was not unlocked", "channel", m.Channel, "err", err)
+		}
+		if bg.quiet {
+			return nil, nil
+		}
+		return []Reply{{Text: c.Catalog.Render(cmp.Or(lang, b.langs.get(p), hint), "slow_down", nil)}}, nil
+	}
+	s.Seen = min(s.Seen+1, 2)
 	var relayed []Reply // what the desk answered a message the flows answer too
 	if s.Case != "" {
 		replies, done := b.relay(ctx, c, &s, m)
@@ -194,6 +224,9 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 			return replies, nil
 		}
 		relayed = replies
+		if s.Case == "" && expired() { // the case is over, and with it the age limit's grace
+			s, relayed = fresh, nil
+		}
 	}
 	if b.desk != nil {
 		in.OnDuty = b.desk.OnDuty(s.State.Lang)
@@ -267,6 +300,9 @@ func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message, 
 		data, _ = json.Marshal(s)
 	}
 	ttl := b.store.idle
+	if s.Seen < 2 {
+		ttl = min(ttl, firstIdle)
+	}
 	if s.Case != "" {
 		ttl = max(ttl, caseLife) // an operator may answer hours later: the way back must stay
 	}
@@ -367,21 +403,25 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	c := b.content.Load()
 	p := pseudonym(b.key, channel, chatID)
 	defer b.turns.take(p)()
-	data, token, err := b.store.begin(ctx, p, "", "")
+	now := b.now()
+	bg, err := b.store.begin(ctx, p, "", "", "vital", now) // not the person's doing: no limit
 	if err != nil {
 		return nil, err
 	}
 	var s session
-	if data == nil || json.Unmarshal(data, &s) != nil {
-		s = session{Started: b.now().Unix()}
+	if bg.data == nil || json.Unmarshal(bg.data, &s) != nil {
+		s = session{Started: now.Unix()}
 	}
 	next, outs, err := c.Engine.Jump(s.State, flow)
 	if err != nil {
-		b.store.abort(ctx, p, token)
+		b.store.abort(ctx, p, bg.token)
 		return nil, err
 	}
-	s.State, s.Case = next, ""
-	b.save(ctx, p, token, &s, Message{Channel: channel}, nil)
+	if s.Case != "" {
+		s.Started = now.Unix() // a case may have outlived the age limit: it counts from its end
+	}
+	s.State, s.Case, s.Seen = next, "", 2
+	b.save(ctx, p, bg.token, &s, Message{Channel: channel}, nil)
 	return render(c, outs), nil
 }
 
@@ -511,3 +551,16 @@ func (l *langMemory) set(p, lang string) {
 		l.m[p] = lang
 	}
 }
+
+// Live reports whether a conversation of a channel exists: it has a session in Redis.
+func (b *Bot) Live(ctx context.Context, channel, chatID string) (bool, error) {
+	n, err := b.store.rdb.Exists(ctx, b.store.key(pseudonym(b.key, channel, chatID), "session")).Result()
+	if err != nil {
+		return false, fmt.Errorf("live: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Vital reports whether a message must pass every limit and intake check: a call for help
+// (a command, a help or emergency word, the duress word), leaving or wiping.
+func (b *Bot) Vital(m Message) bool { return b.content.Load().Engine.Vital(input(m)) }

@@ -9,6 +9,7 @@ type metrics struct {
 	errors     *prometheus.CounterVec
 	handoffs   *prometheus.CounterVec
 	limited    *prometheus.CounterVec
+	refused    *prometheus.CounterVec
 	wipes      *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 }
@@ -26,7 +27,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_handoffs_total",
 			Help: "Handoffs to operators the flows asked for, by tier."}, []string{"tier"}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_rate_limited_total",
-			Help: "Messages over a conversation's limit per minute (one notice, then silence)."}, []string{"channel"}),
+			Help: "Messages over a conversation's limits, outside a case (one notice, then silence)."}, []string{"channel"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_intake_refused_total",
+			Help: "Messages refused because their channel's intake for the second was spent (HTTP 503)."}, []string{"channel"}),
 		wipes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faros_wipes_total",
 			Help: "Conversations wiped, by /wipe, the quick exit or the automatic wipe."}, []string{"channel"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "faros_handle_seconds",
@@ -34,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1, 5}}, []string{"channel"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.in, m.out, m.duplicates, m.errors, m.handoffs, m.limited, m.wipes, m.latency)
+		reg.MustRegister(m.in, m.out, m.duplicates, m.errors, m.handoffs, m.limited, m.refused, m.wipes, m.latency)
 	}
 	return m
 }

@@ -20,9 +20,10 @@ import (
 //	PREFIX:{p:P}:session   the conversation's state (JSON)             TTL: the idle time (a case's life in a case)
 //	PREFIX:{p:P}:lock      held while one message is handled           TTL: lockTTL
 //	PREFIX:{p:P}:seen      sorted set: hashes of handled message ids   TTL: seenTTL
-//	PREFIX:{p:P}:rate      messages in the current minute              TTL: 1 minute
+//	PREFIX:{p:P}:rate      hash: the token buckets of buttons and text   TTL: rateTTL
 //	PREFIX:{p:P}:msgs      sorted set: the chat's message ids, for a wipe  TTL: 48 hours
 //	PREFIX:{p:P}:reply     the last message's id hash and its replies, sealed, for a redelivery  TTL: replayTTL
+//	PREFIX:{p:P}:inbox     list: replies waiting for a web chat page (see Inbox)             TTL: see Inbox
 
 // pseudonym turns a channel's conversation id into the id Faros keeps: an HMAC, truncated.
 func pseudonym(key []byte, channel, chatID string) string {
@@ -39,7 +40,7 @@ type store struct {
 	lockTTL  time.Duration // a crashed holder's lock frees itself after this
 	lockWait time.Duration // how long a message waits for its conversation's lock
 	seenTTL  time.Duration // how long a handled message id is remembered
-	perMin   int           // messages a minute a conversation may send; 0: no limit
+	limits   Limits
 }
 
 // msgsTTL is how long a chat's message ids are kept: Telegram lets a bot delete messages only
@@ -55,7 +56,7 @@ func (s *store) key(p, kind string) string { return s.prefix + ":{p:" + p + "}:"
 
 // keys are the keys of a conversation, in the order the scripts take them.
 func (s *store) keys(p string) []string {
-	return []string{s.key(p, "seen"), s.key(p, "lock"), s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "reply")}
+	return []string{s.key(p, "seen"), s.key(p, "lock"), s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "reply"), s.key(p, "inbox")}
 }
 
 func hashID(msgID string) string {
@@ -66,54 +67,66 @@ func hashID(msgID string) string {
 	return base64.RawURLEncoding.EncodeToString(h[:9]) // 12 characters: the seen set stays small
 }
 
-var (
-	// errBusy means another process held the conversation longer than lockWait.
-	errBusy = errors.New("bot: conversation busy")
-	// errSlow means the conversation just went over perMin messages this minute: one notice;
-	// errQuiet, that it is still over: silence until the minute ends.
-	errSlow  = errors.New("bot: too many messages")
-	errQuiet = errors.New("bot: too many messages, notice given")
-)
+// errBusy means another process held the conversation longer than lockWait.
+var errBusy = errors.New("bot: conversation busy")
 
 // begin: a message seen before is a duplicate, returned with the replies kept for it if it
-// was the conversation's last message; one beyond the minute's limit is refused; otherwise
-// take the lock, remember the chat's message id and read the session, in one round trip. The
-// message is marked seen only by commit: if this process dies before, a redelivery is handled
-// (once the dead holder's lock expires), not dropped as a duplicate.
+// was the conversation's last message; otherwise take the lock, remember the chat's message
+// id, read the session and take a token from the bucket of the message's class, in one
+// round trip. The message is marked seen only by commit: if this process dies before, a
+// redelivery is handled (once the dead holder's lock expires), not dropped as a duplicate.
+//
+// A bucket holds at most burst tokens and gains rate tokens a millisecond; its fields are the
+// class ("tap", "text": tokens) and the class and "@" (when they were counted, ms). A message
+// finding its bucket empty takes nothing and is answered "over", or "quiet" once the notice
+// was given: a script that keeps a trickle going is not told again, a person who paused
+// until the bucket was half full is. Whether the message is dropped is for the caller, which
+// knows whether a counsellor waits for it. Vital messages take no token.
 var beginScript = redis.NewScript(`
-local now, seenTTL = tonumber(ARGV[5]), tonumber(ARGV[4])
 if ARGV[1] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   local last = redis.call('GET', KEYS[6])
   if last and string.sub(last, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then return {'dup', string.sub(last, #ARGV[1] + 2)} end
   return {'dup'}
 end
-local n = redis.call('INCR', KEYS[4])
-if n == 1 then redis.call('EXPIRE', KEYS[4], 60) end
-if tonumber(ARGV[6]) > 0 and n > tonumber(ARGV[6]) then return {'slow', n} end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
-  redis.call('DECR', KEYS[4])
-  return {'busy'}
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {'busy'} end
+if ARGV[6] ~= '' then
+  local now = tonumber(ARGV[5])
+  redis.call('ZADD', KEYS[5], now, ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - ARGV[7])
+  redis.call('EXPIRE', KEYS[5], ARGV[7])
 end
-if ARGV[7] ~= '' then
-  redis.call('ZADD', KEYS[5], now, ARGV[7])
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - ARGV[8])
-  redis.call('EXPIRE', KEYS[5], ARGV[8])
+local verdict = 'ok'
+local burst = tonumber(ARGV[11])
+if ARGV[8] ~= 'vital' and burst > 0 then
+  local ms, stamp = tonumber(ARGV[9]), ARGV[8] .. '@'
+  local f = redis.call('HMGET', KEYS[4], ARGV[8], stamp, 'quiet')
+  local at = tonumber(f[2]) or ms
+  local tokens = math.min(burst, (tonumber(f[1]) or burst) + math.max(0, ms - at) * tonumber(ARGV[10]))
+  if tokens >= 1 then
+    redis.call('HSET', KEYS[4], ARGV[8], tokens - 1, stamp, ms)
+    if f[3] and tokens >= burst / 2 then redis.call('HDEL', KEYS[4], 'quiet') end
+    redis.call('EXPIRE', KEYS[4], ARGV[12])
+  elseif f[3] then
+    verdict = 'quiet'
+  else
+    verdict = 'over'
+  end
 end
 local s = redis.call('GET', KEYS[3])
-if s then return {'ok', s} end
-return {'ok'}
+if s then return {verdict, s} end
+return {verdict}
 `)
 
 // commit saves (or, with an empty value, deletes) the session, marks the message seen, keeps
 // its replies for a redelivery (not those of a conversation that ended: they would outlive
-// it) and releases the lock, if this handler still holds it. A wipe deletes every key of the
+// it, as would its inbox) and releases the lock, if this handler still holds it. A wipe deletes every key of the
 // conversation and returns the chat's message ids younger than 48 hours, for the channel to
 // delete.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 if ARGV[4] == 'wipe' then
   local ids = redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[5] - ARGV[6], '+inf')
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
   return {1, ids}
 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
@@ -123,7 +136,7 @@ if ARGV[7] ~= '' then
   redis.call('EXPIRE', KEYS[1], ARGV[8])
 end
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[6])
+  redis.call('DEL', KEYS[6], KEYS[7])
 elseif ARGV[7] ~= '' and ARGV[9] ~= '' then
   redis.call('SET', KEYS[6], ARGV[7] .. ' ' .. ARGV[9], 'EX', ARGV[10])
 end
@@ -131,47 +144,70 @@ redis.call('DEL', KEYS[2])
 return {1}
 `)
 
-// begin locks conversation p for one message and returns its saved session (nil if none)
-// and the lock's token. It waits while another process holds the lock. chatMsgID, the
-// channel's id of the person's message, is remembered for a wipe. For a duplicate, err is
-// ErrDuplicate and data holds the replies commit kept, if any.
-func (s *store) begin(ctx context.Context, p, msgID, chatMsgID string) (data []byte, token string, err error) {
-	token = newToken()
+// begun is what begin found: the saved session (nil if none), the lock's token, and whether
+// the message found its bucket empty (over), after the notice was given (quiet).
+type begun struct {
+	data        []byte
+	token       string
+	over, quiet bool
+}
+
+// begin locks conversation p for one message of class ("vital", "tap" or "text") and returns
+// its saved session. It waits while another process holds the lock. chatMsgID, the channel's
+// id of the person's message, is remembered for a wipe. For a duplicate, err is ErrDuplicate
+// and data holds the replies commit kept, if any. now is the clock of the buckets.
+func (s *store) begin(ctx context.Context, p, msgID, chatMsgID, class string, now time.Time) (begun, error) {
+	token := newToken()
+	bucket := s.limits.bucket(class)
 	deadline := time.Now().Add(s.lockWait)
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		res, err := beginScript.Run(ctx, s.rdb, s.keys(p), hashID(msgID), token, s.lockTTL.Milliseconds(),
-			int(s.seenTTL.Seconds()), time.Now().Unix(), s.perMin, chatMsgID, int(msgsTTL.Seconds())).Slice()
+			int(s.seenTTL.Seconds()), time.Now().Unix(), chatMsgID, int(msgsTTL.Seconds()),
+			class, now.UnixMilli(), bucket.perMilli(), bucket.Burst, int(rateTTL.Seconds())).Slice()
 		if err != nil {
-			return nil, "", fmt.Errorf("begin: %w", err)
+			return begun{}, fmt.Errorf("begin: %w", err)
+		}
+		var data []byte
+		if len(res) > 1 {
+			str, _ := res[1].(string)
+			data = []byte(str)
 		}
 		switch res[0] {
 		case "dup":
-			if len(res) > 1 {
-				str, _ := res[1].(string)
-				return []byte(str), "", ErrDuplicate
-			}
-			return nil, "", ErrDuplicate
-		case "slow":
-			if n, _ := res[1].(int64); n == int64(s.perMin)+1 {
-				return nil, "", errSlow
-			}
-			return nil, "", errQuiet
-		case "ok":
-			if len(res) > 1 {
-				str, _ := res[1].(string)
-				return []byte(str), token, nil
-			}
-			return nil, token, nil
+			return begun{data: data}, ErrDuplicate
+		case "ok", "over", "quiet":
+			return begun{data: data, token: token, over: res[0] != "ok", quiet: res[0] == "quiet"}, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, "", errBusy
+			return begun{}, errBusy
 		}
 		select {
 		case <-ctx.Done():
-			return nil, "", ctx.Err()
+			return begun{}, ctx.Err()
 		case <-time.After(wait/2 + mrand.N(wait/2+1)):
 		}
 	}
+}
+
+// limitedScript unlocks a conversation whose message was over its limit, noting that the
+// person was told to slow down (ARGV[2] = 1) so that the next ones pass in silence.
+var limitedScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'quiet', 1)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return 1
+`)
+
+// limited unlocks conversation p without handling its message, which was over the limit;
+// noticed says the person was just told so.
+func (s *store) limited(ctx context.Context, p, token string, noticed bool) error {
+	n := 0
+	if noticed {
+		n = 1
+	}
+	return limitedScript.Run(ctx, s.rdb, []string{s.key(p, "rate"), s.key(p, "lock")}, token, n, int(rateTTL.Seconds())).Err()
 }
 
 // commit saves data as the session for ttl (nil deletes it), marks message msgID seen,

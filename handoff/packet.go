@@ -140,7 +140,7 @@ const (
 	opFull       = "Έχεις ήδη %d υποθέσεις, το όριό σου. · You hold %d cases, your limit."
 	opGone       = "Δεν υπάρχει ανοιχτή υπόθεση %s. · There is no open case %s."
 	opNotYours   = "Η υπόθεση %s δεν είναι δική σου. · Case %s is not yours."
-	opRemoved    = "↩ Η υπόθεση %s επιστρέφει σε όσους εφημερεύουν: ο σύμβουλος που την είχε δεν είναι πια στη λίστα των συμβούλων. · Case %s is back with those on call: its counsellor is no longer on the roster."
+	opRemoved    = "↩ Η υπόθεση %s επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε αναλάβει δεν είναι πια στη λίστα συμβούλων. · Case %s is back with those on call: its counsellor is no longer on the roster."
 	opReleased   = "Άφησες την υπόθεση %s· στάλθηκε ξανά σε όσους εφημερεύουν. · Case %s is back with those on call."
 	opClosed     = "Η υπόθεση %s έκλεισε (%s) και τα στοιχεία της διαγράφηκαν. · Case %s is closed (%s); its data is deleted."
 	opOutcome    = "Γράψε: /close ID ΕΚΒΑΣΗ, με έκβαση referred, information_given, no_contact, duplicate ή other. · Write /close ID OUTCOME."

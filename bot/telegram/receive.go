@@ -68,7 +68,7 @@ func (c *Channel) handleBatch(ctx context.Context, updates []tgbotapi.Update) {
 	for _, u := range updates {
 		m, _, ok := decode(u)
 		if !ok {
-			c.handleUpdate(ctx, u) // only answers a callback query
+			c.handlePolled(ctx, u) // only answers a callback query
 			continue
 		}
 		if byChat[m.ChatID] == nil {
@@ -80,7 +80,7 @@ func (c *Channel) handleBatch(ctx context.Context, updates []tgbotapi.Update) {
 	for _, chat := range order {
 		wg.Go(func() {
 			for _, u := range byChat[chat] {
-				c.handleUpdate(ctx, u)
+				c.handlePolled(ctx, u)
 			}
 		})
 	}
@@ -88,16 +88,20 @@ func (c *Channel) handleBatch(ctx context.Context, updates []tgbotapi.Update) {
 }
 
 // handleUpdate hands one update to the handler and queues the replies. A callback query is
-// answered once, also when handling fails, but not again when it was handled before.
-func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) {
+// answered once, also when handling fails, but not again when it was handled before. It
+// returns bot.ErrOverloaded, and does nothing else, when the update must come again later.
+func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 	m, queryID, ok := decode(u)
 	if !ok {
 		if queryID != "" {
 			c.answer(ctx, queryID)
 		}
-		return
+		return nil
 	}
 	replies, err := c.h.Handle(ctx, m)
+	if errors.Is(err, bot.ErrOverloaded) {
+		return err // its callback query is answered when it comes again
+	}
 	if queryID != "" && !errors.Is(err, bot.ErrDuplicate) {
 		c.answer(ctx, queryID)
 	}
@@ -107,6 +111,19 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 		c.log.Error("telegram: handle update", "error", err)
 	default:
 		_ = c.enqueue(messages(m.ChatID, replies)) // after Close: given up, counted and logged
+	}
+	return nil
+}
+
+// handlePolled handles an update taken by polling, which nobody delivers again: while the
+// intake is full it waits its turn, a second at a time.
+func (c *Channel) handlePolled(ctx context.Context, u tgbotapi.Update) {
+	for c.handleUpdate(ctx, u) != nil {
+		select {
+		case <-c.clock.At(c.clock.Now().Add(time.Second)):
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -162,7 +179,8 @@ func (c *Channel) setWebhook(ctx context.Context) error {
 
 // ServeHTTP serves the updates Telegram posts in webhook mode. It answers 200 once an update is
 // handled, also when it was a duplicate or the handler failed: a non-2xx would make Telegram
-// deliver it again and again.
+// deliver it again and again. Only when the bot's intake is full does it answer 503, so that
+// Telegram delivers the update again later.
 func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := c.serveUpdate(w, r)
 	if err == nil {
@@ -198,7 +216,10 @@ func (c *Channel) serveUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(body, &u); err != nil {
 		return &statusError{http.StatusBadRequest, fmt.Errorf("decode update: %w", err)}
 	}
-	c.handleUpdate(r.Context(), u)
+	if err := c.handleUpdate(r.Context(), u); err != nil {
+		w.Header().Set("Retry-After", "1")
+		return &statusError{http.StatusServiceUnavailable, err} // Telegram delivers it again
+	}
 	return nil
 }
 

@@ -83,7 +83,7 @@ func New(cfg Config) (*API, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(cfg.Registerer, "api")
+	m, err := newMetrics(cfg.Registerer, "api", []string{pushDelivered, pushFailed}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +123,14 @@ func checkURL(raw string) error {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	a.serve(w, r, a.message)
+	if r.URL.Path != APIPath {
+		a.serve(w, r, routeUnknown, func(http.ResponseWriter, *http.Request) error { return errNotFound })
+		return
+	}
+	a.serve(w, r, APIPath, a.message)
 }
 
 func (a *API) message(w http.ResponseWriter, r *http.Request) error {
-	if r.URL.Path != APIPath {
-		return errNotFound
-	}
 	if r.Method != http.MethodPost {
 		return methodNotAllowed(http.MethodPost)
 	}
@@ -144,14 +145,12 @@ func (a *API) message(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := req.ID
-	if id == "" {
-		id = r.Header.Get("Idempotency-Key")
-	}
+	// The idempotency key is the signed body's only: an unsigned header could be changed by
+	// whoever replays a captured request, which would then count as new.
 	return handle(r.Context(), w, a.handler, bot.Message{
 		Channel:  "api",
 		ChatID:   req.Conversation,
-		ID:       id,
+		ID:       req.ID,
 		Text:     req.Text,
 		Button:   req.Choice,
 		Language: req.Language,
@@ -183,7 +182,11 @@ func (a *API) verify(h http.Header, body []byte) error {
 // Idempotency-Key, so that the receiver can drop a repeat.
 func (a *API) Send(ctx context.Context, chatID string, replies []bot.Reply) error {
 	err := a.send(ctx, chatID, replies)
-	a.metrics.pushed(err)
+	result := pushDelivered
+	if err != nil {
+		result = pushFailed
+	}
+	a.metrics.pushed(result)
 	return err
 }
 

@@ -225,12 +225,15 @@ func TestNoReplies(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKeyHeader(t *testing.T) {
+// TestIdempotencyKeyOnlySigned: the idempotency key is the signed body's id; an
+// Idempotency-Key header, which anyone replaying a request could change, is ignored.
+func TestIdempotencyKeyOnlySigned(t *testing.T) {
 	tests := []struct {
 		name, body, header, want string
 	}{
-		{"header only", `{"conversation": "c", "text": "hi"}`, "k-header", "k-header"},
-		{"body wins", `{"conversation": "c", "id": "k-body", "text": "hi"}`, "k-header", "k-body"},
+		{"header only", `{"conversation": "c", "text": "hi"}`, "k-header", ""},
+		{"body and header", `{"conversation": "c", "id": "k-body", "text": "hi"}`, "k-header", "k-body"},
+		{"body only", `{"conversation": "c", "id": "k-body", "text": "hi"}`, "", "k-body"},
 		{"neither", `{"conversation": "c", "text": "hi"}`, "", ""},
 	}
 	for _, tt := range tests {
@@ -317,24 +320,33 @@ func TestLogs(t *testing.T) {
 	}
 	post(api, `{"conversation": "secret-conversation", "id": "key-1", "text": "my boss keeps my passport"}`, now)
 	post(api, `{"conversation": "secret-conversation", "text": "`+strings.Repeat("passport ", 500)+`"}`, now)
+	// A path is whatever a client sends: a megabyte of it must not reach the log.
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
+	r.URL.Path = "/" + strings.Repeat("passport", 1<<17)
+	api.ServeHTTP(httptest.NewRecorder(), r)
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("logged %d lines; want 2:\n%s", len(lines), logs.String())
+	if len(lines) != 3 {
+		t.Fatalf("logged %d lines; want 3:\n%.1000s", len(lines), logs.String())
 	}
 	for _, secret := range []string{"secret-conversation", "passport", "key-1"} {
 		if strings.Contains(logs.String(), secret) {
-			t.Errorf("log holds %q:\n%s", secret, logs.String())
+			t.Errorf("log holds %q:\n%.1000s", secret, logs.String())
 		}
 	}
-	var line struct {
-		Status int    `json:"status"`
-		Path   string `json:"path"`
-	}
-	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
-		t.Fatal(err)
-	}
-	if line.Status != http.StatusOK || line.Path != webhook.APIPath {
-		t.Errorf("log line = %s; want status 200 and path %s", lines[0], webhook.APIPath)
+	for i, want := range []struct {
+		status int
+		route  string
+	}{{http.StatusOK, webhook.APIPath}, {http.StatusBadRequest, webhook.APIPath}, {http.StatusNotFound, "unknown"}} {
+		var line struct {
+			Status int    `json:"status"`
+			Route  string `json:"route"`
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line.Status != want.status || line.Route != want.route {
+			t.Errorf("log line %d = %s; want status %d and route %s", i+1, lines[i], want.status, want.route)
+		}
 	}
 }
 

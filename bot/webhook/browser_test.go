@@ -8,15 +8,18 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/internal/redistest"
 	"github.com/faros-project/faros/internal/testkit"
 )
 
@@ -92,7 +95,8 @@ func testChat(t *testing.T, browserCtx context.Context, exit chromedp.Action[chr
 	// The test makes the page report to /test/leftovers what is on it when it is unloaded.
 	leftovers := make(chan string, 1)
 	mux := http.NewServeMux()
-	mux.Handle("/", chat)
+	requests := &requestLog{}
+	mux.Handle("/", requests.wrap(chat))
 	mux.HandleFunc("POST /test/leftovers", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		leftovers <- string(b)
@@ -111,6 +115,7 @@ func testChat(t *testing.T, browserCtx context.Context, exit chromedp.Action[chr
 	converse(t, ctx, srv.URL)
 	id := checkMessages(t, h)
 	checkPage(t, ctx)
+	requests.check(t, id)
 
 	// A later message (an operator's) reaches the open page over Server-Sent Events.
 	later := []bot.Reply{{Text: "A counsellor writes: hello"}}
@@ -169,6 +174,49 @@ func testChat(t *testing.T, browserCtx context.Context, exit chromedp.Action[chr
 		msgs := h.messages()
 		return msgs[len(msgs)-1] == bot.Message{Channel: "web", ChatID: id, Text: "/wipe", Language: msgs[0].Language}
 	})
+}
+
+// requestLog records the requests a page makes, in the order they come and end.
+type requestLog struct {
+	mu  sync.Mutex
+	got []string // "METHOD URL" as they came, "done METHOD URL" as they were answered
+}
+
+func (l *requestLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.add(r.Method + " " + r.URL.String())
+		h.ServeHTTP(w, r)
+		l.add("done " + r.Method + " " + r.URL.String())
+	})
+}
+
+func (l *requestLog) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, s)
+}
+
+// check: the conversation id is in no URL, and the event stream was asked for only once the
+// first message (/start) was answered, when the conversation exists.
+func (l *requestLog) check(t *testing.T, id string) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	started, streamed := -1, -1
+	for i, r := range l.got {
+		if strings.Contains(r, id) {
+			t.Errorf("request %q holds the conversation id in its URL", r)
+		}
+		if r == "done POST /chat/messages" && started < 0 {
+			started = i
+		}
+		if r == "POST /chat/events" && streamed < 0 {
+			streamed = i
+		}
+	}
+	if started < 0 || streamed < started {
+		t.Errorf("requests %q: want POST /chat/events after the first answer to POST /chat/messages", l.got)
+	}
 }
 
 // converse opens the page and goes through the first steps with the mouse and the keyboard.
@@ -338,4 +386,85 @@ func (c *consoleLog) messages() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.msgs)
+}
+
+// liveHandler is flowHandler with sessions, as the bot keeps them: a message makes its
+// conversation live. It cannot take "busy now" (bot.ErrOverloaded).
+type liveHandler struct {
+	*flowHandler
+	sessions sessions
+}
+
+func (h *liveHandler) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, error) {
+	if m.Text == "busy now" {
+		return nil, bot.ErrOverloaded
+	}
+	if err := h.sessions.r.Client.Set(ctx, h.sessions.key(m.ChatID), "{}", time.Hour).Err(); err != nil {
+		return nil, err
+	}
+	return h.flowHandler.Handle(ctx, m)
+}
+
+// TestBrowserReconnects: the page's event stream comes back after its connection drops, and
+// what a counsellor wrote meanwhile arrives; a message the server cannot take at the moment
+// stays in the text box, with the "not sent" line.
+func TestBrowserReconnects(t *testing.T) {
+	browserCtx := testkit.Browser(t, 30*time.Second)
+	r := redistest.New(t)
+	inbox := bot.NewInbox(r.Client, r.Prefix, "web", pseudonymKey)
+	s := sessions{r: r, inbox: inbox}
+	h := &liveHandler{flowHandler: &flowHandler{}, sessions: s}
+	reg := prometheus.NewRegistry()
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: h, Conversations: s, Inbox: inbox, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- chat.Run(runCtx) }()
+	defer func() { chat.Close(); stop(); <-done }()
+	// While down, the network drops every request for an event stream, as a phone that lost
+	// its connection would; Chrome itself retries a request whose connection closed at once.
+	var down atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() && r.URL.Path == "/chat/events" {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		chat.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL), waitFor(t, logHas("Choose your language."))); err != nil {
+		t.Fatal(err)
+	}
+	streams := func() float64 { return testkit.Metric(t, reg, "faros_webchat_streams") }
+	eventually(t, "the page's event stream", func() bool { return streams() == 1 })
+	id := h.messages()[0].ChatID
+
+	down.Store(true)
+	srv.CloseClientConnections()
+	eventually(t, "the stream to drop", func() bool { return streams() == 0 })
+	if err := chat.Send(ctx, id, []bot.Reply{{Text: "A counsellor writes: are you there?"}}); err != nil {
+		t.Fatalf("Send while the page is away = %v; want nil", err)
+	}
+	if got := testkit.Metric(t, reg, "faros_webchat_pushes_total", "result", "stored"); got != 1 {
+		t.Errorf("faros_webchat_pushes_total{result=stored} = %v; want 1", got)
+	}
+	down.Store(false)
+	if err := chromedp.Do(ctx, waitFor(t, logHas("A counsellor writes: are you there?"))); err != nil {
+		t.Fatal(err)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("text"), "busy now"+kb.Enter),
+		waitFor(t, `!document.getElementById('status').hidden && document.getElementById('text').value === 'busy now'`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
 }

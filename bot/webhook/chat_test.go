@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -32,9 +34,27 @@ func newChat(t *testing.T, h bot.Handler, keepAlive time.Duration) *webhook.Chat
 	return chat
 }
 
+// postChat posts body to the chat at path as its page does, in JSON; header holds more
+// headers, as name, value pairs. Without Origin and Sec-Fetch-Site the request is not a
+// browser's, and passes the same-origin check.
+func postChat(h http.Handler, path, body string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// say is the body of a message of conversation conv.
+func say(conv, text string) string { return `{"conversation": "` + conv + `", "text": "` + text + `"}` }
+
 func TestNewChatErrors(t *testing.T) {
-	_, err := webhook.NewChat(webhook.ChatConfig{ExitURL: "javascript:alert(1)"})
-	for _, want := range []string{"handler is required", "exit URL"} {
+	_, err := webhook.NewChat(webhook.ChatConfig{ExitURL: "javascript:alert(1)", MaxStreams: -1, NewPerSourceEvery: -time.Second,
+		ClientAddrHeader: "X-Forwarded-For: 1.2.3.4"})
+	for _, want := range []string{"handler is required", "exit URL", "max streams is negative", "new conversation interval is negative", "not a header name"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("NewChat(bad config) = %v; want an error containing %q", err, want)
 		}
@@ -67,7 +87,9 @@ func TestChatSecurityHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			chat.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body)))
+			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
+			chat.ServeHTTP(w, r)
 			if w.Code != tt.status {
 				t.Fatalf("status = %d; want %d (body %s)", w.Code, tt.status, w.Body)
 			}
@@ -144,12 +166,11 @@ func TestChatMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &fakeHandler{replies: sampleReplies}
-			r := httptest.NewRequest("POST", "/chat/messages", strings.NewReader(tt.body))
+			var header []string
 			if tt.acceptLanguage != "" {
-				r.Header.Set("Accept-Language", tt.acceptLanguage)
+				header = []string{"Accept-Language", tt.acceptLanguage}
 			}
-			w := httptest.NewRecorder()
-			newChat(t, h, 0).ServeHTTP(w, r)
+			w := postChat(newChat(t, h, 0), "/chat/messages", tt.body, header...)
 			if w.Code != http.StatusOK {
 				t.Fatalf("status = %d; want 200 (body %s)", w.Code, w.Body)
 			}
@@ -164,38 +185,54 @@ func TestChatMessage(t *testing.T) {
 }
 
 func TestChatDuplicate(t *testing.T) {
-	w := httptest.NewRecorder()
-	body := `{"conversation": "` + conversation + `", "text": "hi"}`
-	newChat(t, &fakeHandler{err: bot.ErrDuplicate}, 0).ServeHTTP(w, httptest.NewRequest("POST", "/chat/messages", strings.NewReader(body)))
+	w := postChat(newChat(t, &fakeHandler{err: bot.ErrDuplicate}, 0), "/chat/messages", say(conversation, "hi"))
 	if d := diffJSON(t, w.Body.String(), `{"replies": [], "duplicate": true}`); w.Code != http.StatusOK || d != "" {
 		t.Errorf("status = %d, body (-want +got):\n%s; want 200", w.Code, d)
 	}
 }
 
 func TestChatMalformed(t *testing.T) {
+	const bad = "conversation must be 32 to 128 lowercase hexadecimal digits"
+	asJSON := []string{"Content-Type", "application/json"}
 	tests := []struct {
 		name, method, path, body string
+		header                   []string // name, value pairs
 		status                   int
 		wantError                string
 	}{
-		{"short conversation", "POST", "/chat/messages", `{"conversation": "0123456789abcdef", "text": "hi"}`, 400, "conversation must be 32 to 128 lowercase hexadecimal digits"},
-		{"upper-case conversation", "POST", "/chat/messages", `{"conversation": "0123456789ABCDEF0123456789ABCDEF", "text": "hi"}`, 400, "conversation must be 32 to 128 lowercase hexadecimal digits"},
-		{"not hex", "POST", "/chat/messages", `{"conversation": "0123456789abcdef0123456789abcdeg", "text": "hi"}`, 400, "conversation must be 32 to 128 lowercase hexadecimal digits"},
-		{"no conversation", "POST", "/chat/messages", `{"text": "hi"}`, 400, "conversation is required"},
-		{"not JSON", "POST", "/chat/messages", `hi`, 400, "body is not a JSON object"},
-		{"invalid UTF-8", "POST", "/chat/messages", "{\"conversation\": \"" + conversation + "\", \"text\": \"\xc3\"}", 400, "body is not valid UTF-8"},
-		{"text too long", "POST", "/chat/messages", `{"conversation": "` + conversation + `", "text": "` + strings.Repeat("ω", 4097) + `"}`, 400, "text is longer than 4096 characters"},
-		{"too large", "POST", "/chat/messages", `{"conversation": "` + conversation + `", "text": "` + strings.Repeat("a", 64<<10) + `"}`, 413, "body is larger than 65536 bytes"},
-		{"GET messages", "GET", "/chat/messages", ``, 405, "method not allowed"},
-		{"events without conversation", "GET", "/chat/events", ``, 400, "conversation must be 32 to 128 lowercase hexadecimal digits"},
-		{"events with bad conversation", "GET", "/chat/events?conversation=1234", ``, 400, "conversation must be 32 to 128 lowercase hexadecimal digits"},
-		{"POST events", "POST", "/chat/events?conversation=" + conversation, ``, 405, "method not allowed"},
+		{"short conversation", "POST", "/chat/messages", say("0123456789abcdef", "hi"), asJSON, 400, bad},
+		{"upper-case conversation", "POST", "/chat/messages", say("0123456789ABCDEF0123456789ABCDEF", "hi"), asJSON, 400, bad},
+		{"not hex", "POST", "/chat/messages", say("0123456789abcdef0123456789abcdeg", "hi"), asJSON, 400, bad},
+		{"no conversation", "POST", "/chat/messages", `{"text": "hi"}`, asJSON, 400, "conversation is required"},
+		{"not JSON", "POST", "/chat/messages", `hi`, asJSON, 400, "body is not a JSON object"},
+		{"invalid UTF-8", "POST", "/chat/messages", "{\"conversation\": \"" + conversation + "\", \"text\": \"\xc3\"}", asJSON, 400, "body is not valid UTF-8"},
+		{"text too long", "POST", "/chat/messages", say(conversation, strings.Repeat("ω", 4097)), asJSON, 400, "text is longer than 4096 characters"},
+		{"too large", "POST", "/chat/messages", say(conversation, strings.Repeat("a", 64<<10)), asJSON, 413, "body is larger than 65536 bytes"},
+		{"GET messages", "GET", "/chat/messages", ``, nil, 405, "method not allowed"},
+		{"text/plain, as a beacon or a form sends", "POST", "/chat/messages", say(conversation, "/wipe"), []string{"Content-Type", "text/plain;charset=UTF-8"}, 415, "Content-Type must be application/json"},
+		{"a form", "POST", "/chat/messages", "conversation=" + conversation + "&text=hi", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "Content-Type must be application/json"},
+		{"no Content-Type", "POST", "/chat/messages", say(conversation, "hi"), nil, 415, "Content-Type must be application/json"},
+		{"another site", "POST", "/chat/messages", say(conversation, "hi"), append([]string{"Sec-Fetch-Site", "cross-site"}, asJSON...), 403, "cross-origin request refused"},
+		{"another origin", "POST", "/chat/messages", say(conversation, "hi"), append([]string{"Origin", "https://elsewhere.example"}, asJSON...), 403, "cross-origin request refused"},
+		{"events by GET", "GET", "/chat/events?conversation=" + conversation, ``, nil, 405, "method not allowed"},
+		{"events with the id in the query", "POST", "/chat/events?conversation=" + conversation, ``, asJSON, 400, "body is not a JSON object"},
+		{"events without conversation", "POST", "/chat/events", `{}`, asJSON, 400, bad},
+		{"events with bad conversation", "POST", "/chat/events", `{"conversation": "1234"}`, asJSON, 400, bad},
+		{"events with a number", "POST", "/chat/events", `{"conversation": 1234}`, asJSON, 400, "conversation must be a string"},
+		{"events too large", "POST", "/chat/events", `{"conversation": "` + strings.Repeat("a", 2000) + `"}`, asJSON, 413, "body is larger than 1024 bytes"},
+		{"events in text/plain", "POST", "/chat/events", `{"conversation": "` + conversation + `"}`, []string{"Content-Type", "text/plain"}, 415, "Content-Type must be application/json"},
+		{"events from another site", "POST", "/chat/events", `{"conversation": "` + conversation + `"}`, append([]string{"Sec-Fetch-Site", "same-site"}, asJSON...), 403, "cross-origin request refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &fakeHandler{}
 			w := httptest.NewRecorder()
-			newChat(t, h, 0).ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body)))
+			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				r.Header.Set(tt.header[i], tt.header[i+1])
+			}
+			chat := newChat(t, h, 0)
+			chat.ServeHTTP(w, r)
 			if w.Code != tt.status {
 				t.Fatalf("status = %d; want %d (body %s)", w.Code, tt.status, w.Body)
 			}
@@ -205,7 +242,49 @@ func TestChatMalformed(t *testing.T) {
 			if n := len(h.messages()); n != 0 {
 				t.Errorf("handler got %d messages; want 0", n)
 			}
+			if err := chat.Send(t.Context(), conversation, sampleReplies); !errors.Is(err, webhook.ErrNotConnected) {
+				t.Errorf("Send after the request = %v; want ErrNotConnected (no stream registered)", err)
+			}
 		})
+	}
+}
+
+// TestChatSameOrigin: the page's own requests pass the same-origin check, whichever header
+// the browser sends.
+func TestChatSameOrigin(t *testing.T) {
+	tests := []struct {
+		name   string
+		header []string
+	}{
+		{"Sec-Fetch-Site same-origin", []string{"Sec-Fetch-Site", "same-origin"}},
+		{"Sec-Fetch-Site none (typed by the person)", []string{"Sec-Fetch-Site", "none"}},
+		{"Origin of the Host", []string{"Origin", "http://example.com"}},
+		{"neither: not a browser", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := postChat(newChat(t, &fakeHandler{}, 0), "/chat/messages", say(conversation, "hi"), tt.header...)
+			if w.Code != http.StatusOK {
+				t.Errorf("status = %d; want 200 (body %s)", w.Code, w.Body)
+			}
+		})
+	}
+}
+
+// TestOverloaded: a message the bot could not take this second (bot.ErrOverloaded) gets 503
+// with Retry-After, from the web chat and from the API, so that the sender tries again.
+func TestOverloaded(t *testing.T) {
+	h := &fakeHandler{err: fmt.Errorf("handle: %w", bot.ErrOverloaded)}
+	for name, w := range map[string]*httptest.ResponseRecorder{
+		"web chat": postChat(newChat(t, h, 0), "/chat/messages", say(conversation, "hi")),
+		"API":      post(newAPI(t, h, ""), `{"conversation": "c", "text": "hi"}`, now),
+	} {
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+			t.Errorf("%s: status %d, Retry-After %q; want 503, 1", name, w.Code, w.Header().Get("Retry-After"))
+		}
+		if d := diffJSON(t, w.Body.String(), errorBody("too many messages at once; try again in a second")); d != "" {
+			t.Errorf("%s: body (-want +got):\n%s", name, d)
+		}
 	}
 }
 
@@ -216,15 +295,34 @@ func startServer(t *testing.T, h http.Handler) *httptest.Server {
 	return srv
 }
 
-// openStream connects to the chat's event stream for conversation and returns its lines.
-func openStream(t *testing.T, ctx context.Context, url string) (*http.Response, *bufio.Reader) {
+// dial asks the chat at url for the event stream of conversation conv, as the page does, and
+// returns the answer; header holds more headers, as name, value pairs.
+func dial(t *testing.T, ctx context.Context, url, conv string, header ...string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/chat/events?conversation="+conversation, nil)
+	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/chat/events", strings.NewReader(`{"conversation": "`+conv+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// openStream connects to the chat's event stream for conversation and returns its lines.
+func openStream(t *testing.T, ctx context.Context, url string) (*http.Response, *bufio.Reader) {
+	t.Helper()
+	return openStreamOf(t, ctx, url, conversation)
+}
+
+// openStreamOf connects to the chat's event stream for conv, checks that it opened, and
+// returns its lines.
+func openStreamOf(t *testing.T, ctx context.Context, url, conv string, header ...string) (*http.Response, *bufio.Reader) {
+	t.Helper()
+	resp := dial(t, ctx, url, conv, header...)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d; want 200", resp.StatusCode)
 	}
@@ -260,7 +358,7 @@ func TestChatSend(t *testing.T) {
 
 	ctx, disconnect := context.WithCancel(t.Context())
 	_, events := openStream(t, ctx, srv.URL)
-	if got, want := readEvent(t, events), "retry: 3000\n: open\n"; got != want {
+	if got, want := readEvent(t, events), ": open\n"; got != want {
 		t.Errorf("first event = %q; want %q", got, want)
 	}
 	if err := chat.Send(t.Context(), conversation, sampleReplies); err != nil {
@@ -312,6 +410,8 @@ func TestChatClose(t *testing.T) {
 	}
 }
 
+// TestChatLogs: one line a request, naming its route, never its path, the conversation id
+// or the text.
 func TestChatLogs(t *testing.T) {
 	var logs bytes.Buffer
 	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: &fakeHandler{}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
@@ -319,15 +419,45 @@ func TestChatLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer chat.Close()
-	body := `{"conversation": "` + conversation + `", "text": "my passport is gone"}`
-	chat.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/chat/messages", strings.NewReader(body)))
-	chat.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/chat/events?conversation="+strings.ToUpper(conversation), nil))
-	if n := strings.Count(logs.String(), "\n"); n != 2 {
-		t.Errorf("logged %d lines; want 2:\n%s", n, logs.String())
+	long := "/" + strings.Repeat("passport", 1<<17) // 1 MiB
+	tests := []struct {
+		method, path, body string
+		route              string
+	}{
+		{"GET", "/", "", "/"},
+		{"POST", "/chat/messages", say(conversation, "my passport is gone"), "/chat/messages"},
+		{"POST", "/chat/events", `{"conversation": "` + strings.ToUpper(conversation) + `"}`, "/chat/events"},
+		{"GET", "/chat/static/chat.js", "", "/chat/static"},
+		{"GET", "/chat/static/" + conversation, "", "/chat/static"},
+		{"GET", "/chat/events?conversation=" + conversation, "", "/chat/events"},
+		{"POST", long, say(conversation, "hi"), "unknown"},
+		{"PASSPORT", "/", "", "/"},
 	}
-	for _, secret := range []string{conversation, strings.ToUpper(conversation), "passport"} {
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("log holds %q:\n%s", secret, logs.String())
+	for _, tt := range tests {
+		logs.Reset()
+		r := httptest.NewRequest("GET", "/", strings.NewReader(tt.body))
+		r.Method, r.URL.Path = tt.method, tt.path
+		if i := strings.IndexByte(tt.path, '?'); i >= 0 {
+			r.URL.Path, r.URL.RawQuery = tt.path[:i], tt.path[i+1:]
+		}
+		r.Header.Set("Content-Type", "application/json")
+		chat.ServeHTTP(httptest.NewRecorder(), r)
+		name := tt.method + " " + tt.path[:min(len(tt.path), 40)]
+		var line struct {
+			Route  string `json:"route"`
+			Method string `json:"method"`
+		}
+		if n := strings.Count(logs.String(), "\n"); n != 1 {
+			t.Errorf("%s: logged %d lines; want 1:\n%s", name, n, logs.String())
+			continue
+		}
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Route != tt.route {
+			t.Errorf("%s: log line %.200s; want route %q", name, logs.String(), tt.route)
+		}
+		for _, secret := range []string{conversation, strings.ToUpper(conversation), "passport", "PASSPORT"} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("%s: log holds %q: %.300s", name, secret, logs.String())
+			}
 		}
 	}
 }
@@ -347,12 +477,7 @@ func TestChatStreamCaps(t *testing.T) {
 	open := func(conv string) (int, *bufio.Reader, context.CancelFunc) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(t.Context())
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/chat/events?conversation="+conv, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
+		resp := dial(t, ctx, srv.URL, conv)
 		body := bufio.NewReader(resp.Body)
 		if resp.StatusCode == http.StatusOK {
 			readEvent(t, body) // registered before it opened
@@ -392,5 +517,21 @@ func TestChatStreamCaps(t *testing.T) {
 			t.Fatalf("after a page went away: status %d; want its place taken", got)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestChatStreamOutlivesReadTimeout: the service's server has a ReadTimeout against clients
+// that send slowly; an event stream, whose request was read long ago, lives on past it.
+func TestChatStreamOutlivesReadTimeout(t *testing.T) {
+	srv := httptest.NewUnstartedServer(newChat(t, &fakeHandler{}, 100*time.Millisecond))
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	_, events := openStream(t, t.Context(), srv.URL)
+	readEvent(t, events) // open
+	for range 8 {        // 800 ms: four times the ReadTimeout
+		if got, want := readEvent(t, events), ": keep-alive\n"; got != want {
+			t.Fatalf("event = %q; want %q", got, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log"
 	"net/http"
@@ -29,14 +30,23 @@ func ExampleSign() {
 	// sha256=3a492385c00b56660d70ffcbe5d570c11ff3913a8641a37015e101f7db3da62f
 }
 
-// The service mounts the web chat at "/" and the signed API at APIPath, and ends the chat's
-// event streams when it shuts down.
+// The service mounts the web chat at "/" and the signed API at APIPath, runs the chat (which
+// hands its pages what other instances keep for them) and ends the chat's event streams when
+// it shuts down.
 func Example() {
 	var handler bot.Handler = &fakeHandler{} // the service's *bot.Bot
-	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: handler, ExitURL: "https://www.google.com/"})
+	chat, err := webhook.NewChat(webhook.ChatConfig{
+		Handler: handler,
+		ExitURL: "https://www.google.com/",
+		// In the service: Conversations: the *bot.Bot, Inbox: bot.NewInbox(rdb, prefix, "web",
+		// pseudonymKey), and ClientAddrHeader: "X-Forwarded-For" behind its own proxy.
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go chat.Run(ctx) // the service waits for it when it stops
 	api, err := webhook.New(webhook.Config{Secret: []byte("shared secret"), Handler: handler, CallbackURL: "https://partner.example/faros"})
 	if err != nil {
 		log.Fatal(err)

@@ -3,7 +3,6 @@ package webhook_test
 import (
 	"context"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ func TestMetrics(t *testing.T) {
 	readEvent(t, events)
 	chat.Send(t.Context(), conversation, sampleReplies)
 	chat.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	chat.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/chat/messages", strings.NewReader(`{}`)))
+	postChat(chat, "/chat/messages", `{}`)
 
 	tests := []struct {
 		name   string

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -174,12 +175,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // httpError is an error whose status and message the client may see. Any other error is
 // the server's fault and answers 500 without details.
 type httpError struct {
-	status int
-	msg    string
-	allow  string // the Allow header of a 405
+	status     int
+	msg        string
+	allow      string // the Allow header of a 405
+	retryAfter int    // seconds, the Retry-After header of a 429 or 503; 0: none
+	cause      error  // logged, never shown to the client; nil: none
 }
 
-func (e *httpError) Error() string { return e.msg }
+func (e *httpError) Error() string {
+	if e.cause != nil {
+		return e.msg + ": " + e.cause.Error()
+	}
+	return e.msg
+}
+
+func (e *httpError) Unwrap() error { return e.cause }
 
 func badRequest(msg string) error { return &httpError{status: http.StatusBadRequest, msg: msg} }
 
@@ -187,11 +197,20 @@ func methodNotAllowed(allow string) error {
 	return &httpError{status: http.StatusMethodNotAllowed, msg: "method not allowed", allow: allow}
 }
 
+// unavailable is the answer to a request that failed for a moment (Redis did not answer): the
+// client tries again later; cause is logged.
+func unavailable(cause error) error {
+	return &httpError{status: http.StatusServiceUnavailable, msg: "unavailable; try again later", retryAfter: 10, cause: cause}
+}
+
 var (
 	errNotFound = &httpError{status: http.StatusNotFound, msg: "not found"}
 	// Every signature problem gets the same answer, so that it teaches a caller nothing.
 	errUnauthorized = &httpError{status: http.StatusUnauthorized, msg: "bad signature or timestamp"}
 	errInternal     = &httpError{status: http.StatusInternalServerError, msg: "internal error"}
+	// errOverloaded answers bot.ErrOverloaded: the message was not handled, and the sender
+	// sends it again in a second.
+	errOverloaded = &httpError{status: http.StatusServiceUnavailable, msg: "too many messages at once; try again in a second", retryAfter: 1}
 )
 
 // statusOf maps an error to what the client sees.
@@ -199,11 +218,18 @@ func statusOf(err error) *httpError {
 	if e, ok := errors.AsType[*httpError](err); ok {
 		return e
 	}
+	if errors.Is(err, bot.ErrOverloaded) {
+		return errOverloaded
+	}
 	return errInternal
 }
 
 // route handles one request; its error is mapped and logged by serve.
 type route func(w http.ResponseWriter, r *http.Request) error
+
+// routeUnknown names a request for no route in the log, which holds route names, never
+// paths: a path is whatever a client sent, of any length, and may carry what the log must not.
+const routeUnknown = "unknown"
 
 // server is what the API and the web chat share: answering errors, logging, counting.
 type server struct {
@@ -212,9 +238,9 @@ type server struct {
 	metrics *metrics
 }
 
-// serve runs h, answers its error as JSON, and logs the request once: method, path, status,
-// duration and error, never the body, the query (the web chat's conversation id) or a header.
-func (s *server) serve(w http.ResponseWriter, r *http.Request, h route) {
+// serve runs h, answers its error as JSON, and logs the request once: method, route (name),
+// status, duration and error, never the path, the body, the query or a header.
+func (s *server) serve(w http.ResponseWriter, r *http.Request, name string, h route) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	err := h(sw, r)
@@ -222,6 +248,9 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, h route) {
 		e := statusOf(err)
 		if e.allow != "" {
 			sw.Header().Set("Allow", e.allow)
+		}
+		if e.retryAfter > 0 {
+			sw.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 		}
 		writeJSON(sw, e.status, map[string]string{"error": e.msg})
 	}
@@ -231,8 +260,8 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, h route) {
 	s.metrics.request(sw.status)
 	attrs := []slog.Attr{
 		slog.String("channel", s.channel),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("method", methodOf(r)),
+		slog.String("route", name),
 		slog.Int("status", sw.status),
 		slog.Duration("duration", time.Since(start)),
 	}
@@ -240,11 +269,20 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, h route) {
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 		level = slog.LevelWarn
-		if statusOf(err).status >= 500 {
-			level = slog.LevelError
+		if statusOf(err).status == http.StatusInternalServerError {
+			level = slog.LevelError // the server's fault; a 503 is a moment's load or outage
 		}
 	}
 	s.log.LogAttrs(r.Context(), level, "http request", attrs...)
+}
+
+// methodOf names the request's method for the log: a client may send any token, of any length.
+func methodOf(r *http.Request) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return r.Method
+	}
+	return "other"
 }
 
 // statusWriter remembers the status, so that serve logs it and knows whether an error can

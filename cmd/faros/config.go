@@ -35,9 +35,13 @@ type config struct {
 	SessionMaxAge   time.Duration
 	ExitURL         string // where the web chat's quick exit goes
 	AutoWipe        bool   // a conversation that ends is wiped, as by /wipe
-	IntakeRate      int    // HTTP messages per second over all conversations, beyond which 503
+	IntakeRate      int    // messages per second each channel takes, all conversations together, beyond which 503
 	WebchatStreams  int    // open web chat event streams, beyond which 503
-	PerMinute       int    // messages a minute one conversation may send
+	StreamsPerAddr  int    // open web chat event streams of one client address, beyond which 429
+	NewPerAddrMin   int    // web conversations one client address may start a minute (twice that at once)
+	ClientAddrHdr   string // header in which Faros' own proxy passes the client's address; "": the connection's
+	ButtonsPerMin   int    // pressed buttons a minute one conversation may send (half of it at once)
+	TextsPerMin     int    // typed messages a minute one conversation may send (half of it at once)
 	LogLevel        string
 }
 
@@ -102,10 +106,20 @@ var settings = []setting{
 		c.AutoWipe = b
 		return nil
 	}},
-	{"FAROS_INTAKE_RATE", "intake-rate", "2000", "messages per second accepted over HTTP, all conversations together; beyond: 503", positive(func(c *config) *int { return &c.IntakeRate })},
+	{"FAROS_INTAKE_RATE", "intake-rate", "2000", "messages a second each channel takes once authenticated, all its conversations together; beyond: 503 (help, leaving and wiping always pass)", positive(func(c *config) *int { return &c.IntakeRate })},
 	{"FAROS_WEBCHAT_STREAMS", "webchat-streams", "10000", "web chat pages connected at once (one event stream each); beyond: 503, and the page tries again", positive(func(c *config) *int { return &c.WebchatStreams })},
-	{"FAROS_RATE_PER_MINUTE", "rate-per-minute", "20", "messages a minute one conversation may send; then one notice and silence", positive(func(c *config) *int { return &c.PerMinute })},
+	{"FAROS_WEBCHAT_STREAMS_PER_ADDR", "webchat-streams-per-addr", "16", "web chat pages one client address may have connected at once; beyond: 429", positive(func(c *config) *int { return &c.StreamsPerAddr })},
+	{"FAROS_WEBCHAT_NEW_PER_MINUTE", "webchat-new-per-minute", "10", "web conversations one client address may start a minute, twice that at once; beyond: 429 (help, leaving and wiping always pass)", positive(func(c *config) *int { return &c.NewPerAddrMin })},
+	{"FAROS_CLIENT_ADDR_HEADER", "client-addr-header", "", "header in which your own proxy passes the client's address (e.g. X-Forwarded-For: its last address counts); empty: the connection's address", str(func(c *config) *string { return &c.ClientAddrHdr })},
+	{"FAROS_BUTTONS_PER_MINUTE", "buttons-per-minute", "60", "buttons one conversation may press a minute, half of them at once; beyond: one notice, then silence (never in a case, never for help, leaving or wiping)", positive(func(c *config) *int { return &c.ButtonsPerMin })},
+	{"FAROS_TEXTS_PER_MINUTE", "texts-per-minute", "30", "messages one conversation may type a minute, half of them at once; beyond: as for buttons", positive(func(c *config) *int { return &c.TextsPerMin })},
 	{"FAROS_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
+}
+
+// retired are variables Faros no longer reads, with what replaced them: a deployment that
+// still sets one is told, not silently given the default.
+var retired = map[string]string{
+	"FAROS_RATE_PER_MINUTE": "use FAROS_BUTTONS_PER_MINUTE and FAROS_TEXTS_PER_MINUTE",
 }
 
 // loadConfig reads the variables, then the flags, and reports every problem at once.
@@ -134,6 +148,11 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 		}
 		if err := s.set(c, v); err != nil {
 			problems = append(problems, fmt.Sprintf("%s (--%s): %v", s.env, s.flag, err))
+		}
+	}
+	for old, instead := range retired {
+		if getenv(old) != "" {
+			problems = append(problems, fmt.Sprintf("%s is no longer read: %s", old, instead))
 		}
 	}
 	problems = append(problems, c.check()...)

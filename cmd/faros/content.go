@@ -62,8 +62,9 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) 
 
 // watchRoster reloads the roster when its file changes or on SIGHUP (a file mounted alone
 // into a container may change without the directory telling). A roster with problems is
-// refused, each problem logged, and the previous one stays in force.
-func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handoff.Roster], log *slog.Logger) error {
+// refused, each problem logged, and the previous one stays in force. The cases of operators
+// the new roster leaves out go back to those on call.
+func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handoff.Roster], desk *handoff.Desk, log *slog.Logger) error {
 	dirs := []string{filepath.Dir(path)} // the directory: editors replace files
 	ours := func(name string) bool { return filepath.Clean(name) == filepath.Clean(path) }
 	return watch(ctx, dirs, ours, func(why string) {
@@ -72,7 +73,8 @@ func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handof
 			log.Error("roster refused; the previous roster stays in force", "err", err)
 			return
 		}
-		roster.Store(r)
+		previous := roster.Swap(r)
+		desk.RosterReloaded(ctx, previous) // the cases of whoever left it go to those on call
 		log.Info("roster reloaded", "why", why, "operators", len(r.Operators()))
 	})
 }

@@ -42,7 +42,6 @@ func start(t *testing.T, r *redistest.Redis, env map[string]string, secrets ...s
 		"FAROS_PSEUDONYM_KEY":     "e2e pseudonym key",
 		"FAROS_TELEGRAM_CHAT_GAP": "1ms",
 		"FAROS_TELEGRAM_RATE":     "1000",
-		"FAROS_RATE_PER_MINUTE":   "1000", // the screenings here answer faster than a person
 	}
 	for k, v := range env {
 		vars[k] = v

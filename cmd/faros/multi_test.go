@@ -57,7 +57,7 @@ func TestSeveralInstances(t *testing.T) {
 	const hookSecret = "multi-webhook-secret-0123456789"
 	env := []string{
 		"FAROS_HTTP_ADDR=127.0.0.1:0", "FAROS_REDIS_URL=" + r.URL(), "FAROS_REDIS_PREFIX=" + r.Prefix,
-		"FAROS_PSEUDONYM_KEY=multi instance key", "FAROS_WEBHOOK_SECRET=" + apiSecret, "FAROS_RATE_PER_MINUTE=10000",
+		"FAROS_PSEUDONYM_KEY=multi instance key", "FAROS_WEBHOOK_SECRET=" + apiSecret, "FAROS_BUTTONS_PER_MINUTE=10000", "FAROS_TEXTS_PER_MINUTE=10000",
 		"FAROS_TELEGRAM_TOKEN=" + token, "FAROS_TELEGRAM_API=" + fake.URL(), "FAROS_TELEGRAM_MODE=webhook",
 		"FAROS_TELEGRAM_WEBHOOK_URL=https://bot.example.org/tg", "FAROS_TELEGRAM_WEBHOOK_SECRET=" + hookSecret,
 		"FAROS_TELEGRAM_CHAT_GAP=1ms", "FAROS_TELEGRAM_RATE=1000", "FAROS_ROSTER=" + roster, "PATH=" + os.Getenv("PATH"),

@@ -15,6 +15,7 @@ import (
 func openRedis(c *config, log *slog.Logger) (redis.UniversalClient, func(), error) {
 	if c.RedisURL == "" {
 		m := miniredis.NewMiniRedis()
+		m.ClockTTL(true) // keys expire on time, as in Redis: the local run is the same product
 		if err := m.Start(); err != nil {
 			return nil, nil, fmt.Errorf("embedded redis: %w", err)
 		}

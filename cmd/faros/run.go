@@ -70,7 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	bcfg := bot.Config{
 		Redis: rdb, Content: content, PseudonymKey: key, Prefix: cfg.RedisPrefix,
 		Idle: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge, Logger: log, Registerer: reg,
-		AutoWipe: cfg.AutoWipe, PerMinute: cfg.PerMinute, Wipers: map[string]bot.Wiper{},
+		AutoWipe: cfg.AutoWipe, Wipers: map[string]bot.Wiper{}, Intake: cfg.IntakeRate,
+		Limits: bot.Limits{Buttons: bot.Bucket{PerMinute: cfg.ButtonsPerMin}, Texts: bot.Bucket{PerMinute: cfg.TextsPerMin}},
 	}
 	// The desk and the bot use each other (handoffs; back to the flows after a close), and
 	// Telegram carries both: they are tied together once all exist.
@@ -99,7 +100,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	mux := http.NewServeMux()
 	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: handler, ExitURL: cfg.ExitURL, MaxStreams: cfg.WebchatStreams,
-		Logger: log, Registerer: reg})
+		Conversations: b, Inbox: bot.NewInbox(rdb, cfg.RedisPrefix, "web", key),
+		StreamsPerSource: cfg.StreamsPerAddr, NewPerSource: 2 * cfg.NewPerAddrMin, NewPerSourceEvery: time.Minute / time.Duration(cfg.NewPerAddrMin),
+		ClientAddrHeader: cfg.ClientAddrHdr, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -155,18 +158,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: guard(mux, cfg.IntakeRate, reg, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{
+		Handler: guard(mux, reg, log),
+		// A client that sends slowly, or not at all, holds a connection and its memory: each
+		// phase has a deadline. The event streams lift the read and write deadlines for
+		// themselves.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second, // a reply may wait for a counsellor's Telegram send
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10, // the request line included: a 1 MB path gets 431
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
 	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 5)
+	errc := make(chan error, 6)
 	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- chat.Run(ctx) }()
 	go func() { errc <- watchContent(ctx, cfg, b, log) }()
 	if desk != nil {
 		go func() { errc <- desk.Run(ctx) }()
-		go func() { errc <- watchRoster(ctx, cfg.Roster, &roster, log) }()
+		go func() { errc <- watchRoster(ctx, cfg.Roster, &roster, desk, log) }()
 	}
 	if tg != nil {
 		go func() { errc <- tg.Run(ctx) }()

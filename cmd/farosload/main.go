@@ -93,7 +93,8 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	// Each synthetic person answers far faster than the per-conversation limit allows.
-	b, err := bot.New(bot.Config{Redis: rdb, Content: content, PseudonymKey: secret, Prefix: prefix, PerMinute: -1})
+	b, err := bot.New(bot.Config{Redis: rdb, Content: content, PseudonymKey: secret, Prefix: prefix,
+		Limits: bot.Limits{Buttons: bot.Bucket{PerMinute: -1}, Texts: bot.Bucket{PerMinute: -1}}})
 	if err != nil {
 		return err
 	}

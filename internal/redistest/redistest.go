@@ -73,6 +73,7 @@ func New(t testing.TB) *Redis {
 		t.Fatal("FAROS_TEST_STRICT=1 but FAROS_TEST_REDIS_URL is not set: the Redis tests would run on miniredis")
 	default:
 		m := miniredis.RunT(t)
+		m.ClockTTL(true) // keys expire on time, as in a real Redis
 		r.Client, r.Addr = redis.NewClient(&redis.Options{Addr: m.Addr()}), m.Addr()
 	}
 	t.Cleanup(func() {

@@ -1,0 +1,278 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/internal/redistest"
+	"github.com/faros-project/faros/internal/testkit"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const slowDown = "You are sending many messages quickly"
+
+// tap presses the answer a hurried person would: "no" where there is one, else the first
+// button that neither leaves nor asks for a counsellor (there is no desk here).
+func tap(t *testing.T, f *fixture, chat string, buttons []bot.Button) (string, []bot.Button) {
+	t.Helper()
+	pick := ""
+	for _, b := range buttons {
+		id := b.Data[strings.LastIndex(b.Data, "/")+1:]
+		switch {
+		case id == "no" || id == "en":
+			pick = b.Data
+		case pick == "" && id != "stop" && id != "person" && id != "now" && id != "wipe":
+			pick = b.Data
+		}
+	}
+	if pick == "" {
+		t.Fatalf("no button to press among %v", buttons)
+	}
+	return f.say(t, chat, bot.Message{Button: pick})
+}
+
+// TestHumanSpeedIsNeverLimited: a person pressing a button every second or so, unevenly, for
+// far longer than a screening (22 messages) takes, is always answered and never told to slow
+// down; so is one who types a message every two seconds.
+func TestHumanSpeedIsNeverLimited(t *testing.T) {
+	f := newFixture(t, nil, redistest.New(t))
+	_, buttons := f.say(t, "human", bot.Message{Text: "/start"})
+	for i := range 200 {
+		f.now = f.now.Add([]time.Duration{400 * time.Millisecond, 1600 * time.Millisecond}[i%2]) // a second on average
+		var text string
+		text, buttons = tap(t, f, "human", buttons)
+		if text == "" || strings.Contains(text, slowDown) {
+			t.Fatalf("tap %d got %q; want an answer", i+1, text)
+		}
+	}
+	for i := range 100 {
+		f.now = f.now.Add(2 * time.Second)
+		if text, _ := f.say(t, "human", bot.Message{Text: fmt.Sprintf("my own words %d", i)}); text == "" || strings.Contains(text, slowDown) {
+			t.Fatalf("typed message %d got %q; want an answer", i+1, text)
+		}
+	}
+}
+
+// TestAScriptIsStopped: ten messages a second, buttons or text, soon get one notice and then
+// silence; /help, a wipe and leaving still get through, and after a quiet minute the
+// conversation goes on.
+func TestAScriptIsStopped(t *testing.T) {
+	f := newFixture(t, nil, redistest.New(t))
+	for _, kind := range []string{"text", "button"} {
+		t.Run(kind, func(t *testing.T) {
+			chat := "script-" + kind
+			_, buttons := f.say(t, chat, bot.Message{Text: "/start", Language: "en"})
+			_, buttons = f.press(t, chat, buttons, "en")
+			answered, notices := 0, 0
+			for range 100 { // ten seconds at ten a second
+				f.now = f.now.Add(100 * time.Millisecond)
+				m := bot.Message{Text: "spam"}
+				if kind == "button" {
+					m = bot.Message{Button: buttons[0].Data} // an earlier question's button: "outdated"
+				}
+				switch text, _ := f.say(t, chat, m); {
+				case strings.Contains(text, slowDown):
+					notices++
+				case text != "":
+					answered++
+				}
+			}
+			// The burst (half a minute's worth) and what flows back in ten seconds.
+			if notices != 1 || answered > 45 {
+				t.Errorf("100 messages in 10 s: %d answered, %d notices; want at most 45 answered and one notice", answered, notices)
+			}
+			for _, help := range []string{"/help", "help", "ΒΟΗΘΕΙΑ", "sos"} {
+				if text, _ := f.say(t, chat, bot.Message{Text: help}); !strings.Contains(text, "112") {
+					t.Errorf("%q while limited got %q; want the numbers", help, text)
+				}
+			}
+			f.now = f.now.Add(time.Minute)
+			if text, _ := f.say(t, chat, bot.Message{Text: "spam"}); text == "" || strings.Contains(text, slowDown) {
+				t.Errorf("after a quiet minute: %q; want an answer", text)
+			}
+		})
+	}
+}
+
+// TestLeavingPassesEveryLimit: after a flood, /wipe still wipes and /stop still ends the
+// conversation, and the intake of a flooded channel refuses everything but them.
+func TestLeavingPassesEveryLimit(t *testing.T) {
+	r := redistest.New(t)
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix, Intake: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	flood := func(chat string) {
+		for range 50 {
+			_, _ = b.Handle(ctx, bot.Message{Channel: "web", ChatID: chat, Text: "spam"})
+		}
+	}
+	flood("a")
+	if _, err := b.Handle(ctx, bot.Message{Channel: "web", ChatID: "b", Text: "hello"}); !errors.Is(err, bot.ErrOverloaded) {
+		t.Errorf("an ordinary message after the flood: %v; want ErrOverloaded", err)
+	}
+	if _, err := b.Handle(ctx, bot.Message{Channel: "api", ChatID: "b", Text: "hello"}); err != nil {
+		t.Errorf("another channel's message: %v; want it handled (each channel has its own intake)", err)
+	}
+	for _, text := range []string{"/help", "/HELP", "/stop", "/wipe"} {
+		replies, err := b.Handle(ctx, bot.Message{Channel: "web", ChatID: "a", Text: text})
+		if err != nil || len(replies) == 0 {
+			t.Errorf("%s after the flood: %d replies, %v; want an answer", text, len(replies), err)
+		}
+	}
+	keys, _ := r.Keys(ctx)
+	for _, k := range keys {
+		if strings.Contains(k, b.Pseudonym("web", "a")) {
+			t.Errorf("after /wipe, %s remains", k)
+		}
+	}
+}
+
+// desk is a bot.Desk with one case for every handoff, which takes every message.
+type desk struct {
+	mu       sync.Mutex
+	relayed  []string
+	alerts   []string
+	left     []string
+	refusing bool // cases are over: Relay says so
+}
+
+func (d *desk) OnDuty(string) int { return 1 }
+func (d *desk) Open(context.Context, bot.Handoff) (string, error) {
+	return "CASE1", nil
+}
+func (d *desk) Relay(_ context.Context, id string, m bot.Message, alert string) ([]bot.Reply, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.refusing {
+		return nil, false, nil
+	}
+	d.relayed = append(d.relayed, m.Text)
+	d.alerts = append(d.alerts, alert)
+	return nil, true, nil
+}
+func (d *desk) Leave(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.left = append(d.left, id)
+	return nil
+}
+
+// inCase takes a conversation through consent into a case with d.
+func inCase(t *testing.T, d *desk, r *redistest.Redis) *fixture {
+	t.Helper()
+	f := newFixture(t, nil, r)
+	var err error
+	f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
+		Desk: d, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, buttons := f.say(t, "p", bot.Message{Text: "/start"})
+	for _, id := range []string{"en", "safe", "person", "yes", "ekka", "no"} {
+		_, buttons = f.press(t, "p", buttons, id)
+	}
+	f.press(t, "p", buttons, "skip") // no code word: the case opens
+	return f
+}
+
+// TestNothingIsDroppedInACase: a frightened person writes thirty short messages in a few
+// seconds to the counsellor; every one is relayed, in order, with no notice.
+func TestNothingIsDroppedInACase(t *testing.T) {
+	d := &desk{}
+	f := inCase(t, d, redistest.New(t))
+	var want []string
+	for i := range 30 {
+		f.now = f.now.Add(100 * time.Millisecond)
+		text := fmt.Sprintf("are you there %d", i)
+		want = append(want, text)
+		if got, _ := f.say(t, "p", bot.Message{Text: text}); got != "" {
+			t.Errorf("message %d in the case got %q; want it relayed only", i, got)
+		}
+	}
+	if got := strings.Join(d.relayed, "|"); got != strings.Join(want, "|") {
+		t.Errorf("relayed %q; want all 30 in order", d.relayed)
+	}
+}
+
+// TestHelpWordsInACase: the plain word for help, in any language, reaches the counsellor as
+// a call for help and shows the person the numbers.
+func TestHelpWordsInACase(t *testing.T) {
+	d := &desk{}
+	f := inCase(t, d, redistest.New(t))
+	for _, word := range []string{"help", "Βοηθεια", "aide", "NDIHME"} {
+		if got, _ := f.say(t, "p", bot.Message{Text: word}); !strings.Contains(got, "112") {
+			t.Errorf("%q in a case: %q; want the numbers", word, got)
+		}
+	}
+	if got := strings.Join(d.alerts, ","); got != "help,help,help,help" {
+		t.Errorf("alerts %q; want help four times", got)
+	}
+	if got, _ := f.say(t, "p", bot.Message{Text: "thank you for your help"}); got != "" || d.alerts[4] != "" {
+		t.Errorf("thanks in a case: %q, alert %q; want it relayed only", got, d.alerts[4])
+	}
+}
+
+// TestACaseOutlivesTheAgeLimit: a day and more into a case, the person's message still goes
+// to the counsellor, not to a new conversation; once the case is over, the age limit applies.
+func TestACaseOutlivesTheAgeLimit(t *testing.T) {
+	d := &desk{}
+	f := inCase(t, d, redistest.New(t))
+	f.now = f.now.Add(30 * time.Hour)
+	if got, _ := f.say(t, "p", bot.Message{Text: "still here"}); got != "" || len(d.relayed) != 1 {
+		t.Errorf("30 hours into the case: %q, relayed %q; want the message relayed", got, d.relayed)
+	}
+	d.refusing = true // the counsellor closed the case
+	if got, _ := f.say(t, "p", bot.Message{Text: "hello"}); !strings.Contains(got, "Choose your language") {
+		t.Errorf("after the case, past the age limit: %q; want a new conversation", got)
+	}
+}
+
+// TestAFirstMessageLivesMinutes: a conversation that has only said /start is kept for
+// minutes, not hours; the second message gives it the idle time.
+func TestAFirstMessageLivesMinutes(t *testing.T) {
+	r := redistest.New(t)
+	f := newFixture(t, nil, r)
+	ctx := context.Background()
+	ttl := func() time.Duration {
+		keys, _ := r.Keys(ctx)
+		for _, k := range keys {
+			if strings.HasSuffix(k, ":session") {
+				return r.Client.TTL(ctx, k).Val()
+			}
+		}
+		return 0
+	}
+	_, buttons := f.say(t, "new", bot.Message{Text: "/start"})
+	if got := ttl(); got > 15*time.Minute || got < 14*time.Minute {
+		t.Errorf("after /start the session lives %v; want 15 minutes", got)
+	}
+	f.press(t, "new", buttons, "en")
+	if got := ttl(); got < 2*time.Hour-time.Minute {
+		t.Errorf("after the second message the session lives %v; want the idle time, 2h", got)
+	}
+}
+
+// TestLimitMetrics: refused and limited messages are counted by channel.
+func TestLimitMetrics(t *testing.T) {
+	r := redistest.New(t)
+	reg := prometheus.NewRegistry()
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix, Intake: 1000,
+		Limits: bot.Limits{Texts: bot.Bucket{PerMinute: 2}}, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		_, _ = b.Handle(context.Background(), bot.Message{Channel: "web", ChatID: "m", Text: "hi"})
+	}
+	if got := testkit.Metric(t, reg, "faros_rate_limited_total", "channel", "web"); got != 4 {
+		t.Errorf("faros_rate_limited_total = %v; want 4 (a burst of 1 of 5)", got)
+	}
+}
