@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/internal/redistest"
 )
@@ -233,13 +232,7 @@ func TestInboxListen(t *testing.T) {
 // so with "" (notices may have been missed meanwhile), and hears the next notices.
 func TestInboxListenReconnects(t *testing.T) {
 	r := redistest.New(t)
-	proxy, url := r.Proxy(t)
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	viaProxy := redis.NewClient(opt)
-	t.Cleanup(func() { viaProxy.Close() })
+	proxy, viaProxy := r.ProxyClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	here := NewInbox(viaProxy, r.Prefix, "web", []byte("secret"))

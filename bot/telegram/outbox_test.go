@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/internal/redistest"
@@ -171,13 +169,7 @@ func TestOutboxWipeReachesEveryInstance(t *testing.T) {
 // drops them instead of sending them too.
 func TestOutboxLetsGoOfWhatAnotherTookOver(t *testing.T) {
 	r := redistest.New(t)
-	proxy, url := r.Proxy(t)
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	viaProxy := redis.NewClient(opt)
-	t.Cleanup(func() { viaProxy.Close() })
+	proxy, viaProxy := r.ProxyClient(t)
 	mine := bot.NewOutbox(viaProxy, r.Prefix, "telegram", []byte("service secret"))
 	mine.Lease = 300 * time.Millisecond
 	a := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false); cfg.Outbox = mine })

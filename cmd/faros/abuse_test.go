@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -104,11 +103,7 @@ func jsonHeader() http.Header { return http.Header{"Content-Type": {"application
 func TestLeavingAfterAFlood(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
-	const secret = "e2e-webhook-secret-0123456789"
-	in := start(t, r, map[string]string{
-		"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_TELEGRAM_MODE": "webhook",
-		"FAROS_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook", "FAROS_TELEGRAM_WEBHOOK_SECRET": secret,
-	}, "9001", token)
+	in := start(t, r, webhookMode(fake, nil), "9001", token)
 	conversationKeys := func() []string {
 		keys, _ := r.Keys(context.Background())
 		var out []string
@@ -190,12 +185,9 @@ func heapMiB() float64 {
 func TestJunkRefusesNoRealMessage(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
-	const secret = "e2e-webhook-secret-0123456789"
-	in := start(t, r, map[string]string{
-		"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_TELEGRAM_MODE": "webhook",
-		"FAROS_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook", "FAROS_TELEGRAM_WEBHOOK_SECRET": secret,
+	in := start(t, r, webhookMode(fake, map[string]string{
 		"FAROS_WEBHOOK_SECRET": apiSecret, "FAROS_CLIENT_ADDR_HEADER": "X-Forwarded-For", // behind a proxy
-	})
+	}))
 	base := "http://" + in.addr
 	// People whose conversations exist before the junk comes, each from their own address.
 	var people []*webPerson
@@ -332,15 +324,8 @@ func TestJunkRefusesNoRealMessage(t *testing.T) {
 // written while its connection was down. Before, such a flood filled every place (30 → 347
 // MB), real pages got 503, and the counsellor's next message was lost.
 func TestStreamFlood(t *testing.T) {
-	dir := t.TempDir()
-	rosterPath := filepath.Join(dir, "roster.yaml")
-	if err := os.WriteFile(rosterPath, []byte(e2eRoster), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := redistest.New(t)
-	fake := telegramtest.New(t)
-	in := start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_ROSTER": rosterPath},
-		"Vous êtes là", "Bonjour, je suis là")
+	d := startDesk(t, "Vous êtes là", "Bonjour, je suis là")
+	in, fake := d.in, d.fake
 	base := "http://" + in.addr
 
 	heapBefore := heapMiB()
@@ -411,15 +396,8 @@ func TestStreamFlood(t *testing.T) {
 // reach. Before, the limit dropped the person's words after twenty, and a removed
 // counsellor's case reached nobody for a week.
 func TestARemovedCounsellorsCase(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "roster.yaml")
-	if err := os.WriteFile(path, []byte(e2eRoster), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := redistest.New(t)
-	fake := telegramtest.New(t)
-	in := start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_ROSTER": path},
-		"7401", "είσαι εκεί")
+	d := startDesk(t, "7401", "είσαι εκεί")
+	fake := d.fake
 	op1 := &tgChat{t: t, fake: fake, id: 501}
 	op2 := &tgChat{t: t, fake: fake, id: 502}
 	person := &tgChat{t: t, fake: fake, id: 7401}
@@ -447,7 +425,7 @@ func TestARemovedCounsellorsCase(t *testing.T) {
 	}
 
 	withoutOp1 := regexp.MustCompile(`(?m)^.*(id: op1|operator: op1).*\n`).ReplaceAllString(e2eRoster, "")
-	if err := os.WriteFile(path, []byte(withoutOp1), 0o644); err != nil {
+	if err := os.WriteFile(d.roster, []byte(withoutOp1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	notice := op2.until(regexp.MustCompile(`↩ Η υπόθεση ` + id + `[\s\S]*no longer on the roster`))
@@ -457,7 +435,6 @@ func TestARemovedCounsellorsCase(t *testing.T) {
 	op2.say("/claim " + id)
 	person.tell("είσαι εκεί;")
 	op2.until(regexp.MustCompile(regexp.QuoteMeta("[" + id + "] είσαι εκεί;")))
-	_ = in
 }
 
 // listenUntil opens the page's event stream and returns it with the function that drops its

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -296,14 +297,23 @@ func TestTelegramPollingScreeningInEveryLanguage(t *testing.T) {
 	wg.Wait()
 }
 
+// secret is the Telegram webhook's secret token in webhook mode.
+const secret = "e2e-webhook-secret-0123456789"
+
+// webhookMode is the environment of Telegram's webhook mode, at /tg/hook, and more.
+func webhookMode(fake *telegramtest.Server, more map[string]string) map[string]string {
+	env := map[string]string{
+		"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_TELEGRAM_MODE": "webhook",
+		"FAROS_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook", "FAROS_TELEGRAM_WEBHOOK_SECRET": secret,
+	}
+	maps.Copy(env, more)
+	return env
+}
+
 func TestTelegramWebhook(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
-	const secret = "e2e-webhook-secret-0123456789"
-	in := start(t, r, map[string]string{
-		"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_TELEGRAM_MODE": "webhook",
-		"FAROS_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook", "FAROS_TELEGRAM_WEBHOOK_SECRET": secret,
-	}, "8001", "8002", "8003", "8004", "8101", "Maria", "maria_k", token, secret, likely["el"], likely["sq"])
+	in := start(t, r, webhookMode(fake, nil), "8001", "8002", "8003", "8004", "8101", "Maria", "maria_k", token, secret, likely["el"], likely["sq"])
 	set := fake.Wait("setWebhook", 1)
 	if got := set[0].Params; got["url"] != "https://bot.example.org/tg/hook" || got["secret_token"] != secret {
 		t.Errorf("setWebhook(%v); want the URL and the secret_token", got)

@@ -42,17 +42,30 @@ func (c *tgChat) consent(lang string) string {
 
 var caseID = regexp.MustCompile(`Υπόθεση ([A-Z2-7]{8})`)
 
-// TestHandoffEndToEnd: two operators and two people, on Telegram and in the web chat.
-func TestHandoffEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	rosterPath := filepath.Join(dir, "roster.yaml")
-	if err := os.WriteFile(rosterPath, []byte(e2eRoster), 0o644); err != nil {
+// deskFixture is a Faros with the operators of e2eRoster, on a fake Telegram in polling mode.
+type deskFixture struct {
+	in     *instance
+	r      *redistest.Redis
+	fake   *telegramtest.Server
+	roster string // the roster's path
+}
+
+// startDesk starts a desk, checking at the end that neither Redis nor the log holds secrets.
+func startDesk(t *testing.T, secrets ...string) deskFixture {
+	t.Helper()
+	d := deskFixture{r: redistest.New(t), fake: telegramtest.New(t), roster: filepath.Join(t.TempDir(), "roster.yaml")}
+	if err := os.WriteFile(d.roster, []byte(e2eRoster), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := redistest.New(t)
-	fake := telegramtest.New(t)
-	in := start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_ROSTER": rosterPath},
-		"7301", "7302", "Maria", "maria_k", token, "χαρτιά μου", "είσαι ασφαλής", "violet harbour")
+	d.in = start(t, d.r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": d.fake.URL(), "FAROS_ROSTER": d.roster},
+		append(secrets, token)...)
+	return d
+}
+
+// TestHandoffEndToEnd: two operators and two people, on Telegram and in the web chat.
+func TestHandoffEndToEnd(t *testing.T) {
+	d := startDesk(t, "7301", "7302", "Maria", "maria_k", "χαρτιά μου", "είσαι ασφαλής", "violet harbour")
+	in, r, fake := d.in, d.r, d.fake
 	op1 := &tgChat{t: t, fake: fake, id: 501}
 	op2 := &tgChat{t: t, fake: fake, id: 502}
 	person := &tgChat{t: t, fake: fake, id: 7301}

@@ -108,6 +108,20 @@ func (r *Redis) Proxy(t testing.TB) (*Proxy, string) {
 	return p, u.String()
 }
 
+// ProxyClient starts a Proxy in front of this Redis and returns it with a client that goes
+// through it, closed when the test ends.
+func (r *Redis) ProxyClient(t testing.TB) (*Proxy, *redis.Client) {
+	t.Helper()
+	p, url := r.Proxy(t)
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { c.Close() })
+	return p, c
+}
+
 // Keys returns every key of the test's prefix, on every node.
 func (r *Redis) Keys(ctx context.Context) ([]string, error) {
 	var mu sync.Mutex
