@@ -59,6 +59,11 @@ type Wiper interface {
 // redelivery): there is nothing to answer.
 var ErrDuplicate = errors.New("bot: message already handled")
 
+// ErrAway is returned by a Sender that kept the replies for the person but could not deliver
+// them now: their page is not open. They are shown if it comes back; the one who wrote them
+// should know.
+var ErrAway = errors.New("bot: kept for the person, whose page is not open now")
+
 // ErrOverloaded is returned by Handle when the channel has taken all the messages it may this
 // second: the message was not handled, and the channel asks its sender to try again shortly
 // (HTTP 503 with Retry-After). Vital messages (help, leaving, wiping) never get it.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot"
@@ -33,19 +34,20 @@ type fixture struct {
 	r   *redistest.Redis
 	bot *bot.Bot
 	log *bytes.Buffer
+	reg *prometheus.Registry
 	now time.Time
 }
 
 func newFixture(t testing.TB, rdb redis.UniversalClient, r *redistest.Redis) *fixture {
 	t.Helper()
-	f := &fixture{r: r, log: &bytes.Buffer{}, now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	f := &fixture{r: r, log: &bytes.Buffer{}, reg: prometheus.NewRegistry(), now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	if rdb == nil {
 		rdb = r.Client
 	}
 	b, err := bot.New(bot.Config{
 		Redis: rdb, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
 		Logger: slog.New(slog.NewJSONHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    func() time.Time { return f.now },
+		Now:    func() time.Time { return f.now }, Registerer: f.reg,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -134,15 +134,18 @@ type session struct {
 	State   dialog.State `json:"s"`
 	Started int64        `json:"t"`           // unix seconds: the absolute age limit counts from here
 	Case    string       `json:"c,omitempty"` // the open case with an operator, if any
-	Seen    int          `json:"n,omitempty"` // messages handled, counted up to 2: see firstIdle
+	created bool         // this message started it: it is kept for firstIdle only
 }
 
 // firstIdle is how long a conversation that has handled only its first message (a web page's
 // "/start") is kept: a flood of new conversations must not hold memory for hours.
 const firstIdle = 15 * time.Minute
 
-// Handle runs one message through the conversation. It answers every message: when Redis or
-// the content fails, the reply is a static text with the emergency numbers. It returns
+// Handle runs one message through the conversation. When Redis or the content fails, the
+// reply is a static text with the emergency numbers. A message over its conversation's limits
+// gets one notice, then nothing for a while (a call for help gets the numbers all the same);
+// one its channel cannot take this second gets ErrOverloaded, for the channel to bring again
+// (never one in a case with a counsellor, nor a call for help, leaving or wiping). It returns
 // ErrDuplicate for a message handled before; with m.Replay, the replies it was given come
 // with it if it was the conversation's last message and came again within minutes, for a
 // channel whose first answer may have died with its instance.
@@ -165,17 +168,8 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}()
 
 	in := input(m)
-	class := "text"
-	switch {
-	case c.Engine.Vital(in):
-		class = "vital"
-	case m.Button != "":
-		class = "tap"
-	}
-	if class != "vital" && !b.intake.allow(m.Channel) {
-		b.m.refused.WithLabelValues(m.Channel).Inc()
-		return nil, ErrOverloaded
-	}
+	vital := c.Engine.Vital(in)
+	class := class(vital, m)
 
 	p := pseudonym(b.key, m.Channel, m.ChatID)
 	defer b.turns.take(p)()
@@ -196,7 +190,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 
 	var s session
-	fresh := session{State: dialog.State{Lang: hint}, Started: now.Unix()}
+	fresh := session{State: dialog.State{Lang: hint}, Started: now.Unix(), created: true}
 	expired := func() bool { return now.Sub(time.Unix(s.Started, 0)) > b.maxAge }
 	if bg.data == nil || json.Unmarshal(bg.data, &s) != nil || expired() && s.Case == "" {
 		// A new conversation, or one past its age. An open case outlives the age limit: the
@@ -205,17 +199,16 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	} else {
 		lang = s.State.Lang
 	}
-	if bg.over && s.Case == "" { // in a case nothing the person writes is dropped
-		b.m.limited.WithLabelValues(m.Channel).Inc()
-		if err := b.store.limited(ctx, p, token, !bg.quiet); err != nil {
-			b.log.Warn("handle: the conversation was not unlocked", "channel", m.Channel, "err", err)
+	if s.Case == "" { // in a case nothing the person writes is dropped or refused
+		if bg.over {
+			return b.limited(ctx, c, p, token, m, class, !bg.quiet, cmp.Or(lang, b.langs.get(p), hint), now), nil
 		}
-		if bg.quiet {
-			return nil, nil
+		if vital == dialog.Ordinary && !b.intake.allow(m.Channel) {
+			b.store.abort(ctx, p, token) // unseen: the channel brings it again
+			b.m.refused.WithLabelValues(m.Channel).Inc()
+			return nil, ErrOverloaded
 		}
-		return []Reply{{Text: c.Catalog.Render(cmp.Or(lang, b.langs.get(p), hint), "slow_down", nil)}}, nil
 	}
-	s.Seen = min(s.Seen+1, 2)
 	var relayed []Reply // what the desk answered a message the flows answer too
 	if s.Case != "" {
 		replies, done := b.relay(ctx, c, &s, m)
@@ -267,6 +260,24 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	return replies, nil
 }
 
+// limited answers a message over its conversation's limit, outside a case, and unlocks the
+// conversation: a call for help gets the numbers all the same, anything else one notice
+// (notice), then nothing for a while.
+func (b *Bot) limited(ctx context.Context, c *Content, p, token string, m Message, class string, notice bool, lang string, now time.Time) []Reply {
+	b.m.limited.WithLabelValues(m.Channel).Inc()
+	help := class == "help"
+	if err := b.store.limited(ctx, p, token, notice && !help, now); err != nil {
+		b.log.Warn("handle: the conversation was not unlocked", "channel", m.Channel, "err", err)
+	}
+	switch {
+	case help:
+		return []Reply{{Text: c.Catalog.Render(lang, "help_numbers", nil), Urgent: true}}
+	case notice:
+		return []Reply{{Text: c.Catalog.Render(lang, "slow_down", nil)}}
+	}
+	return nil
+}
+
 // wipe deletes everything Faros holds about a conversation, and has the channel delete the
 // chat's messages from the person's device where it can.
 func (b *Bot) wipe(ctx context.Context, p, token string, m Message) {
@@ -300,7 +311,7 @@ func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message, 
 		data, _ = json.Marshal(s)
 	}
 	ttl := b.store.idle
-	if s.Seen < 2 {
+	if s.created {
 		ttl = min(ttl, firstIdle)
 	}
 	if s.Case != "" {
@@ -420,7 +431,7 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	if s.Case != "" {
 		s.Started = now.Unix() // a case may have outlived the age limit: it counts from its end
 	}
-	s.State, s.Case, s.Seen = next, "", 2
+	s.State, s.Case = next, ""
 	b.save(ctx, p, bg.token, &s, Message{Channel: channel}, nil)
 	return render(c, outs), nil
 }
@@ -552,6 +563,14 @@ func (l *langMemory) set(p, lang string) {
 	}
 }
 
+// Numbers is the answer to a message that cannot be handled, when a channel must refuse it
+// (a flood from its address) and still must not leave anyone without help: the phone numbers,
+// in the language the message suggests, or in every language. It reads and writes nothing.
+func (b *Bot) Numbers(m Message) []Reply {
+	c := b.content.Load()
+	return []Reply{{Text: c.Catalog.Render(c.Catalog.Match(m.Language), "help_numbers", nil), Urgent: true}}
+}
+
 // Live reports whether a conversation of a channel exists: it has a session in Redis.
 func (b *Bot) Live(ctx context.Context, channel, chatID string) (bool, error) {
 	n, err := b.store.rdb.Exists(ctx, b.store.key(pseudonym(b.key, channel, chatID), "session")).Result()
@@ -563,4 +582,6 @@ func (b *Bot) Live(ctx context.Context, channel, chatID string) (bool, error) {
 
 // Vital reports whether a message must pass every limit and intake check: a call for help
 // (a command, a help or emergency word, the duress word), leaving or wiping.
-func (b *Bot) Vital(m Message) bool { return b.content.Load().Engine.Vital(input(m)) }
+func (b *Bot) Vital(m Message) bool {
+	return b.content.Load().Engine.Vital(input(m)) != dialog.Ordinary
+}

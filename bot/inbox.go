@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,14 +17,19 @@ import (
 )
 
 // Inbox keeps the replies that wait for a conversation's page: an operator's words to a person
-// of the web chat whose page is not connected to the instance that has them (its event stream
-// dropped and is reconnecting, or is held by another instance). The instance that holds the
-// page's stream takes them, at once when it is told, or when the page connects again.
+// of the web chat. Every event stream of the page, on any instance, reads them from here, and
+// they stay until the page acknowledges them (its next request names the last batch it
+// showed) or expire: a batch written into a connection that died without a word (a phone that
+// changed networks: the kernel took the bytes) comes again on the page's next stream.
 //
-//	PREFIX:{p:P}:inbox   list: batches of replies (JSON), each sealed, oldest first
+//	PREFIX:{p:P}:inbox   list: batches of replies, oldest first, each "ID:" and the sealed
+//	                     batch (JSON); ID orders them (see Put) and is all the page sends back
 //	                     TTL: the session's remaining TTL at the last Put, at most inboxMaxAge
+//	PREFIX:{p:P}:online  "1" while a page of the conversation has an event stream open, on any
+//	                     instance; TTL: what the stream asks (two of its keep-alives), renewed
+//	                     at each keep-alive; deleted when the stream closes
 //
-// The key shares the session's hash tag, so that Put's script sees the session on a Redis
+// The keys share the session's hash tag, so that the scripts see the session on a Redis
 // Cluster. Put tells every instance through the pub/sub channel PREFIX:inbox:CHANNEL, with the
 // conversation's pseudonym (Tag) as the payload, never its id. The replies hold an operator's
 // words, so they are sealed with a key derived from the service's secret, bound to the
@@ -38,18 +44,24 @@ type Inbox struct {
 	aead    cipher.AEAD
 }
 
-// ErrGone is returned by (*Inbox).Put when the conversation no longer exists (it was wiped,
-// ended or expired): nobody will ever take the replies.
+// Batch is the replies of one Put, with the id the inbox gave them.
+type Batch struct {
+	ID      string // decimal digits, larger than every earlier batch's of the conversation
+	Replies []Reply
+}
+
+// ErrGone is returned by (*Inbox).Put and (*Inbox).Online when the conversation no longer
+// exists (it was wiped, ended or expired): nobody will ever read the replies.
 var ErrGone = errors.New("bot: the conversation no longer exists")
 
 const (
 	// inboxMaxAge caps how long replies wait, however long the session lives: as long as a
 	// case keeps its conversation (caseLife). An inbox expires with its session, since a page
-	// whose conversation is gone never takes it; until then, a phone may have suspended the
+	// whose conversation is gone never reads it; until then, a phone may have suspended the
 	// page for hours and still come back to the operator's words.
 	inboxMaxAge = 7 * 24 * time.Hour
-	// inboxMaxLen bounds the batches that wait: an inbox nobody takes must not grow without
-	// end. The oldest are dropped first.
+	// inboxMaxLen bounds the batches that wait: an inbox nobody acknowledges must not grow
+	// without end. The oldest are dropped first.
 	inboxMaxLen = 100
 )
 
@@ -69,71 +81,152 @@ func (in *Inbox) Tag(chatID string) string { return pseudonym(in.key, in.channel
 // keyOf is the key of kind of conversation p, as the store names it (store.key).
 func (in *Inbox) keyOf(p, kind string) string { return in.prefix + ":{p:" + p + "}:" + kind }
 
-// inboxPutScript appends the sealed batches ARGV[5]… to list KEYS[2] if session KEYS[1] exists,
+// inboxPutScript appends the sealed batch ARGV[5] to list KEYS[2] if session KEYS[1] exists,
 // keeps the last ARGV[2] batches, makes the list expire with the session (at most ARGV[1]
-// ms) and publishes tag ARGV[4] on channel ARGV[3]. It returns 0 if there is no session.
+// ms) and publishes tag ARGV[4] on channel ARGV[3]. It returns 0 if there is no session, 1
+// if the batch was kept and no page is online (KEYS[3]), 2 if one is.
+//
+// A batch's id is Redis' clock in microseconds, or the last batch's id + 1 if that is not
+// smaller: ids grow while the list lives, and do not start again at an id the page has seen
+// when it is emptied or expires (the page drops a batch whose id it showed before).
 var inboxPutScript = redis.NewScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl == -2 or ttl == 0 then return 0 end
 if ttl < 0 or ttl > tonumber(ARGV[1]) then ttl = tonumber(ARGV[1]) end
-for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+local now = redis.call('TIME')
+local id = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local last = redis.call('LINDEX', KEYS[2], -1)
+if last then
+  local n = tonumber(string.match(last, '^(%d+):'))
+  if n and n >= id then id = n + 1 end
+end
+redis.call('RPUSH', KEYS[2], string.format('%.0f', id) .. ':' .. ARGV[5])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
+return 1 + redis.call('EXISTS', KEYS[3])
 `)
 
-// Put keeps replies for conversation chatID until Take, and tells the instances listening. It
-// returns ErrGone if the conversation no longer exists: the replies were not kept.
-func (in *Inbox) Put(ctx context.Context, chatID string, replies []Reply) error {
+// Put keeps replies for conversation chatID until its page acknowledges them, tells the
+// instances listening, and reports whether a page of the conversation is online (has an
+// event stream open, on any instance). It returns ErrGone if the conversation no longer
+// exists: the replies were not kept.
+func (in *Inbox) Put(ctx context.Context, chatID string, replies []Reply) (online bool, err error) {
 	if len(replies) == 0 {
-		return nil
+		return false, nil
 	}
 	plain, err := json.Marshal(replies)
 	if err != nil {
-		return fmt.Errorf("inbox: put: %w", err)
+		return false, fmt.Errorf("inbox: put: %w", err)
 	}
 	p := in.Tag(chatID)
-	keys := []string{in.keyOf(p, "session"), in.keyOf(p, "inbox")}
-	ok, err := inboxPutScript.Run(ctx, in.rdb, keys, inboxMaxAge.Milliseconds(), inboxMaxLen, in.notices, p,
+	keys := []string{in.keyOf(p, "session"), in.keyOf(p, "inbox"), in.keyOf(p, "online")}
+	n, err := inboxPutScript.Run(ctx, in.rdb, keys, inboxMaxAge.Milliseconds(), inboxMaxLen, in.notices, p,
 		seal.Seal(in.aead, plain, "inbox "+p)).Int()
 	if err != nil {
-		return fmt.Errorf("inbox: put: %w", err)
+		return false, fmt.Errorf("inbox: put: %w", err)
 	}
-	if ok == 0 {
+	if n == 0 {
+		return false, ErrGone
+	}
+	return n == 2, nil
+}
+
+// Read returns the batches that wait for conversation chatID after batch after ("": all), in
+// the order they were put; it deletes nothing. A batch after names is no longer there when
+// it was acknowledged or dropped, with every batch before it: then every batch that waits
+// comes after it. Batches sealed with another secret (from before a rotation) are skipped.
+func (in *Inbox) Read(ctx context.Context, chatID, after string) ([]Batch, error) {
+	p := in.Tag(chatID)
+	entries, err := in.rdb.LRange(ctx, in.keyOf(p, "inbox"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("inbox: read: %w", err)
+	}
+	if after != "" {
+		for i, e := range entries {
+			if id, _, _ := strings.Cut(e, ":"); id == after {
+				entries = entries[i+1:]
+				break
+			}
+		}
+	}
+	var batches []Batch
+	for _, e := range entries {
+		id, box, ok := strings.Cut(e, ":")
+		if !ok {
+			continue
+		}
+		plain, err := seal.Open(in.aead, []byte(box), "inbox "+p)
+		if err != nil {
+			continue
+		}
+		var replies []Reply
+		if json.Unmarshal(plain, &replies) == nil {
+			batches = append(batches, Batch{ID: id, Replies: replies})
+		}
+	}
+	return batches, nil
+}
+
+// inboxAckScript deletes from list KEYS[1] the batch whose id is ARGV[1] and every batch
+// before it, if it is there.
+var inboxAckScript = redis.NewScript(`
+local entries = redis.call('LRANGE', KEYS[1], 0, -1)
+local prefix = ARGV[1] .. ':'
+for i = #entries, 1, -1 do
+  if string.sub(entries[i], 1, #prefix) == prefix then
+    if i == #entries then redis.call('DEL', KEYS[1]) else redis.call('LTRIM', KEYS[1], i, -1) end
+    return i
+  end
+end
+return 0
+`)
+
+// Ack deletes the batches of conversation chatID up to and including batch id, which its
+// page has shown. An id that is not there (acknowledged before, dropped, or made up) deletes
+// nothing.
+func (in *Inbox) Ack(ctx context.Context, chatID, id string) error {
+	if id == "" {
+		return nil
+	}
+	p := in.Tag(chatID)
+	if err := inboxAckScript.Run(ctx, in.rdb, []string{in.keyOf(p, "inbox")}, id).Err(); err != nil {
+		return fmt.Errorf("inbox: ack: %w", err)
+	}
+	return nil
+}
+
+// inboxOnlineScript sets KEYS[2] for ARGV[1] ms if session KEYS[1] exists, and returns 0 if
+// it does not.
+var inboxOnlineScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return 1
+`)
+
+// Online records that a page of conversation chatID has an event stream open, for ttl: the
+// stream renews it while it lives. It returns ErrGone if the conversation no longer exists
+// (it was wiped while the page was open): nothing is recorded.
+func (in *Inbox) Online(ctx context.Context, chatID string, ttl time.Duration) error {
+	p := in.Tag(chatID)
+	keys := []string{in.keyOf(p, "session"), in.keyOf(p, "online")}
+	n, err := inboxOnlineScript.Run(ctx, in.rdb, keys, ttl.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("inbox: online: %w", err)
+	}
+	if n == 0 {
 		return ErrGone
 	}
 	return nil
 }
 
-// inboxTakeScript returns list KEYS[1] and deletes it.
-var inboxTakeScript = redis.NewScript(`
-local v = redis.call('LRANGE', KEYS[1], 0, -1)
-redis.call('DEL', KEYS[1])
-return v
-`)
-
-// Take removes and returns the replies that wait for conversation chatID, in the order they
-// were put; only one caller gets them. Batches sealed with another secret (from before a
-// rotation) are dropped.
-func (in *Inbox) Take(ctx context.Context, chatID string) ([]Reply, error) {
-	p := in.Tag(chatID)
-	boxes, err := inboxTakeScript.Run(ctx, in.rdb, []string{in.keyOf(p, "inbox")}).StringSlice()
-	if err != nil {
-		return nil, fmt.Errorf("inbox: take: %w", err)
+// Offline records that the last event stream of conversation chatID that its caller knows
+// of closed. Another instance's open stream records itself again at its next keep-alive.
+func (in *Inbox) Offline(ctx context.Context, chatID string) error {
+	if err := in.rdb.Del(ctx, in.keyOf(in.Tag(chatID), "online")).Err(); err != nil {
+		return fmt.Errorf("inbox: offline: %w", err)
 	}
-	var replies []Reply
-	for _, box := range boxes {
-		plain, err := seal.Open(in.aead, []byte(box), "inbox "+p)
-		if err != nil {
-			continue
-		}
-		var batch []Reply
-		if json.Unmarshal(plain, &batch) == nil {
-			replies = append(replies, batch...)
-		}
-	}
-	return replies, nil
+	return nil
 }
 
 // Listen calls notify with the Tag of each conversation whose inbox got replies, from any

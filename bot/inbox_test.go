@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,9 +27,10 @@ func startSession(t *testing.T, r *redistest.Redis, secret, chatID string, ttl t
 	}
 }
 
-// TestInboxKeepsOrderAndDrainsOnce: replies wait in the order put, and whoever takes them
-// first gets all of them, once.
-func TestInboxKeepsOrderAndDrainsOnce(t *testing.T) {
+// TestInboxKeepsOrderUntilAcknowledged: batches wait in the order put, with growing ids;
+// reading deletes nothing, however many read at once; acknowledging a batch deletes it and
+// every batch before it, and the ids go on growing after the inbox was emptied.
+func TestInboxKeepsOrderUntilAcknowledged(t *testing.T) {
 	r := redistest.New(t)
 	ctx := context.Background()
 	in := NewInbox(r.Client, r.Prefix, "web", []byte("secret"))
@@ -37,35 +39,112 @@ func TestInboxKeepsOrderAndDrainsOnce(t *testing.T) {
 	first := []Reply{{Text: "A counsellor writes: hello"}, {Text: "Call 112", Urgent: true}}
 	second := []Reply{{Text: "Are you there?", Buttons: []Button{{Data: "yes", Label: "Yes"}}}}
 	for _, replies := range [][]Reply{first, second} {
-		if err := in.Put(ctx, inboxChat, replies); err != nil {
+		if _, err := in.Put(ctx, inboxChat, replies); err != nil {
 			t.Fatalf("Put = %v; want nil", err)
 		}
 	}
+	all := read(t, in, "")
+	if d := cmp.Diff([][]Reply{first, second}, repliesOf(all)); d != "" {
+		t.Fatalf("Read (-want +got):\n%s", d)
+	}
+	if id0, id1 := number(t, all[0].ID), number(t, all[1].ID); id1 <= id0 {
+		t.Errorf("ids %s, %s; want growing", all[0].ID, all[1].ID)
+	}
 
-	var mu sync.Mutex
-	var got [][]Reply
 	var wg sync.WaitGroup
-	for range 8 {
+	for range 8 { // every stream of the page reads all of it
 		wg.Go(func() {
-			replies, err := in.Take(ctx, inboxChat)
-			if err != nil {
-				t.Errorf("Take = %v", err)
-			}
-			if len(replies) > 0 {
-				mu.Lock()
-				got = append(got, replies)
-				mu.Unlock()
+			got, err := in.Read(ctx, inboxChat, "")
+			if d := cmp.Diff(all, got); err != nil || d != "" {
+				t.Errorf("a concurrent Read = %v (-want +got):\n%s", err, d)
 			}
 		})
 	}
 	wg.Wait()
-	want := [][]Reply{append(append([]Reply(nil), first...), second...)}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("what 8 concurrent Takes got (-want +got):\n%s", d)
+
+	tests := []struct {
+		name, ack, after string
+		want             []Batch
+	}{
+		{"after the first", "", all[0].ID, all[1:]},
+		{"a made-up id acknowledges nothing", "1234", "", all},
+		{"the first acknowledged", all[0].ID, "", all[1:]},
+		{"after an acknowledged batch: all that waits", "", all[0].ID, all[1:]},
+		{"the last acknowledged", all[1].ID, "", nil},
+	}
+	for _, tt := range tests {
+		if err := in.Ack(ctx, inboxChat, tt.ack); err != nil {
+			t.Fatalf("%s: Ack = %v", tt.name, err)
+		}
+		if d := cmp.Diff(tt.want, read(t, in, tt.after)); d != "" {
+			t.Errorf("%s: Read(%q) (-want +got):\n%s", tt.name, tt.after, d)
+		}
 	}
 	if keys, _ := r.Keys(ctx); len(keys) != 1 {
-		t.Errorf("keys after Take: %q; want only the session", keys)
+		t.Errorf("keys with everything acknowledged: %q; want only the session", keys)
 	}
+	if _, err := in.Put(ctx, inboxChat, []Reply{{Text: "still there?"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, in, ""); len(got) != 1 || number(t, got[0].ID) <= number(t, all[1].ID) {
+		t.Errorf("after the inbox was emptied, Read = %+v; want one batch with an id above %s", got, all[1].ID)
+	}
+}
+
+// TestInboxIDsGrowUnderConcurrentPuts: batches put at once from many instances get distinct
+// ids, growing in the order of the list.
+func TestInboxIDsGrowUnderConcurrentPuts(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	in := NewInbox(r.Client, r.Prefix, "web", []byte("secret"))
+	startSession(t, r, "secret", inboxChat, time.Hour)
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			if _, err := in.Put(ctx, inboxChat, []Reply{{Text: strings.Repeat("x", i)}}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got := read(t, in, "")
+	if len(got) != 50 {
+		t.Fatalf("Read = %d batches; want 50", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if number(t, got[i].ID) <= number(t, got[i-1].ID) {
+			t.Errorf("batch %d has id %s after %s; want growing ids", i, got[i].ID, got[i-1].ID)
+		}
+	}
+}
+
+// read reads conversation inboxChat's batches after after, or fails the test.
+func read(t *testing.T, in *Inbox, after string) []Batch {
+	t.Helper()
+	got, err := in.Read(context.Background(), inboxChat, after)
+	if err != nil {
+		t.Fatalf("Read = %v", err)
+	}
+	return got
+}
+
+func repliesOf(batches []Batch) [][]Reply {
+	var out [][]Reply
+	for _, b := range batches {
+		out = append(out, b.Replies)
+	}
+	return out
+}
+
+// number reads a batch id, which must be decimal digits that a page's JavaScript reads
+// exactly (below 2^53).
+func number(t *testing.T, id string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 || n >= 1<<53 || strconv.FormatInt(n, 10) != id {
+		t.Fatalf("batch id %q; want decimal digits below 2^53", id)
+	}
+	return n
 }
 
 // TestInboxSealed: Redis holds neither the replies' text nor the conversation id, only under
@@ -75,7 +154,7 @@ func TestInboxSealed(t *testing.T) {
 	ctx := context.Background()
 	in := NewInbox(r.Client, r.Prefix, "web", []byte("secret"))
 	startSession(t, r, "secret", inboxChat, time.Hour)
-	if err := in.Put(ctx, inboxChat, []Reply{{Text: "my boss keeps the passports", Buttons: []Button{{Data: "where", Label: "Where are you?"}}}}); err != nil {
+	if _, err := in.Put(ctx, inboxChat, []Reply{{Text: "my boss keeps the passports", Buttons: []Button{{Data: "where", Label: "Where are you?"}}}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -102,13 +181,10 @@ func TestInboxSealed(t *testing.T) {
 	if other.Tag(inboxChat) == in.Tag(inboxChat) {
 		t.Fatal("two secrets give the same tag")
 	}
-	// The same key, read with another secret (after a rotation): dropped, not returned.
+	// The same key, read with another secret (after a rotation): skipped, not returned.
 	other.key = []byte("secret")
-	if got, err := other.Take(ctx, inboxChat); err != nil || len(got) != 0 {
-		t.Errorf("Take with another secret = %+v, %v; want nothing", got, err)
-	}
-	if n := r.Client.Exists(ctx, key).Val(); n != 0 {
-		t.Errorf("the unreadable inbox is still there")
+	if got, err := other.Read(ctx, inboxChat, ""); err != nil || len(got) != 0 {
+		t.Errorf("Read with another secret = %+v, %v; want nothing", got, err)
 	}
 }
 
@@ -130,7 +206,7 @@ func TestInboxTTL(t *testing.T) {
 			ctx := context.Background()
 			in := NewInbox(r.Client, r.Prefix, "web", []byte("secret"))
 			startSession(t, r, "secret", inboxChat, tt.session)
-			if err := in.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); err != nil {
+			if _, err := in.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); err != nil {
 				t.Fatal(err)
 			}
 			key := r.Prefix + ":{p:" + in.Tag(inboxChat) + "}:inbox"
@@ -153,11 +229,11 @@ func TestInboxRefusedWithoutSession(t *testing.T) {
 		"the same id in another channel": NewInbox(r.Client, r.Prefix, "api", []byte("secret")),
 		"another secret":                 NewInbox(r.Client, r.Prefix, "web", []byte("another secret")),
 	} {
-		if err := other.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); !errors.Is(err, ErrGone) {
+		if _, err := other.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); !errors.Is(err, ErrGone) {
 			t.Errorf("%s: Put = %v; want ErrGone", name, err)
 		}
 	}
-	if err := in.Put(ctx, strings.Repeat("f", 32), []Reply{{Text: "hello"}}); !errors.Is(err, ErrGone) {
+	if _, err := in.Put(ctx, strings.Repeat("f", 32), []Reply{{Text: "hello"}}); !errors.Is(err, ErrGone) {
 		t.Errorf("Put to a conversation that never was = %v; want ErrGone", err)
 	}
 	if keys, _ := r.Keys(ctx); len(keys) != 1 {
@@ -165,20 +241,20 @@ func TestInboxRefusedWithoutSession(t *testing.T) {
 	}
 }
 
-// TestInboxBounded: an inbox nobody takes keeps its last inboxMaxLen batches.
+// TestInboxBounded: an inbox nobody acknowledges keeps its last inboxMaxLen batches.
 func TestInboxBounded(t *testing.T) {
 	r := redistest.New(t)
 	ctx := context.Background()
 	in := NewInbox(r.Client, r.Prefix, "web", []byte("secret"))
 	startSession(t, r, "secret", inboxChat, time.Hour)
 	for i := range inboxMaxLen + 5 {
-		if err := in.Put(ctx, inboxChat, []Reply{{Text: strings.Repeat("x", i)}}); err != nil {
+		if _, err := in.Put(ctx, inboxChat, []Reply{{Text: strings.Repeat("x", i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := in.Take(ctx, inboxChat)
-	if err != nil || len(got) != inboxMaxLen || got[0].Text != strings.Repeat("x", 5) {
-		t.Errorf("Take = %d replies (first %q), %v; want the last %d", len(got), got[0].Text, err, inboxMaxLen)
+	got := read(t, in, "")
+	if len(got) != inboxMaxLen || got[0].Replies[0].Text != strings.Repeat("x", 5) {
+		t.Errorf("Read = %d batches (first %+v); want the last %d", len(got), got[0], inboxMaxLen)
 	}
 }
 
@@ -207,7 +283,7 @@ func TestInboxListen(t *testing.T) {
 	if got := next(); got != "" {
 		t.Errorf("first notice = %q; want \"\" (subscribed: look at every conversation)", got)
 	}
-	if err := there.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); err != nil {
+	if _, err := there.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := next(), here.Tag(inboxChat); got != want {
@@ -259,8 +335,47 @@ func TestInboxListenReconnects(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	proxy.Restore()
 	next("")
-	if err := there.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); err != nil {
+	if _, err := there.Put(ctx, inboxChat, []Reply{{Text: "hello"}}); err != nil {
 		t.Fatal(err)
 	}
 	next(here.Tag(inboxChat))
+}
+
+// TestInboxOnline: Put tells whether a page has an event stream open; the mark lasts as long
+// as the stream asks, goes with Offline, and is never made for a conversation that is gone.
+func TestInboxOnline(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	in := NewInbox(r.Client, r.Prefix, "web", []byte("secret"))
+	startSession(t, r, "secret", inboxChat, time.Hour)
+	online := r.Prefix + ":{p:" + in.Tag(inboxChat) + "}:online"
+	put := func(when string, want bool) {
+		t.Helper()
+		if got, err := in.Put(ctx, inboxChat, []Reply{{Text: "are you there?"}}); err != nil || got != want {
+			t.Errorf("%s: Put = %v, %v; want online %v", when, got, err, want)
+		}
+	}
+
+	put("no page open", false)
+	if err := in.Online(ctx, inboxChat, 50*time.Second); err != nil {
+		t.Fatalf("Online = %v", err)
+	}
+	put("a page open", true)
+	if ttl := r.Client.PTTL(ctx, online).Val(); ttl > 50*time.Second || ttl < 49*time.Second {
+		t.Errorf("TTL of %s = %v; want 50s", online, ttl)
+	}
+	if v := r.Client.Get(ctx, online).Val(); v != "1" {
+		t.Errorf("%s holds %q; want \"1\"", online, v)
+	}
+	if err := in.Offline(ctx, inboxChat); err != nil {
+		t.Fatalf("Offline = %v", err)
+	}
+	put("the page closed", false)
+
+	if err := in.Online(ctx, strings.Repeat("f", 32), time.Minute); !errors.Is(err, ErrGone) {
+		t.Errorf("Online for a conversation that is gone = %v; want ErrGone", err)
+	}
+	if keys, _ := r.Keys(ctx); len(keys) != 2 {
+		t.Errorf("keys: %q; want the session and the inbox", keys)
+	}
 }

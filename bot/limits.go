@@ -5,64 +5,80 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/faros-project/faros/bot/dialog"
 )
 
-// Limits are what one conversation may send: a token bucket for pressed buttons and one for
-// typed text. A person at human speed never empties them; a script soon does. Messages that
-// ask for help, leave or wipe (Vital) are never limited, and in a case with a counsellor
-// nothing the person writes is dropped.
+// Limits are what one conversation may send: a token bucket each for pressed buttons, typed
+// text and calls for help. A person at human speed never empties them; a script soon does.
+// Leaving, wiping and the duress word are never limited; a call for help over its bucket is
+// answered with the numbers all the same; and in a case with a counsellor nothing the person
+// writes is dropped.
 type Limits struct {
-	Buttons Bucket // zero: 60 a minute, 30 at once
-	Texts   Bucket // zero: 30 a minute, 15 at once
+	Buttons Bucket // zero: 60 a minute
+	Texts   Bucket // zero: 30 a minute
+	Help    Bucket // /help, help and emergency words, the emergency flow's buttons; zero: 20 a minute
 }
 
-// Bucket is a token bucket: PerMinute tokens come back evenly over a minute, and at most
-// Burst wait unused.
+// Bucket is a token bucket: PerMinute tokens come back evenly over a minute, and at most half a
+// minute's worth wait unused, so that a burst of that many passes at once.
 type Bucket struct {
-	PerMinute int // negative: no limit
-	Burst     int // zero: half a minute's worth
+	PerMinute int
 }
+
+func (b Bucket) burst() int { return max(b.PerMinute/2, 1) }
+
+// perMilli is the tokens the bucket gains a millisecond.
+func (b Bucket) perMilli() float64 { return float64(b.PerMinute) / 60_000 }
 
 // rateTTL is how long a conversation's buckets are kept after its last message: longer than
 // any bucket takes to fill up again, after which a missing bucket is the same as a full one.
 const rateTTL = 2 * time.Minute
 
+// renotice is how long a conversation over its limit goes without a second notice: a script
+// is not answered at each message, and a person who carries on is told again.
+const renotice = 30 * time.Second
+
 // withDefaults fills in the zero values.
 func (l Limits) withDefaults() Limits {
-	l.Buttons = l.Buttons.or(60)
-	l.Texts = l.Texts.or(30)
-	return l
+	or := func(b Bucket, perMinute int) Bucket {
+		if b.PerMinute <= 0 {
+			b.PerMinute = perMinute
+		}
+		return b
+	}
+	return Limits{Buttons: or(l.Buttons, 60), Texts: or(l.Texts, 30), Help: or(l.Help, 20)}
 }
 
-func (b Bucket) or(perMinute int) Bucket {
-	if b.PerMinute == 0 {
-		b.PerMinute = perMinute
+// class is the bucket a message takes a token from, as begin's script names it; "" for one
+// that takes none.
+func class(v dialog.Vital, m Message) string {
+	switch {
+	case v == dialog.MustPass:
+		return ""
+	case v == dialog.AsksForHelp:
+		return "help"
+	case m.Button != "":
+		return "tap"
 	}
-	if b.Burst == 0 {
-		b.Burst = max(b.PerMinute/2, 1)
-	}
-	if b.PerMinute < 0 {
-		b.Burst = 0 // no limit
-	}
-	return b
+	return "text"
 }
 
-// perMilli is the tokens the bucket gains a millisecond.
-func (b Bucket) perMilli() float64 { return float64(b.PerMinute) / 60_000 }
-
-// bucket returns the bucket of a class of message: "tap", "text"; a vital message has none.
+// bucket returns the bucket of a class.
 func (l Limits) bucket(class string) Bucket {
 	switch class {
 	case "tap":
 		return l.Buttons
 	case "text":
 		return l.Texts
+	case "help":
+		return l.Help
 	}
 	return Bucket{}
 }
 
 // intake bounds the messages each channel hands to the bot per second, all its conversations
-// together, so that a flood on one channel cannot take Redis from the people on the others.
+// together, so that a surge on one channel cannot take Redis from the people on the others.
 type intake struct {
 	perSecond int // 0: no limit
 	mu        sync.Mutex

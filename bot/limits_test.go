@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,11 +93,44 @@ func TestAScriptIsStopped(t *testing.T) {
 					t.Errorf("%q while limited got %q; want the numbers", help, text)
 				}
 			}
+			// Still at it half a minute after the notice: told once more.
+			f.now = f.now.Add(31 * time.Second)
+			for range 3 {
+				f.say(t, chat, bot.Message{Text: "spam"})
+			}
+			notices = 0
+			for range 50 {
+				f.now = f.now.Add(100 * time.Millisecond)
+				if text, _ := f.say(t, chat, bot.Message{Text: "spam"}); strings.Contains(text, slowDown) {
+					notices++
+				}
+			}
+			if notices != 1 {
+				t.Errorf("a script still going 30 s after the notice got %d more; want 1", notices)
+			}
 			f.now = f.now.Add(time.Minute)
 			if text, _ := f.say(t, chat, bot.Message{Text: "spam"}); text == "" || strings.Contains(text, slowDown) {
 				t.Errorf("after a quiet minute: %q; want an answer", text)
 			}
 		})
+	}
+}
+
+// TestAFloodOfCallsForHelpGetsTheNumbers: a script typing "help" ten times a second is
+// limited like any other, but every answer still holds the numbers, and nothing but the
+// conversation is kept.
+func TestAFloodOfCallsForHelpGetsTheNumbers(t *testing.T) {
+	f := newFixture(t, nil, redistest.New(t))
+	f.say(t, "helpflood", bot.Message{Text: "/start", Language: "en"})
+	for i := range 100 {
+		f.now = f.now.Add(100 * time.Millisecond)
+		word := []string{"help", "/help", "sos", "Βοήθεια"}[i%4]
+		if text, _ := f.say(t, "helpflood", bot.Message{Text: word}); !strings.Contains(text, "112") {
+			t.Fatalf("call for help %d (%q) got %q; want the numbers", i+1, word, text)
+		}
+	}
+	if got := testkit.Metric(t, f.reg, "faros_rate_limited_total", "channel", "web"); got < 50 {
+		t.Errorf("faros_rate_limited_total = %v; want the flood limited (most of 100)", got)
 	}
 }
 
@@ -120,6 +154,11 @@ func TestLeavingPassesEveryLimit(t *testing.T) {
 	}
 	if _, err := b.Handle(ctx, bot.Message{Channel: "api", ChatID: "b", Text: "hello"}); err != nil {
 		t.Errorf("another channel's message: %v; want it handled (each channel has its own intake)", err)
+	}
+	if keys, _ := r.Keys(ctx); slices.ContainsFunc(keys, func(k string) bool {
+		return strings.Contains(k, b.Pseudonym("web", "b")) && strings.HasSuffix(k, ":lock")
+	}) {
+		t.Error("a refused message left its conversation locked")
 	}
 	for _, text := range []string{"/help", "/HELP", "/stop", "/wipe"} {
 		replies, err := b.Handle(ctx, bot.Message{Channel: "web", ChatID: "a", Text: text})
@@ -165,29 +204,35 @@ func (d *desk) Leave(_ context.Context, id string) error {
 	return nil
 }
 
-// inCase takes a conversation through consent into a case with d.
-func inCase(t *testing.T, d *desk, r *redistest.Redis) *fixture {
+// inCase takes a conversation through consent into a case with d, and returns it with a bot
+// whose channels take intake messages a second from then on (0: no limit).
+func inCase(t *testing.T, d *desk, r *redistest.Redis, intake int) *fixture {
 	t.Helper()
 	f := newFixture(t, nil, r)
-	var err error
-	f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
-		Desk: d, Now: func() time.Time { return f.now }})
-	if err != nil {
-		t.Fatal(err)
+	newBot := func(intake int) {
+		var err error
+		f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
+			Desk: d, Now: func() time.Time { return f.now }, Intake: intake})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
+	newBot(0)
 	_, buttons := f.say(t, "p", bot.Message{Text: "/start"})
 	for _, id := range []string{"en", "safe", "person", "yes", "ekka", "no"} {
 		_, buttons = f.press(t, "p", buttons, id)
 	}
 	f.press(t, "p", buttons, "skip") // no code word: the case opens
+	newBot(intake)
 	return f
 }
 
 // TestNothingIsDroppedInACase: a frightened person writes thirty short messages in a few
-// seconds to the counsellor; every one is relayed, in order, with no notice.
+// seconds to the counsellor, while the channel is too busy to take more than a few messages a
+// second; every one is relayed, in order, with no notice and no refusal.
 func TestNothingIsDroppedInACase(t *testing.T) {
 	d := &desk{}
-	f := inCase(t, d, redistest.New(t))
+	f := inCase(t, d, redistest.New(t), 2)
 	var want []string
 	for i := range 30 {
 		f.now = f.now.Add(100 * time.Millisecond)
@@ -206,7 +251,7 @@ func TestNothingIsDroppedInACase(t *testing.T) {
 // a call for help and shows the person the numbers.
 func TestHelpWordsInACase(t *testing.T) {
 	d := &desk{}
-	f := inCase(t, d, redistest.New(t))
+	f := inCase(t, d, redistest.New(t), 0)
 	for _, word := range []string{"help", "Βοηθεια", "aide", "NDIHME"} {
 		if got, _ := f.say(t, "p", bot.Message{Text: word}); !strings.Contains(got, "112") {
 			t.Errorf("%q in a case: %q; want the numbers", word, got)
@@ -224,7 +269,7 @@ func TestHelpWordsInACase(t *testing.T) {
 // to the counsellor, not to a new conversation; once the case is over, the age limit applies.
 func TestACaseOutlivesTheAgeLimit(t *testing.T) {
 	d := &desk{}
-	f := inCase(t, d, redistest.New(t))
+	f := inCase(t, d, redistest.New(t), 0)
 	f.now = f.now.Add(30 * time.Hour)
 	if got, _ := f.say(t, "p", bot.Message{Text: "still here"}); got != "" || len(d.relayed) != 1 {
 		t.Errorf("30 hours into the case: %q, relayed %q; want the message relayed", got, d.relayed)

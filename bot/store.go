@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,6 +25,7 @@ import (
 //	PREFIX:{p:P}:msgs      sorted set: the chat's message ids, for a wipe  TTL: 48 hours
 //	PREFIX:{p:P}:reply     the last message's id hash and its replies, sealed, for a redelivery  TTL: replayTTL
 //	PREFIX:{p:P}:inbox     list: replies waiting for a web chat page (see Inbox)             TTL: see Inbox
+//	PREFIX:{p:P}:online    a web chat page has an event stream open (see Inbox)               TTL: see Inbox
 
 // pseudonym turns a channel's conversation id into the id Faros keeps: an HMAC, truncated.
 func pseudonym(key []byte, channel, chatID string) string {
@@ -56,7 +58,7 @@ func (s *store) key(p, kind string) string { return s.prefix + ":{p:" + p + "}:"
 
 // keys are the keys of a conversation, in the order the scripts take them.
 func (s *store) keys(p string) []string {
-	return []string{s.key(p, "seen"), s.key(p, "lock"), s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "reply"), s.key(p, "inbox")}
+	return []string{s.key(p, "seen"), s.key(p, "lock"), s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "reply"), s.key(p, "inbox"), s.key(p, "online")}
 }
 
 func hashID(msgID string) string {
@@ -77,11 +79,11 @@ var errBusy = errors.New("bot: conversation busy")
 // redelivery is handled (once the dead holder's lock expires), not dropped as a duplicate.
 //
 // A bucket holds at most burst tokens and gains rate tokens a millisecond; its fields are the
-// class ("tap", "text": tokens) and the class and "@" (when they were counted, ms). A message
-// finding its bucket empty takes nothing and is answered "over", or "quiet" once the notice
-// was given: a script that keeps a trickle going is not told again, a person who paused
-// until the bucket was half full is. Whether the message is dropped is for the caller, which
-// knows whether a counsellor waits for it. Vital messages take no token.
+// class ("tap", "text", "help": tokens) and the class and "@" (when they were counted, ms). A
+// message finding its bucket empty takes nothing and is answered "over", or "quiet" while the
+// last notice (the field "quiet", ms) is under renotice old. Whether the message is dropped is
+// for the caller, which knows whether a counsellor waits for it. A message of class "" takes
+// no token.
 var beginScript = redis.NewScript(`
 if ARGV[1] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   local last = redis.call('GET', KEYS[6])
@@ -97,16 +99,15 @@ if ARGV[6] ~= '' then
 end
 local verdict = 'ok'
 local burst = tonumber(ARGV[11])
-if ARGV[8] ~= 'vital' and burst > 0 then
+if burst > 0 then
   local ms, stamp = tonumber(ARGV[9]), ARGV[8] .. '@'
   local f = redis.call('HMGET', KEYS[4], ARGV[8], stamp, 'quiet')
   local at = tonumber(f[2]) or ms
   local tokens = math.min(burst, (tonumber(f[1]) or burst) + math.max(0, ms - at) * tonumber(ARGV[10]))
   if tokens >= 1 then
     redis.call('HSET', KEYS[4], ARGV[8], tokens - 1, stamp, ms)
-    if f[3] and tokens >= burst / 2 then redis.call('HDEL', KEYS[4], 'quiet') end
     redis.call('EXPIRE', KEYS[4], ARGV[12])
-  elseif f[3] then
+  elseif f[3] and ms - tonumber(f[3]) < tonumber(ARGV[13]) then
     verdict = 'quiet'
   else
     verdict = 'over'
@@ -126,7 +127,7 @@ var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 if ARGV[4] == 'wipe' then
   local ids = redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[5] - ARGV[6], '+inf')
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
   return {1, ids}
 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
@@ -152,7 +153,7 @@ type begun struct {
 	over, quiet bool
 }
 
-// begin locks conversation p for one message of class ("vital", "tap" or "text") and returns
+// begin locks conversation p for one message of class ("tap", "text", "help" or "") and returns
 // its saved session. It waits while another process holds the lock. chatMsgID, the channel's
 // id of the person's message, is remembered for a wipe. For a duplicate, err is ErrDuplicate
 // and data holds the replies commit kept, if any. now is the clock of the buckets.
@@ -163,7 +164,7 @@ func (s *store) begin(ctx context.Context, p, msgID, chatMsgID, class string, no
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		res, err := beginScript.Run(ctx, s.rdb, s.keys(p), hashID(msgID), token, s.lockTTL.Milliseconds(),
 			int(s.seenTTL.Seconds()), time.Now().Unix(), chatMsgID, int(msgsTTL.Seconds()),
-			class, now.UnixMilli(), bucket.perMilli(), bucket.Burst, int(rateTTL.Seconds())).Slice()
+			class, now.UnixMilli(), bucket.perMilli(), burstOf(bucket), int(rateTTL.Seconds()), renotice.Milliseconds()).Slice()
 		if err != nil {
 			return begun{}, fmt.Errorf("begin: %w", err)
 		}
@@ -189,25 +190,34 @@ func (s *store) begin(ctx context.Context, p, msgID, chatMsgID, class string, no
 	}
 }
 
-// limitedScript unlocks a conversation whose message was over its limit, noting that the
-// person was told to slow down (ARGV[2] = 1) so that the next ones pass in silence.
+// limitedScript unlocks a conversation whose message was over its limit, noting when the
+// person was told to slow down (ARGV[2], ms; "" if not), so that the next ones pass in silence
+// for a while.
 var limitedScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-if ARGV[2] == '1' then
-  redis.call('HSET', KEYS[1], 'quiet', 1)
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'quiet', ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
 return 1
 `)
 
 // limited unlocks conversation p without handling its message, which was over the limit;
-// noticed says the person was just told so.
-func (s *store) limited(ctx context.Context, p, token string, noticed bool) error {
-	n := 0
+// with noticed, the person was told so at now.
+func (s *store) limited(ctx context.Context, p, token string, noticed bool, now time.Time) error {
+	at := ""
 	if noticed {
-		n = 1
+		at = strconv.FormatInt(now.UnixMilli(), 10)
 	}
-	return limitedScript.Run(ctx, s.rdb, []string{s.key(p, "rate"), s.key(p, "lock")}, token, n, int(rateTTL.Seconds())).Err()
+	return limitedScript.Run(ctx, s.rdb, []string{s.key(p, "rate"), s.key(p, "lock")}, token, at, int(rateTTL.Seconds())).Err()
+}
+
+// burstOf is the tokens a bucket holds at most; 0 for none, which the script skips.
+func burstOf(b Bucket) int {
+	if b.PerMinute <= 0 {
+		return 0
+	}
+	return b.burst()
 }
 
 // commit saves data as the session for ttl (nil deletes it), marks message msgID seen,

@@ -484,3 +484,30 @@ func TestDuressInACase(t *testing.T) {
 		t.Errorf("the operator got %q; want the duress warning", got)
 	}
 }
+
+// away is a person's channel that keeps what it gets for a page that is not open.
+type away struct{}
+
+func (away) Send(context.Context, string, []bot.Reply) error { return bot.ErrAway }
+
+// TestWordsToAPersonAway: the operator's words to a person whose page is closed are kept for
+// them, and the operator is told so, not that the person cannot be reached.
+func TestWordsToAPersonAway(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9010", "en", 2)
+	f.operator(t, 501, "/claim "+id, "")
+	cat, err := locales.Load(locales.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := handoff.New(handoff.Config{Redis: f.r.Client, Prefix: f.r.Prefix, Secret: []byte("desk test secret"),
+		Roster: func() *handoff.Roster { return f.rosterPtr }, Operators: f.ops,
+		People: map[string]bot.Sender{"telegram": away{}}, Catalog: func() *locales.Catalog { return cat }, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.Route(nobody{t}).Handle(context.Background(), bot.Message{Channel: "telegram", ChatID: "501", Text: "are you there?"})
+	if err != nil || len(out) != 1 || !strings.Contains(out[0].Text, "only if they return to that same page") {
+		t.Errorf("words to a person away: %v, %v; want the operator told they are kept", out, err)
+	}
+}

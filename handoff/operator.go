@@ -323,7 +323,12 @@ func (d *Desk) toPerson(ctx context.Context, o Operator, text string) ([]bot.Rep
 		return nil, err
 	}
 	d.keep(ctx, id, key, "o"+text)
-	if err := d.tell(ctx, r, []bot.Reply{{Text: o.AliasIn(r.Lang) + ":\n" + text}}); err != nil {
+	err = d.tell(ctx, r, []bot.Reply{{Text: o.AliasIn(r.Lang) + ":\n" + text}})
+	switch {
+	case errors.Is(err, bot.ErrAway): // kept for the page, which is closed now
+		d.audit(ctx, "relayed", id, "from", "operator", "operator", o.ID, "away", true)
+		return say(opAway, id, id), nil
+	case err != nil:
 		return say(opPersonGone, id, id), nil
 	}
 	d.audit(ctx, "relayed", id, "from", "operator", "operator", o.ID)

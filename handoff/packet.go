@@ -140,6 +140,7 @@ const (
 	opFull       = "Έχεις ήδη %d υποθέσεις, το όριό σου. · You hold %d cases, your limit."
 	opGone       = "Δεν υπάρχει ανοιχτή υπόθεση %s. · There is no open case %s."
 	opNotYours   = "Η υπόθεση %s δεν είναι δική σου. · Case %s is not yours."
+	opAway       = "Υπόθεση %s: το μήνυμά σου φυλάχτηκε, αλλά δεν έχει φτάσει ακόμα. Η σελίδα του ατόμου δεν είναι ανοιχτή τώρα· θα το δει μόνο αν επιστρέψει στην ίδια σελίδα. · Case %s: your message is kept but not yet delivered. The person's page is not open now; they will see it only if they return to that same page."
 	opRemoved    = "↩ Η υπόθεση %s επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε αναλάβει δεν είναι πια στη λίστα συμβούλων. · Case %s is back with those on call: its counsellor is no longer on the roster."
 	opReleased   = "Άφησες την υπόθεση %s· στάλθηκε ξανά σε όσους εφημερεύουν. · Case %s is back with those on call."
 	opClosed     = "Η υπόθεση %s έκλεισε (%s) και τα στοιχεία της διαγράφηκαν. · Case %s is closed (%s); its data is deleted."

@@ -47,9 +47,9 @@ type Engine struct {
 	triggerWords wordIndex // the help, emergency and duress words of every language
 	labels       map[string]map[string]string
 	questions    map[string]*node
-	secrets      []string        // ids of the secret questions
-	vital        map[button]bool // buttons that pass every limit (Vital)
-	leaveLabels  []string        // the leave-now label of every language, folded
+	secrets      []string         // ids of the secret questions
+	vital        map[button]Vital // buttons that pass the limits (Vital)
+	leaveLabels  []string         // the leave-now label of every language, folded
 	msg          struct{ notUnderstood, outdated, restarted, languageName, leave string }
 }
 

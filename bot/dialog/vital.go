@@ -2,42 +2,64 @@ package dialog
 
 import "slices"
 
-// Vital reports whether an input must pass every rate limit and intake check: refusing it
-// could leave someone in danger without the numbers, or unable to leave. Vital are the
-// commands /help, /stop and /wipe; the leave-now button, or its label typed; a button that
-// leaves or deletes the conversation (the one after /help); any button of the emergency and
-// help flows ("talk to someone now"); typed text holding a help, emergency or duress word.
-// It needs no state, so the host can ask before it reads the conversation, and it costs a
-// map lookup for a button, one fold for typed text.
-func (e *Engine) Vital(in Input) bool {
+// Vital says whether an input must get through the limits a host sets against floods, and
+// how: refusing it could leave someone in danger without the numbers, unable to leave, or
+// exposed to whoever watches them.
+type Vital int
+
+const (
+	// Ordinary inputs are limited like any other.
+	Ordinary Vital = iota
+	// AsksForHelp: /help, a help or emergency word, any button of the emergency and help flows
+	// ("talk to someone now"). A host may limit a flood of them only by answering with the
+	// numbers all the same.
+	AsksForHelp
+	// MustPass: /stop, /wipe, the leave-now button or its label typed, a button that leaves or
+	// deletes the conversation, the duress word (its answer must be the innocent one, never a
+	// notice). They delete, or must look ordinary: never limited.
+	MustPass
+)
+
+// Vital reports whether and how an input must pass the limits. It needs no state, so the host
+// can ask before it reads the conversation, and it costs a map lookup for a button, one fold
+// for typed text.
+func (e *Engine) Vital(in Input) Vital {
 	in.Text = clip(in.Text)
 	c := in.Command
 	if c == "" {
 		c = Command(in.Text)
 	}
 	switch c {
-	case "help", "stop", "wipe":
-		return true
+	case "help":
+		return AsksForHelp
+	case "stop", "wipe":
+		return MustPass
 	case "":
 	default:
-		return false // another command: Step reads nothing after it
+		return Ordinary // another command: Step reads nothing after it
 	}
-	if in.Choice == Leave || e.vital[button{in.Question, in.Choice}] {
-		return true
+	if in.Choice == Leave {
+		return MustPass
+	}
+	if v := e.vital[button{in.Question, in.Choice}]; v != Ordinary {
+		return v
 	}
 	if in.Text == "" {
-		return false
+		return Ordinary
 	}
 	folded := e.lex.Fold(in.Text)
-	if s := e.signals(folded); s.Help || s.Emergency || s.Duress {
-		return true
+	switch s := e.signals(folded); {
+	case s.Duress || slices.Contains(e.leaveLabels, folded):
+		return MustPass
+	case s.Help || s.Emergency:
+		return AsksForHelp
 	}
-	return slices.Contains(e.leaveLabels, folded)
+	return Ordinary
 }
 
 // prepareVital finds the buttons Vital lets through, by the question they are shown with:
-// every button of the emergency and help flows, and every button that leads to the flow of
-// /stop or /wipe or ends the conversation itself. It runs after the buttons are prepared.
+// every button that leads to the flow of /stop or /wipe or ends the conversation itself, and
+// every other button of the emergency and help flows. It runs after the buttons are prepared.
 func (e *Engine) prepareVital() {
 	stop, wipe := e.commands["stop"], e.commands["wipe"]
 	leaves := func(j *jump) bool {
@@ -49,7 +71,7 @@ func (e *Engine) prepareVital() {
 		}
 		return j.end == "stop" || j.end == "wipe"
 	}
-	e.vital = map[button]bool{}
+	e.vital = map[button]Vital{}
 	for _, f := range e.order {
 		urgent := f == e.emergency || f == e.help || f == e.commands["help"]
 		for _, n := range f.order {
@@ -58,7 +80,7 @@ func (e *Engine) prepareVital() {
 			}
 			if urgent {
 				for _, b := range n.buttons {
-					e.vital[button{n.qid, b.ID}] = true
+					e.vital[button{n.qid, b.ID}] = AsksForHelp
 				}
 			}
 			for _, c := range n.choices {
@@ -67,7 +89,7 @@ func (e *Engine) prepareVital() {
 					to = n.to
 				}
 				if leaves(to) {
-					e.vital[button{n.qid, c.id}] = true
+					e.vital[button{n.qid, c.id}] = MustPass
 				}
 			}
 		}

@@ -12,36 +12,36 @@ func TestVital(t *testing.T) {
 	tests := []struct {
 		name string
 		in   dialog.Input
-		want bool
+		want dialog.Vital
 	}{
-		{"/help", dialog.Input{Command: "help"}, true},
-		{"/help typed", dialog.Input{Text: "/help"}, true},
-		{"/HELP typed", dialog.Input{Text: "/HELP"}, true},
-		{"/help with the bot's name", dialog.Input{Text: "/help@faros_bot"}, true},
-		{"/stop", dialog.Input{Text: "/stop"}, true},
-		{"/wipe", dialog.Input{Command: "wipe"}, true},
-		{"/start", dialog.Input{Text: "/start"}, false},
-		{"/language", dialog.Input{Command: "language"}, false},
-		{"/start with an emergency word after it", dialog.Input{Text: "/start sos"}, false},
-		{"an unknown command with a help word", dialog.Input{Text: "/fly help"}, true},
-		{"the leave button", dialog.Input{Choice: dialog.Leave, Question: "screening.minor"}, true},
-		{"the leave button of an unknown question", dialog.Input{Choice: dialog.Leave}, true},
-		{"the leave label typed", dialog.Input{Text: "Φεύγω τώρα"}, true},
-		{"delete, after /help", dialog.Input{Choice: "wipe", Question: "help.after"}, true},
-		{"go back, after /help", dialog.Input{Choice: "back", Question: "help.after"}, true},
-		{"talk to someone now, in an emergency", dialog.Input{Choice: "now", Question: "emergency.emergency_offer"}, true},
-		{"no, in an emergency", dialog.Input{Choice: "no", Question: "emergency.emergency_offer"}, true},
-		{"a button without its question", dialog.Input{Choice: "now"}, false},
-		{"a screening answer", dialog.Input{Choice: "yes", Question: "screening.minor"}, false},
-		{"a menu button", dialog.Input{Choice: "numbers", Question: "menu.menu"}, false},
-		{"a button of an unknown question", dialog.Input{Choice: "wipe", Question: "help.gone"}, false},
-		{"the help word", dialog.Input{Text: "Βοήθεια"}, true},
-		{"an emergency word", dialog.Input{Text: "au secours"}, true},
-		{"the duress word", dialog.Input{Text: "tournesol"}, true},
-		{"an answer typed", dialog.Input{Text: "yes"}, false},
-		{"other words", dialog.Input{Text: "hello there"}, false},
-		{"a help word beyond MaxText", dialog.Input{Text: strings.Repeat("x", dialog.MaxText) + " help"}, false},
-		{"nothing", dialog.Input{}, false},
+		{"/help", dialog.Input{Command: "help"}, dialog.AsksForHelp},
+		{"/help typed", dialog.Input{Text: "/help"}, dialog.AsksForHelp},
+		{"/HELP typed", dialog.Input{Text: "/HELP"}, dialog.AsksForHelp},
+		{"/help with the bot's name", dialog.Input{Text: "/help@faros_bot"}, dialog.AsksForHelp},
+		{"/stop", dialog.Input{Text: "/stop"}, dialog.MustPass},
+		{"/wipe", dialog.Input{Command: "wipe"}, dialog.MustPass},
+		{"/start", dialog.Input{Text: "/start"}, dialog.Ordinary},
+		{"/language", dialog.Input{Command: "language"}, dialog.Ordinary},
+		{"/start with an emergency word after it", dialog.Input{Text: "/start sos"}, dialog.Ordinary},
+		{"an unknown command with a help word", dialog.Input{Text: "/fly help"}, dialog.AsksForHelp},
+		{"the leave button", dialog.Input{Choice: dialog.Leave, Question: "screening.minor"}, dialog.MustPass},
+		{"the leave button of an unknown question", dialog.Input{Choice: dialog.Leave}, dialog.MustPass},
+		{"the leave label typed", dialog.Input{Text: "Φεύγω τώρα"}, dialog.MustPass},
+		{"delete, after /help", dialog.Input{Choice: "wipe", Question: "help.after"}, dialog.MustPass},
+		{"go back, after /help", dialog.Input{Choice: "back", Question: "help.after"}, dialog.AsksForHelp},
+		{"talk to someone now, in an emergency", dialog.Input{Choice: "now", Question: "emergency.emergency_offer"}, dialog.AsksForHelp},
+		{"no, in an emergency", dialog.Input{Choice: "no", Question: "emergency.emergency_offer"}, dialog.AsksForHelp},
+		{"a button without its question", dialog.Input{Choice: "now"}, dialog.Ordinary},
+		{"a screening answer", dialog.Input{Choice: "yes", Question: "screening.minor"}, dialog.Ordinary},
+		{"a menu button", dialog.Input{Choice: "numbers", Question: "menu.menu"}, dialog.Ordinary},
+		{"a button of an unknown question", dialog.Input{Choice: "wipe", Question: "help.gone"}, dialog.Ordinary},
+		{"the help word", dialog.Input{Text: "Βοήθεια"}, dialog.AsksForHelp},
+		{"an emergency word", dialog.Input{Text: "au secours"}, dialog.AsksForHelp},
+		{"the duress word", dialog.Input{Text: "tournesol"}, dialog.MustPass},
+		{"an answer typed", dialog.Input{Text: "yes"}, dialog.Ordinary},
+		{"other words", dialog.Input{Text: "hello there"}, dialog.Ordinary},
+		{"a help word beyond MaxText", dialog.Input{Text: strings.Repeat("x", dialog.MaxText) + " help"}, dialog.Ordinary},
+		{"nothing", dialog.Input{}, dialog.Ordinary},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,8 +52,8 @@ func TestVital(t *testing.T) {
 	}
 }
 
-// A button is vital when it leads to the flow of /stop or /wipe, or ends the conversation,
-// by its own transition or by its question's.
+// A button must pass when it leads to the flow of /stop or /wipe, or ends the conversation,
+// by its own transition or by its question's; any other button of the help flow asks for help.
 func TestVitalButtonsThatLeave(t *testing.T) {
 	e, err := dialog.Load(content(map[string]string{
 		"triggers.yaml": replace(replace(replace(baseTriggers,
@@ -82,12 +82,12 @@ nodes:
 	}
 	tests := []struct {
 		choice, question string
-		want             bool
+		want             dialog.Vital
 	}{
-		{"yes", "main.q", false},
-		{"no", "main.q", true},    // end: wipe
-		{"later", "main.q", true}, // the question's goto: bye, the flow of /stop
-		{"back", "numbers.n", true},
+		{"yes", "main.q", dialog.Ordinary},
+		{"no", "main.q", dialog.MustPass},    // end: wipe
+		{"later", "main.q", dialog.MustPass}, // the question's goto: bye, the flow of /stop
+		{"back", "numbers.n", dialog.AsksForHelp},
 	}
 	for _, tt := range tests {
 		if got := e.Vital(dialog.Input{Choice: tt.choice, Question: tt.question}); got != tt.want {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,6 +199,7 @@ func TestWebhookServeHTTP(t *testing.T) {
 		{"a group message", "POST", secret, group, nil, 200, 0},
 		{"a duplicate", "POST", secret, text, bot.ErrDuplicate, 200, 1},
 		{"a failing handler", "POST", secret, text, errors.New("redis down"), 200, 1},
+		{"an overloaded bot: Telegram is to bring it again", "POST", secret, text, bot.ErrOverloaded, 503, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,6 +213,9 @@ func TestWebhookServeHTTP(t *testing.T) {
 			e.ch.ServeHTTP(w, r)
 			if w.Code != tt.wantStatus {
 				t.Errorf("got status %d; want %d", w.Code, tt.wantStatus)
+			}
+			if w.Code == 503 && w.Header().Get("Retry-After") == "" {
+				t.Error("a 503 without Retry-After")
 			}
 			got := h.messages()
 			if len(got) != tt.wantHandled {
@@ -596,5 +601,36 @@ func TestMetricsAreRegistered(t *testing.T) {
 		Logger: slog.New(slog.DiscardHandler)}, &handler{})
 	if err == nil {
 		t.Errorf("a second Channel on the same registry: got no error; want one")
+	}
+}
+
+// TestPollingWaitsWhileTheBotIsOverloaded: an update taken by polling is never delivered again,
+// so while the bot's intake is full the channel brings it again a second later, and its
+// callback query is answered once, when it is handled.
+func TestPollingWaitsWhileTheBotIsOverloaded(t *testing.T) {
+	refusals := 2
+	var mu sync.Mutex
+	h := &handler{reply: func(bot.Message) ([]bot.Reply, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if refusals > 0 {
+			refusals--
+			return nil, bot.ErrOverloaded
+		}
+		return []bot.Reply{{Text: "numbers"}}, nil
+	}}
+	clock := newClock(true)
+	e := start(t, h, func(cfg *telegram.Config) { fast(cfg); cfg.Clock = clock })
+	e.run(t)
+	e.srv.QueueUpdate(telegramtest.Callback(42, "q/yes"))
+	e.srv.Wait("sendMessage", 1)
+	if got := len(h.messages()); got != 3 {
+		t.Errorf("the update was handed over %d times; want 3 (two refusals, then handled)", got)
+	}
+	if got := len(e.srv.Calls("answerCallbackQuery")); got != 1 {
+		t.Errorf("the callback query was answered %d times; want once", got)
+	}
+	if waits := clock.Waits(); !slices.Contains(waits, time.Second) {
+		t.Errorf("waits %v; want a second between tries", waits)
 	}
 }

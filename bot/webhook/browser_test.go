@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -299,8 +300,9 @@ func checkPage(t *testing.T, ctx context.Context) {
 		// reply text is text, not markup
 		`document.querySelector('#log b') === null`,
 		`document.querySelectorAll('#log .urgent').length === 1`,
-		// the person's answers, and no answered choices left
+		// the person's answers, each sent, and no answered choices left
 		`[...document.querySelectorAll('#log .me')].map(e => e.textContent).join('|') === 'English|Yes, it is safe|Yes|hello there'`,
+		`document.querySelectorAll('#log .pending, #log .failed').length === 0`,
 		`document.querySelectorAll('#log .choices').length === 0`,
 		// a 320-px phone: nothing sideways, the quick exit in view and large enough to tap
 		`window.innerWidth === 320 && document.documentElement.scrollWidth <= 320`,
@@ -389,45 +391,91 @@ func (c *consoleLog) messages() []string {
 }
 
 // liveHandler is flowHandler with sessions, as the bot keeps them: a message makes its
-// conversation live. It cannot take "busy now" (bot.ErrOverloaded).
+// conversation live. It cannot take "busy now" (bot.ErrOverloaded), nor "busy once" the first
+// time; it holds "wait" until release is closed.
 type liveHandler struct {
 	*flowHandler
 	sessions sessions
+	release  chan struct{}
+	freed    sync.Once
+
+	mu       sync.Mutex
+	busyOnce bool // "busy once" was refused
+	inFlight int
+	most     int // messages handled at once, at most
 }
 
 func (h *liveHandler) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, error) {
-	if m.Text == "busy now" {
+	h.mu.Lock()
+	h.inFlight++
+	h.most = max(h.most, h.inFlight)
+	refuse := m.Text == "busy now" || m.Text == "busy once" && !h.busyOnce
+	h.busyOnce = h.busyOnce || m.Text == "busy once"
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.inFlight--
+		h.mu.Unlock()
+	}()
+	if refuse {
+		h.flowHandler.Handle(ctx, m) // recorded: it was tried
 		return nil, bot.ErrOverloaded
 	}
 	if err := h.sessions.r.Client.Set(ctx, h.sessions.key(m.ChatID), "{}", time.Hour).Err(); err != nil {
 		return nil, err
 	}
-	return h.flowHandler.Handle(ctx, m)
+	replies, err := h.flowHandler.Handle(ctx, m)
+	if m.Text == "wait" {
+		<-h.release
+	}
+	return replies, err
 }
 
-// TestBrowserReconnects: the page's event stream comes back after its connection drops, and
-// what a counsellor wrote meanwhile arrives; a message the server cannot take at the moment
-// stays in the text box, with the "not sent" line.
-func TestBrowserReconnects(t *testing.T) {
-	browserCtx := testkit.Browser(t, 30*time.Second)
-	r := redistest.New(t)
-	inbox := bot.NewInbox(r.Client, r.Prefix, "web", pseudonymKey)
-	s := sessions{r: r, inbox: inbox}
-	h := &liveHandler{flowHandler: &flowHandler{}, sessions: s}
-	reg := prometheus.NewRegistry()
-	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: h, Conversations: s, Inbox: inbox, Registerer: reg})
+// free lets "wait" through.
+func (h *liveHandler) free() { h.freed.Do(func() { close(h.release) }) }
+
+// texts returns the texts the handler got, in order.
+func (h *liveHandler) texts() []string {
+	var out []string
+	for _, m := range h.messages() {
+		if m.Text != "" {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// livePage serves a chat with sessions and an inbox, and opens it in a new browser context.
+type livePage struct {
+	t    *testing.T
+	ctx  context.Context
+	chat *webhook.Chat
+	h    *liveHandler
+	r    *redistest.Redis
+	reg  *prometheus.Registry
+	down atomic.Bool // the network drops every request for an event stream
+	srv  *httptest.Server
+}
+
+func openLivePage(t *testing.T, browserCtx context.Context) *livePage {
+	t.Helper()
+	p := &livePage{t: t, r: redistest.New(t), reg: prometheus.NewRegistry()}
+	inbox := bot.NewInbox(p.r.Client, p.r.Prefix, "web", pseudonymKey)
+	s := sessions{r: p.r, inbox: inbox}
+	p.h = &liveHandler{flowHandler: &flowHandler{}, sessions: s, release: make(chan struct{})}
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: p.h, Conversations: s, Inbox: inbox, Registerer: p.reg})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.chat = chat
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- chat.Run(runCtx) }()
-	defer func() { chat.Close(); stop(); <-done }()
+	t.Cleanup(func() { chat.Close(); stop(); <-done })
 	// While down, the network drops every request for an event stream, as a phone that lost
 	// its connection would; Chrome itself retries a request whose connection closed at once.
-	var down atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if down.Load() && r.URL.Path == "/chat/events" {
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.down.Load() && r.URL.Path == "/chat/events" {
 			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 				conn.Close()
 			}
@@ -435,36 +483,121 @@ func TestBrowserReconnects(t *testing.T) {
 		}
 		chat.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
+	t.Cleanup(p.srv.Close)
+	t.Cleanup(p.h.free) // first: a test that failed while "wait" was held must not hang in Close
 
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL), waitFor(t, logHas("Choose your language."))); err != nil {
+	t.Cleanup(cancel)
+	p.ctx = ctx
+	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL), waitFor(t, logHas("Choose your language."))); err != nil {
 		t.Fatal(err)
 	}
-	streams := func() float64 { return testkit.Metric(t, reg, "faros_webchat_streams") }
-	eventually(t, "the page's event stream", func() bool { return streams() == 1 })
-	id := h.messages()[0].ChatID
+	eventually(t, "the page's event stream", func() bool { return p.streams() == 1 })
+	return p
+}
 
-	down.Store(true)
-	srv.CloseClientConnections()
-	eventually(t, "the stream to drop", func() bool { return streams() == 0 })
-	if err := chat.Send(ctx, id, []bot.Reply{{Text: "A counsellor writes: are you there?"}}); err != nil {
-		t.Fatalf("Send while the page is away = %v; want nil", err)
+func (p *livePage) streams() float64 { return testkit.Metric(p.t, p.reg, "faros_webchat_streams") }
+
+// TestBrowserReconnects: the page's event stream comes back after its connection drops, and
+// what a counsellor wrote meanwhile arrives, once, and what came before does not come again;
+// the page's next message acknowledges it, and the inbox lets it go.
+func TestBrowserReconnects(t *testing.T) {
+	p := openLivePage(t, testkit.Browser(t, 30*time.Second))
+	id := p.h.messages()[0].ChatID
+
+	if err := p.chat.Send(p.ctx, id, []bot.Reply{{Text: "A counsellor writes: hello"}}); err != nil {
+		t.Fatalf("Send to the open page = %v; want nil", err)
 	}
-	if got := testkit.Metric(t, reg, "faros_webchat_pushes_total", "result", "stored"); got != 1 {
+	if err := chromedp.Do(p.ctx, waitFor(t, logHas("A counsellor writes: hello"))); err != nil {
+		t.Fatal(err)
+	}
+	p.down.Store(true)
+	p.srv.CloseClientConnections()
+	eventually(t, "the stream to drop", func() bool { return p.streams() == 0 })
+	if err := p.chat.Send(p.ctx, id, []bot.Reply{{Text: "A counsellor writes: are you there?"}}); !errors.Is(err, bot.ErrAway) {
+		t.Fatalf("Send while the page is away = %v; want bot.ErrAway", err)
+	}
+	if got := testkit.Metric(t, p.reg, "faros_webchat_pushes_total", "result", "stored"); got != 1 {
 		t.Errorf("faros_webchat_pushes_total{result=stored} = %v; want 1", got)
 	}
-	down.Store(false)
-	if err := chromedp.Do(ctx, waitFor(t, logHas("A counsellor writes: are you there?"))); err != nil {
-		t.Fatal(err)
+	p.down.Store(false)
+	count := func(s string) string {
+		return `document.getElementById('log').textContent.split('` + s + `').length - 1`
 	}
-
-	err = chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("text"), "busy now"+kb.Enter),
-		waitFor(t, `!document.getElementById('status').hidden && document.getElementById('text').value === 'busy now'`),
+	err := chromedp.Do(p.ctx,
+		waitFor(t, logHas("A counsellor writes: are you there?")),
+		chromedp.SendKeys(chromedp.ID("text"), "yes I am"+kb.Enter),
+		waitFor(t, logHas("You wrote: yes I am")),
 	)
 	if err != nil {
 		t.Fatal(err)
+	}
+	evalTrue(t, p.ctx, "after reconnecting", count("are you there?")+` === 1`, count("writes: hello")+` === 1`)
+	keys, _ := p.r.Keys(t.Context())
+	if slices.ContainsFunc(keys, func(k string) bool { return strings.HasSuffix(k, ":inbox") }) {
+		t.Errorf("keys %q: want no inbox, the page having shown everything", keys)
+	}
+}
+
+// TestBrowserSendsInOrder: messages typed quickly show at once, pending, and reach the bot one
+// at a time, in the order typed; a message the server cannot take at the moment (503) is
+// sent again when it says; one it never takes is marked not sent and goes back to the text
+// box; every refusal shows the emergency numbers.
+func TestBrowserSendsInOrder(t *testing.T) {
+	p := openLivePage(t, testkit.Browser(t, 40*time.Second))
+	const statusShows112 = `!document.getElementById('status').hidden && document.getElementById('status').textContent.includes('112')`
+
+	err := chromedp.Do(p.ctx,
+		chromedp.SendKeys(chromedp.ID("text"), "wait"+kb.Enter+"two"+kb.Enter+"three"+kb.Enter),
+		waitFor(t, `[...document.querySelectorAll('#log .me.pending')].map(e => e.textContent).join('|') === 'wait|two|three'`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // time for "two" to overtake "wait", were they not queued
+	if d := cmp.Diff([]string{"/start", "wait"}, p.h.texts()); d != "" {
+		t.Errorf("while the first is handled, the bot got (-want +got):\n%s", d)
+	}
+	p.h.free()
+	if err := chromedp.Do(p.ctx, waitFor(t, logHas("You wrote: three"))); err != nil {
+		t.Fatal(err)
+	}
+	evalTrue(t, p.ctx, "sent", `document.querySelectorAll('#log .pending, #log .failed').length === 0`)
+	if d := cmp.Diff([]string{"/start", "wait", "two", "three"}, p.h.texts()); d != "" {
+		t.Errorf("the bot got (-want +got):\n%s", d)
+	}
+	if p.h.most != 1 {
+		t.Errorf("the bot handled %d messages at once; want 1", p.h.most)
+	}
+
+	err = chromedp.Do(p.ctx,
+		chromedp.SendKeys(chromedp.ID("text"), "busy once"+kb.Enter),
+		waitFor(t, statusShows112), // refused, and to be sent again
+		waitFor(t, logHas("You wrote: busy once")),
+		waitFor(t, `document.getElementById('status').hidden`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.h.texts(); !slices.Equal(got[len(got)-2:], []string{"busy once", "busy once"}) {
+		t.Errorf("the bot got %q; want \"busy once\" twice: refused, then sent again", got)
+	}
+
+	err = chromedp.Do(p.ctx,
+		chromedp.SendKeys(chromedp.ID("text"), "busy now"+kb.Enter),
+		waitFor(t, statusShows112),
+		chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error { // four tries: 3 s
+			_, err := chromedp.Poll[bool](`document.getElementById('text').value === 'busy now'`, chromedp.WithPollingTimeout(10*time.Second))(ctx, tt)
+			return err
+		}),
+	)
+	if err != nil {
+		t.Fatalf("a message never taken: %v", err)
+	}
+	evalTrue(t, p.ctx, "not sent", statusShows112,
+		`document.querySelector('#log .me:last-of-type').classList.contains('failed')`,
+		`document.querySelectorAll('#log .pending').length === 0`)
+	if got := p.h.texts(); len(got) < 4 || !slices.Equal(got[len(got)-4:], []string{"busy now", "busy now", "busy now", "busy now"}) {
+		t.Errorf("the bot got %q; want \"busy now\" four times", got)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"html/template"
 	"log/slog"
 	"mime"
@@ -42,7 +41,8 @@ var staticTypes = map[string]string{
 
 // ErrNotConnected is returned by (*Chat).Send when the replies cannot reach the conversation:
 // without an Inbox, no page of it is open on this instance; with one, the conversation no
-// longer exists (wiped, ended or expired). Either way nobody got them.
+// longer exists (wiped, ended or expired). Either way nobody got them. (With an Inbox, replies
+// kept for a page that is not open now get bot.ErrAway.)
 var ErrNotConnected = errors.New("webhook: the web chat conversation cannot be reached")
 
 // Conversations is what the chat asks the bot about conversations; *bot.Bot implements it.
@@ -51,16 +51,26 @@ type Conversations interface {
 	Live(ctx context.Context, channel, chatID string) (bool, error)
 	// Vital reports whether m must pass every limit: a call for help, leaving, wiping.
 	Vital(m bot.Message) bool
+	// Numbers is what a vital message gets when the chat must not hand it to the bot (its
+	// address started too many conversations): the phone numbers. It reads and writes nothing.
+	Numbers(m bot.Message) []bot.Reply
 }
 
-// Inbox keeps replies for a page until the instance that holds its event stream takes them;
-// *bot.Inbox implements it.
+// Inbox keeps replies for a page until the page acknowledges them, whichever instance holds
+// its event stream, and knows whether a page is online; *bot.Inbox implements it.
 type Inbox interface {
-	// Put keeps replies for conversation chatID and tells the listeners; bot.ErrGone if the
-	// conversation no longer exists.
-	Put(ctx context.Context, chatID string, replies []bot.Reply) error
-	// Take removes and returns what waits for chatID, in order; one caller gets it.
-	Take(ctx context.Context, chatID string) ([]bot.Reply, error)
+	// Put keeps replies for conversation chatID, tells the listeners and reports whether a
+	// page of it is online; bot.ErrGone if the conversation no longer exists.
+	Put(ctx context.Context, chatID string, replies []bot.Reply) (online bool, err error)
+	// Read returns the batches that wait for chatID after batch after ("": all), in order,
+	// deleting nothing.
+	Read(ctx context.Context, chatID, after string) ([]bot.Batch, error)
+	// Ack deletes the batches of chatID up to batch id, which the page showed.
+	Ack(ctx context.Context, chatID, id string) error
+	// Online marks chatID's page online for ttl; bot.ErrGone if the conversation no longer
+	// exists. Offline takes the mark away.
+	Online(ctx context.Context, chatID string, ttl time.Duration) error
+	Offline(ctx context.Context, chatID string) error
 	// Listen calls notify with the Tag of each conversation that got replies, and with "" when
 	// notices may have been missed, until ctx ends.
 	Listen(ctx context.Context, notify func(tag string)) error
@@ -77,14 +87,16 @@ var (
 type ChatConfig struct {
 	// Handler handles each message. Required.
 	Handler bot.Handler
-	// Conversations tells whether a conversation exists and whether a message is vital: the
-	// service's *bot.Bot. Event streams open only for conversations that exist, and only a
-	// message that would start one counts against its source's budget (NewPerSource). Nil:
-	// every conversation exists and no message is vital, so neither check applies.
+	// Conversations tells whether a conversation exists and whether a message is vital, and
+	// gives the phone numbers: the service's *bot.Bot. Event streams open only for
+	// conversations that exist; a message that would start one counts against its source's
+	// budget (NewPerSource), and one of a live conversation against its source's message rate
+	// (MessagesPerSource) unless it is vital. Nil: every conversation exists and no message is
+	// vital, so none of these checks applies.
 	Conversations Conversations
-	// Inbox keeps what Send gets for a page that is not connected to this instance, and tells
-	// the instance that holds its event stream (see Run): the service's *bot.Inbox of channel
-	// "web". Nil: Send reaches only the pages connected to this instance.
+	// Inbox keeps what Send gets for a page until the page acknowledges it, and tells the
+	// instance that holds its event stream (see Run): the service's *bot.Inbox of channel
+	// "web". Nil: Send reaches only the pages connected to this instance, once.
 	Inbox Inbox
 	// ExitURL is the neutral page that the quick exit loads in place of the chat. Empty:
 	// https://www.google.com/.
@@ -102,29 +114,41 @@ type ChatConfig struct {
 	// Zero: 16.
 	StreamsPerSource int
 	// NewPerSource is how many conversations one client address may start at once: a message
-	// of a conversation that does not exist takes one, and one more comes back every
-	// NewPerSourceEvery; beyond, 429 until then. Shelters and offices share one address: be
-	// generous. Vital messages are never refused. Zero: 20.
+	// of a conversation that does not exist takes one, vital or not, and one more comes back
+	// every NewPerSourceEvery; beyond, 429 until then, but a vital message is answered with
+	// the numbers (Conversations.Numbers) without reaching the bot. Shelters and offices share
+	// one address: be generous. Zero: 20.
 	NewPerSource int
 	// NewPerSourceEvery is how often a client address gets back one of NewPerSource. Zero: 6
 	// seconds.
 	NewPerSourceEvery time.Duration
+	// MessagesPerSource is how many messages of live conversations one client address may
+	// send at once: each that is not vital takes one, and one more comes back every
+	// MessagesPerSourceEvery; beyond, 429 with Retry-After, which the page waits for and
+	// sends again. It keeps one address from spending the bot's intake for everyone; a
+	// shelter's people share one address, so it is generous. Vital messages never count.
+	// Zero: 20.
+	MessagesPerSource int
+	// MessagesPerSourceEvery is how often a client address gets back one of
+	// MessagesPerSource. Zero: 200 ms (5 a second).
+	MessagesPerSourceEvery time.Duration
 	// ClientAddrHeader names the header in which Faros' own reverse proxy passes the client's
 	// address: "X-Forwarded-For" (the last address counts, the one the proxy added) or a
 	// single-value header such as "X-Real-IP". Set it only when every request comes through
 	// that proxy: a client that reaches Faros directly could write any address there. Empty:
-	// the connection's address.
+	// the connection's address. A request without it counts by its connection's address, and
+	// is counted in faros_webchat_client_addr_missing_total (and logged, once).
 	ClientAddrHeader string
 	// Logger gets one line per request, without message content or conversation ids.
 	// Nil: nothing is logged.
 	Logger *slog.Logger
 	// Registerer receives the metrics faros_webchat_requests_total, faros_webchat_pushes_total,
-	// faros_webchat_refused_total, faros_webchat_streams and faros_webchat_sources. Nil: they
-	// are not registered.
+	// faros_webchat_refused_total, faros_webchat_streams, faros_webchat_sources and
+	// faros_webchat_client_addr_missing_total. Nil: they are not registered.
 	Registerer prometheus.Registerer
 }
 
-// maxSources caps the client addresses whose budget the chat remembers: about 200 bytes each.
+// maxSources caps the client addresses whose budgets the chat remembers: about 300 bytes each.
 const maxSources = 50_000
 
 // Chat is the web chat of channel "web", an http.Handler to mount at "/". It serves the page
@@ -143,14 +167,12 @@ type Chat struct {
 	origin        *http.CrossOriginProtection
 	sources       *sources
 	addrHeader    string
+	addrMissing   prometheus.Counter // requests without addrHeader
+	warnMissing   sync.Once
 	keepAlive     time.Duration
 	maxOpen       int    // streams, all conversations together
 	perSource     int    // streams of one client address
 	page          []byte // index.html with the exit URL filled in
-	// taking serializes, per conversation (by a hash of its id), taking its inbox and pushing
-	// it to the streams: two takers at once could push in the wrong order.
-	taking [64]sync.Mutex
-	seed   maphash.Seed
 
 	mu        sync.Mutex
 	streams   map[string]map[*stream]bool // by conversation id
@@ -186,6 +208,8 @@ func NewChat(cfg ChatConfig) (*Chat, error) {
 		{"streams per source", int64(cfg.StreamsPerSource)},
 		{"new conversations per source", int64(cfg.NewPerSource)},
 		{"new conversation interval", int64(cfg.NewPerSourceEvery)},
+		{"messages per source", int64(cfg.MessagesPerSource)},
+		{"message interval", int64(cfg.MessagesPerSourceEvery)},
 	} {
 		if v.value < 0 {
 			errs = append(errs, fmt.Errorf("webhook: %s is negative", v.name))
@@ -201,33 +225,40 @@ func NewChat(cfg ChatConfig) (*Chat, error) {
 	if err != nil {
 		return nil, err
 	}
+	budgets := [budgetKinds]budget{
+		newConversations: {burst: cmp.Or(cfg.NewPerSource, 20), every: cmp.Or(cfg.NewPerSourceEvery, 6*time.Second)},
+		messages:         {burst: cmp.Or(cfg.MessagesPerSource, 20), every: cmp.Or(cfg.MessagesPerSourceEvery, 200*time.Millisecond)},
+	}
 	c := &Chat{
 		server:        server{channel: "web", log: cfg.Logger},
 		handler:       cfg.Handler,
 		conversations: cfg.Conversations,
 		inbox:         cfg.Inbox,
 		origin:        http.NewCrossOriginProtection(),
-		sources:       newSources(cmp.Or(cfg.NewPerSource, 20), cmp.Or(cfg.NewPerSourceEvery, 6*time.Second), maxSources, time.Now),
+		sources:       newSources(budgets, maxSources, time.Now),
 		addrHeader:    cfg.ClientAddrHeader,
-		keepAlive:     cmp.Or(cfg.KeepAlive, 25*time.Second),
-		maxOpen:       cmp.Or(cfg.MaxStreams, 10_000),
-		perSource:     cmp.Or(cfg.StreamsPerSource, 16),
-		page:          page,
-		seed:          maphash.MakeSeed(),
-		streams:       make(map[string]map[*stream]bool),
-		tags:          make(map[string]string),
-		bySource:      make(map[string]int),
-		done:          make(chan struct{}),
+		addrMissing: prometheus.NewCounter(prometheus.CounterOpts{Name: "faros_webchat_client_addr_missing_total",
+			Help: "Web chat requests without a readable client address header (ClientAddrHeader), counted by their connection's address."}),
+		keepAlive: cmp.Or(cfg.KeepAlive, 25*time.Second),
+		maxOpen:   cmp.Or(cfg.MaxStreams, 10_000),
+		perSource: cmp.Or(cfg.StreamsPerSource, 16),
+		page:      page,
+		streams:   make(map[string]map[*stream]bool),
+		tags:      make(map[string]string),
+		bySource:  make(map[string]int),
+		done:      make(chan struct{}),
 	}
-	gauges := []prometheus.Collector{
+	more := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "faros_webchat_streams",
 			Help: "Open event streams of web chat pages."}, c.openStreams),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "faros_webchat_sources",
-			Help: "Client addresses whose budget of new conversations is remembered."}, c.sources.size),
+			Help: "Client addresses whose budgets (new conversations, messages) are remembered."}, c.sources.size),
+		c.addrMissing,
 	}
 	results := []string{pushDelivered, pushStored, pushFailed}
-	reasons := []string{refusedSource, refusedSourceStreams, refusedStreams, refusedNotLive, refusedCrossOrigin, refusedOverloaded}
-	if c.metrics, err = newMetrics(cfg.Registerer, "webchat", results, reasons, gauges...); err != nil {
+	reasons := []string{refusedSource, refusedSourceVital, refusedSourceRate, refusedSourceStreams, refusedStreams,
+		refusedNotLive, refusedCrossOrigin, refusedOverloaded}
+	if c.metrics, err = newMetrics(cfg.Registerer, "webchat", results, reasons, more...); err != nil {
 		return nil, err
 	}
 	if c.log == nil {
@@ -380,9 +411,14 @@ func (c *Chat) message(w http.ResponseWriter, r *http.Request) error {
 		Button:   req.Choice,
 		Language: lang,
 	}
-	if err := c.admit(r, m); err != nil {
+	numbersOnly, err := c.admit(r, m)
+	if err != nil {
 		return err
 	}
+	if numbersOnly {
+		return writeJSON(w, http.StatusOK, response{Replies: encodeReplies(c.conversations.Numbers(m))})
+	}
+	c.ack(r.Context(), m.ChatID, req.After)
 	err = handle(r.Context(), w, c.handler, m)
 	if errors.Is(err, bot.ErrOverloaded) {
 		return c.metrics.refuse(refusedOverloaded, err)
@@ -390,24 +426,87 @@ func (c *Chat) message(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// admit refuses a message that would start a conversation when its source has started too
-// many lately. A message of a conversation that exists costs nothing here (the bot limits
-// each conversation), and a vital one always passes: the quick exit of a flooded address
-// still wipes.
-func (c *Chat) admit(r *http.Request, m bot.Message) error {
-	if c.conversations == nil || c.conversations.Vital(m) {
-		return nil
+// admit applies its client address's limits to a message before the bot sees it.
+//
+// A message of a conversation that does not exist would make a session: it costs a token of
+// the address's budget of new conversations, vital or not, so that made-up conversations
+// cannot fill Redis under cover of a help word. Beyond the budget a vital message is answered
+// by the chat with the numbers (numbersOnly), the bot never called and nothing stored; the
+// quick exit of a conversation that does not exist has nothing to wipe. Any other gets 429.
+//
+// A message of a live conversation that is not vital costs a token of the address's message
+// rate, so that one address cannot spend the bot's intake for everyone; beyond it, 429. The
+// bot limits each conversation besides. Vital messages never count, and are never refused.
+func (c *Chat) admit(r *http.Request, m bot.Message) (numbersOnly bool, err error) {
+	if c.conversations == nil {
+		return false, nil
 	}
+	// Live first: a made-up conversation with budget left costs no folding of its text.
 	live, err := c.conversations.Live(r.Context(), m.Channel, m.ChatID)
-	if err != nil || live {
-		return nil // Redis is down: the bot still answers with the numbers, within its intake limit
+	if err != nil {
+		return false, nil // Redis is down: the bot answers with the numbers, storing nothing, within its intake
 	}
-	wait, ok := c.sources.allow(clientAddr(r, c.addrHeader))
-	if ok {
-		return nil
+	addr := c.sourceOf(r)
+	if live {
+		if c.conversations.Vital(m) {
+			return false, nil
+		}
+		if wait, ok := c.sources.allow(addr, messages); !ok {
+			return false, c.metrics.refuse(refusedSourceRate, &httpError{status: http.StatusTooManyRequests,
+				msg: "too many messages from this address; try again in a moment", retryAfter: seconds(wait)})
+		}
+		return false, nil
 	}
-	return c.metrics.refuse(refusedSource, &httpError{status: http.StatusTooManyRequests,
+	wait, ok := c.sources.allow(addr, newConversations)
+	switch {
+	case ok:
+		return false, nil
+	case c.conversations.Vital(m):
+		c.metrics.count(refusedSourceVital)
+		return true, nil
+	}
+	return false, c.metrics.refuse(refusedSource, &httpError{status: http.StatusTooManyRequests,
 		msg: "too many new conversations from this address; try again later", retryAfter: seconds(wait)})
+}
+
+// sourceOf is the client address that request r counts by (see clientAddr). A configured
+// header that is missing is counted, and logged once: behind a proxy that does not set it,
+// every person counts as the proxy, and the limits of one address fall on all of them.
+func (c *Chat) sourceOf(r *http.Request) string {
+	addr, missing := clientAddr(r, c.addrHeader)
+	if missing {
+		c.addrMissing.Inc()
+		c.warnMissing.Do(func() {
+			c.log.Warn("webchat: a request lacks the client address header; it counts by its connection's address, the proxy's if there is one",
+				"header", c.addrHeader)
+		})
+	}
+	return addr
+}
+
+// ack deletes from the inbox what the page says it has shown (after, from its request),
+// which it will not be sent again. It is best effort: what stays is sent again, and the page
+// drops what it has shown.
+func (c *Chat) ack(ctx context.Context, id, after string) {
+	if c.inbox == nil || !validBatch(after) {
+		return
+	}
+	if err := c.inbox.Ack(ctx, id, after); err != nil {
+		c.log.Warn("webchat: the inbox was not trimmed", "err", err)
+	}
+}
+
+// validBatch accepts the ids the inbox gives batches: decimal digits.
+func validBatch(id string) bool {
+	if id == "" || len(id) > 20 {
+		return false
+	}
+	for _, r := range id {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // seconds rounds d up to whole seconds, at least one, for a Retry-After header.
@@ -433,10 +532,11 @@ func validConversation(id string) bool {
 //
 // Without an Inbox it pushes them to the pages of the conversation open on this instance, and
 // returns ErrNotConnected when there is none (or none can take more). With one, it keeps them
-// there, after what waits already, and the instance that holds the page's event stream (this
-// one at once, another when Run tells it) or the page's next stream takes them: it returns
-// ErrNotConnected only when the conversation no longer exists, so that the operator is told
-// only what truly cannot be delivered.
+// there, after what waits already, until the page acknowledges them: every event stream of
+// the page, on this instance or another (Run), sends them, and so does the page's next one.
+// It returns nil when a page of the conversation is open, bot.ErrAway when none is (they show
+// if it comes back), and ErrNotConnected when the conversation no longer exists, so that the
+// operator is told what became of their words.
 func (c *Chat) Send(ctx context.Context, chatID string, replies []bot.Reply) error {
 	result, err := c.send(ctx, chatID, replies)
 	c.metrics.pushed(result)
@@ -450,27 +550,25 @@ func (c *Chat) send(ctx context.Context, chatID string, replies []bot.Reply) (re
 		}
 		return pushDelivered, nil
 	}
-	err = c.inbox.Put(ctx, chatID, replies)
-	if errors.Is(err, bot.ErrGone) {
+	online, err := c.inbox.Put(ctx, chatID, replies)
+	switch {
+	case errors.Is(err, bot.ErrGone):
 		return pushFailed, ErrNotConnected
-	}
-	if err != nil {
-		// Redis did not answer: a page open here still gets them.
+	case err != nil:
+		// Redis did not answer: a page open here still gets them, once.
 		if !c.closed() && c.push(chatID, replies) {
 			return pushDelivered, nil
 		}
 		return pushFailed, fmt.Errorf("webhook: keep replies for the page: %w", err)
 	}
-	// A page connected here gets them now, from this call or from Run's notice, whichever
-	// takes them first; otherwise the inbox keeps them for the instance that has the page.
-	here := !c.closed() && c.reachable(chatID)
-	if _, err := c.deliver(ctx, chatID); err != nil || !here {
-		return pushStored, nil
+	// A stream here reads them at once, without waiting for Run's notice.
+	if c.wake(chatID) || online {
+		return pushDelivered, nil
 	}
-	return pushDelivered, nil
+	return pushStored, bot.ErrAway
 }
 
-// Run hands what any instance puts in the inbox to the event streams open here, until ctx
+// Run has the event streams open here send what any instance puts in the inbox, until ctx
 // ends; the service starts it with the chat and waits for it. Without an Inbox it only waits.
 func (c *Chat) Run(ctx context.Context) error {
 	if c.inbox == nil {
@@ -478,22 +576,15 @@ func (c *Chat) Run(ctx context.Context) error {
 		return nil
 	}
 	return c.inbox.Listen(ctx, func(tag string) {
-		var ids []string
-		c.mu.Lock()
 		if tag == "" { // notices may have been missed: every conversation open here
-			for id := range c.streams {
-				ids = append(ids, id)
-			}
-		} else if id, ok := c.tags[tag]; ok {
-			ids = append(ids, id)
+			c.wakeAll()
+			return
 		}
+		c.mu.Lock()
+		id, ok := c.tags[tag]
 		c.mu.Unlock()
-		for _, id := range ids {
-			tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			if _, err := c.deliver(tctx, id); err != nil && ctx.Err() == nil {
-				c.log.Warn("webchat: replies left in the inbox", "err", err)
-			}
-			cancel()
+		if ok {
+			c.wake(id)
 		}
 	})
 }

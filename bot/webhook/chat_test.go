@@ -299,7 +299,13 @@ func startServer(t *testing.T, h http.Handler) *httptest.Server {
 // returns the answer; header holds more headers, as name, value pairs.
 func dial(t *testing.T, ctx context.Context, url, conv string, header ...string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/chat/events", strings.NewReader(`{"conversation": "`+conv+`"}`))
+	return dialBody(t, ctx, url, `{"conversation": "`+conv+`"}`, header...)
+}
+
+// dialBody asks the chat at url for an event stream with body, as the page does.
+func dialBody(t *testing.T, ctx context.Context, url, body string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/chat/events", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,8 @@ func (s sessions) Live(ctx context.Context, channel, chatID string) (bool, error
 
 func (s sessions) Vital(m bot.Message) bool { return m.Text == "/wipe" }
 
+func (s sessions) Numbers(bot.Message) []bot.Reply { return numbers }
+
 // start makes conversation chatID live, as its first message does.
 func (s sessions) start(t *testing.T, chatID string) {
 	t.Helper()
@@ -57,10 +61,16 @@ type instance struct {
 
 func newInstance(t *testing.T, r *redistest.Redis) (instance, sessions) {
 	t.Helper()
+	return newInstanceKeepAlive(t, r, time.Hour)
+}
+
+// newInstanceKeepAlive is newInstance whose streams say keep-alive every keepAlive.
+func newInstanceKeepAlive(t *testing.T, r *redistest.Redis, keepAlive time.Duration) (instance, sessions) {
+	t.Helper()
 	inbox := bot.NewInbox(r.Client, r.Prefix, "web", pseudonymKey)
 	s := sessions{r: r, inbox: inbox}
 	reg := prometheus.NewRegistry()
-	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: &fakeHandler{}, Conversations: s, Inbox: inbox, KeepAlive: time.Hour, Registerer: reg})
+	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: &fakeHandler{}, Conversations: s, Inbox: inbox, KeepAlive: keepAlive, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,29 +91,40 @@ func newInstance(t *testing.T, r *redistest.Redis) (instance, sessions) {
 // texts reads the next event of a stream and returns the texts of its replies.
 func texts(t *testing.T, events *bufio.Reader) []string {
 	t.Helper()
-	done := make(chan string, 1)
+	_, got := batch(t, events)
+	return got
+}
+
+// batch reads the next event of replies of a stream, and returns its id and the texts of its
+// replies.
+func batch(t *testing.T, events *bufio.Reader) (id string, texts []string) {
+	t.Helper()
+	done := make(chan [2]string, 1)
 	go func() {
+		var id string
 		line, _ := events.ReadString('\n')
 		for !strings.HasPrefix(line, "data: ") && line != "" {
+			if v, ok := strings.CutPrefix(line, "id: "); ok {
+				id = strings.TrimSuffix(v, "\n")
+			}
 			line, _ = events.ReadString('\n')
 		}
-		done <- line
+		done <- [2]string{id, line}
 	}()
-	var line string
+	var got [2]string
 	select {
-	case line = <-done:
+	case got = <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no event in 5 s")
 	}
 	var data struct{ Replies []struct{ Text string } }
-	if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &data); err != nil {
-		t.Fatalf("event data %q: %v", line, err)
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(got[1], "data: ")), &data); err != nil {
+		t.Fatalf("event data %q: %v", got[1], err)
 	}
-	var got []string
 	for _, r := range data.Replies {
-		got = append(got, r.Text)
+		texts = append(texts, r.Text)
 	}
-	return got
+	return got[0], texts
 }
 
 func reply(texts ...string) []bot.Reply {
@@ -114,34 +135,49 @@ func reply(texts ...string) []bot.Reply {
 	return replies
 }
 
+// openAfter opens conversation's event stream at url as a page that showed batch after ("":
+// none) does, and returns its events after the opening comment.
+func openAfter(t *testing.T, ctx context.Context, url, after string) *bufio.Reader {
+	t.Helper()
+	resp := dialBody(t, ctx, url, `{"conversation": "`+conversation+`", "after": "`+after+`"}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("event stream after %q: status %d; want 200", after, resp.StatusCode)
+	}
+	events := bufio.NewReader(resp.Body)
+	readEvent(t, events) // open
+	return events
+}
+
 // TestChatSendWhileDisconnected: what an operator writes while the page is not connected
-// waits, and arrives, in order, when the page connects again.
+// waits, and arrives, in order, when the page connects again; the operator learns that the
+// page is not open.
 func TestChatSendWhileDisconnected(t *testing.T) {
 	r := redistest.New(t)
 	chat, s := newInstance(t, r)
 	s.start(t, conversation)
 
 	ctx, disconnect := context.WithCancel(t.Context())
-	_, events := openStreamOf(t, ctx, chat.url, conversation)
-	readEvent(t, events) // open
+	events := openAfter(t, ctx, chat.url, "")
 	if err := chat.Send(t.Context(), conversation, reply("one")); err != nil {
 		t.Fatalf("Send while connected = %v; want nil", err)
 	}
-	if d := cmp.Diff([]string{"one"}, texts(t, events)); d != "" {
+	shown, got := batch(t, events)
+	if d := cmp.Diff([]string{"one"}, got); d != "" {
 		t.Errorf("while connected (-want +got):\n%s", d)
 	}
 
 	disconnect()
 	eventually(t, "the stream to end", func() bool { return testkit.Metric(t, chat.reg, "faros_webchat_streams") == 0 })
 	for _, text := range []string{"two", "three"} {
-		if err := chat.Send(t.Context(), conversation, reply(text, text+" more")); err != nil {
-			t.Fatalf("Send while disconnected = %v; want nil: the replies wait", err)
+		if err := chat.Send(t.Context(), conversation, reply(text, text+" more")); !errors.Is(err, bot.ErrAway) {
+			t.Fatalf("Send while disconnected = %v; want bot.ErrAway: the replies wait", err)
 		}
 	}
-	_, events = openStreamOf(t, t.Context(), chat.url, conversation)
-	readEvent(t, events) // open
-	if d := cmp.Diff([]string{"two", "two more", "three", "three more"}, texts(t, events)); d != "" {
-		t.Errorf("after reconnecting (-want +got):\n%s", d)
+	events = openAfter(t, t.Context(), chat.url, shown)
+	for _, want := range [][]string{{"two", "two more"}, {"three", "three more"}} {
+		if d := cmp.Diff(want, texts(t, events)); d != "" {
+			t.Errorf("after reconnecting (-want +got):\n%s", d)
+		}
 	}
 	if err := chat.Send(t.Context(), conversation, reply("four")); err != nil {
 		t.Fatal(err)
@@ -165,16 +201,17 @@ func TestChatSendAcrossInstances(t *testing.T) {
 	s.start(t, conversation)
 
 	ctx, disconnect := context.WithCancel(t.Context())
-	_, events := openStreamOf(t, ctx, b.url, conversation)
-	readEvent(t, events) // open
+	events := openAfter(t, ctx, b.url, "")
 	for i := range 5 {
 		if err := a.Send(t.Context(), conversation, reply(fmt.Sprint("to b ", i))); err != nil {
 			t.Fatalf("Send on a, the stream on b = %v; want nil", err)
 		}
 	}
 	var got []string
+	var shown string
 	for len(got) < 5 {
-		got = append(got, texts(t, events)...)
+		id, texts := batch(t, events)
+		got, shown = append(got, texts...), id
 	}
 	if d := cmp.Diff([]string{"to b 0", "to b 1", "to b 2", "to b 3", "to b 4"}, got); d != "" {
 		t.Errorf("on b's stream (-want +got):\n%s", d)
@@ -182,13 +219,112 @@ func TestChatSendAcrossInstances(t *testing.T) {
 
 	disconnect()
 	eventually(t, "b's stream to end", func() bool { return testkit.Metric(t, b.reg, "faros_webchat_streams") == 0 })
-	if err := b.Send(t.Context(), conversation, reply("while away")); err != nil {
-		t.Fatalf("Send on b, no stream anywhere = %v; want nil", err)
+	if err := b.Send(t.Context(), conversation, reply("while away")); !errors.Is(err, bot.ErrAway) {
+		t.Fatalf("Send on b, no stream anywhere = %v; want bot.ErrAway", err)
 	}
-	_, events = openStreamOf(t, t.Context(), a.url, conversation)
-	readEvent(t, events) // open
+	events = openAfter(t, t.Context(), a.url, shown)
 	if d := cmp.Diff([]string{"while away"}, texts(t, events)); d != "" {
 		t.Errorf("on a's new stream (-want +got):\n%s", d)
+	}
+}
+
+// TestChatRedeliversUnacknowledged: a batch written into a stream that died before the page
+// showed it (a phone that changed networks) comes again, once, on the page's next stream, on
+// either instance, in order; what the page acknowledges, on a stream or with a message, does
+// not come again and leaves the inbox.
+func TestChatRedeliversUnacknowledged(t *testing.T) {
+	r := redistest.New(t)
+	a, s := newInstance(t, r)
+	b, _ := newInstance(t, r)
+	s.start(t, conversation)
+
+	ctx, kill := context.WithCancel(t.Context())
+	events := openAfter(t, ctx, a.url, "")
+	b.Send(t.Context(), conversation, reply("one"))
+	one, got := batch(t, events)
+	if d := cmp.Diff([]string{"one"}, got); d != "" || one == "" {
+		t.Fatalf("first stream: id %q (-want +got):\n%s; want an id", one, d)
+	}
+	kill() // the server wrote it; the page never showed it
+	eventually(t, "a's stream to end", func() bool { return testkit.Metric(t, a.reg, "faros_webchat_streams") == 0 })
+	a.Send(t.Context(), conversation, reply("two"))
+
+	// The page showed nothing: it asks for everything.
+	events = openAfter(t, t.Context(), b.url, "")
+	again, got := batch(t, events)
+	if d := cmp.Diff([]string{"one"}, got); d != "" || again != one {
+		t.Errorf("next stream, first event: id %q (-want +got):\n%s; want id %q again", again, d, one)
+	}
+	two, got := batch(t, events)
+	if d := cmp.Diff([]string{"two"}, got); d != "" {
+		t.Errorf("next stream, second event (-want +got):\n%s", d)
+	}
+	a.Send(t.Context(), conversation, reply("three"))
+	three, got := batch(t, events)
+	if d := cmp.Diff([]string{"three"}, got); d != "" {
+		t.Errorf("next stream, third event (-want +got):\n%s; want each batch once", d)
+	}
+
+	// The page showed up to two; a stream on the other instance sends only what follows.
+	events = openAfter(t, t.Context(), a.url, two)
+	if d := cmp.Diff([]string{"three"}, texts(t, events)); d != "" {
+		t.Errorf("a stream after %q (-want +got):\n%s", two, d)
+	}
+	if n := r.Client.LLen(t.Context(), r.Prefix+":{p:"+s.inbox.Tag(conversation)+"}:inbox").Val(); n != 1 {
+		t.Errorf("the inbox holds %d batches after two were acknowledged; want 1", n)
+	}
+	// A message acknowledges too.
+	w := postChat(a, "/chat/messages", `{"conversation": "`+conversation+`", "text": "hi", "after": "`+three+`"}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("a message with after: status %d; want 200", w.Code)
+	}
+	if keys, _ := r.Keys(t.Context()); slices.ContainsFunc(keys, func(k string) bool { return strings.HasSuffix(k, ":inbox") }) {
+		t.Errorf("keys %q: want no inbox, everything acknowledged", keys)
+	}
+}
+
+// TestChatPresence: Send says whether a page of the conversation is open, on any instance:
+// nil if one is, bot.ErrAway when none is (the words wait), ErrNotConnected when the
+// conversation is gone. The mark lasts two keep-alives, each renewing it, holds no id, and
+// goes with the page's last stream, or with the conversation.
+func TestChatPresence(t *testing.T) {
+	r := redistest.New(t)
+	const keepAlive = 100 * time.Millisecond
+	a, s := newInstanceKeepAlive(t, r, keepAlive)
+	b, _ := newInstanceKeepAlive(t, r, keepAlive)
+	s.start(t, conversation)
+	online := r.Prefix + ":{p:" + s.inbox.Tag(conversation) + "}:online"
+	send := func(when string, want error) {
+		t.Helper()
+		if err := a.Send(t.Context(), conversation, reply("are you there?")); !errors.Is(err, want) {
+			t.Errorf("%s: Send = %v; want %v", when, err, want)
+		}
+	}
+
+	send("no page", bot.ErrAway)
+	ctx, leave := context.WithCancel(t.Context())
+	openAfter(t, ctx, b.url, "")
+	send("a page open on the other instance", nil)
+	if ttl := r.Client.PTTL(t.Context(), online).Val(); ttl <= 0 || ttl > 2*keepAlive {
+		t.Errorf("TTL of %s = %v; want at most two keep-alives (%v)", online, ttl, 2*keepAlive)
+	}
+	if v := r.Client.Get(t.Context(), online).Val(); v != "1" {
+		t.Errorf("%s holds %q; want \"1\"", online, v)
+	}
+	time.Sleep(5 * keepAlive)
+	send("five keep-alives later", nil)
+
+	leave()
+	eventually(t, "the stream to end", func() bool { return testkit.Metric(t, b.reg, "faros_webchat_streams") == 0 })
+	send("the page closed", bot.ErrAway)
+
+	openAfter(t, t.Context(), a.url, "")
+	send("a page open on this instance", nil)
+	r.Client.Del(t.Context(), s.key(conversation)) // wiped, or expired
+	send("the conversation gone", webhook.ErrNotConnected)
+	eventually(t, "the stream of the wiped conversation to end", func() bool { return testkit.Metric(t, a.reg, "faros_webchat_streams") == 0 })
+	if n := r.Client.Exists(t.Context(), online).Val(); n != 0 {
+		t.Errorf("%s is there after the conversation ended", online)
 	}
 }
 
@@ -198,8 +334,8 @@ func TestChatSendToGoneConversation(t *testing.T) {
 	r := redistest.New(t)
 	chat, s := newInstance(t, r)
 	s.start(t, conversation)
-	if err := chat.Send(t.Context(), conversation, reply("hello")); err != nil {
-		t.Fatalf("Send to a live conversation = %v; want nil", err)
+	if err := chat.Send(t.Context(), conversation, reply("hello")); !errors.Is(err, bot.ErrAway) {
+		t.Fatalf("Send to a live conversation, no page open = %v; want bot.ErrAway", err)
 	}
 	r.Client.Del(t.Context(), s.key(conversation)) // wiped, or expired
 	if err := chat.Send(t.Context(), conversation, reply("are you there?")); !errors.Is(err, webhook.ErrNotConnected) {

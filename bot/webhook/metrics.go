@@ -16,8 +16,8 @@ type metrics struct {
 
 // Results of Send, the values of the label result of faros_<name>_pushes_total.
 const (
-	pushDelivered = "delivered" // to the receiver (the callback, or an event stream of this instance)
-	pushStored    = "stored"    // kept in the inbox for the page, wherever it connects
+	pushDelivered = "delivered" // to the receiver (the callback, or a page that is open)
+	pushStored    = "stored"    // kept in the inbox for a page that is not open now (bot.ErrAway)
 	pushFailed    = "failed"
 )
 
@@ -25,6 +25,8 @@ const (
 // faros_webchat_refused_total.
 const (
 	refusedSource        = "source"         // a client address started too many conversations (429)
+	refusedSourceVital   = "source_vital"   // and this message was vital: answered with the numbers (200), not handled
+	refusedSourceRate    = "source_rate"    // a client address sent too many messages of live conversations (429)
 	refusedSourceStreams = "source_streams" // a client address holds too many event streams (429)
 	refusedStreams       = "streams"        // all event streams together are at their cap (503)
 	refusedNotLive       = "not_live"       // an event stream for a conversation that does not exist (404)
@@ -72,8 +74,13 @@ func (m *metrics) pushed(result string) { m.pushes.WithLabelValues(result).Inc()
 
 // refuse counts a refusal for reason and returns err.
 func (m *metrics) refuse(reason string, err error) error {
+	m.count(reason)
+	return err
+}
+
+// count counts a refusal for reason.
+func (m *metrics) count(reason string) {
 	if m.refused != nil {
 		m.refused.WithLabelValues(reason).Inc()
 	}
-	return err
 }

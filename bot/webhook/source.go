@@ -13,16 +13,18 @@ import (
 
 // clientAddr is the address a web chat request came from, the source the chat's limits count
 // by: the connection's address or, with header set (Faros behind its own proxy), the last
-// address in that header, the one the proxy added (a client can forge the ones before it);
-// the connection's if the header is missing or unreadable. An IPv6 address counts by its /64,
-// which one household or one phone network customer usually holds whole.
-func clientAddr(r *http.Request, header string) string {
+// address in that header, the one the proxy added (a client can forge the ones before it).
+// When the header is missing or unreadable the connection's address counts, and missing
+// says so: a proxy that does not set the header makes every person one source. An IPv6
+// address counts by its /64, which one household or one phone network customer usually
+// holds whole.
+func clientAddr(r *http.Request, header string) (addr string, missing bool) {
 	if header != "" {
 		if values := r.Header.Values(header); len(values) > 0 {
 			last := values[len(values)-1]
 			last = strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
 			if addr, ok := parseAddr(last); ok {
-				return source(addr)
+				return source(addr), false
 			}
 		}
 	}
@@ -31,9 +33,9 @@ func clientAddr(r *http.Request, header string) string {
 		host = r.RemoteAddr
 	}
 	if addr, ok := parseAddr(host); ok {
-		return source(addr)
+		return source(addr), header != ""
 	}
-	return host
+	return host, header != ""
 }
 
 // parseAddr reads an address with or without a port.
@@ -56,63 +58,88 @@ func source(addr netip.Addr) string {
 	return addr.String()
 }
 
-// sources gives each client address a budget of new conversations: a token bucket of burst
-// tokens and one more every interval. It lives in memory, per instance: behind a load
-// balancer each instance allows as much, which is generous, as it must be, since a shelter's
-// or an office's people share one address.
-type sources struct {
+// budgetKind names one of the budgets sources gives each client address.
+type budgetKind int
+
+const (
+	// newConversations: messages of conversations that do not exist, each of which would
+	// start one.
+	newConversations budgetKind = iota
+	// messages: the messages of live conversations that are not vital.
+	messages
+	budgetKinds
+)
+
+// budget is a token bucket: burst tokens at once, and one more every interval.
+type budget struct {
 	burst int
 	every time.Duration
-	max   int // addresses remembered at most
-	now   func() time.Time
+}
+
+// sources gives each client address a token bucket of each budgetKind. It lives in memory,
+// per instance: behind a load balancer each instance allows as much, which is generous, as it
+// must be, since a shelter's or an office's people share one address.
+type sources struct {
+	budgets [budgetKinds]budget
+	max     int // addresses remembered at most
+	now     func() time.Time
 
 	mu    sync.Mutex
-	m     map[string]*rate.Limiter
-	swept time.Time // when full buckets were last forgotten
+	m     map[string]*[budgetKinds]*rate.Limiter // one entry per address, all its buckets
+	swept time.Time                              // when full buckets were last forgotten
 }
 
-// sweepEvery is how often sources forgets the addresses whose bucket is full again: they are
-// the same as an address never seen.
+// sweepEvery is how often sources forgets the addresses whose buckets are all full again:
+// they are the same as an address never seen.
 const sweepEvery = time.Minute
 
-func newSources(burst int, every time.Duration, max int, now func() time.Time) *sources {
-	return &sources{burst: burst, every: every, max: max, now: now, m: make(map[string]*rate.Limiter)}
+func newSources(budgets [budgetKinds]budget, max int, now func() time.Time) *sources {
+	return &sources{budgets: budgets, max: max, now: now, m: make(map[string]*[budgetKinds]*rate.Limiter)}
 }
 
-// allow takes a token of addr's budget. Without one, it returns how long until the next.
-func (s *sources) allow(addr string) (wait time.Duration, ok bool) {
+// allow takes a token of addr's budget of kind. Without one, it returns how long until the
+// next.
+func (s *sources) allow(addr string, kind budgetKind) (wait time.Duration, ok bool) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Sub(s.swept) >= sweepEvery {
 		s.sweep(now)
 	}
-	lim := s.m[addr]
-	if lim == nil {
+	buckets := s.m[addr]
+	if buckets == nil {
 		if len(s.m) >= s.max {
-			// More addresses than the cap, all busy: forget any one. Its next request finds a
-			// full bucket, which is lenient; someone holding that many addresses could get
+			// More addresses than the cap, all busy: forget any one. Its next request finds
+			// full buckets, which is lenient; someone holding that many addresses could get
 			// past a per-address limit anyway, and the bot's intake limit still holds.
 			for k := range s.m {
 				delete(s.m, k)
 				break
 			}
 		}
-		lim = rate.NewLimiter(rate.Every(s.every), s.burst)
-		s.m[addr] = lim
+		buckets = new([budgetKinds]*rate.Limiter)
+		for k, b := range s.budgets {
+			buckets[k] = rate.NewLimiter(rate.Every(b.every), b.burst)
+		}
+		s.m[addr] = buckets
 	}
+	lim := buckets[kind]
 	if lim.AllowN(now, 1) {
 		return 0, true
 	}
 	missing := 1 - lim.TokensAt(now)
-	return time.Duration(missing * float64(s.every)).Round(time.Millisecond), false
+	return time.Duration(missing * float64(s.budgets[kind].every)).Round(time.Millisecond), false
 }
 
-// sweep forgets the addresses whose bucket is full again; under s.mu.
+// sweep forgets the addresses whose buckets are all full again; under s.mu.
 func (s *sources) sweep(now time.Time) {
-	for k, lim := range s.m {
-		if lim.TokensAt(now) >= float64(s.burst) {
-			delete(s.m, k)
+	for addr, buckets := range s.m {
+		full := true
+		for k, lim := range buckets {
+			full = full && lim.TokensAt(now) >= float64(s.budgets[k].burst)
+		}
+		if full {
+			delete(s.m, addr)
 		}
 	}
 	s.swept = now

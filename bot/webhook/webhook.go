@@ -65,6 +65,9 @@ type request struct {
 	Text         string `json:"text"`
 	Choice       string `json:"choice"`
 	Language     string `json:"language"`
+	// After is the web page's acknowledgement: the id of the last batch of replies it showed
+	// from its event stream, which it need not be sent again. The API has none.
+	After string `json:"after"`
 }
 
 // response is the JSON answer to a message and the data of a Server-Sent Event.
@@ -103,18 +106,26 @@ func encodeReplies(replies []bot.Reply) []reply {
 	return out
 }
 
-// decodeRequest parses and checks a message body. encoding/json would silently replace
+// decodeJSON parses body into v, a struct of strings. encoding/json would silently replace
 // invalid UTF-8, so that is checked first.
+func decodeJSON(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return badRequest("body is not valid UTF-8")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+			return badRequest(te.Field + " must be a string")
+		}
+		return badRequest("body is not a JSON object")
+	}
+	return nil
+}
+
+// decodeRequest parses and checks a message body.
 func decodeRequest(body []byte) (request, error) {
 	var req request
-	if !utf8.Valid(body) {
-		return req, badRequest("body is not valid UTF-8")
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
-			return req, badRequest(te.Field + " must be a string")
-		}
-		return req, badRequest("body is not a JSON object")
+	if err := decodeJSON(body, &req); err != nil {
+		return req, err
 	}
 	switch {
 	case req.Conversation == "":

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -60,23 +61,79 @@ func (w *webPerson) tap() string {
 }
 
 // TestHumanSpeedOnTheDefaultConfiguration: `go run ./cmd/faros` as it comes (the embedded
-// store) and a person pressing a button every second through a whole screening and on: every
-// message is answered, none is told to slow down. Before, the embedded store never let the
-// minute's count expire, and the 21st message of a conversation was its last.
+// store, the default limits) and a person pressing a button every second through a whole
+// screening and on, past the 30 buttons a conversation may press at once: every message is
+// answered, none is told to slow down. Before, the 21st message of a conversation was its
+// last (the embedded store never let the minute's count expire). bot's
+// TestHumanSpeedIsNeverLimited does the same for 200 taps on an injected clock.
 func TestHumanSpeedOnTheDefaultConfiguration(t *testing.T) {
 	if testing.Short() {
-		t.Skip("takes 25 seconds: a person's pace")
+		t.Skip("takes 40 seconds: a person's pace")
 	}
 	t.Parallel()
 	in := start(t, redistest.New(t), map[string]string{"FAROS_REDIS_URL": ""})
 	w := newWebPerson(t, in)
 	w.send("/start", "")
-	for i := range 25 { // a screening is 22 messages
+	for i := range 40 { // a screening is 22 messages
 		time.Sleep(time.Second)
 		if text := w.tap(); text == "" || strings.Contains(text, slowDown) {
 			t.Fatalf("tap %d got %q; want an answer", i+1, text)
 		}
 	}
+}
+
+// TestSlowAndHugeRequests: a client that sends its headers or body slowly is cut off, and a
+// huge request line gets 431 and stays out of the log. Before, 8,000 slow-body POSTs held
+// 164 MB, and a GET with a 1 MB path was logged whole (50 MB of logs in 2 s).
+func TestSlowAndHugeRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 16 seconds: the server's read deadline")
+	}
+	t.Parallel()
+	in := start(t, redistest.New(t), nil)
+	huge := "/" + strings.Repeat("a", 20<<10)
+	if status, _ := get(t, "http://"+in.addr+huge); status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a 20 KiB path: status %d; want 431", status)
+	}
+	if strings.Contains(in.log.String(), strings.Repeat("a", 100)) {
+		t.Error("the log holds the huge path")
+	}
+	cutAfter := func(first string, then func(c net.Conn)) time.Duration {
+		c, err := net.Dial("tcp", in.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		began := time.Now()
+		_, _ = io.WriteString(c, first)
+		go then(c)
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_, _ = io.Copy(io.Discard, c) // until the server closes the connection
+		return time.Since(began)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Headers that never end.
+		if took := cutAfter("GET / HTTP/1.1\r\nHost: faros\r\n", func(net.Conn) {}); took > 7*time.Second {
+			t.Errorf("a client that never finished its headers was held %v; want about 5 s", took)
+		}
+	})
+	wg.Go(func() {
+		// A body of 100 bytes, one byte a second.
+		head := "POST /chat/messages HTTP/1.1\r\nHost: faros\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+		took := cutAfter(head, func(c net.Conn) {
+			for range 100 {
+				if _, err := c.Write([]byte(" ")); err != nil {
+					return
+				}
+				time.Sleep(time.Second)
+			}
+		})
+		if took > 17*time.Second {
+			t.Errorf("a client sending its body a byte a second was held %v; want about 15 s", took)
+		}
+	})
+	wg.Wait()
 }
 
 // post sends body to url and returns the status, or 0 when the request failed.
@@ -257,7 +314,8 @@ func TestJunkRefusesNoRealMessage(t *testing.T) {
 		talking.Go(func() {
 			for _, text := range []string{"hello", "I need to talk", "/language"} {
 				real("web message", func() int {
-					return post(client, base+"/chat/messages", `{"conversation": "`+w.id+`", "text": "`+text+`"}`, jsonHeader())
+					return post(client, base+"/chat/messages", `{"conversation": "`+w.id+`", "text": "`+text+`"}`,
+						http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {w.from}})
 				})
 				time.Sleep(100 * time.Millisecond)
 			}
@@ -265,7 +323,8 @@ func TestJunkRefusesNoRealMessage(t *testing.T) {
 	}
 	for _, w := range exits {
 		real("quick exit", func() int {
-			return post(client, base+"/chat/messages", `{"conversation": "`+w.id+`", "text": "/wipe"}`, jsonHeader())
+			return post(client, base+"/chat/messages", `{"conversation": "`+w.id+`", "text": "/wipe"}`,
+				http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {w.from}})
 		})
 	}
 	for i := range 30 {
@@ -384,7 +443,10 @@ func TestStreamFlood(t *testing.T) {
 			t.Errorf("the counsellor was told the person cannot be reached: %q", text)
 		}
 	}
-	events, _ = web.listenUntil()
+	events.mu.Lock()
+	shown := events.last
+	events.mu.Unlock()
+	events, _ = web.listenAfter(shown)
 	if got := events.next(); got != "Conseillère EKKA 2:\nVous êtes là ?" {
 		t.Errorf("after reconnecting the page got %q; want the words written meanwhile", got)
 	}
@@ -441,10 +503,15 @@ func TestARemovedCounsellorsCase(t *testing.T) {
 // connection.
 func (w *webPerson) listenUntil() (*stream, func()) {
 	w.t.Helper()
+	return w.listenAfter("")
+}
+
+func (w *webPerson) listenAfter(after string) (*stream, func()) {
+	w.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w.t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+w.in.addr+"/chat/events",
-		bytes.NewReader([]byte(`{"conversation": "`+w.id+`"}`)))
+		bytes.NewReader([]byte(`{"conversation": "`+w.id+`", "after": "`+after+`"}`)))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

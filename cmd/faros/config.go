@@ -43,6 +43,7 @@ type config struct {
 	ButtonsPerMin   int    // pressed buttons a minute one conversation may send (half of it at once)
 	TextsPerMin     int    // typed messages a minute one conversation may send (half of it at once)
 	LogLevel        string
+	Warnings        []string // settings that are read no longer: logged at start
 }
 
 // setting is one variable and its flag.
@@ -117,7 +118,7 @@ var settings = []setting{
 }
 
 // retired are variables Faros no longer reads, with what replaced them: a deployment that
-// still sets one is told, not silently given the default.
+// still sets one is warned (not stopped: an upgrade must not take the service down).
 var retired = map[string]string{
 	"FAROS_RATE_PER_MINUTE": "use FAROS_BUTTONS_PER_MINUTE and FAROS_TEXTS_PER_MINUTE",
 }
@@ -152,7 +153,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	for old, instead := range retired {
 		if getenv(old) != "" {
-			problems = append(problems, fmt.Sprintf("%s is no longer read: %s", old, instead))
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is no longer read: %s", old, instead))
 		}
 	}
 	problems = append(problems, c.check()...)

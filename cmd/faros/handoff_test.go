@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -280,6 +281,8 @@ func (w *webPerson) press(id string) string {
 type stream struct {
 	t     *testing.T
 	lines chan string
+	mu    sync.Mutex
+	last  string // the id of the last batch read: what the page acknowledges
 }
 
 // listen opens the page's event stream, as the page does once its conversation exists.
@@ -297,6 +300,11 @@ func readEvents(t *testing.T, body io.ReadCloser) *stream {
 		defer body.Close()
 		sc := bufio.NewScanner(body)
 		for sc.Scan() {
+			if id, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
+				s.mu.Lock()
+				s.last = id
+				s.mu.Unlock()
+			}
 			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 				var ev struct{ Replies []struct{ Text string } }
 				if json.Unmarshal([]byte(data), &ev) == nil {

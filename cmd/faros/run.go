@@ -37,6 +37,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 
 	content, err := loadContent(cfg)
 	if err != nil {
@@ -161,8 +164,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{
 		Handler: guard(mux, reg, log),
 		// A client that sends slowly, or not at all, holds a connection and its memory: each
-		// phase has a deadline. The event streams lift the read and write deadlines for
-		// themselves.
+		// phase has a deadline. An event stream outlives them: net/http stops the read deadline
+		// once the body is read, and the stream sets its own write deadlines.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second, // a reply may wait for a counsellor's Telegram send

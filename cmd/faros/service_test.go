@@ -301,3 +301,16 @@ func TestTelegramWipe(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestARetiredSettingWarns: a deployment still setting a variable Faros no longer reads starts,
+// and is told what replaced it.
+func TestARetiredSettingWarns(t *testing.T) {
+	env := map[string]string{"FAROS_RATE_PER_MINUTE": "20"}
+	cfg, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatalf("loadConfig: %v; want a warning, not a refusal", err)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "FAROS_BUTTONS_PER_MINUTE") {
+		t.Errorf("warnings %q; want one naming what replaced FAROS_RATE_PER_MINUTE", cfg.Warnings)
+	}
+}

@@ -16,9 +16,27 @@
   let listening = null; // the AbortController of the event stream, open or opening
   let retry = 0; // the timer that opens the stream again, or sends /start again
 
+  // What the person sends goes one message at a time, in the order they sent it: a
+  // counsellor must read it in that order. Each item is { message, line (the person's words in
+  // the log, or null), text (what goes back to the text box if it is not sent), done (told
+  // whether it was sent) }.
+  const queue = [];
+  let sending = false;
+
+  // The batches of later replies (a counsellor's) that the page has shown, by the id the
+  // server gives each. The server sends a batch again, on every new stream, until the page
+  // names it (or a later one) as "after" in a request; the page shows it once.
+  const shownBatches = new Set();
+  let lastBatch = ''; // the last one shown: what the next request acknowledges
+  const maxShownBatches = 200; // the server keeps at most the last 100
+
   // A stream that says nothing for this long died without a word: the server writes a
   // keep-alive every 25 seconds.
   const silence = 70000;
+  // A refusal that says when to come back (503 or 429 with Retry-After) is sent again that
+  // many seconds later, up to retries times, unless it asks for longer than maxWait.
+  const retries = 3;
+  const maxWait = 30;
 
   // newConversation returns 128 random bits in hex: whoever knows the id can read the
   // conversation, so it must not be guessable.
@@ -31,6 +49,7 @@
   function quickExit() {
     const id = conversation;
     conversation = '';
+    queue.length = 0;
     stopListening();
     log.replaceChildren();
     input.value = '';
@@ -61,41 +80,100 @@
     });
   }
 
-  // busy tells a refusal that says "try again later": the server is full (503) or this
-  // network started many conversations lately (429).
-  function busy(code) {
-    return code === 503 || code === 429;
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  // send posts one message and shows the person's words (shown) and the replies. It returns
-  // whether the message was delivered and, if not, the answer's status (0: no answer). A
-  // message not delivered leaves the "not sent" line on screen, and the caller leaves the
-  // person's words in the text box: nothing they wrote is lost.
-  async function send(message, shown) {
-    const id = conversation;
-    if (!id) return { sent: false, code: 0 };
-    let data = null;
-    let code = 0;
+  // enqueue sends message after every message before it. shown, the person's words, goes in
+  // the log at once, marked pending until the answer comes.
+  function enqueue(message, shown, text, done) {
+    const line = shown ? addMessage(shown, 'msg me pending') : null;
+    queue.push({ message, line, text, done });
+    pump();
+  }
+
+  // pump sends the queue's messages, one at a time. A message that is not sent takes those
+  // after it back too: none may reach the counsellor before it.
+  async function pump() {
+    if (sending) return;
+    sending = true;
     try {
-      const res = await post('/chat/messages', { conversation: id, language: navigator.language || '', ...message });
-      code = res.status;
-      if (res.ok) data = await res.json();
-    } catch (err) {
-      data = null;
+      while (queue.length > 0 && conversation) {
+        const item = queue[0];
+        const sent = await deliver(item.message);
+        if (!conversation) return; // the person left meanwhile
+        if (!sent) {
+          notSent(queue.splice(0));
+          continue;
+        }
+        queue.shift();
+        if (item.line) item.line.classList.remove('pending');
+        if (item.done) item.done(true);
+      }
+    } finally {
+      sending = false;
     }
-    if (id !== conversation) return { sent: false, code }; // the person left meanwhile
-    if (!data) {
+  }
+
+  // deliver posts one message, sends it again when the server asks to wait a moment, and
+  // shows the replies. It returns whether the message got through. Every refusal shows the
+  // status line, which carries the emergency numbers.
+  async function deliver(message) {
+    const id = conversation;
+    for (let attempt = 0; ; attempt++) {
+      let res = null;
+      let data = null;
+      try {
+        res = await post('/chat/messages', { conversation: id, language: navigator.language || '', after: lastBatch, ...message });
+        data = await res.json();
+      } catch (err) {
+        data = null;
+      }
+      if (id !== conversation) return false;
+      if (res && res.ok && data) {
+        accepted(data);
+        return true;
+      }
       status.hidden = false;
-      return { sent: false, code };
+      if (attempt === 0 && data && Array.isArray(data.replies)) render(data.replies);
+      const wait = res ? retryAfter(res) : 0;
+      if (!wait || attempt >= retries) return false;
+      await sleep(wait * 1000);
+      if (id !== conversation) return false;
     }
+  }
+
+  // retryAfter is how many seconds a refusal asks the page to wait before it sends again; 0
+  // if it does not, or asks for longer than the person should see their words pending.
+  function retryAfter(res) {
+    if (res.status !== 503 && res.status !== 429) return 0;
+    const s = Number(res.headers.get('Retry-After'));
+    return Number.isInteger(s) && s > 0 && s <= maxWait ? s : 0;
+  }
+
+  // accepted shows the answer to a message that got through.
+  function accepted(data) {
     status.hidden = true;
     started = true;
     // Earlier choices belong to earlier questions.
     for (const group of log.querySelectorAll('.choices')) group.remove();
-    if (shown) addMessage(shown, 'msg me');
     render(data.replies || []);
     listen(); // the conversation exists now: later messages can come
-    return { sent: true, code };
+  }
+
+  // notSent marks items not sent and gives their texts back to the text box, in order, before
+  // what the person typed since: nothing they wrote is lost. The status line says so, with
+  // the emergency numbers.
+  function notSent(items) {
+    const texts = [];
+    for (const item of items) {
+      if (item.line) item.line.classList.replace('pending', 'failed');
+      if (item.text) texts.push(item.text);
+      if (item.done) item.done(false);
+    }
+    if (input.value) texts.push(input.value);
+    input.value = texts.join(' ');
+    status.hidden = false;
   }
 
   function addMessage(text, className) {
@@ -129,14 +207,13 @@
     if (first) first.scrollIntoView({ block: 'start' });
   }
 
-  async function choose(group, c) {
+  function choose(group, c) {
     const buttons = group.querySelectorAll('button');
     for (const b of buttons) b.disabled = true;
-    if ((await send({ choice: c.id }, c.label)).sent) {
-      focusNext();
-    } else {
-      for (const b of buttons) b.disabled = false;
-    }
+    enqueue({ choice: c.id }, c.label, '', (sent) => {
+      if (sent) focusNext();
+      else for (const b of buttons) b.disabled = false;
+    });
   }
 
   // focusNext puts keyboard focus on the new question's first answer, or else the text box.
@@ -156,7 +233,7 @@
     listening = controller;
     let delay = 3000;
     try {
-      const res = await post('/chat/events', { conversation: id }, controller.signal);
+      const res = await post('/chat/events', { conversation: id, after: lastBatch }, controller.signal);
       if (res.status === 404) delay = 0;
       else if (!res.ok || !res.body) delay = 10000;
       else await readEvents(res.body.getReader(), controller);
@@ -198,39 +275,46 @@
     }
   }
 
-  // dispatch shows the replies of one event; comments (the keep-alives) and other events
-  // are skipped.
+  // dispatch shows the replies of one event, unless its batch was shown before; comments
+  // (the keep-alives) and other events are skipped.
   function dispatch(frame) {
     let name = 'message';
+    let id = '';
     const data = [];
     for (const line of frame.split('\n')) {
       if (line.startsWith('event:')) name = line.slice(6).trim();
+      else if (line.startsWith('id:')) id = line.slice(3).trim();
       else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
     }
     if (name !== 'replies' || data.length === 0 || !conversation) return;
+    if (id && shownBatches.has(id)) return;
     render(JSON.parse(data.join('\n')).replies || []);
+    if (id) shown(id);
+  }
+
+  // shown remembers that batch id is on the page.
+  function shown(id) {
+    shownBatches.add(id);
+    if (shownBatches.size > maxShownBatches) shownBatches.delete(shownBatches.values().next().value);
+    lastBatch = id;
   }
 
   // start sends the flows' first message until it gets through (the server may be busy for
   // a moment), unless the person's own message started the conversation first.
-  async function start() {
-    if (started) return;
-    const { sent, code } = await send({ text: '/start' });
-    if (sent) {
-      focusNext();
-    } else if (conversation && !started) {
-      retry = setTimeout(start, busy(code) ? 10000 : 3000);
-    }
+  function start() {
+    if (started || !conversation) return;
+    enqueue({ text: '/start' }, null, '', (sent) => {
+      if (sent) focusNext();
+      else if (conversation && !started) retry = setTimeout(start, 5000);
+    });
   }
 
-  form.addEventListener('submit', async (e) => {
+  form.addEventListener('submit', (e) => {
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;
     input.value = '';
-    if (!(await send({ text }, text)).sent && conversation) {
-      input.value = input.value ? `${text} ${input.value}` : text; // and what they typed since
-    }
+    enqueue({ text }, text, text);
   });
   document.getElementById('exit').addEventListener('click', quickExit);
   document.addEventListener('keydown', (e) => {
