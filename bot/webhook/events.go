@@ -330,13 +330,6 @@ func (c *Chat) openStreams() float64 {
 	return float64(c.open)
 }
 
-// here reports whether conversation id has a stream open on this instance.
-func (c *Chat) here(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.streams[id]) > 0
-}
-
 // push hands replies to every open stream of conversation id on this instance, and reports
 // whether one took them.
 func (c *Chat) push(id string, replies []bot.Reply) bool {
