@@ -65,6 +65,7 @@ var ErrDuplicate = errors.New("bot: message already handled")
 var ErrAway = errors.New("bot: kept for the person, whose page is not open now")
 
 // ErrOverloaded is returned by Handle when the channel has taken all the messages it may this
-// second: the message was not handled, and the channel asks its sender to try again shortly
-// (HTTP 503 with Retry-After). Vital messages (help, leaving, wiping) never get it.
+// second: the message was not handled, and the channel has it brought again (HTTP 503 with
+// Retry-After, which the web page and Telegram follow; polling waits a second). A message in a
+// case with a counsellor, a call for help, leaving and wiping never get it.
 var ErrOverloaded = errors.New("bot: too many messages at once; try again in a second")

@@ -256,6 +256,10 @@ func TestRedisDownGetsTheNumbersAndRecovers(t *testing.T) {
 			t.Errorf("reply while Redis is down %q lacks %q", text, want)
 		}
 	}
+	// Someone is watching: the duress word gets its innocent line, never the numbers.
+	if text, _ := f.say(t, "c2", bot.Message{Text: "tournesol", Language: "fr"}); strings.Contains(text, "112") || text == "" {
+		t.Errorf("the duress word while Redis is down got %q; want the innocent line", text)
+	}
 	proxy.Restore()
 	text, _ = f.press(t, "c2", buttons, "safe")
 	if !strings.Contains(text, "Que voulez-vous faire") {

@@ -186,11 +186,16 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		if l := b.langs.get(p); l != "" {
 			lang = l
 		}
+		if vital == dialog.Watched {
+			return b.fresh(c, in, lang), nil // someone is watching: the innocent line, never the numbers
+		}
 		return b.offline(lang), nil
 	}
 
 	var s session
-	fresh := session{State: dialog.State{Lang: hint}, Started: now.Unix(), created: true}
+	// A new conversation of the web chat, whose ids anyone can make up, is kept for minutes
+	// until its second message.
+	fresh := session{State: dialog.State{Lang: hint}, Started: now.Unix(), created: m.Channel == "web"}
 	expired := func() bool { return now.Sub(time.Unix(s.Started, 0)) > b.maxAge }
 	if bg.data == nil || json.Unmarshal(bg.data, &s) != nil || expired() && s.Case == "" {
 		// A new conversation, or one past its age. An open case outlives the age limit: the
@@ -201,10 +206,13 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 	if s.Case == "" { // in a case nothing the person writes is dropped or refused
 		if bg.over {
-			return b.limited(ctx, c, p, token, m, class, !bg.quiet, cmp.Or(lang, b.langs.get(p), hint), now), nil
+			b.m.limited.WithLabelValues(m.Channel).Inc()
+			return b.limited(ctx, c, p, token, in, class, !bg.quiet, cmp.Or(lang, b.langs.get(p), hint), now), nil
 		}
 		if vital == dialog.Ordinary && !b.intake.allow(m.Channel) {
-			b.store.abort(ctx, p, token) // unseen: the channel brings it again
+			if err := b.store.refuse(ctx, p, token, class); err != nil {
+				b.log.Warn("handle: the conversation was not unlocked", "channel", m.Channel, "err", err)
+			}
 			b.m.refused.WithLabelValues(m.Channel).Inc()
 			return nil, ErrOverloaded
 		}
@@ -261,21 +269,32 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 }
 
 // limited answers a message over its conversation's limit, outside a case, and unlocks the
-// conversation: a call for help gets the numbers all the same, anything else one notice
-// (notice), then nothing for a while.
-func (b *Bot) limited(ctx context.Context, c *Content, p, token string, m Message, class string, notice bool, lang string, now time.Time) []Reply {
-	b.m.limited.WithLabelValues(m.Channel).Inc()
-	help := class == "help"
-	if err := b.store.limited(ctx, p, token, notice && !help, now); err != nil {
-		b.log.Warn("handle: the conversation was not unlocked", "channel", m.Channel, "err", err)
+// conversation. A call for help or the duress word is answered as a new conversation would
+// be (the numbers; the innocent line), without a step of this one; anything else gets one
+// notice (notice), then nothing for a while.
+func (b *Bot) limited(ctx context.Context, c *Content, p, token string, in dialog.Input, class string, notice bool, lang string, now time.Time) []Reply {
+	answered := class == "help" || class == "duress"
+	if err := b.store.limited(ctx, p, token, notice && !answered, now); err != nil {
+		b.log.Warn("handle: the conversation was not unlocked", "err", err)
 	}
 	switch {
-	case help:
-		return []Reply{{Text: c.Catalog.Render(lang, "help_numbers", nil), Urgent: true}}
+	case answered:
+		return b.fresh(c, in, lang)
 	case notice:
 		return []Reply{{Text: c.Catalog.Render(lang, "slow_down", nil)}}
 	}
 	return nil
+}
+
+// fresh answers in as the first input of a new conversation in lang would be answered,
+// reading and writing nothing: what a call for help or the duress word gets when its
+// conversation cannot be stepped.
+func (b *Bot) fresh(c *Content, in dialog.Input, lang string) []Reply {
+	_, outs, err := c.Engine.Step(dialog.State{Lang: lang}, in)
+	if err != nil {
+		return b.offline(lang)
+	}
+	return render(c, outs)
 }
 
 // wipe deletes everything Faros holds about a conversation, and has the channel delete the
@@ -415,7 +434,7 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	p := pseudonym(b.key, channel, chatID)
 	defer b.turns.take(p)()
 	now := b.now()
-	bg, err := b.store.begin(ctx, p, "", "", "vital", now) // not the person's doing: no limit
+	bg, err := b.store.begin(ctx, p, "", "", "", now) // not the person's doing: no limit
 	if err != nil {
 		return nil, err
 	}
@@ -563,21 +582,27 @@ func (l *langMemory) set(p, lang string) {
 	}
 }
 
-// Numbers is the answer to a message that cannot be handled, when a channel must refuse it
-// (a flood from its address) and still must not leave anyone without help: the phone numbers,
-// in the language the message suggests, or in every language. It reads and writes nothing.
-func (b *Bot) Numbers(m Message) []Reply {
+// Fresh answers a message that a channel must not hand to Handle (a flood from its address)
+// as the first message of a new conversation would be answered, reading and writing nothing:
+// a call for help gets the numbers, the duress word the innocent line, leaving its goodbye.
+func (b *Bot) Fresh(m Message) []Reply {
 	c := b.content.Load()
-	return []Reply{{Text: c.Catalog.Render(c.Catalog.Match(m.Language), "help_numbers", nil), Urgent: true}}
+	return b.fresh(c, input(m), c.Catalog.Match(m.Language))
 }
 
-// Live reports whether a conversation of a channel exists: it has a session in Redis.
-func (b *Bot) Live(ctx context.Context, channel, chatID string) (bool, error) {
-	n, err := b.store.rdb.Exists(ctx, b.store.key(pseudonym(b.key, channel, chatID), "session")).Result()
-	if err != nil {
-		return false, fmt.Errorf("live: %w", err)
+// Live reports whether a conversation of a channel exists (it has a session in Redis), and
+// whether it is in a case with a counsellor.
+func (b *Bot) Live(ctx context.Context, channel, chatID string) (live, inCase bool, err error) {
+	data, err := b.store.rdb.Get(ctx, b.store.key(pseudonym(b.key, channel, chatID), "session")).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return false, false, nil
 	}
-	return n == 1, nil
+	if err != nil {
+		return false, false, fmt.Errorf("live: %w", err)
+	}
+	var s session
+	_ = json.Unmarshal(data, &s)
+	return true, s.Case != "", nil
 }
 
 // Vital reports whether a message must pass every limit and intake check: a call for help

@@ -25,7 +25,8 @@ import (
 //	PREFIX:{p:P}:inbox   list: batches of replies, oldest first, each "ID:" and the sealed
 //	                     batch (JSON); ID orders them (see Put) and is all the page sends back
 //	                     TTL: the session's remaining TTL at the last Put, at most inboxMaxAge
-//	PREFIX:{p:P}:online  "1" while a page of the conversation has an event stream open, on any
+//	PREFIX:{p:P}:online  a random token of the instance that last saw a page of the conversation
+//	                     with an event stream open (set while one is open, on any
 //	                     instance; TTL: what the stream asks (two of its keep-alives), renewed
 //	                     at each keep-alive; deleted when the stream closes
 //
@@ -196,21 +197,22 @@ func (in *Inbox) Ack(ctx context.Context, chatID, id string) error {
 	return nil
 }
 
-// inboxOnlineScript sets KEYS[2] for ARGV[1] ms if session KEYS[1] exists, and returns 0 if
-// it does not.
+// inboxOnlineScript sets KEYS[2] to ARGV[2] for ARGV[1] ms if session KEYS[1] exists, and
+// returns 0 if it does not.
 var inboxOnlineScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
 return 1
 `)
 
-// Online records that a page of conversation chatID has an event stream open, for ttl: the
-// stream renews it while it lives. It returns ErrGone if the conversation no longer exists
-// (it was wiped while the page was open): nothing is recorded.
-func (in *Inbox) Online(ctx context.Context, chatID string, ttl time.Duration) error {
+// Online records that a page of conversation chatID has an event stream open, for ttl, on
+// behalf of mark (a random token of the instance that holds the stream): the stream renews it
+// while it lives. It returns ErrGone if the conversation no longer exists (it was wiped while
+// the page was open): nothing is recorded.
+func (in *Inbox) Online(ctx context.Context, chatID string, ttl time.Duration, mark string) error {
 	p := in.Tag(chatID)
 	keys := []string{in.keyOf(p, "session"), in.keyOf(p, "online")}
-	n, err := inboxOnlineScript.Run(ctx, in.rdb, keys, ttl.Milliseconds()).Int()
+	n, err := inboxOnlineScript.Run(ctx, in.rdb, keys, ttl.Milliseconds(), mark).Int()
 	if err != nil {
 		return fmt.Errorf("inbox: online: %w", err)
 	}
@@ -220,10 +222,12 @@ func (in *Inbox) Online(ctx context.Context, chatID string, ttl time.Duration) e
 	return nil
 }
 
-// Offline records that the last event stream of conversation chatID that its caller knows
-// of closed. Another instance's open stream records itself again at its next keep-alive.
-func (in *Inbox) Offline(ctx context.Context, chatID string) error {
-	if err := in.rdb.Del(ctx, in.keyOf(in.Tag(chatID), "online")).Err(); err != nil {
+// Offline records that the last event stream of conversation chatID on the instance of mark
+// closed. It takes away only that instance's mark: when the page reconnected to another
+// instance, which marked it since, the page is online still.
+func (in *Inbox) Offline(ctx context.Context, chatID, mark string) error {
+	const script = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`
+	if err := in.rdb.Eval(ctx, script, []string{in.keyOf(in.Tag(chatID), "online")}, mark).Err(); err != nil {
 		return fmt.Errorf("inbox: offline: %w", err)
 	}
 	return nil

@@ -10,14 +10,16 @@ import (
 )
 
 // Limits are what one conversation may send: a token bucket each for pressed buttons, typed
-// text and calls for help. A person at human speed never empties them; a script soon does.
-// Leaving, wiping and the duress word are never limited; a call for help over its bucket is
-// answered with the numbers all the same; and in a case with a counsellor nothing the person
-// writes is dropped.
+// text, calls for help and the duress word. A person at human speed never empties them; a
+// script soon does. Leaving and wiping are never limited; a call for help or the duress word
+// over its bucket is answered as a new conversation would be (the numbers; the innocent line),
+// without a step of the conversation or a write; and in a case with a counsellor nothing the
+// person writes is dropped.
 type Limits struct {
 	Buttons Bucket // zero: 60 a minute
 	Texts   Bucket // zero: 30 a minute
 	Help    Bucket // /help, help and emergency words, the emergency flow's buttons; zero: 20 a minute
+	Duress  Bucket // zero: 20 a minute
 }
 
 // Bucket is a token bucket: PerMinute tokens come back evenly over a minute, and at most half a
@@ -47,7 +49,7 @@ func (l Limits) withDefaults() Limits {
 		}
 		return b
 	}
-	return Limits{Buttons: or(l.Buttons, 60), Texts: or(l.Texts, 30), Help: or(l.Help, 20)}
+	return Limits{Buttons: or(l.Buttons, 60), Texts: or(l.Texts, 30), Help: or(l.Help, 20), Duress: or(l.Duress, 20)}
 }
 
 // class is the bucket a message takes a token from, as begin's script names it; "" for one
@@ -58,6 +60,8 @@ func class(v dialog.Vital, m Message) string {
 		return ""
 	case v == dialog.AsksForHelp:
 		return "help"
+	case v == dialog.Watched:
+		return "duress"
 	case m.Button != "":
 		return "tap"
 	}
@@ -73,12 +77,15 @@ func (l Limits) bucket(class string) Bucket {
 		return l.Texts
 	case "help":
 		return l.Help
+	case "duress":
+		return l.Duress
 	}
 	return Bucket{}
 }
 
 // intake bounds the messages each channel hands to the bot per second, all its conversations
-// together, so that a surge on one channel cannot take Redis from the people on the others.
+// together, so that a surge on one channel cannot take the service from the people on the
+// others: a refused message is not stepped, saved or answered, and its channel brings it again.
 type intake struct {
 	perSecond int // 0: no limit
 	mu        sync.Mutex

@@ -321,3 +321,85 @@ func TestLimitMetrics(t *testing.T) {
 		t.Errorf("faros_rate_limited_total = %v; want 4 (a burst of 1 of 5)", got)
 	}
 }
+
+// TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing: beyond its own bucket a call
+// for help still gets the numbers, and the duress word its innocent line (never the numbers,
+// never a notice), and neither steps or saves the conversation.
+func TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing(t *testing.T) {
+	r := redistest.New(t)
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+		Limits: bot.Limits{Help: bot.Bucket{PerMinute: 2}, Duress: bot.Bucket{PerMinute: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	say := func(text string) string {
+		t.Helper()
+		replies, err := b.Handle(ctx, bot.Message{Channel: "web", ChatID: "over", Text: text, Language: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, r := range replies {
+			texts = append(texts, r.Text)
+		}
+		return strings.Join(texts, "\n")
+	}
+	say("/start")
+	say("help") // the bucket's one token: the help flow, saved
+	session := r.Prefix + ":{p:" + b.Pseudonym("web", "over") + "}:session"
+	before := r.Client.Get(ctx, session).Val()
+	for range 5 {
+		if got := say("help"); !strings.Contains(got, "112") {
+			t.Errorf("help over its bucket got %q; want the numbers", got)
+		}
+	}
+	for i := range 5 {
+		if got := say("sunflower"); got != "OK, thank you. Have a good day!" {
+			t.Errorf("duress word %d got %q; want the innocent line", i+1, got)
+		}
+	}
+	if after := r.Client.Get(ctx, session).Val(); after == before {
+		t.Error("the duress word within its bucket did not step the conversation")
+	}
+	before = r.Client.Get(ctx, session).Val()
+	for range 3 {
+		say("sunflower")
+		say("help")
+	}
+	if after := r.Client.Get(ctx, session).Val(); after != before {
+		t.Errorf("calls over their buckets changed the session:\n%s\nto\n%s", before, after)
+	}
+}
+
+// TestIntakeTakesOnlyWhatItAdmits: a message over its conversation's bucket does not spend the
+// channel's intake, and a message the intake refuses gets its token back: it comes again and
+// must not pay twice, or a person would be told to slow down for the channel's overload.
+func TestIntakeTakesOnlyWhatItAdmits(t *testing.T) {
+	r := redistest.New(t)
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+		Intake: 2, Limits: bot.Limits{Texts: bot.Bucket{PerMinute: 2}}}) // a burst of one typed message
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	say := func(chat string) ([]bot.Reply, error) {
+		return b.Handle(ctx, bot.Message{Channel: "api", ChatID: chat, Text: "hello", Language: "en"})
+	}
+	if _, err := say("x"); err != nil {
+		t.Fatal(err) // the intake's first
+	}
+	if replies, err := say("x"); err != nil || len(replies) != 1 || !strings.Contains(replies[0].Text, slowDown) {
+		t.Fatalf("x's second message: %v, %v; want the notice", replies, err)
+	}
+	if _, err := say("y"); err != nil {
+		t.Fatalf("y's message: %v; want the intake's second, not spent by x's limited one", err)
+	}
+	if _, err := say("z"); !errors.Is(err, bot.ErrOverloaded) {
+		t.Fatalf("z's message: %v; want ErrOverloaded", err)
+	}
+	time.Sleep(600 * time.Millisecond) // the intake has room again
+	if replies, err := say("z"); err != nil || len(replies) == 0 || strings.Contains(replies[0].Text, slowDown) {
+		t.Errorf("z's message again: %v, %v; want it handled with the token it got back", replies, err)
+	}
+}

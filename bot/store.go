@@ -21,7 +21,7 @@ import (
 //	PREFIX:{p:P}:session   the conversation's state (JSON)             TTL: the idle time (a case's life in a case)
 //	PREFIX:{p:P}:lock      held while one message is handled           TTL: lockTTL
 //	PREFIX:{p:P}:seen      sorted set: hashes of handled message ids   TTL: seenTTL
-//	PREFIX:{p:P}:rate      hash: the token buckets of buttons and text   TTL: rateTTL
+//	PREFIX:{p:P}:rate      hash: the token buckets (buttons, text, help, duress), the last notice  TTL: rateTTL
 //	PREFIX:{p:P}:msgs      sorted set: the chat's message ids, for a wipe  TTL: 48 hours
 //	PREFIX:{p:P}:reply     the last message's id hash and its replies, sealed, for a redelivery  TTL: replayTTL
 //	PREFIX:{p:P}:inbox     list: replies waiting for a web chat page (see Inbox)             TTL: see Inbox
@@ -120,9 +120,9 @@ return {verdict}
 
 // commit saves (or, with an empty value, deletes) the session, marks the message seen, keeps
 // its replies for a redelivery (not those of a conversation that ended: they would outlive
-// it, as would its inbox) and releases the lock, if this handler still holds it. A wipe deletes every key of the
-// conversation and returns the chat's message ids younger than 48 hours, for the channel to
-// delete.
+// it, as would its inbox) and releases the lock, if this handler still holds it. A wipe
+// deletes every key of the conversation and returns the chat's message ids younger than 48
+// hours, for the channel to delete.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 if ARGV[4] == 'wipe' then
@@ -153,7 +153,7 @@ type begun struct {
 	over, quiet bool
 }
 
-// begin locks conversation p for one message of class ("tap", "text", "help" or "") and returns
+// begin locks conversation p for one message of class ("tap", "text", "help", "duress" or "") and returns
 // its saved session. It waits while another process holds the lock. chatMsgID, the channel's
 // id of the person's message, is remembered for a wipe. For a duplicate, err is ErrDuplicate
 // and data holds the replies commit kept, if any. now is the clock of the buckets.
@@ -276,6 +276,21 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string) error {
 	}
 	keys := []string{s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "msgs")}
 	return rememberScript.Run(ctx, s.rdb, keys, args...).Err()
+}
+
+// refuseScript unlocks without saving, and gives back the token the message took from bucket
+// ARGV[2] (at most ARGV[3]): it will come again, and must not pay twice.
+var refuseScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+local t = tonumber(redis.call('HGET', KEYS[1], ARGV[2]))
+if t then redis.call('HSET', KEYS[1], ARGV[2], math.min(t + 1, tonumber(ARGV[3]))) end
+return 1
+`)
+
+// refuse unlocks conversation p without handling its message, which its channel will bring
+// again: the message stays unseen, and the token of class it took is given back.
+func (s *store) refuse(ctx context.Context, p, token, class string) error {
+	return refuseScript.Run(ctx, s.rdb, []string{s.key(p, "rate"), s.key(p, "lock")}, token, class, burstOf(s.limits.bucket(class))).Err()
 }
 
 // abort unlocks without saving; the message stays unseen, so that a channel's redelivery is

@@ -310,11 +310,16 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 func (d *Desk) keep(ctx context.Context, id string, key []byte, entry string) {
 	pipe := d.rdb.Pipeline()
 	pipe.RPush(ctx, d.key(id, "log"), sealData(key, []byte(entry), "log"))
+	pipe.LTrim(ctx, d.key(id, "log"), -maxLog, -1)
 	pipe.Expire(ctx, d.key(id, "log"), d.retention)
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Warn("handoff: message not kept", "case", id, "err", err)
 	}
 }
+
+// maxLog bounds a case's log: the newest messages are kept, so that a flood in a case cannot
+// grow it for the week a case may last.
+const maxLog = 1000
 
 // Leave ends a case because the person stopped: the operator is told, the case is shredded.
 func (d *Desk) Leave(ctx context.Context, id string) error {
@@ -362,7 +367,7 @@ func (d *Desk) tell(ctx context.Context, r *record, replies []bot.Reply) error {
 // tellMessage tells the person of a case one message of the catalog.
 func (d *Desk) tellMessage(ctx context.Context, r *record, msg string, params map[string]any) {
 	text := d.catalog().Render(r.Lang, msg, params)
-	if err := d.tell(ctx, r, []bot.Reply{{Text: text}}); err != nil {
+	if err := d.tell(ctx, r, []bot.Reply{{Text: text}}); err != nil && !errors.Is(err, bot.ErrAway) {
 		d.log.Warn("handoff: the person was not told", "case", r.ID, "message", msg, "err", err)
 	}
 }

@@ -294,7 +294,7 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome string) ([]bot
 			}
 		}
 	}
-	if err := d.tell(ctx, r, replies); err != nil {
+	if err := d.tell(ctx, r, replies); err != nil && !errors.Is(err, bot.ErrAway) { // kept for the page
 		d.log.Warn("handoff: the person was not told of the close", "case", id, "err", err)
 	}
 	d.shred(ctx, r)

@@ -14,9 +14,11 @@ const (
 	// ("talk to someone now"). A host may limit a flood of them only by answering with the
 	// numbers all the same.
 	AsksForHelp
+	// Watched: the duress word. Its answer must be the innocent one, never a notice or the
+	// numbers: a host may limit a flood of it only by answering innocently all the same.
+	Watched
 	// MustPass: /stop, /wipe, the leave-now button or its label typed, a button that leaves or
-	// deletes the conversation, the duress word (its answer must be the innocent one, never a
-	// notice). They delete, or must look ordinary: never limited.
+	// deletes the conversation. They delete what there is: never limited.
 	MustPass
 )
 
@@ -49,8 +51,10 @@ func (e *Engine) Vital(in Input) Vital {
 	}
 	folded := e.lex.Fold(in.Text)
 	switch s := e.signals(folded); {
-	case s.Duress || slices.Contains(e.leaveLabels, folded):
+	case slices.Contains(e.leaveLabels, folded):
 		return MustPass
+	case s.Duress:
+		return Watched
 	case s.Help || s.Emergency:
 		return AsksForHelp
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -47,13 +48,15 @@ var ErrNotConnected = errors.New("webhook: the web chat conversation cannot be r
 
 // Conversations is what the chat asks the bot about conversations; *bot.Bot implements it.
 type Conversations interface {
-	// Live reports whether conversation chatID of channel exists: it has a session.
-	Live(ctx context.Context, channel, chatID string) (bool, error)
+	// Live reports whether conversation chatID of channel exists (it has a session), and
+	// whether it is in a case with a counsellor.
+	Live(ctx context.Context, channel, chatID string) (live, inCase bool, err error)
 	// Vital reports whether m must pass every limit: a call for help, leaving, wiping.
 	Vital(m bot.Message) bool
-	// Numbers is what a vital message gets when the chat must not hand it to the bot (its
-	// address started too many conversations): the phone numbers. It reads and writes nothing.
-	Numbers(m bot.Message) []bot.Reply
+	// Fresh is what a vital message gets when the chat must not hand it to the bot (its
+	// address started too many conversations): the answer to it as a new conversation's first
+	// message (the numbers, the innocent line, a goodbye). It reads and writes nothing.
+	Fresh(m bot.Message) []bot.Reply
 }
 
 // Inbox keeps replies for a page until the page acknowledges them, whichever instance holds
@@ -67,10 +70,11 @@ type Inbox interface {
 	Read(ctx context.Context, chatID, after string) ([]bot.Batch, error)
 	// Ack deletes the batches of chatID up to batch id, which the page showed.
 	Ack(ctx context.Context, chatID, id string) error
-	// Online marks chatID's page online for ttl; bot.ErrGone if the conversation no longer
-	// exists. Offline takes the mark away.
-	Online(ctx context.Context, chatID string, ttl time.Duration) error
-	Offline(ctx context.Context, chatID string) error
+	// Online marks chatID's page online for ttl, on behalf of this instance (mark);
+	// bot.ErrGone if the conversation no longer exists. Offline takes this instance's mark
+	// away, not another's.
+	Online(ctx context.Context, chatID string, ttl time.Duration, mark string) error
+	Offline(ctx context.Context, chatID, mark string) error
 	// Listen calls notify with the Tag of each conversation that got replies, and with "" when
 	// notices may have been missed, until ctx ends.
 	Listen(ctx context.Context, notify func(tag string)) error
@@ -116,7 +120,8 @@ type ChatConfig struct {
 	// NewPerSource is how many conversations one client address may start at once: a message
 	// of a conversation that does not exist takes one, vital or not, and one more comes back
 	// every NewPerSourceEvery; beyond, 429 until then, but a vital message is answered with
-	// the numbers (Conversations.Numbers) without reaching the bot. Shelters and offices share
+	// its answer as a new conversation's first message (Conversations.Fresh) without reaching
+	// the bot. Shelters and offices share
 	// one address: be generous. Zero: 20.
 	NewPerSource int
 	// NewPerSourceEvery is how often a client address gets back one of NewPerSource. Zero: 6
@@ -164,6 +169,7 @@ type Chat struct {
 	handler       bot.Handler
 	conversations Conversations // nil: every conversation exists, none vital
 	inbox         Inbox         // nil: Send reaches this instance's pages only
+	mark          string        // this instance's token in the inbox's presence marks
 	origin        *http.CrossOriginProtection
 	sources       *sources
 	addrHeader    string
@@ -234,6 +240,7 @@ func NewChat(cfg ChatConfig) (*Chat, error) {
 		handler:       cfg.Handler,
 		conversations: cfg.Conversations,
 		inbox:         cfg.Inbox,
+		mark:          rand.Text(),
 		origin:        http.NewCrossOriginProtection(),
 		sources:       newSources(budgets, maxSources, time.Now),
 		addrHeader:    cfg.ClientAddrHeader,
@@ -411,12 +418,12 @@ func (c *Chat) message(w http.ResponseWriter, r *http.Request) error {
 		Button:   req.Choice,
 		Language: lang,
 	}
-	numbersOnly, err := c.admit(r, m)
+	freshOnly, err := c.admit(r, m)
 	if err != nil {
 		return err
 	}
-	if numbersOnly {
-		return writeJSON(w, http.StatusOK, response{Replies: encodeReplies(c.conversations.Numbers(m))})
+	if freshOnly {
+		return writeJSON(w, http.StatusOK, response{Replies: encodeReplies(c.conversations.Fresh(m))})
 	}
 	c.ack(r.Context(), m.ChatID, req.After)
 	err = handle(r.Context(), w, c.handler, m)
@@ -437,19 +444,19 @@ func (c *Chat) message(w http.ResponseWriter, r *http.Request) error {
 // A message of a live conversation that is not vital costs a token of the address's message
 // rate, so that one address cannot spend the bot's intake for everyone; beyond it, 429. The
 // bot limits each conversation besides. Vital messages never count, and are never refused.
-func (c *Chat) admit(r *http.Request, m bot.Message) (numbersOnly bool, err error) {
+func (c *Chat) admit(r *http.Request, m bot.Message) (freshOnly bool, err error) {
 	if c.conversations == nil {
 		return false, nil
 	}
 	// Live first: a made-up conversation with budget left costs no folding of its text.
-	live, err := c.conversations.Live(r.Context(), m.Channel, m.ChatID)
+	live, inCase, err := c.conversations.Live(r.Context(), m.Channel, m.ChatID)
 	if err != nil {
 		return false, nil // Redis is down: the bot answers with the numbers, storing nothing, within its intake
 	}
 	addr := c.sourceOf(r)
 	if live {
-		if c.conversations.Vital(m) {
-			return false, nil
+		if inCase || c.conversations.Vital(m) {
+			return false, nil // what is written to a counsellor is never refused
 		}
 		if wait, ok := c.sources.allow(addr, messages); !ok {
 			return false, c.metrics.refuse(refusedSourceRate, &httpError{status: http.StatusTooManyRequests,

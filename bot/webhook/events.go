@@ -69,7 +69,7 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := req.Conversation
 	if c.conversations != nil {
-		live, err := c.conversations.Live(r.Context(), "web", id)
+		live, _, err := c.conversations.Live(r.Context(), "web", id)
 		if err != nil {
 			return unavailable(fmt.Errorf("event stream: %w", err))
 		}
@@ -129,7 +129,7 @@ func (c *Chat) serveStream(w http.ResponseWriter, r *http.Request, s *stream, id
 			if _, err = io.WriteString(w, ": keep-alive\n\n"); err != nil || c.inbox == nil {
 				continue
 			}
-			if errors.Is(c.inbox.Online(r.Context(), id, c.presence()), bot.ErrGone) {
+			if errors.Is(c.inbox.Online(r.Context(), id, c.presence(), c.mark), bot.ErrGone) {
 				return nil // wiped or expired: the page's next message starts it again
 			}
 			if unread {
@@ -173,7 +173,7 @@ func (c *Chat) presence() time.Duration { return 2 * c.keepAlive }
 // (after), marks the conversation online and returns the batches that wait after it.
 func (c *Chat) begin(ctx context.Context, id, after string) ([]bot.Batch, error) {
 	c.ack(ctx, id, after)
-	err := c.inbox.Online(ctx, id, c.presence())
+	err := c.inbox.Online(ctx, id, c.presence(), c.mark)
 	if errors.Is(err, bot.ErrGone) {
 		return nil, c.metrics.refuse(refusedNotLive, errNoConversation)
 	}
@@ -295,7 +295,7 @@ func (c *Chat) remove(ctx context.Context, id string, s *stream) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if offline {
-		if err := c.inbox.Offline(ctx, id); err != nil {
+		if err := c.inbox.Offline(ctx, id, c.mark); err != nil {
 			c.log.Warn("webchat: the conversation was not marked offline; the mark expires", "err", err)
 		}
 	}
@@ -304,7 +304,7 @@ func (c *Chat) remove(ctx context.Context, id string, s *stream) {
 	reopened := offline && len(c.streams[id]) > 0
 	c.mu.Unlock()
 	if reopened { // a stream that opened meanwhile marked it online just before
-		c.inbox.Online(ctx, id, c.presence())
+		c.inbox.Online(ctx, id, c.presence(), c.mark)
 	}
 }
 

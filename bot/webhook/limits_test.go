@@ -24,26 +24,27 @@ import (
 type fakeConversations struct {
 	err error // Live's answer, if set
 
-	mu   sync.Mutex
-	live map[string]bool
+	mu     sync.Mutex
+	live   map[string]bool
+	inCase map[string]bool
 }
 
-func (f *fakeConversations) Live(_ context.Context, channel, chatID string) (bool, error) {
+func (f *fakeConversations) Live(_ context.Context, channel, chatID string) (bool, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
-		return false, f.err
+		return false, false, f.err
 	}
-	return channel == "web" && f.live[chatID], nil
+	return channel == "web" && f.live[chatID], channel == "web" && f.inCase[chatID], nil
 }
 
 func (f *fakeConversations) Vital(m bot.Message) bool {
 	return m.Text == "/wipe" || m.Text == "help" || m.Text == "sos"
 }
 
-func (f *fakeConversations) Numbers(bot.Message) []bot.Reply { return numbers }
+func (f *fakeConversations) Fresh(bot.Message) []bot.Reply { return numbers }
 
-// numbers is what Conversations.Numbers answers in these tests.
+// numbers is what Conversations.Fresh answers in these tests.
 var numbers = []bot.Reply{{Text: "In danger, call 112. Help: 1109, 197.", Urgent: true}}
 
 // start makes conversation id live, as its first message does.
@@ -218,9 +219,10 @@ func TestChatVitalFloodOfMadeUpConversations(t *testing.T) {
 // count and are never refused; other addresses, and new conversations, are not affected.
 func TestChatMessagesPerSource(t *testing.T) {
 	conv := &fakeConversations{}
-	for n := range 3 {
+	for n := range 4 {
 		conv.start(convID(n))
 	}
+	conv.inCase = map[string]bool{convID(3): true}
 	h := &fakeHandler{}
 	chat, reg := limitedChat(t, webhook.ChatConfig{Handler: h, Conversations: conv, MessagesPerSource: 4,
 		MessagesPerSourceEvery: time.Hour, ClientAddrHeader: "X-Real-IP"})
@@ -239,6 +241,7 @@ func TestChatMessagesPerSource(t *testing.T) {
 		{"message 4", say(convID(1), "hello"), "192.0.2.1", 200},
 		{"a fifth: refused", say(convID(0), "hello"), "192.0.2.1", 429},
 		{"vital: never refused", say(convID(0), "/wipe"), "192.0.2.1", 200},
+		{"words to a counsellor: never refused", say(convID(3), "are you there?"), "192.0.2.1", 200},
 		{"a new conversation: its own budget", say(convID(9), "/start"), "192.0.2.1", 200},
 		{"another address", say(convID(2), "hello"), "192.0.2.2", 200},
 	}
@@ -257,8 +260,8 @@ func TestChatMessagesPerSource(t *testing.T) {
 			t.Errorf("%s: body (-want +got):\n%s", tt.name, d)
 		}
 	}
-	if got := len(h.messages()); got != 9 {
-		t.Errorf("handler got %d messages; want the 9 admitted", got)
+	if got := len(h.messages()); got != 10 {
+		t.Errorf("handler got %d messages; want the 10 admitted", got)
 	}
 	if got := testkit.Metric(t, reg, "faros_webchat_refused_total", "reason", "source_rate"); got != 1 {
 		t.Errorf("faros_webchat_refused_total{reason=source_rate} = %v; want 1", got)

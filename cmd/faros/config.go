@@ -39,6 +39,7 @@ type config struct {
 	WebchatStreams  int    // open web chat event streams, beyond which 503
 	StreamsPerAddr  int    // open web chat event streams of one client address, beyond which 429
 	NewPerAddrMin   int    // web conversations one client address may start a minute (twice that at once)
+	MsgsPerAddrSec  int    // web messages one client address may send a second (four times that at once)
 	ClientAddrHdr   string // header in which Faros' own proxy passes the client's address; "": the connection's
 	ButtonsPerMin   int    // pressed buttons a minute one conversation may send (half of it at once)
 	TextsPerMin     int    // typed messages a minute one conversation may send (half of it at once)
@@ -110,7 +111,8 @@ var settings = []setting{
 	{"FAROS_INTAKE_RATE", "intake-rate", "2000", "messages a second each channel takes once authenticated, all its conversations together; beyond: 503 (help, leaving and wiping always pass)", positive(func(c *config) *int { return &c.IntakeRate })},
 	{"FAROS_WEBCHAT_STREAMS", "webchat-streams", "10000", "web chat pages connected at once (one event stream each); beyond: 503, and the page tries again", positive(func(c *config) *int { return &c.WebchatStreams })},
 	{"FAROS_WEBCHAT_STREAMS_PER_ADDR", "webchat-streams-per-addr", "16", "web chat pages one client address may have connected at once; beyond: 429", positive(func(c *config) *int { return &c.StreamsPerAddr })},
-	{"FAROS_WEBCHAT_NEW_PER_MINUTE", "webchat-new-per-minute", "10", "web conversations one client address may start a minute, twice that at once; beyond: 429 (help, leaving and wiping always pass)", positive(func(c *config) *int { return &c.NewPerAddrMin })},
+	{"FAROS_WEBCHAT_NEW_PER_MINUTE", "webchat-new-per-minute", "10", "web conversations one client address may start a minute, twice that at once; beyond: 429 (help, leaving and wiping get their answer without a conversation)", positive(func(c *config) *int { return &c.NewPerAddrMin })},
+	{"FAROS_WEBCHAT_MESSAGES_PER_SECOND", "webchat-messages-per-second", "5", "web messages one client address may send a second, four times that at once; beyond: 429, which the page waits out (never help, leaving, wiping or words to a counsellor)", positive(func(c *config) *int { return &c.MsgsPerAddrSec })},
 	{"FAROS_CLIENT_ADDR_HEADER", "client-addr-header", "", "header in which your own proxy passes the client's address (e.g. X-Forwarded-For: its last address counts); empty: the connection's address", str(func(c *config) *string { return &c.ClientAddrHdr })},
 	{"FAROS_BUTTONS_PER_MINUTE", "buttons-per-minute", "60", "buttons one conversation may press a minute, half of them at once; beyond: one notice, then silence (never in a case, never for help, leaving or wiping)", positive(func(c *config) *int { return &c.ButtonsPerMin })},
 	{"FAROS_TEXTS_PER_MINUTE", "texts-per-minute", "30", "messages one conversation may type a minute, half of them at once; beyond: as for buttons", positive(func(c *config) *int { return &c.TextsPerMin })},
