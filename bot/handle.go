@@ -210,7 +210,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 			return b.limited(ctx, c, p, token, in, class, !bg.quiet, cmp.Or(lang, b.langs.get(p), hint), now), nil
 		}
 		if vital == dialog.Ordinary && !b.intake.allow(m.Channel) {
-			if err := b.store.refuse(ctx, p, token, class); err != nil {
+			if err := b.store.release(ctx, p, token, release{refund: class}); err != nil {
 				b.log.Warn("handle: the conversation was not unlocked", "channel", m.Channel, "err", err)
 			}
 			b.m.refused.WithLabelValues(m.Channel).Inc()
@@ -234,7 +234,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 	next, outs, err := c.Engine.Step(s.State, in)
 	if err != nil {
-		b.store.abort(ctx, p, token)
+		_ = b.store.release(ctx, p, token, release{}) // the lock expires if this fails
 		b.m.errors.WithLabelValues("content").Inc()
 		b.log.Error("handle: the flows failed", "channel", m.Channel, "flow", s.State.Flow, "node", s.State.Node, "err", err)
 		return b.offline(lang), nil
@@ -274,7 +274,11 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 // notice (notice), then nothing for a while.
 func (b *Bot) limited(ctx context.Context, c *Content, p, token string, in dialog.Input, class string, notice bool, lang string, now time.Time) []Reply {
 	answered := class == "help" || class == "duress"
-	if err := b.store.limited(ctx, p, token, notice && !answered, now); err != nil {
+	r := release{}
+	if notice && !answered {
+		r.noticed = now
+	}
+	if err := b.store.release(ctx, p, token, r); err != nil {
 		b.log.Warn("handle: the conversation was not unlocked", "err", err)
 	}
 	switch {
@@ -444,7 +448,7 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	}
 	next, outs, err := c.Engine.Jump(s.State, flow)
 	if err != nil {
-		b.store.abort(ctx, p, bg.token)
+		_ = b.store.release(ctx, p, bg.token, release{})
 		return nil, err
 	}
 	if s.Case != "" {

@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,10 +23,10 @@ import (
 //	PREFIX:{p:P}:inbox   list: batches of replies, oldest first, each "ID:" and the sealed
 //	                     batch (JSON); ID orders them (see Put) and is all the page sends back
 //	                     TTL: the session's remaining TTL at the last Put, at most inboxMaxAge
-//	PREFIX:{p:P}:online  a random token of the instance that last saw a page of the conversation
-//	                     with an event stream open (set while one is open, on any
-//	                     instance; TTL: what the stream asks (two of its keep-alives), renewed
-//	                     at each keep-alive; deleted when the stream closes
+//	PREFIX:{p:P}:online  a random token of the instance that last saw a page of the
+//	                     conversation with an event stream open
+//	                     TTL: what the stream asks (two of its keep-alives), renewed at each
+//	                     keep-alive; deleted when that instance's last stream of it closes
 //
 // The keys share the session's hash tag, so that the scripts see the session on a Redis
 // Cluster. Put tells every instance through the pub/sub channel PREFIX:inbox:CHANNEL, with the
@@ -69,18 +67,16 @@ const (
 // NewInbox returns the inbox of channel's conversations. secret is the service's secret, the
 // pseudonym key the Bot gets: the inbox finds a conversation's keys by the same pseudonym.
 func NewInbox(rdb redis.UniversalClient, prefix, channel string, secret []byte) *Inbox {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("faros inbox v1"))
 	return &Inbox{rdb: rdb, prefix: prefix, channel: channel, notices: prefix + ":inbox:" + channel,
-		key: secret, aead: seal.AEAD(m.Sum(nil))}
+		key: secret, aead: seal.AEAD(derive(secret, "faros inbox v1"))}
 }
 
 // Tag is the name by which Listen reports conversation chatID: its pseudonym, which every key
 // of the conversation holds already.
 func (in *Inbox) Tag(chatID string) string { return pseudonym(in.key, in.channel, chatID) }
 
-// keyOf is the key of kind of conversation p, as the store names it (store.key).
-func (in *Inbox) keyOf(p, kind string) string { return in.prefix + ":{p:" + p + "}:" + kind }
+// keyOf is the key of kind of conversation p, as the store names it.
+func (in *Inbox) keyOf(p, kind string) string { return conversationKey(in.prefix, p, kind) }
 
 // inboxPutScript appends the sealed batch ARGV[5] to list KEYS[2] if session KEYS[1] exists,
 // keeps the last ARGV[2] batches, makes the list expire with the session (at most ARGV[1]

@@ -49,14 +49,9 @@ const OutboxMaxAge = time.Hour
 
 // NewOutbox returns the outbox of channel. secret is the service's secret (the pseudonym key).
 func NewOutbox(rdb redis.UniversalClient, prefix, channel string, secret []byte) *Outbox {
-	derive := func(label string) []byte {
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte(label))
-		return m.Sum(nil)
-	}
 	base := prefix + ":{outbox:" + channel + "}:"
 	return &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped", base + "owner"}, me: newToken(),
-		aead: seal.AEAD(derive("faros outbox v1")), tags: derive("faros outbox tags v1"), Lease: 15 * time.Second}
+		aead: seal.AEAD(derive(secret, "faros outbox v1")), tags: derive(secret, "faros outbox tags v1"), Lease: 15 * time.Second}
 }
 
 // Tag is the keyed hash by which the outbox knows chat.

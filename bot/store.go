@@ -54,7 +54,19 @@ const msgsTTL = 48 * time.Hour
 // answer left leaves them to the client's retry, which comes within seconds.
 const replayTTL = 5 * time.Minute
 
-func (s *store) key(p, kind string) string { return s.prefix + ":{p:" + p + "}:" + kind }
+func (s *store) key(p, kind string) string { return conversationKey(s.prefix, p, kind) }
+
+// conversationKey is the key of kind of conversation p: all of a conversation's keys share
+// the hash tag {p:P}.
+func conversationKey(prefix, p, kind string) string { return prefix + ":{p:" + p + "}:" + kind }
+
+// derive is a key for label, derived from the service's secret: each use of the secret
+// (pseudonyms, sealing) gets its own.
+func derive(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
 
 // keys are the keys of a conversation, in the order the scripts take them.
 func (s *store) keys(p string) []string {
@@ -190,26 +202,39 @@ func (s *store) begin(ctx context.Context, p, msgID, chatMsgID, class string, no
 	}
 }
 
-// limitedScript unlocks a conversation whose message was over its limit, noting when the
-// person was told to slow down (ARGV[2], ms; "" if not), so that the next ones pass in silence
-// for a while.
-var limitedScript = redis.NewScript(`
+// releaseScript unlocks a conversation without saving anything of its message, if this
+// handler still holds the lock (ARGV[1]). With ARGV[2] (ms) it notes when the person was told
+// to slow down, so that the next messages over the limit pass in silence for a while; with
+// ARGV[3] it gives back the token the message took from that bucket (at most ARGV[4]), for a
+// message that will come again and must not pay twice.
+var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[1], 'quiet', ARGV[2])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
+if ARGV[3] ~= '' then
+  local t = tonumber(redis.call('HGET', KEYS[1], ARGV[3]))
+  if t then redis.call('HSET', KEYS[1], ARGV[3], math.min(t + 1, tonumber(ARGV[4]))) end
 end
 return 1
 `)
 
-// limited unlocks conversation p without handling its message, which was over the limit;
-// with noticed, the person was told so at now.
-func (s *store) limited(ctx context.Context, p, token string, noticed bool, now time.Time) error {
+// release is what releaseScript does besides unlocking; the zero value only unlocks.
+type release struct {
+	noticed time.Time // the person was told to slow down then
+	refund  string    // the class whose token the message took back
+}
+
+// release unlocks conversation p without handling its message: it stays unseen, so that a
+// channel's redelivery is handled.
+func (s *store) release(ctx context.Context, p, token string, r release) error {
 	at := ""
-	if noticed {
-		at = strconv.FormatInt(now.UnixMilli(), 10)
+	if !r.noticed.IsZero() {
+		at = strconv.FormatInt(r.noticed.UnixMilli(), 10)
 	}
-	return limitedScript.Run(ctx, s.rdb, []string{s.key(p, "rate"), s.key(p, "lock")}, token, at, int(rateTTL.Seconds())).Err()
+	return releaseScript.Run(ctx, s.rdb, []string{s.key(p, "rate"), s.key(p, "lock")}, token, at,
+		r.refund, burstOf(s.limits.bucket(r.refund)), int(rateTTL.Seconds())).Err()
 }
 
 // burstOf is the tokens a bucket holds at most; 0 for none, which the script skips.
@@ -276,27 +301,6 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string) error {
 	}
 	keys := []string{s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "msgs")}
 	return rememberScript.Run(ctx, s.rdb, keys, args...).Err()
-}
-
-// refuseScript unlocks without saving, and gives back the token the message took from bucket
-// ARGV[2] (at most ARGV[3]): it will come again, and must not pay twice.
-var refuseScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-local t = tonumber(redis.call('HGET', KEYS[1], ARGV[2]))
-if t then redis.call('HSET', KEYS[1], ARGV[2], math.min(t + 1, tonumber(ARGV[3]))) end
-return 1
-`)
-
-// refuse unlocks conversation p without handling its message, which its channel will bring
-// again: the message stays unseen, and the token of class it took is given back.
-func (s *store) refuse(ctx context.Context, p, token, class string) error {
-	return refuseScript.Run(ctx, s.rdb, []string{s.key(p, "rate"), s.key(p, "lock")}, token, class, burstOf(s.limits.bucket(class))).Err()
-}
-
-// abort unlocks without saving; the message stays unseen, so that a channel's redelivery is
-// handled.
-func (s *store) abort(ctx context.Context, p, token string) {
-	s.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`, []string{s.key(p, "lock")}, token)
 }
 
 func newToken() string {
