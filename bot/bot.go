@@ -10,12 +10,18 @@ import (
 
 // Message is one thing a person did in a channel, as its adapter decoded it.
 type Message struct {
-	Channel  string // "telegram", "api" or "web"; part of the pseudonym
-	ChatID   string // the channel's id of the conversation: secret, never logged or stored in clear
-	ID       string // the channel's id of this delivery (update id, idempotency key); "" if none
-	MsgID    string // the channel's id of the person's message in the chat, for deleting it; "" if none
-	Text     string // typed text; "/help" and the like are commands
-	Button   string // the Data of a pressed Button
+	Channel string // "telegram", "api" or "web"; part of the pseudonym
+	ChatID  string // the channel's id of the conversation: secret, never logged or stored in clear
+	ID      string // the channel's id of this delivery (update id, idempotency key); "" if none
+	MsgID   string // the channel's id of the person's message in the chat, for deleting it; "" if none
+	Text    string // typed text; "/help" and the like are commands
+	Button  string // the Data of a pressed Button
+	// Media is what the person sent that is not text ("photo", "voice", "document", "sticker",
+	// ...); its caption, if any, is in Text. Faros never fetches or keeps it: a counsellor's
+	// channel may copy it (see handoff).
+	Media string
+	// ReplyTo is the channel's id of the message this one answers (Telegram's reply-to); "" if none.
+	ReplyTo  string
 	Language string // the channel's hint: a language code ("en-US") or an Accept-Language value
 	// Replay: the channel delivers the replies in its answer to this delivery, which dies with
 	// a crashed instance; Faros keeps them, sealed, for a redelivery of the same ID.
@@ -29,6 +35,12 @@ type Reply struct {
 	Buttons []Button `json:"b,omitempty"`
 	Urgent  bool     `json:"u,omitempty"` // emergency and safety messages: delivered before others
 	Forget  bool     `json:"-"`           // do not report its message id: the last word after a wipe must leave no trace
+	// Ring lets the phone make a sound: for counsellors, whose alerts must be heard. A person's
+	// messages never ring: someone else may hold the phone.
+	Ring bool `json:"-"`
+	// Tag says what the message is about (a case id); the channel reports it with the message's
+	// id (Telegram's Config.Sent), so that the case's messages can be deleted when it closes.
+	Tag string `json:"-"`
 }
 
 // Button is one answer offered with a Reply.

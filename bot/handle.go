@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,8 +34,9 @@ type Desk interface {
 	// else the operator should know ("help", "emergency", "duress"; "" for none), and returns what the
 	// person is told. ok is false when the case is over: the flows take the message.
 	Relay(ctx context.Context, caseID string, m Message, alert string) (replies []Reply, ok bool, err error)
-	// Leave ends case caseID because the person stopped (or wiped) the conversation.
-	Leave(ctx context.Context, caseID string) error
+	// Leave ends case caseID because the person stopped the conversation, or wiped it: a
+	// counsellor reads a wipe as a possible danger sign.
+	Leave(ctx context.Context, caseID string, wiped bool) error
 }
 
 // caseLife is how long a session in a case with an operator is kept without a message: as
@@ -49,6 +51,7 @@ type Handoff struct {
 	Tier               int
 	Reason             string
 	Indicators         []string
+	Answers            []dialog.Answer   // every screening question answered, in question order
 	Secrets            map[string]string // typed answers the state never kept, such as a code word
 }
 
@@ -232,6 +235,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	if b.desk != nil {
 		in.OnDuty = b.desk.OnDuty(s.State.Lang)
 	}
+	in.InCase = s.Case != "" // the flows never run consent again in a case
 	next, outs, err := c.Engine.Step(s.State, in)
 	if err != nil {
 		_ = b.store.release(ctx, p, token, release{}) // the lock expires if this fails
@@ -249,14 +253,14 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		case o.Kind == dialog.End:
 			wipe = o.Wipe || b.autoWipe
 			if s.Case != "" {
-				if err := b.desk.Leave(ctx, s.Case); err != nil {
+				if err := b.desk.Leave(ctx, s.Case, o.Wipe); err != nil {
 					b.log.Error("handle: the case was not closed for the person", "channel", m.Channel, "err", err)
 				}
 				s.Case = ""
 			}
 		}
 	}
-	replies = append(relayed, render(c, outs)...)
+	replies = joined(render(c, outs), relayed) // the flows' numbers, then word of the counsellor
 	if wipe {
 		b.wipe(ctx, p, token, m)
 		for i := range replies {
@@ -372,9 +376,11 @@ func (b *Bot) replayed(m Message, box []byte) []Reply {
 	return replies
 }
 
-// relay handles a message while the person is in a case with an operator. Typed text goes to
-// the operator; commands, buttons, help and emergency words go to the flows as well (done
-// false), the operator being alerted to a call for help. When the case is over, the flows take over.
+// relay handles a message while the person is in a case with an operator. Typed text (and
+// media) goes to the operator. An emergency word gets the emergency numbers and word that
+// the counsellor was alerted, without the flows: they would offer a counsellor again. Commands,
+// buttons, help words and the duress word go to the flows as well (done false), the operator
+// being alerted to a call for help. When the case is over, the flows take over.
 func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (replies []Reply, done bool) {
 	if b.desk == nil {
 		s.Case = ""
@@ -408,10 +414,40 @@ func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (rep
 		s.Case = ""
 		return nil, false
 	}
-	if alert == "duress" {
+	switch alert {
+	case "":
+		return replies, true
+	case "duress":
 		return nil, false // someone may be watching: the innocent answer only
+	case "emergency":
+		return joined(replies, []Reply{b.numbers(c, s.State, "emergency_numbers"), {Text: c.Catalog.Render(s.State.Lang, "handoff_alerted", nil)}}), true
 	}
-	return replies, alert == ""
+	return append(replies, Reply{Text: c.Catalog.Render(s.State.Lang, "handoff_alerted", nil)}), false
+}
+
+// joined is replies then more, as few messages as can be: texts without buttons join the
+// first reply of the two, so that a person in a hurry reads one message.
+func joined(replies, more []Reply) []Reply {
+	out := slices.Clone(replies)
+	for _, r := range more {
+		if len(out) == 0 || len(r.Buttons) > 0 {
+			out = append(out, r)
+			continue
+		}
+		out[0].Text += "\n\n" + r.Text
+		out[0].Urgent = out[0].Urgent || r.Urgent
+	}
+	return out
+}
+
+// numbers is the message msg with the emergency numbers, and the children's line for a
+// possible minor, as one urgent reply.
+func (b *Bot) numbers(c *Content, st dialog.State, msg string) Reply {
+	text := c.Catalog.Render(st.Lang, msg, nil)
+	if st.Flags["minor"] {
+		text += "\n\n" + c.Catalog.Render(st.Lang, "emergency_child", nil)
+	}
+	return Reply{Text: text, Urgent: true}
 }
 
 // handoff gives the conversation to the desk and returns the case id, or counts that there
@@ -422,7 +458,7 @@ func (b *Bot) handoff(ctx context.Context, p string, m Message, s dialog.State, 
 		return ""
 	}
 	h := Handoff{Pseudonym: p, Channel: m.Channel, ChatID: m.ChatID, State: s, Tier: o.Tier, Reason: o.Reason,
-		Indicators: o.Indicators, Secrets: o.Secrets}
+		Indicators: o.Indicators, Answers: o.Answers, Secrets: o.Secrets}
 	id, err := b.desk.Open(ctx, h)
 	if err != nil {
 		b.m.errors.WithLabelValues("handoff").Inc()

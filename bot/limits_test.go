@@ -197,9 +197,12 @@ func (d *desk) Relay(_ context.Context, id string, m bot.Message, alert string) 
 	d.alerts = append(d.alerts, alert)
 	return nil, true, nil
 }
-func (d *desk) Leave(_ context.Context, id string) error {
+func (d *desk) Leave(_ context.Context, id string, wiped bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if wiped {
+		id += " wiped"
+	}
 	d.left = append(d.left, id)
 	return nil
 }
@@ -219,7 +222,7 @@ func inCase(t *testing.T, d *desk, r *redistest.Redis, intake int) *fixture {
 	}
 	newBot(0)
 	_, buttons := f.say(t, "p", bot.Message{Text: "/start"})
-	for _, id := range []string{"en", "safe", "person", "yes", "ekka", "no"} {
+	for _, id := range []string{"en", "safe", "person", "yes", "ekka"} {
 		_, buttons = f.press(t, "p", buttons, id)
 	}
 	f.press(t, "p", buttons, "skip") // no code word: the case opens
@@ -262,6 +265,36 @@ func TestHelpWordsInACase(t *testing.T) {
 	}
 	if got, _ := f.say(t, "p", bot.Message{Text: "thank you for your help"}); got != "" || d.alerts[4] != "" {
 		t.Errorf("thanks in a case: %q, alert %q; want it relayed only", got, d.alerts[4])
+	}
+}
+
+// TestEmergencyInACase: an emergency word from a person already talking to a counsellor gets
+// the emergency numbers and word that the counsellor was alerted; consent is never asked
+// again, and nothing says "nothing was sent", not even after a stale "talk to a counsellor"
+// button (the consent flow's in_case branch; see flows/testdata/en_in_case.txt).
+func TestEmergencyInACase(t *testing.T) {
+	d := &desk{}
+	f := inCase(t, d, redistest.New(t), 0)
+	got, buttons := f.say(t, "p", bot.Message{Text: "he is coming back, help me, sos"})
+	for _, want := range []string{"call 112", "A counsellor has been told"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("an emergency word in a case: %q lacks %q", got, want)
+		}
+	}
+	for _, never := range []string{"Do you agree", "Do you want a counsellor", "Nothing was"} {
+		if strings.Contains(got, never) {
+			t.Errorf("an emergency word in a case: %q says %q", got, never)
+		}
+	}
+	if len(buttons) > 0 && buttons[0].Data != "consent.waiting/numbers" {
+		t.Errorf("an emergency word in a case offers %v", buttons)
+	}
+	if got := strings.Join(d.alerts, ","); got != "emergency" {
+		t.Errorf("alerts %q; want the counsellor alerted to the emergency", got)
+	}
+	got, _ = f.say(t, "p", bot.Message{Button: "menu/person"})
+	if strings.Contains(got, "Do you agree") || strings.Contains(got, "Nothing was") {
+		t.Errorf("a stale counsellor button in a case: %q", got)
 	}
 }
 

@@ -15,14 +15,21 @@ import (
 //
 //	PREFIX:{c:ID}:case     hash: the case's state and sealed data      TTL: Retention
 //	PREFIX:{c:ID}:key      the case key, wrapped                        TTL: Retention, deleted on close
-//	PREFIX:{c:ID}:log      list: sealed relayed messages, oldest first  TTL: Retention
+//	PREFIX:{c:ID}:log      list: sealed messages and notes, oldest first TTL: Retention
+//	PREFIX:{c:ID}:phones   list: "OPERATOR:MESSAGE" ids of the case's messages in operators'
+//	                       chats, deleted from them when it closes      TTL: Retention
 //	PREFIX:handoff:queue   stream: cases to notify (consumer group "desk")
 //	PREFIX:handoff:waiting sorted set: unclaimed case → when it escalates (unix ms)
+//	PREFIX:handoff:silent  sorted set: claimed case whose person waits for an answer → when
+//	                       its operator is reminded, or it goes to the others (unix ms)
 //	PREFIX:handoff:audit   stream: every change of every case, by case id and operator handle
 //	                       (renewed on every write; expires AuditRetention after the last)
 //	PREFIX:op:ID:duty:DAY  an operator's "/duty on" or "off" for a day  TTL: 2 days
 //	PREFIX:op:ID:cases     set: the cases the operator holds            TTL: Retention
-//	PREFIX:op:ID:active    the case the operator's messages go to       TTL: Retention
+//	PREFIX:op:ID:msgs      hash: message id in the operator's chat → its case, for replies
+//	                                                                    TTL: Retention
+//	PREFIX:op:ID:held      hash: sealed words waiting for the operator to say which case they
+//	                       are for                                      TTL: 15 minutes
 //	PREFIX:op:ID:seen:U    an operator's update already handled         TTL: 1 day
 //
 // The streams and the sorted set are renewed on every write and expire after Retention
@@ -49,8 +56,14 @@ type record struct {
 	Created   time.Time
 	Claimed   time.Time
 	Reassured time.Time
-	Packet    []byte // sealed
-	Addr      []byte // sealed: the person's channel id, for delivery
+	Heard     time.Time // the person's last message
+	Waited    int       // messages the person wrote while the case was waiting
+	Spoke     int       // messages the person wrote in the case
+	Nudged    int       // watchdog steps taken since the operator last wrote: 1 reminded
+	Given     []string  // the numbers the person was shown
+	History   []string  // escalations, releases, raises: see historyEntry
+	Packet    []byte    // sealed
+	Addr      []byte    // sealed: the person's channel id, for delivery
 }
 
 func (d *Desk) key(id, kind string) string   { return d.prefix + ":{c:" + id + "}:" + kind }
@@ -63,6 +76,8 @@ func (r *record) fields() map[string]any {
 		"operator": r.Operator, "notified": strings.Join(r.Notified, ","), "level": r.Level,
 		"told": strconv.FormatBool(r.Told), "created": r.Created.UnixMilli(), "claimed": r.Claimed.UnixMilli(),
 		"reassured": r.Reassured.UnixMilli(), "packet": string(r.Packet), "addr": string(r.Addr),
+		"heard": r.Heard.UnixMilli(), "waited": r.Waited, "spoke": r.Spoke, "nudged": r.Nudged,
+		"given": strings.Join(r.Given, ","), "history": strings.Join(r.History, "\n"),
 	}
 }
 
@@ -85,11 +100,16 @@ func (d *Desk) load(ctx context.Context, id string) (*record, error) {
 	}
 	r := &record{ID: id, State: h["state"], Channel: h["channel"], Lang: h["lang"], Tier: num("tier"),
 		Reason: h["reason"], Operator: h["operator"], Level: num("level"), Told: h["told"] == "true",
-		Created: ms("created"), Claimed: ms("claimed"), Reassured: ms("reassured"),
+		Created: ms("created"), Claimed: ms("claimed"), Reassured: ms("reassured"), Heard: ms("heard"),
+		Waited: num("waited"), Spoke: num("spoke"), Nudged: num("nudged"),
 		Packet: []byte(h["packet"]), Addr: []byte(h["addr"])}
-	if h["notified"] != "" {
-		r.Notified = strings.Split(h["notified"], ",")
+	split := func(k, sep string) []string {
+		if h[k] == "" {
+			return nil
+		}
+		return strings.Split(h[k], sep)
 	}
+	r.Notified, r.Given, r.History = split("notified", ","), split("given", ","), split("history", "\n")
 	return r, nil
 }
 
@@ -152,24 +172,29 @@ func (d *Desk) audit(ctx context.Context, event, id string, values ...any) {
 	}
 }
 
-// shred deletes everything a case holds but its audit trail.
+// shred deletes everything a case holds but its audit trail, and the case's messages from the
+// operators' chats where Telegram allows.
 func (d *Desk) shred(ctx context.Context, r *record) {
+	d.unphone(ctx, r.ID)
 	pipe := d.rdb.Pipeline()
-	pipe.Del(ctx, d.key(r.ID, "key"), d.key(r.ID, "case"), d.key(r.ID, "log"))
+	pipe.Del(ctx, d.key(r.ID, "key"), d.key(r.ID, "case"), d.key(r.ID, "log"), d.key(r.ID, "phones"))
 	pipe.ZRem(ctx, d.global("waiting"), r.ID)
+	pipe.ZRem(ctx, d.global("silent"), r.ID)
 	if r.Operator != "" {
 		pipe.SRem(ctx, d.opKey(r.Operator, "cases"), r.ID)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Error("handoff: case not deleted", "case", r.ID, "err", err)
 	}
-	if r.Operator != "" {
-		d.clearActive(ctx, r.Operator, r.ID)
-	}
 }
 
-// clearActive stops an operator's words going to case id, if that is where they went.
-func (d *Desk) clearActive(ctx context.Context, op, id string) {
-	d.rdb.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`,
-		[]string{d.opKey(op, "active")}, id)
-}
+// noteScript counts a message of the person in a case that still exists: ARGV[1] is its time
+// (unix ms). It returns the case's state.
+var noteScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return '' end
+redis.call('HINCRBY', KEYS[1], 'spoke', 1)
+if st == 'open' then redis.call('HINCRBY', KEYS[1], 'waited', 1) end
+redis.call('HSET', KEYS[1], 'heard', ARGV[1])
+return st
+`)

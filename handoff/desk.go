@@ -30,6 +30,17 @@ type Conversations interface {
 	Goto(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error)
 }
 
+// Phones reaches operators' private Telegram chats, by their Telegram user id (package
+// telegram's Channel).
+type Phones interface {
+	bot.Sender
+	// Copy copies message msgID of chat fromChat (a person's) into chat toChat, protected from
+	// forwarding and saving, and waits until it is sent; tag is reported with its id.
+	Copy(ctx context.Context, toChat, fromChat, msgID, tag string) error
+	// Delete deletes messages of a chat where the channel can (Telegram: under 48 hours old).
+	Delete(ctx context.Context, chatID string, msgIDs []string) error
+}
+
 // Config configures a Desk. Redis, Secret, Roster, Operators and Catalog are required.
 type Config struct {
 	Redis  redis.UniversalClient
@@ -39,7 +50,7 @@ type Config struct {
 	// Roster returns the roster in force (it is reloaded); nil means nobody is on call.
 	Roster func() *Roster
 	// Operators delivers to operators' private Telegram chats, by their Telegram user id.
-	Operators bot.Sender
+	Operators Phones
 	// People delivers to persons, by channel ("telegram", "web", "api").
 	People map[string]bot.Sender
 	// Conversations takes a person back to the flows when their case closes; nil: it does not.
@@ -51,6 +62,10 @@ type Config struct {
 	// Wait is how long a case may stay unclaimed before it escalates, by tier; missing tiers:
 	// 3 minutes for tier 3, 10 minutes for the others.
 	Wait map[int]time.Duration
+	// Answer is how long a person in a claimed case may wait for their operator's answer
+	// before the operator is reminded; as long again, and the case goes to the others on call.
+	// Missing tiers: 5 minutes for tier 3, 15 minutes for the others.
+	Answer map[int]time.Duration
 	// Reassure is the least time between two reassurances to a waiting person; 0: 3 minutes.
 	Reassure time.Duration
 	// Retention is how long a case lives unclosed; 0: 7 days.
@@ -74,12 +89,13 @@ type Desk struct {
 	prefix     string
 	keys       keyring
 	roster     func() *Roster
-	operators  bot.Sender
+	operators  Phones
 	people     map[string]bot.Sender
 	convs      Conversations
 	catalog    func() *locales.Catalog
 	afterClose string
 	wait       map[int]time.Duration
+	answer     map[int]time.Duration
 	reassure   time.Duration
 	retention  time.Duration
 	auditLife  time.Duration
@@ -106,6 +122,7 @@ func New(cfg Config) (*Desk, error) {
 		rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), keys: newKeyring(cfg.Secret), roster: cfg.Roster,
 		operators: cfg.Operators, people: cfg.People, convs: cfg.Conversations, catalog: cfg.Catalog,
 		afterClose: cmp.Or(cfg.AfterClose, "info"), wait: map[int]time.Duration{1: 10 * time.Minute, 2: 10 * time.Minute, 3: 3 * time.Minute},
+		answer:   map[int]time.Duration{1: 15 * time.Minute, 2: 15 * time.Minute, 3: 5 * time.Minute},
 		reassure: cmp.Or(cfg.Reassure, 3*time.Minute), retention: cmp.Or(cfg.Retention, 7*24*time.Hour),
 		auditLife: cmp.Or(cfg.AuditRetention, 90*24*time.Hour),
 		idle:      cmp.Or(cfg.Idle, 30*time.Second), consumer: cmp.Or(cfg.Consumer, "desk-"+newID()),
@@ -113,6 +130,9 @@ func New(cfg Config) (*Desk, error) {
 	}
 	for tier, w := range cfg.Wait {
 		d.wait[tier] = w
+	}
+	for tier, w := range cfg.Answer {
+		d.answer[tier] = w
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -172,35 +192,59 @@ func (d *Desk) onCallNow(ctx context.Context) []Operator {
 }
 
 // recipients are the operators a case goes to at an escalation level: at first those on call
-// who speak the person's language (all on call if none does, or for tier 3), then everyone on
-// call, then the backups too.
+// who speak the person's language (everyone on call for tier 3, or when none does, and then
+// the backups who speak it too), then everyone on call, then the backups too.
 func (d *Desk) recipients(ctx context.Context, lang string, tier, level int) []Operator {
 	onCall := d.onCallNow(ctx)
-	if level == 0 && tier < 3 {
-		var speakers []Operator
-		for _, o := range onCall {
-			if o.Speaks(lang) {
-				speakers = append(speakers, o)
-			}
-		}
-		if len(speakers) > 0 {
-			return speakers
-		}
+	var backups []Operator
+	if r := d.roster(); r != nil {
+		backups = r.Backups()
 	}
-	out := slices.Clone(onCall)
-	if level >= 2 && d.roster() != nil {
-		for _, b := range d.roster().Backups() {
-			if !slices.ContainsFunc(out, func(o Operator) bool { return o.ID == b.ID }) {
-				out = append(out, b)
-			}
+	speaks := func(o Operator) bool { return o.Speaks(lang) }
+	switch {
+	case level >= 2:
+		return union(onCall, backups)
+	case !slices.ContainsFunc(onCall, speaks):
+		return union(onCall, filter(backups, speaks))
+	case level == 0 && tier < 3:
+		return filter(onCall, speaks)
+	}
+	return slices.Clone(onCall)
+}
+
+// union is a then those of b not in a.
+func union(a, b []Operator) []Operator {
+	out := slices.Clone(a)
+	for _, o := range b {
+		if !slices.ContainsFunc(out, func(x Operator) bool { return x.ID == o.ID }) {
+			out = append(out, o)
 		}
 	}
 	return out
 }
 
-// OnDuty counts the operators a new case in lang would go to now.
+func filter(ops []Operator, keep func(Operator) bool) []Operator {
+	var out []Operator
+	for _, o := range ops {
+		if keep(o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// OnDuty counts the operators on call a new case in lang would go to now (backups, who may be
+// asleep, are not counted).
 func (d *Desk) OnDuty(lang string) int {
-	return len(d.recipients(context.Background(), lang, 1, 0))
+	ctx := context.Background()
+	onCall := d.onCallNow(ctx)
+	n := 0
+	for _, o := range d.recipients(ctx, lang, 1, 0) {
+		if slices.ContainsFunc(onCall, func(x Operator) bool { return x.ID == o.ID }) {
+			n++
+		}
+	}
+	return n
 }
 
 // Open creates a case. It is written before anything else happens, then queued: if this
@@ -213,7 +257,8 @@ func (d *Desk) Open(ctx context.Context, h bot.Handoff) (string, error) {
 	p := newPacket(id, h, now)
 	data, _ := json.Marshal(p)
 	r := &record{ID: id, State: stateOpen, Channel: h.Channel, Lang: h.State.Lang, Tier: h.Tier, Reason: h.Reason,
-		Created: now, Reassured: now, Packet: sealData(key, data, "packet"), Addr: sealData(key, []byte(h.ChatID), "addr")}
+		Created: now, Reassured: now, Packet: sealData(key, data, "packet"), Addr: sealData(key, []byte(h.ChatID), "addr"),
+		Given: hotlines(h.Tier, p.Minor)}
 	pipe := d.rdb.Pipeline()
 	pipe.Set(ctx, d.key(id, "key"), d.keys.wrap(key, id), d.retention)
 	pipe.HSet(ctx, d.key(id, "case"), r.fields())
@@ -242,6 +287,11 @@ func (d *Desk) waitFor(tier int) time.Duration {
 
 // Relay passes a person's message in an open case on. See bot.Desk.
 func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string) ([]bot.Reply, bool, error) {
+	now := d.now()
+	state, err := noteScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, now.UnixMilli()).Text()
+	if err != nil || state == "" {
+		return nil, false, err
+	}
 	r, err := d.load(ctx, id)
 	if err != nil || r == nil {
 		return nil, false, err
@@ -250,30 +300,28 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 	if err != nil {
 		return nil, false, err
 	}
-	if m.Text != "" {
-		d.keep(ctx, id, key, "p"+m.Text)
+	switch {
+	case m.Media != "":
+		d.keep(ctx, id, key, entry{Who: "m", Text: m.Media + "|" + m.Text})
+	case m.Text != "":
+		d.keep(ctx, id, key, entry{Who: "p", Text: m.Text})
+	}
+	if given := numbersOf(alert); len(given) > 0 {
+		r.Given = addNumbers(r.Given, given)
+		_ = d.save(ctx, r, "given")
 	}
 	if r.State == stateClaimed {
 		if o, ok := d.operator(r.Operator); ok {
-			text := fmt.Sprintf("[%s] %s", id, m.Text)
-			if alert != "" {
-				text = alertText(id, alert) + "\n" + text
-			}
-			if err := d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: text, Urgent: alert != ""}}); err != nil {
-				return nil, true, fmt.Errorf("relay to the operator: %w", err)
-			}
-			d.audit(ctx, "relayed", id, "from", "person", "alert", alert)
-			return nil, true, nil
+			return d.relayTo(ctx, o, r, m, alert)
 		}
 	}
 	// Waiting, or its operator left the roster: an emergency or the duress word makes the case
 	// urgent, for everyone on call.
-	raised := false
 	if (alert == "emergency" || alert == "duress") && r.Tier < 3 {
 		r.Tier, r.Reason = 3, alert
-		if err := d.save(ctx, r, "tier", "reason"); err == nil {
-			d.audit(ctx, "raised", id, "tier", 3)
-			raised = true
+		r.History = append(r.History, historyEntry(histRaised, now, alert))
+		if err := d.save(ctx, r, "tier", "reason", "history"); err == nil {
+			d.audit(ctx, "raised", id, "tier", 3, "alert", alert)
 		}
 	}
 	if r.State == stateClaimed {
@@ -288,15 +336,18 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 			return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}, true, nil
 		}
 		// Another instance gave it back a moment ago, and told the person.
-		if raised {
-			d.notify(ctx, r, 1, true, "")
+		if alert != "" {
+			d.notify(ctx, r, max(r.Level, 1), true, alertText(id, alert))
 		}
 		return nil, true, nil
 	}
-	if raised {
-		d.notify(ctx, r, 1, true, "")
+	if alert != "" { // everyone it went to hears it, loudly: nobody holds the case yet
+		d.notify(ctx, r, max(r.Level, 1), true, alertText(id, alert))
 	}
-	now := d.now()
+	if m.Media != "" { // nobody to pass it to yet: Faros keeps no photo or voice
+		d.audit(ctx, "media_not_passed", id, "media", m.Media, "why", "waiting")
+		return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_waiting", nil)}}, true, nil
+	}
 	if now.Sub(r.Reassured) < d.reassure {
 		return nil, true, nil
 	}
@@ -305,34 +356,96 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_reassure", nil)}}, true, nil
 }
 
-// keep adds a relayed message to the case's sealed log: "p" for the person's, "o" for the
-// operator's words.
-func (d *Desk) keep(ctx context.Context, id string, key []byte, entry string) {
-	pipe := d.rdb.Pipeline()
-	pipe.RPush(ctx, d.key(id, "log"), sealData(key, []byte(entry), "log"))
-	pipe.LTrim(ctx, d.key(id, "log"), -maxLog, -1)
-	pipe.Expire(ctx, d.key(id, "log"), d.retention)
-	if _, err := pipe.Exec(ctx); err != nil {
-		d.log.Warn("handoff: message not kept", "case", id, "err", err)
+// relayTo passes a person's message to o, who holds the case: words with the case's id,
+// media copied from the person's chat (Faros keeps none), an alert loud and first.
+func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message, alert string) ([]bot.Reply, bool, error) {
+	id := r.ID
+	var replies []bot.Reply
+	if alert != "" {
+		replies = append(replies, bot.Reply{Text: alertText(id, alert), Urgent: true})
 	}
+	switch {
+	case m.Media == "":
+		replies = append(replies, bot.Reply{Text: fmt.Sprintf("[%s] %s", id, m.Text)})
+	case r.Channel == "telegram" && m.MsgID != "":
+		replies = append(replies, bot.Reply{Text: fmt.Sprintf(opMedia, id, name(mediaNames, m.Media))})
+	}
+	for i := range replies {
+		replies[i].Ring, replies[i].Tag = true, id
+	}
+	if err := d.operators.Send(ctx, chatOf(o), replies); err != nil {
+		return nil, true, fmt.Errorf("relay to the operator: %w", err)
+	}
+	// The person waits for an answer: the watchdog reminds the operator if none comes.
+	d.rdb.ZAddNX(ctx, d.global("silent"), redis.Z{Score: float64(d.now().Add(d.answerFor(r.Tier)).UnixMilli()), Member: id})
+	d.rdb.Expire(ctx, d.global("silent"), d.retention)
+	d.audit(ctx, "relayed", id, "from", "person", "alert", alert, "media", m.Media)
+	if m.Media == "" {
+		return nil, true, nil
+	}
+	err := errors.New("no message to copy")
+	if r.Channel == "telegram" && m.MsgID != "" {
+		err = d.operators.Copy(ctx, chatOf(o), m.ChatID, m.MsgID, id)
+	}
+	if err == nil {
+		return nil, true, nil
+	}
+	d.log.Warn("handoff: the person's media was not copied to the operator", "case", id, "media", m.Media, "err", err)
+	d.audit(ctx, "media_not_passed", id, "media", m.Media, "why", "copy_failed")
+	lost := fmt.Sprintf(opMediaLost, id, name(mediaNames, m.Media), name(mediaNames, m.Media))
+	_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: lost, Ring: true, Tag: id}})
+	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_failed", nil)}}, true, nil
 }
 
-// maxLog bounds a case's log: the newest messages are kept, so that a flood in a case cannot
-// grow it for the week a case may last.
-const maxLog = 1000
+// numbersOf are the numbers the person is shown with an alert (bot.Bot.relay).
+func numbersOf(alert string) []string {
+	switch alert {
+	case "emergency":
+		return []string{"112", "100", "1109"}
+	case "help":
+		return []string{"112", "100", "1109", "197", "15900", "1056"}
+	}
+	return nil
+}
 
-// Leave ends a case because the person stopped: the operator is told, the case is shredded.
-func (d *Desk) Leave(ctx context.Context, id string) error {
+// union2 is a then the strings of b not in a.
+func addNumbers(a, b []string) []string {
+	for _, s := range b {
+		if !slices.Contains(a, s) {
+			a = append(a, s)
+		}
+	}
+	return a
+}
+
+func (d *Desk) answerFor(tier int) time.Duration {
+	if w, ok := d.answer[tier]; ok {
+		return w
+	}
+	return 15 * time.Minute
+}
+
+// Leave ends a case because the person stopped, or wiped the conversation: the operator is
+// told which (a wipe may be a danger sign), and the case is shredded.
+func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 	r, err := d.load(ctx, id)
 	if err != nil || r == nil {
 		return err
 	}
 	if o, ok := d.operator(r.Operator); ok && r.State == stateClaimed {
-		_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: fmt.Sprintf(personLeft, id, id)}})
+		text, urgent := fmt.Sprintf(opPersonLeft, id), false
+		if wiped {
+			text, urgent = fmt.Sprintf(opPersonWipe, id), true
+		}
+		_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: text, Ring: true, Urgent: urgent}})
 	}
 	d.shred(ctx, r)
-	d.audit(ctx, "left", id, "operator", r.Operator)
-	d.m.closed.WithLabelValues("person_left").Inc()
+	how := "person_left"
+	if wiped {
+		how = "person_wiped"
+	}
+	d.audit(ctx, how, id, "operator", r.Operator, "state", r.State)
+	d.m.closed.WithLabelValues(how).Inc()
 	return nil
 }
 

@@ -27,20 +27,75 @@ shifts:
   - {operator: op2, days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00"}
 `
 
-// inbox records what a Sender delivered, by chat.
+// inbox records what a Sender delivered, by chat, numbering each message as Telegram would
+// and reporting tagged ones to sent (the desk's Sent, as the service wires it).
 type inbox struct {
-	mu  sync.Mutex
-	got map[string][]bot.Reply
+	mu       sync.Mutex
+	got      map[string][]bot.Reply
+	ids      map[string][]string // message ids, parallel to got
+	next     int
+	copies   []string            // "to<-from:msg:tag"
+	deleted  map[string][]string // by chat
+	failCopy bool
+	sent     func(chat, tag string, ids []string)
 }
 
 func (b *inbox) Send(_ context.Context, chat string, replies []bot.Reply) error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.got == nil {
-		b.got = map[string][]bot.Reply{}
+		b.got, b.ids, b.deleted = map[string][]bot.Reply{}, map[string][]string{}, map[string][]string{}
 	}
-	b.got[chat] = append(b.got[chat], replies...)
+	type report struct{ tag, id string }
+	var reports []report
+	for _, r := range replies {
+		b.next++
+		id := fmt.Sprint(b.next)
+		b.got[chat] = append(b.got[chat], r)
+		b.ids[chat] = append(b.ids[chat], id)
+		if r.Tag != "" {
+			reports = append(reports, report{r.Tag, id})
+		}
+	}
+	sent := b.sent
+	b.mu.Unlock()
+	for _, r := range reports {
+		if sent != nil {
+			sent(chat, r.tag, []string{r.id})
+		}
+	}
 	return nil
+}
+
+func (b *inbox) Copy(_ context.Context, to, from, msg, tag string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.failCopy {
+		return fmt.Errorf("copy refused")
+	}
+	b.copies = append(b.copies, to+"<-"+from+":"+msg+":"+tag)
+	return nil
+}
+
+func (b *inbox) Delete(_ context.Context, chat string, ids []string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.deleted == nil {
+		b.deleted = map[string][]string{}
+	}
+	b.deleted[chat] = append(b.deleted[chat], ids...)
+	return nil
+}
+
+// idOf returns the id of the last message to chat whose text contains s.
+func (b *inbox) idOf(chat, s string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.got[chat]) - 1; i >= 0; i-- {
+		if strings.Contains(b.got[chat][i].Text, s) {
+			return b.ids[chat][i]
+		}
+	}
+	return ""
 }
 
 func (b *inbox) texts(chat string) string {
@@ -107,6 +162,7 @@ func setup(t *testing.T) *fixture {
 	f := &fixture{r: redistest.New(t), ops: &inbox{}, ppl: &inbox{}, convs: &goTo{},
 		now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), rosterPtr: ros}
 	f.desk = newDesk(t, f.r, f, "a")
+	f.ops.sent = f.desk.Sent
 	return f
 }
 
@@ -115,7 +171,10 @@ func (f *fixture) open(t *testing.T, chat, lang string, tier int) string {
 	id, err := f.desk.Open(context.Background(), bot.Handoff{
 		Pseudonym: "pseudo-" + strings.Map(func(r rune) rune { return r - '0' + 'a' }, chat), Channel: "telegram", ChatID: chat, Tier: tier, Reason: "likely",
 		Indicators: []string{"deception", "intimidation_threats"},
-		State:      dialog.State{Lang: lang, Answers: map[string]string{"scope": "ekka", "contact": "no", "safety": "unsafe"}},
+		Answers: []dialog.Answer{{Question: "minor", Choice: "unsure"}, {Question: "promise", Choice: "yes", Code: "deception", Positive: true},
+			{Question: "threats", Choice: "no", Code: "intimidation_threats"}, {Question: "afraid", Choice: "yes", Code: "intimidation_threats", Positive: true},
+			{Question: "wages", Choice: "skip", Code: "withholding_of_wages"}},
+		State: dialog.State{Lang: lang, Answers: map[string]string{"scope": "ekka", "safety": "unsafe"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +236,10 @@ func TestNotifyByLanguageAndClaimOnce(t *testing.T) {
 	id := f.open(t, "9001", "sq", 2)
 	consume(t, f, f.desk, func() bool { return f.ops.last("501").Text != "" && f.ops.last("502").Text != "" })
 	packet := f.ops.last("501")
-	for _, want := range []string{"Υπόθεση " + id, "Αλβανικά — χρειάζεται διερμηνέας", "εξαπάτηση · εκφοβισμός, απειλές", "μόνο ΕΚΚΑ", "το κινητό μπορεί να το διαβάζει άλλος", "EN: case " + id} {
+	for _, want := range []string{"🟠 [" + id + "] επίπεδο 2", "Αλβανικά — χρειάζεσαι διερμηνέα", "ΚΑΤΩ ΤΩΝ 18 Ή ΑΒΕΒΑΙΗ ΗΛΙΚΙΑ",
+		"Ναι (ένδειξη) · yes: άλλη δουλειά ή αμοιβή από ό,τι υποσχέθηκαν · φοβάται τι θα γίνει αν φύγει\n",
+		"Δεν ξέρει · unsure: κάτω των 18\n", "Δεν απάντησε · skipped: απλήρωτη δουλειά", "Όχι · no: απειλές (αστυνομία", "μόνο ΕΚΚΑ",
+		"το κινητό μπορεί να το διαβάζει άλλος", "Τηλέφωνα που δόθηκαν: 1109, 197", "EN: case " + id} {
 		if !strings.Contains(packet.Text, want) {
 			t.Errorf("the packet lacks %q:\n%s", want, packet.Text)
 		}
@@ -200,7 +262,7 @@ func TestNotifyByLanguageAndClaimOnce(t *testing.T) {
 	for _, a := range answers {
 		if strings.Contains(a, "Ανέλαβες την υπόθεση") {
 			won++
-		} else if !strings.Contains(a, "έχει ήδη αναληφθεί") {
+		} else if !strings.Contains(a, "Την έχει ήδη αναλάβει") {
 			t.Errorf("the loser was told %q", a)
 		}
 	}
@@ -238,13 +300,25 @@ func TestRelayBothWaysAndClose(t *testing.T) {
 		t.Errorf("operator → person: %q", got)
 	}
 
-	if out := f.operator(t, 501, "/close "+id+" referred", ""); !strings.Contains(out, "δεν είναι δική σου") {
+	if out := f.operator(t, 501, "/close "+id+" referred", ""); !strings.Contains(out, "Δεν είναι δική σου") {
 		t.Errorf("another operator closed the case: %q", out)
 	}
-	if out := f.operator(t, 502, "/close "+id+" finished", ""); !strings.Contains(out, "referred, information_given") {
+	if out := f.operator(t, 501, "", "closeok:"+id+":other"); !strings.Contains(out, "Δεν είναι δική σου") {
+		t.Errorf("another operator closed the case with a button: %q", out)
+	}
+	if out := f.operator(t, 502, "/close "+id+" finished", ""); !strings.Contains(out, "Πώς κλείνει") {
 		t.Errorf("an unknown outcome: %q", out)
 	}
-	if out := f.operator(t, 502, "/close "+id+" referred", ""); !strings.Contains(out, "έκλεισε (referred)") {
+	if out := f.operator(t, 502, "/close "+id+" referred", ""); !strings.Contains(out, "Σε ποια υπηρεσία") {
+		t.Errorf("referred asks to whom: %q", out)
+	}
+	if out := f.operator(t, 502, "", "ref:"+id+":2"); !strings.Contains(out, "«παραπομπή: A21 (1109)»") {
+		t.Errorf("the referral is confirmed first: %q", out)
+	}
+	if _, ok, _ := f.desk.Relay(context.Background(), id, bot.Message{Text: "encore là"}, ""); !ok {
+		t.Error("asking to confirm closed the case")
+	}
+	if out := f.operator(t, 502, "", "closeok:"+id+":referred:2"); !strings.Contains(out, "Έκλεισε (παραπομπή: A21 (1109))") {
 		t.Errorf("close: %q", out)
 	}
 	if got := f.ppl.texts("9002"); !strings.Contains(got, "Le conseiller a terminé la conversation") || !strings.Contains(got, "(the info menu)") {
@@ -294,7 +368,7 @@ func TestSealedAfterClose(t *testing.T) {
 	}
 	wrapped, _ := f.r.Client.Get(ctx, f.r.Prefix+":{c:"+id+"}:key").Result()
 	f.operator(t, 501, "/claim "+id, "")
-	f.operator(t, 501, "/close "+id+" information_given", "")
+	f.operator(t, 501, "", "closeok:"+id+":information_given")
 	if n := f.r.Client.Exists(ctx, f.r.Prefix+":{c:"+id+"}:key").Val(); n != 0 {
 		t.Fatal("the case key outlived the case")
 	}
@@ -417,14 +491,14 @@ func TestOperatorCommands(t *testing.T) {
 		t.Errorf("/cases with none: %q", out)
 	}
 	id := f.open(t, "9008", "el", 2)
-	if out := f.operator(t, 501, "/cases", ""); !strings.Contains(out, id+" · επίπεδο/tier 2 · el · αναμονή") {
+	if out := f.operator(t, 501, "/cases", ""); !strings.Contains(out, "["+id+"] επίπεδο/tier 2 · Ελληνικά · αναμονή") {
 		t.Errorf("/cases: %q", out)
 	}
-	if out := f.operator(t, 501, "hello?", ""); !strings.Contains(out, "Δεν έχεις ενεργή υπόθεση") {
-		t.Errorf("words without an active case: %q", out)
+	if out := f.operator(t, 501, "hello?", ""); !strings.Contains(out, "Δεν έχεις υπόθεση· τίποτα δεν στάλθηκε") {
+		t.Errorf("words without a case: %q", out)
 	}
 	f.operator(t, 501, "/claim "+id, "")
-	if out := f.operator(t, 501, "/release "+id, ""); !strings.Contains(out, "Άφησες την υπόθεση") {
+	if out := f.operator(t, 501, "/release "+id, ""); !strings.Contains(out, "Την άφησες") {
 		t.Errorf("/release: %q", out)
 	}
 	if got := f.ppl.texts("9008"); !strings.Contains(got, "χρειάστηκε να φύγει") {
@@ -433,18 +507,7 @@ func TestOperatorCommands(t *testing.T) {
 	if !strings.Contains(f.ops.last("502").Text, id) {
 		t.Error("a released case did not go back to those on call")
 	}
-	// op1 holds two cases: /claim of one they hold makes it the one their words go to.
-	first, second := f.open(t, "9010", "el", 2), f.open(t, "9011", "el", 2)
-	f.operator(t, 501, "/claim "+first, "")
-	f.operator(t, 501, "/claim "+second, "")
-	if out := f.operator(t, 501, "/claim "+first, ""); !strings.Contains(out, "πηγαίνει στην υπόθεση "+first) {
-		t.Errorf("switching cases: %q", out)
-	}
-	f.operator(t, 501, "to the first", "")
-	if got := f.ppl.last("9010").Text; !strings.HasSuffix(got, "to the first") {
-		t.Errorf("after switching, the words went elsewhere: %q", got)
-	}
-	if out := f.operator(t, 502, "/claim NOSUCHID", ""); !strings.Contains(out, "Δεν υπάρχει ανοιχτή υπόθεση NOSUCHID") {
+	if out := f.operator(t, 502, "/claim NOSUCHID", ""); !strings.Contains(out, "There is no open case NOSUCHID") {
 		t.Errorf("/claim of nothing: %q", out)
 	}
 	if out := f.operator(t, 502, "/whatever", ""); !strings.Contains(out, "/duty on") {
@@ -456,13 +519,13 @@ func TestPersonLeaves(t *testing.T) {
 	f := setup(t)
 	id := f.open(t, "9009", "en", 2)
 	f.operator(t, 501, "/claim "+id, "")
-	if err := f.desk.Leave(context.Background(), id); err != nil {
+	if err := f.desk.Leave(context.Background(), id, false); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(f.ops.last("501").Text, "The person ended the conversation") {
 		t.Errorf("the operator was not told: %q", f.ops.last("501").Text)
 	}
-	if out := f.operator(t, 501, "are you there?", ""); !strings.Contains(out, "Δεν υπάρχει ανοιχτή υπόθεση") && !strings.Contains(out, "Δεν έχεις ενεργή") {
+	if out := f.operator(t, 501, "are you there?", ""); !strings.Contains(out, "Δεν έχεις υπόθεση· τίποτα δεν στάλθηκε") {
 		t.Errorf("words to a closed case: %q", out)
 	}
 }
@@ -480,8 +543,8 @@ func TestDuressInACase(t *testing.T) {
 	}
 	f.operator(t, 501, "/claim "+waiting, "")
 	f.desk.Relay(context.Background(), waiting, bot.Message{Text: "ηλιοτρόπιο"}, "duress")
-	if got := f.ops.last("501").Text; !strings.Contains(got, "DURESS word: someone may be watching") {
-		t.Errorf("the operator got %q; want the duress warning", got)
+	if got := f.ops.texts("501"); !strings.Contains(got, "DURESS word: someone may be watching") || !strings.HasSuffix(got, "---\n["+waiting+"] ηλιοτρόπιο") {
+		t.Errorf("the operator got %q; want the duress warning, then the words", got)
 	}
 }
 
@@ -507,7 +570,7 @@ func TestWordsToAPersonAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := d.Route(nobody{t}).Handle(context.Background(), bot.Message{Channel: "telegram", ChatID: "501", Text: "are you there?"})
-	if err != nil || len(out) != 1 || !strings.Contains(out[0].Text, "only if they return to that same page") {
+	if err != nil || len(out) != 1 || !strings.Contains(out[0].Text, "Kept but not delivered: the person's page is closed") {
 		t.Errorf("words to a person away: %v, %v; want the operator told they are kept", out, err)
 	}
 }

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -38,12 +39,13 @@ func (r router) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, error) 
 	return r.people.Handle(ctx, m)
 }
 
-func say(format string, args ...any) []bot.Reply {
-	return []bot.Reply{{Text: fmt.Sprintf(format, args...)}}
+// say is one message to an operator; with a case id it is tagged with it, so that a reply to
+// it goes to that case and it is deleted when the case closes.
+func say(id, format string, args ...any) []bot.Reply {
+	return []bot.Reply{{Text: fmt.Sprintf(format, args...), Tag: id}}
 }
 
-// fromOperator handles one message of an operator: a command, a Claim button, or words for
-// the person of the operator's active case.
+// fromOperator handles one message of an operator: a button, a command, or words for a person.
 func (d *Desk) fromOperator(ctx context.Context, o Operator, m bot.Message) ([]bot.Reply, error) {
 	if m.ID != "" {
 		fresh, err := d.rdb.SetNX(ctx, d.opKey(o.ID, "seen:"+m.ID), 1, 24*time.Hour).Result()
@@ -51,18 +53,36 @@ func (d *Desk) fromOperator(ctx context.Context, o Operator, m bot.Message) ([]b
 			return nil, bot.ErrDuplicate
 		}
 	}
-	if id, ok := strings.CutPrefix(m.Button, "claim:"); ok {
-		return d.claim(ctx, o, id)
+	if m.Button != "" {
+		return d.pressed(ctx, o, strings.Split(m.Button, ":"))
+	}
+	if m.Media != "" {
+		return say("", opOnlyText), nil
 	}
 	words := strings.Fields(m.Text)
 	if len(words) == 0 {
-		return say(opHelp), nil
+		return say("", opHelp), nil
 	}
 	arg := func(i int) string {
 		if i < len(words) {
 			return strings.ToUpper(words[i])
 		}
 		return ""
+	}
+	// A command about a case names it, or replies to one of its messages, or the operator
+	// holds only that case.
+	which := func(named string) (string, error) {
+		if isCaseID(named) {
+			return named, nil
+		}
+		if id := d.caseOfReply(ctx, o, m.ReplyTo); id != "" {
+			return id, nil
+		}
+		if mine, err := d.mine(ctx, o); err != nil || len(mine) != 1 {
+			return "", err
+		}
+		mine, _ := d.mine(ctx, o)
+		return mine[0].ID, nil
 	}
 	switch strings.ToLower(words[0]) {
 	case "/duty":
@@ -71,20 +91,90 @@ func (d *Desk) fromOperator(ctx context.Context, o Operator, m bot.Message) ([]b
 		return d.cases(ctx, o)
 	case "/claim":
 		return d.claim(ctx, o, arg(1))
-	case "/release":
-		return d.release(ctx, o, arg(1))
-	case "/close":
-		return d.close(ctx, o, arg(1), strings.ToLower(arg(2)))
+	case "/release", "/close":
+		id, err := which(arg(1))
+		switch {
+		case err != nil:
+			return nil, err
+		case id == "":
+			return say("", opHelp), nil
+		case words[0] == "/release":
+			return d.release(ctx, o, id)
+		}
+		return d.askOutcome(ctx, o, id, strings.ToLower(arg(2)))
+	case "/note":
+		id, err := which(arg(1))
+		text := strings.TrimSpace(strings.TrimPrefix(m.Text, words[0]))
+		if isCaseID(arg(1)) {
+			text = strings.TrimSpace(strings.TrimPrefix(text, words[1]))
+		}
+		switch {
+		case err != nil:
+			return nil, err
+		case id == "" || text == "":
+			return say("", opNoteHow), nil
+		}
+		return d.note(ctx, o, id, text, m.MsgID)
 	}
 	if strings.HasPrefix(words[0], "/") {
-		return say(opHelp), nil
+		return say("", opHelp), nil
 	}
-	return d.toPerson(ctx, o, m.Text)
+	return d.words(ctx, o, m)
+}
+
+// isCaseID reports whether s looks like a case id: 8 of A–Z and 2–7.
+func isCaseID(s string) bool {
+	if len(s) != 8 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// pressed handles a button of an operator's message: "claim:ID", "to:N:ID" (send held words
+// N), "release:ID", "close:ID", "outcome:ID:OUTCOME", "ref:ID:I", "closeok:ID:OUTCOME[:I]",
+// "cancel".
+func (d *Desk) pressed(ctx context.Context, o Operator, b []string) ([]bot.Reply, error) {
+	at := func(i int) string {
+		if i < len(b) {
+			return b[i]
+		}
+		return ""
+	}
+	id := at(1)
+	switch at(0) {
+	case "claim":
+		return d.claim(ctx, o, id)
+	case "to":
+		id = at(2)
+		h, ok, err := d.unhold(ctx, o, at(1))
+		if err != nil || !ok {
+			return say("", opHeldGone), err
+		}
+		return d.toPerson(ctx, o, id, h.Text, h.MsgID)
+	case "release":
+		return d.release(ctx, o, id)
+	case "close":
+		return d.askOutcome(ctx, o, id, "")
+	case "outcome":
+		return d.askOutcome(ctx, o, id, at(2))
+	case "ref":
+		return d.confirmClose(ctx, o, id, "referred", at(2))
+	case "closeok":
+		return d.close(ctx, o, id, at(2), at(3))
+	case "cancel":
+		return say("", opCancelled), nil
+	}
+	return say("", opHelp), nil
 }
 
 func (d *Desk) duty(ctx context.Context, o Operator, onOff string) ([]bot.Reply, error) {
 	if onOff != "on" && onOff != "off" {
-		return say(opHelp), nil
+		return say("", opHelp), nil
 	}
 	r := d.roster()
 	if err := d.rdb.Set(ctx, d.opKey(o.ID, "duty:"+r.Day(d.now())), onOff, 48*time.Hour).Err(); err != nil {
@@ -95,9 +185,41 @@ func (d *Desk) duty(ctx context.Context, o Operator, onOff string) ([]bot.Reply,
 	d.mu.Unlock()
 	d.audit(ctx, "duty_"+onOff, "-", "operator", o.ID)
 	if onOff == "on" {
-		return say(opDutyOn), nil
+		return say("", opDutyOn), nil
 	}
-	return say(opDutyOff), nil
+	replies := say("", opDutyOff)
+	// Going off duty does not give cases back: the operator may be finishing them. But their
+	// people's messages still come here, so they are shown what they hold.
+	mine, err := d.mine(ctx, o)
+	if err != nil || len(mine) == 0 {
+		return replies, err
+	}
+	still := bot.Reply{Text: opStillHeld}
+	for _, r := range mine {
+		still.Buttons = append(still.Buttons, bot.Button{Data: "release:" + r.ID,
+			Label: fmt.Sprintf("↩ Άφησε · release [%s] %s", r.ID, name(langNames, r.Lang))})
+	}
+	return append(replies, still), nil
+}
+
+// mine returns the cases o holds, oldest claim first.
+func (d *Desk) mine(ctx context.Context, o Operator) ([]*record, error) {
+	ids, err := d.rdb.SMembers(ctx, d.opKey(o.ID, "cases")).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []*record
+	for _, id := range ids {
+		r, err := d.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil && r.State == stateClaimed && r.Operator == o.ID {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Claimed.Before(out[j].Claimed) })
+	return out, nil
 }
 
 // cases lists the cases waiting and the operator's own.
@@ -106,41 +228,40 @@ func (d *Desk) cases(ctx context.Context, o Operator) ([]bot.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	mine, err := d.rdb.SMembers(ctx, d.opKey(o.ID, "cases")).Result()
+	mine, err := d.mine(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(mine)
 	var lines []string
 	now := d.now()
-	seen := map[string]bool{}
-	for _, id := range append(waiting, mine...) {
+	for _, id := range waiting {
 		r, err := d.load(ctx, id)
-		if err != nil || r == nil || seen[id] {
+		if err != nil || r == nil || r.State != stateOpen {
 			continue
 		}
-		seen[id] = true
-		var state string
-		switch {
-		case r.State == stateOpen:
-			state = fmt.Sprintf("αναμονή %d′ · waiting", int(now.Sub(r.Created).Minutes()))
-		case r.Operator == o.ID:
-			state = "δική σου · yours"
-		default:
-			continue // someone else's: claimed a moment ago, or left behind in the sets
-		}
-		lines = append(lines, fmt.Sprintf("%s · επίπεδο/tier %d · %s · %s", id, r.Tier, r.Lang, state))
+		lines = append(lines, fmt.Sprintf("[%s] επίπεδο/tier %d · %s · αναμονή/waiting %s", id, r.Tier, name(langNames, r.Lang), minutes(now.Sub(r.Created))))
+	}
+	for _, r := range mine {
+		lines = append(lines, fmt.Sprintf("[%s] επίπεδο/tier %d · %s · δική σου/yours · %s", r.ID, r.Tier, name(langNames, r.Lang), lastHeard(r, now)))
 	}
 	if len(lines) == 0 {
-		return say(opNoCases), nil
+		return say("", opNoCases), nil
 	}
-	return say("%s", strings.Join(lines, "\n")), nil
+	return say("", "%s", strings.Join(lines, "\n")), nil
+}
+
+// lastHeard says when the person of a case last wrote.
+func lastHeard(r *record, now time.Time) string {
+	if r.Heard.IsZero() {
+		return "δεν έχει γράψει · no message yet"
+	}
+	return "τελευταίο μήνυμα πριν " + minutes(now.Sub(r.Heard)) + " · last message " + minutes(now.Sub(r.Heard)) + " ago"
 }
 
 // claim gives a waiting case to o, if nobody was faster.
 func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, error) {
 	if id == "" {
-		return say(opHelp), nil
+		return say("", opHelp), nil
 	}
 	held, err := d.rdb.SCard(ctx, d.opKey(o.ID, "cases")).Result()
 	if err != nil {
@@ -148,7 +269,7 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	}
 	mine, _ := d.rdb.SIsMember(ctx, d.opKey(o.ID, "cases"), id).Result()
 	if limit := max(o.MaxCases, 1); int(held) >= limit && !mine {
-		return say(opFull, held, held), nil
+		return say("", opFull, held, held), nil
 	}
 	now := d.now()
 	res, err := claimScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, now.UnixMilli()).StringSlice()
@@ -166,26 +287,25 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	}
 	switch res[0] {
 	case "gone":
-		return say(opGone, id, id), nil
+		return say("", opGone, id, id), nil
 	case "taken":
-		if res[1] == o.ID { // their own: make it the one their words go to
-			if err := d.rdb.Set(ctx, d.opKey(o.ID, "active"), id, d.retention).Err(); err != nil {
-				return nil, err
-			}
-			return say(opActive, id, id), nil
+		if res[1] == o.ID {
+			return say(id, opClaimed, id, o.AliasIn("el"), o.AliasIn("el")), nil
 		}
 		other, _ := d.operator(res[1])
-		return say(opTaken, id, other.AliasIn("el"), id), nil
+		return say("", opTaken, id, other.AliasIn("el")), nil
 	}
 	r, err := d.load(ctx, id)
 	if err != nil || r == nil {
-		return say(opGone, id, id), err
+		return say("", opGone, id, id), err
 	}
 	pipe := d.rdb.Pipeline()
 	pipe.SAdd(ctx, d.opKey(o.ID, "cases"), id)
 	pipe.Expire(ctx, d.opKey(o.ID, "cases"), d.retention)
-	pipe.Set(ctx, d.opKey(o.ID, "active"), id, d.retention)
 	pipe.ZRem(ctx, d.global("waiting"), id)
+	// The person waits for the operator's first words.
+	pipe.ZAdd(ctx, d.global("silent"), redis.Z{Score: float64(now.Add(d.answerFor(r.Tier)).UnixMilli()), Member: id})
+	pipe.Expire(ctx, d.global("silent"), d.retention)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, err
 	}
@@ -197,15 +317,15 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 			continue
 		}
 		if op, ok := d.operator(other); ok {
-			_ = d.operators.Send(ctx, chatOf(op), say(opTakenBy, id, o.AliasIn("el"), id, o.AliasIn("en")))
+			_ = d.operators.Send(ctx, chatOf(op), say(id, opTakenBy, id, o.AliasIn("el"), o.AliasIn("en")))
 		}
 	}
-	replies := say(opClaimed, id, o.AliasIn(r.Lang), id, id, o.AliasIn(r.Lang))
-	// What the person wrote while waiting.
-	if kept, err := d.transcript(ctx, id); err == nil && len(kept) > 0 {
-		replies = append(replies, bot.Reply{Text: fmt.Sprintf("[%s] %s", id, strings.Join(kept, "\n"))})
+	replies := say(id, opClaimed, id, o.AliasIn(r.Lang), o.AliasIn(r.Lang))
+	if brief, err := d.brief(ctx, r, o, true); err == nil {
+		replies = append(replies, bot.Reply{Text: brief, Tag: id})
 	}
-	return replies, nil
+	// What was written before: by the person while waiting, by an earlier counsellor, notes.
+	return append(replies, d.transcript(ctx, id)...), nil
 }
 
 // claimFromRemoved gives back case id, held by operator gone who left the roster, and claims
@@ -223,41 +343,22 @@ func (d *Desk) claimFromRemoved(ctx context.Context, o Operator, id, gone string
 	return claimScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, now.UnixMilli()).StringSlice()
 }
 
-// transcript returns what the person wrote in a case, oldest first.
-func (d *Desk) transcript(ctx context.Context, id string) ([]string, error) {
-	key, err := d.caseKey(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	boxes, err := d.rdb.LRange(ctx, d.key(id, "log"), 0, -1).Result()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, b := range boxes {
-		if msg, err := openData(key, []byte(b), "log"); err == nil && len(msg) > 0 && msg[0] == 'p' {
-			out = append(out, string(msg[1:]))
-		}
-	}
-	return out, nil
-}
-
 // held loads a case that o holds.
-func (d *Desk) held(ctx context.Context, o Operator, id string) (*record, []bot.Reply, error) {
+func (d *Desk) heldBy(ctx context.Context, o Operator, id string) (*record, []bot.Reply, error) {
 	r, err := d.load(ctx, id)
 	switch {
 	case err != nil:
 		return nil, nil, err
 	case r == nil:
-		return nil, say(opGone, id, id), nil
+		return nil, say("", opGone, id, id), nil
 	case r.State != stateClaimed || r.Operator != o.ID:
-		return nil, say(opNotYours, id, id), nil
+		return nil, say("", opNotYours, id), nil
 	}
 	return r, nil, nil
 }
 
 func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply, error) {
-	r, refusal, err := d.held(ctx, o, id)
+	r, refusal, err := d.heldBy(ctx, o, id)
 	if r == nil {
 		return refusal, err
 	}
@@ -266,20 +367,94 @@ func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply,
 		return nil, err
 	}
 	if !back { // closed, or given back, a moment ago
-		return say(opNotYours, id, id), nil
+		return say("", opNotYours, id), nil
 	}
-	return say(opReleased, id, id), nil
+	return d.nowTo(ctx, o, say("", opReleased, id))
 }
 
-func (d *Desk) close(ctx context.Context, o Operator, id, outcome string) ([]bot.Reply, error) {
-	if !slices.Contains(outcomes, outcome) {
-		return say(opOutcome), nil
+// nowTo adds to replies, when o holds one case only, that their words go to it.
+func (d *Desk) nowTo(ctx context.Context, o Operator, replies []bot.Reply) ([]bot.Reply, error) {
+	if mine, err := d.mine(ctx, o); err == nil && len(mine) == 1 {
+		replies = append(replies, say(mine[0].ID, opNowTo, mine[0].ID, mine[0].ID)...)
 	}
-	r, refusal, err := d.held(ctx, o, id)
+	return replies, nil
+}
+
+// askOutcome asks how case id closes (outcome ""), or, for "referred", to whom, or confirms.
+func (d *Desk) askOutcome(ctx context.Context, o Operator, id, outcome string) ([]bot.Reply, error) {
+	if r, refusal, err := d.heldBy(ctx, o, id); r == nil {
+		return refusal, err
+	}
+	switch {
+	case outcome == "referred":
+		q := bot.Reply{Text: fmt.Sprintf(opReferQ, id), Tag: id}
+		for i, ref := range d.referrals() {
+			q.Buttons = append(q.Buttons, bot.Button{Data: fmt.Sprintf("ref:%s:%d", id, i), Label: ref})
+		}
+		return []bot.Reply{q}, nil
+	case slices.Contains(outcomes, outcome):
+		return d.confirmClose(ctx, o, id, outcome, "")
+	}
+	q := bot.Reply{Text: fmt.Sprintf(opOutcomeQ, id), Tag: id}
+	for _, out := range outcomes {
+		q.Buttons = append(q.Buttons, bot.Button{Data: "outcome:" + id + ":" + out, Label: outcomeNames[out] + " · " + out})
+	}
+	return []bot.Reply{q}, nil
+}
+
+func (d *Desk) referrals() []string {
+	if r := d.roster(); r != nil {
+		return r.Referrals()
+	}
+	return defaultReferrals
+}
+
+// confirmClose asks to confirm closing case id with outcome (and referral ref, an index of the
+// referrals).
+func (d *Desk) confirmClose(ctx context.Context, o Operator, id, outcome, ref string) ([]bot.Reply, error) {
+	label := outcomeNames[outcome]
+	if to, ok := d.referral(ref); ok {
+		label += ": " + to
+	}
+	data := "closeok:" + id + ":" + outcome
+	if ref != "" {
+		data += ":" + ref
+	}
+	return []bot.Reply{{Text: fmt.Sprintf(opConfirm, id, label, outcome), Tag: id, Buttons: []bot.Button{
+		{Data: data, Label: "✔ Κλείσιμο · close [" + id + "]"}, {Data: "cancel", Label: "✖ Άκυρο · cancel"}}}}, nil
+}
+
+// referral returns the referral of index ref, if any.
+func (d *Desk) referral(ref string) (string, bool) {
+	i, err := strconv.Atoi(ref)
+	refs := d.referrals()
+	if err != nil || i < 0 || i >= len(refs) {
+		return "", false
+	}
+	return refs[i], true
+}
+
+// closings are the goodbyes the person gets, by outcome; the others get handoff_closed.
+var closings = map[string]string{"referred": "handoff_closed_referred", "no_contact": "handoff_closed_no_contact"}
+
+func (d *Desk) close(ctx context.Context, o Operator, id, outcome, ref string) ([]bot.Reply, error) {
+	if !slices.Contains(outcomes, outcome) {
+		return d.askOutcome(ctx, o, id, "")
+	}
+	to, referred := d.referral(ref)
+	if outcome == "referred" && !referred {
+		return d.askOutcome(ctx, o, id, outcome)
+	}
+	r, refusal, err := d.heldBy(ctx, o, id)
 	if r == nil {
 		return refusal, err
 	}
-	replies := []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_closed", nil)}}
+	var replies []bot.Reply
+	msg := closings[outcome]
+	if msg == "" {
+		msg = "handoff_closed"
+	}
+	replies = []bot.Reply{{Text: d.catalog().Render(r.Lang, msg, nil)}}
 	if d.convs != nil {
 		if key, err := d.caseKey(ctx, id); err == nil {
 			if addr, err := openData(key, r.Addr, "addr"); err == nil {
@@ -294,46 +469,126 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome string) ([]bot
 			}
 		}
 	}
-	if err := d.tell(ctx, r, replies); err != nil && !errors.Is(err, bot.ErrAway) { // kept for the page
-		d.log.Warn("handoff: the person was not told of the close", "case", id, "err", err)
+	// A person who never wrote in the case gets no goodbye: a message out of nowhere could
+	// expose them to whoever holds the phone now.
+	if r.Spoke > 0 {
+		if err := d.tell(ctx, r, replies); err != nil && !errors.Is(err, bot.ErrAway) { // kept for the page
+			d.log.Warn("handoff: the person was not told of the close", "case", id, "err", err)
+		}
 	}
 	d.shred(ctx, r)
-	d.audit(ctx, "closed", id, "operator", o.ID, "outcome", outcome)
+	d.audit(ctx, "closed", id, "operator", o.ID, "outcome", outcome, "referred_to", to, "goodbye", r.Spoke > 0)
 	d.m.closed.WithLabelValues(outcome).Inc()
-	return say(opClosed, id, outcome, id, outcome), nil
+	label := outcomeNames[outcome]
+	if referred {
+		label += ": " + to
+	}
+	return d.nowTo(ctx, o, say("", opClosed, id, label, outcome))
 }
 
-// toPerson relays an operator's words to the person of their active case, signed with the
-// operator's alias in the person's language.
-func (d *Desk) toPerson(ctx context.Context, o Operator, text string) ([]bot.Reply, error) {
-	id, err := d.rdb.Get(ctx, d.opKey(o.ID, "active")).Result()
-	if errors.Is(err, redis.Nil) {
-		return say(opNoActive), nil
+// words sends an operator's words to the right person: the case of the message they replied
+// to, else their only case. Holding several, words that reply to nothing are kept back and the
+// operator chooses the case: a word of safety advice must never reach the wrong person.
+func (d *Desk) words(ctx context.Context, o Operator, m bot.Message) ([]bot.Reply, error) {
+	if id := d.caseOfReply(ctx, o, m.ReplyTo); id != "" {
+		return d.toPerson(ctx, o, id, m.Text, m.MsgID)
 	}
+	mine, err := d.mine(ctx, o)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(mine) == 0:
+		return say("", opNoCase), nil
+	case len(mine) == 1:
+		return d.toPerson(ctx, o, mine[0].ID, m.Text, m.MsgID)
+	}
+	n, err := d.hold(ctx, o, held{Text: m.Text, MsgID: m.MsgID})
 	if err != nil {
 		return nil, err
 	}
-	r, refusal, err := d.held(ctx, o, id)
+	q := bot.Reply{Text: opWhich}
+	now := d.now()
+	sort.Slice(mine, func(i, j int) bool { return mine[i].Heard.After(mine[j].Heard) }) // the latest first
+	for _, r := range mine {
+		q.Buttons = append(q.Buttons, bot.Button{Data: "to:" + n + ":" + r.ID,
+			Label: fmt.Sprintf("→ [%s] %s · %s", r.ID, name(langNames, r.Lang), lastHeard(r, now))})
+	}
+	return []bot.Reply{q}, nil
+}
+
+// toPerson relays an operator's words to the person of case id, which they must hold, signed
+// with the operator's alias in the person's language.
+func (d *Desk) toPerson(ctx context.Context, o Operator, id, text, msgID string) ([]bot.Reply, error) {
+	r, refusal, err := d.heldBy(ctx, o, id)
 	if r == nil {
-		d.rdb.Del(ctx, d.opKey(o.ID, "active"))
 		return refusal, err
 	}
 	key, err := d.caseKey(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	d.keep(ctx, id, key, "o"+text)
+	d.keep(ctx, id, key, entry{Who: "o", By: o.AliasIn("el"), Text: text})
+	if msgID != "" {
+		d.phoned(ctx, o.ID, id, []string{msgID}) // deleted from the chat with the case
+	}
 	err = d.tell(ctx, r, []bot.Reply{{Text: o.AliasIn(r.Lang) + ":\n" + text}})
 	switch {
 	case errors.Is(err, bot.ErrAway): // kept for the page, which is closed now
+		d.answered(ctx, r)
 		d.audit(ctx, "relayed", id, "from", "operator", "operator", o.ID, "away", true)
-		return say(opAway, id, id), nil
+		return say(id, opAway, id), nil
 	case err != nil:
-		return say(opPersonGone, id, id), nil
+		d.audit(ctx, "not_delivered", id, "from", "operator", "operator", o.ID)
+		return say(id, opPersonGone, id), nil
 	}
+	d.answered(ctx, r)
 	d.audit(ctx, "relayed", id, "from", "operator", "operator", o.ID)
 	if n, _ := d.rdb.SCard(ctx, d.opKey(o.ID, "cases")).Result(); n > 1 {
-		return say(opSentTo, id), nil
+		return say(id, opSentTo, id), nil
 	}
 	return nil, nil
+}
+
+// answered stops the watchdog of a case whose operator wrote.
+func (d *Desk) answered(ctx context.Context, r *record) {
+	d.rdb.ZRem(ctx, d.global("silent"), r.ID)
+	if r.Nudged != 0 {
+		r.Nudged = 0
+		_ = d.save(ctx, r, "nudged")
+	}
+}
+
+// note keeps an operator's internal note in the case's log, for whoever holds it next.
+func (d *Desk) note(ctx context.Context, o Operator, id, text, msgID string) ([]bot.Reply, error) {
+	r, refusal, err := d.heldBy(ctx, o, id)
+	if r == nil {
+		return refusal, err
+	}
+	key, err := d.caseKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d.keep(ctx, id, key, entry{Who: "n", By: o.AliasIn("el"), Text: text})
+	if msgID != "" {
+		d.phoned(ctx, o.ID, id, []string{msgID})
+	}
+	d.audit(ctx, "noted", id, "operator", o.ID)
+	return say(id, opNote, id), nil
+}
+
+// brief renders case r's packet for operator to.
+func (d *Desk) brief(ctx context.Context, r *record, to Operator, codeword bool) (string, error) {
+	key, err := d.caseKey(ctx, r.ID)
+	if err != nil {
+		return "", err
+	}
+	data, err := openData(key, r.Packet, "packet")
+	var p packet
+	if err == nil {
+		err = json.Unmarshal(data, &p)
+	}
+	if err != nil {
+		return "", err
+	}
+	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword}.render(), nil
 }

@@ -2,8 +2,8 @@ package handoff
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,35 +94,25 @@ func (d *Desk) handle(ctx context.Context, msgs []redis.XMessage) {
 }
 
 // notify sends a case to the operators of its escalation level who were not told yet, or to
-// all of them again with again; note, if any, heads the packet.
+// all of them again with again; note, if any, heads the packet. Each operator reads the packet
+// as it is now, for them (an interpreter needed or not), without the code word: only the one
+// who claims the case learns it.
 func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, note string) {
-	ops := d.recipients(ctx, r.Lang, r.Tier, level)
-	key, err := d.caseKey(ctx, r.ID)
-	if err != nil {
-		d.log.Error("handoff: case key unreadable", "case", r.ID, "err", err)
-		return
-	}
-	data, err := openData(key, r.Packet, "packet")
-	var p packet
-	if err == nil {
-		err = json.Unmarshal(data, &p)
-	}
-	if err != nil {
-		d.log.Error("handoff: packet unreadable", "case", r.ID, "err", err)
-		return
-	}
-	p.Tier, p.Reason = r.Tier, r.Reason // an emergency while waiting raises them
 	var told []string
-	for _, o := range ops {
+	for _, o := range d.recipients(ctx, r.Lang, r.Tier, level) {
 		if slices.Contains(r.Notified, o.ID) && !again {
 			continue
 		}
-		text := p.render(d.roster())
+		text, err := d.brief(ctx, r, o, false)
+		if err != nil {
+			d.log.Error("handoff: packet unreadable", "case", r.ID, "err", err)
+			return
+		}
 		if note != "" {
 			text = note + "\n" + text
 		}
-		reply := bot.Reply{Text: text, Urgent: r.Tier >= 3,
-			Buttons: []bot.Button{{Data: "claim:" + r.ID, Label: "Ανάληψη · Claim " + r.ID}}}
+		reply := bot.Reply{Text: text, Urgent: r.Tier >= 3, Ring: true, Tag: r.ID,
+			Buttons: []bot.Button{{Data: "claim:" + r.ID, Label: "Ανάληψη · Claim [" + r.ID + "]"}}}
 		if err := d.operators.Send(ctx, chatOf(o), []bot.Reply{reply}); err != nil {
 			d.log.Warn("handoff: operator not notified", "case", r.ID, "operator", o.ID, "err", err)
 			continue
@@ -147,6 +137,7 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, not
 // cases that expired. Run calls it every few seconds; tests call it with their own clock.
 func (d *Desk) Tick(ctx context.Context) {
 	now := d.now()
+	d.watch(ctx, now)
 	due, err := d.rdb.ZRangeByScore(ctx, d.global("waiting"), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10)}).Result()
 	if err != nil {
 		d.log.Warn("handoff: escalation schedule unreadable", "err", err)
@@ -182,18 +173,76 @@ func (d *Desk) Tick(ctx context.Context) {
 	}
 }
 
-// escalate moves an unclaimed case one level up: everyone on call, then the backups too; after
-// that the person is told that nobody could answer yet, once, and the case stays open.
+// escalate moves an unclaimed case one level up: everyone on call, then the backups too. At
+// the ladder's end everyone on call and the backups hear that nobody claimed it, and the person
+// is told that nobody could answer yet (on tier 3 with 112), once; the case stays open.
 func (d *Desk) escalate(ctx context.Context, r *record) {
+	now := d.now()
 	r.Level++
-	_ = d.save(ctx, r, "level")
+	r.History = append(r.History, historyEntry(histEscalated, now, strconv.Itoa(r.Level)))
+	_ = d.save(ctx, r, "level", "history")
 	d.m.escalations.Inc()
 	d.audit(ctx, "escalated", r.ID, "level", r.Level)
-	d.notify(ctx, r, min(r.Level, 2), r.Level == 1, "")
-	if r.Level >= 3 && !r.Told {
-		r.Told = true
-		_ = d.save(ctx, r, "told")
-		d.tellMessage(ctx, r, "handoff_unclaimed", nil)
-		d.audit(ctx, "told_unclaimed", r.ID)
+	if r.Level < 3 || r.Told {
+		d.notify(ctx, r, min(r.Level, 2), r.Level == 1, "")
+		return
+	}
+	r.Told = true
+	msg, with112 := "handoff_unclaimed", ""
+	if r.Tier >= 3 {
+		msg, with112 = "handoff_unclaimed_urgent", " (με το 112 · with 112)"
+		r.Given = addNumbers(r.Given, []string{"112"})
+	}
+	r.Given = addNumbers(r.Given, []string{"1109"})
+	_ = d.save(ctx, r, "told", "given")
+	d.tellMessage(ctx, r, msg, nil)
+	d.audit(ctx, "told_unclaimed", r.ID)
+	waited := minutes(now.Sub(r.Created))
+	d.notify(ctx, r, 2, true, fmt.Sprintf(opLadderEnd, r.ID, waited, with112, waited))
+}
+
+// watch runs the watchdog of claimed cases whose person waits for an answer: first the
+// operator is reminded, then the case goes to the others on call.
+func (d *Desk) watch(ctx context.Context, now time.Time) {
+	due, err := d.rdb.ZRangeByScore(ctx, d.global("silent"), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10)}).Result()
+	if err != nil {
+		d.log.Warn("handoff: the watchdog's schedule unreadable", "err", err)
+		return
+	}
+	for _, id := range due {
+		r, err := d.load(ctx, id)
+		if err != nil {
+			continue
+		}
+		if r == nil || r.State != stateClaimed {
+			d.rdb.ZRem(ctx, d.global("silent"), id)
+			continue
+		}
+		wait := d.answerFor(r.Tier)
+		took, err := dueScript.Run(ctx, d.rdb, []string{d.global("silent")}, id, now.UnixMilli(), now.Add(wait).UnixMilli()).Int()
+		if err != nil || took == 0 {
+			continue // another instance took this step
+		}
+		o, known := d.operator(r.Operator)
+		since := r.Heard
+		if since.IsZero() || r.Claimed.After(since) {
+			since = r.Claimed
+		}
+		silent := minutes(now.Sub(since))
+		if r.Nudged == 0 && known {
+			r.Nudged = 1
+			_ = d.save(ctx, r, "nudged")
+			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: fmt.Sprintf(opRemind, id, silent, id, minutes(wait), silent, minutes(wait)), Ring: true, Urgent: r.Tier >= 3, Tag: id}})
+			d.audit(ctx, "reminded", id, "operator", r.Operator)
+			continue
+		}
+		d.rdb.ZRem(ctx, d.global("silent"), id)
+		if _, err := d.giveBack(ctx, r, unanswered, true); err != nil {
+			d.log.Warn("handoff: an unanswered case was not given back", "case", id, "err", err)
+			continue
+		}
+		if known {
+			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: fmt.Sprintf(opTakenAway, id, silent, silent), Ring: true, Tag: id}})
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 const (
 	byOperator      = "operator_released" // its operator wrote /release
 	operatorRemoved = "operator_removed"  // its operator is no longer on the roster
+	unanswered      = "unanswered"        // its operator did not answer the person in time (watchdog)
 )
 
 // RosterReloaded gives back to those on call every case held by an operator of previous who
@@ -90,24 +91,40 @@ func (d *Desk) giveBack(ctx context.Context, r *record, why string, tell bool) (
 	if err != nil || !back {
 		return false, err
 	}
-	r.State, r.Operator, r.Claimed = stateOpen, "", time.Time{}
+	r.State, r.Operator, r.Claimed, r.Nudged = stateOpen, "", time.Time{}, 0
+	alias := op
+	if o, ok := d.operator(op); ok {
+		alias = o.AliasIn("el")
+	}
+	r.History = append(r.History, historyEntry(histReleased, d.now(), alias+"|"+why))
+	if err := d.save(ctx, r, "nudged", "history"); err != nil {
+		d.log.Warn("handoff: a released case's history not saved", "case", r.ID, "err", err)
+	}
 	pipe := d.rdb.Pipeline()
 	pipe.SRem(ctx, d.opKey(op, "cases"), r.ID)
+	pipe.ZRem(ctx, d.global("silent"), r.ID)
 	pipe.ZAdd(ctx, d.global("waiting"), redis.Z{Score: float64(d.now().Add(d.waitFor(r.Tier)).UnixMilli()), Member: r.ID})
 	pipe.Expire(ctx, d.global("waiting"), d.retention)
 	if _, err := pipe.Exec(ctx); err != nil {
 		// It is open: a claim finds it, the person's next message notifies again.
 		d.log.Warn("handoff: a released case is not in the escalation schedule", "case", r.ID, "err", err)
 	}
-	d.clearActive(ctx, op, r.ID)
 	d.audit(ctx, "released", r.ID, "operator", op, "reason", why)
 	if tell {
 		d.tellMessage(ctx, r, "handoff_released", nil)
 	}
 	r.Notified = slices.DeleteFunc(r.Notified, func(s string) bool { return s == op })
 	note := ""
-	if why == operatorRemoved {
-		note = fmt.Sprintf(opRemoved, r.ID, r.ID)
+	switch why {
+	case operatorRemoved:
+		note = fmt.Sprintf(opRemoved, r.ID)
+	case unanswered:
+		since := r.Heard
+		if since.IsZero() {
+			since = r.Created
+		}
+		silent := minutes(d.now().Sub(since))
+		note = fmt.Sprintf(opUnanswered, r.ID, silent, silent)
 	}
 	d.notify(ctx, r, 1, true, note)
 	return true, nil

@@ -15,7 +15,7 @@ import (
 )
 
 // backNotice is the English half of the line that heads a case whose counsellor left the roster.
-const backNotice = "its counsellor is no longer on the roster"
+const backNotice = "its counsellor left the roster"
 
 // rosterWithout is the test roster without operator id, as its file would be edited.
 func rosterWithout(t *testing.T, id string) *handoff.Roster {
@@ -70,7 +70,7 @@ func TestRosterReloadedGivesBackARemovedOperatorsCases(t *testing.T) {
 
 			for _, tg := range []string{"502", "503"} {
 				got := f.ops.last(tg)
-				if !strings.Contains(got.Text, backNotice) || !strings.Contains(got.Text, "Υπόθεση "+id) {
+				if !strings.Contains(got.Text, backNotice) || !strings.Contains(got.Text, "["+id+"]") {
 					t.Errorf("operator %s got %q; want case %s with the notice %q", tg, got.Text, id, backNotice)
 				}
 				if got.Urgent != (tier >= 3) {
@@ -86,7 +86,7 @@ func TestRosterReloadedGivesBackARemovedOperatorsCases(t *testing.T) {
 			if got := f.ppl.last("9101").Text; !strings.Contains(got, "The counsellor had to leave the conversation") {
 				t.Errorf("the person was told %q; want handoff_released", got)
 			}
-			if out := f.operator(t, 502, "/cases", ""); !strings.Contains(out, fmt.Sprintf("%s · επίπεδο/tier %d · en · αναμονή", id, tier)) {
+			if out := f.operator(t, 502, "/cases", ""); !strings.Contains(out, fmt.Sprintf("[%s] επίπεδο/tier %d · Αγγλικά · αναμονή", id, tier)) {
 				t.Errorf("/cases: got %q; want %s waiting", out, id)
 			}
 			for _, kind := range []string{"cases", "active", "duty:2026-11-26"} {
@@ -98,7 +98,7 @@ func TestRosterReloadedGivesBackARemovedOperatorsCases(t *testing.T) {
 				t.Errorf("the audit lacks the release for operator_removed:\n%s", audit)
 			}
 
-			if out := f.operator(t, 502, "/claim "+id, ""); !strings.Contains(out, "Ανέλαβες την υπόθεση "+id) {
+			if out := f.operator(t, 502, "/claim "+id, ""); !strings.Contains(out, "["+id+"] Ανέλαβες την υπόθεση") {
 				t.Fatalf("the next operator's claim: got %q; want it claimed", out)
 			}
 			if _, ok, err := f.desk.Relay(ctx, id, bot.Message{Text: "are you still there?"}, ""); !ok || err != nil {
@@ -152,7 +152,7 @@ func TestRelayGivesBackACaseOfARemovedOperator(t *testing.T) {
 				t.Errorf("the removed operator got %d more messages; want none", got-toOp1)
 			}
 			got := f.ops.last("502")
-			if want := fmt.Sprintf("Υπόθεση %s · επίπεδο %d", id, tt.tier); !strings.Contains(got.Text, want) || !strings.Contains(got.Text, backNotice) {
+			if want := fmt.Sprintf("[%s] επίπεδο %d", id, tt.tier); !strings.Contains(got.Text, want) || !strings.Contains(got.Text, backNotice) {
 				t.Errorf("op2 got %q; want %q with the notice", got.Text, want)
 			}
 			if got.Urgent != (tt.tier >= 3) {
@@ -181,7 +181,7 @@ func TestClaimACaseOfARemovedOperator(t *testing.T) {
 	toOp1 := f.ops.len("501")
 	f.rosterPtr = rosterWithout(t, "op1")
 
-	if out := f.operator(t, 502, "/claim "+id, ""); !strings.Contains(out, "Ανέλαβες την υπόθεση "+id) {
+	if out := f.operator(t, 502, "/claim "+id, ""); !strings.Contains(out, "["+id+"] Ανέλαβες την υπόθεση") {
 		t.Fatalf("the claim: got %q; want it claimed", out)
 	}
 	if got := f.ppl.texts("9103"); !strings.Contains(got, "had to leave") || !strings.HasSuffix(got, "EKKA counsellor 2 is here now and will write to you in this chat. You can write your messages here. Write /stop to end at any time.") {
@@ -217,7 +217,7 @@ func TestRosterReloadedOnEveryInstance(t *testing.T) {
 
 	audit := auditTrail(t, f)
 	for i, id := range ids {
-		if got := f.ops.count("502", backNotice, "Υπόθεση "+id); got != 1 {
+		if got := f.ops.count("502", backNotice, "["+id+"]"); got != 1 {
 			t.Errorf("op2 got case %s back %d times; want once", id, got)
 		}
 		chat := []string{"9104", "9105"}[i]
@@ -259,7 +259,7 @@ func TestRosterReloadedKeepsTheCasesOfThoseStillOnIt(t *testing.T) {
 			if got := f.ppl.len("9107"); got != toPerson {
 				t.Errorf("the person of the kept case got %d messages; want none", got-toPerson)
 			}
-			if out := f.operator(t, 502, "/cases", ""); !strings.Contains(out, kept+" · επίπεδο/tier 2 · fr · δική σου") {
+			if out := f.operator(t, 502, "/cases", ""); !strings.Contains(out, "["+kept+"] επίπεδο/tier 2 · Γαλλικά · δική σου") {
 				t.Errorf("/cases: got %q; want %s still op2's", out, kept)
 			}
 			f.desk.Relay(ctx, kept, bot.Message{Text: "merci"}, "")
@@ -302,7 +302,7 @@ func TestTickGivesBackACaseOfARemovedOperator(t *testing.T) {
 	}
 	f.rosterPtr = rosterWithout(t, "op1")
 	f.desk.Tick(ctx)
-	if got := f.ops.last("502").Text; !strings.Contains(got, backNotice) || !strings.Contains(got, "Υπόθεση "+id) {
+	if got := f.ops.last("502").Text; !strings.Contains(got, backNotice) || !strings.Contains(got, "["+id+"]") {
 		t.Errorf("op2 got %q; want case %s back with the notice", got, id)
 	}
 	if out := f.operator(t, 502, "/claim "+id, ""); !strings.Contains(out, "Ανέλαβες") {

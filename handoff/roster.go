@@ -58,6 +58,7 @@ type Roster struct {
 	byTG      map[int64]int
 	shifts    map[string][]rosterShift // by operator id
 	overrides map[string][]rosterOverride
+	referrals []string
 }
 
 // rosterShift is a weekly shift: from and to are minutes of the local day; when to <= from the
@@ -80,6 +81,7 @@ type rosterDoc struct {
 	Operators []rosterOperatorDoc `yaml:"operators"`
 	Shifts    []rosterShiftDoc    `yaml:"shifts"`
 	Overrides []rosterOverrideDoc `yaml:"overrides"`
+	Referrals []string            `yaml:"referrals"`
 }
 
 type rosterOperatorDoc struct {
@@ -166,6 +168,15 @@ func ParseRoster(name string, data []byte) (*Roster, error) {
 	}
 	return r, nil
 }
+
+// defaultReferrals are where a counsellor may say a case was referred, when the roster names
+// none: EKKA's own services, the anti-trafficking line, the children's line, the police.
+var defaultReferrals = []string{"ΕΚΚΑ: φιλοξενία (197)", "ΕΚΚΑ: κοινωνική υπηρεσία", "A21 (1109)",
+	"Χαμόγελο του Παιδιού (1056)", "Αστυνομία (100)", "Εισαγγελία", "Άλλη οργάνωση"}
+
+// Referrals lists the services a case can be referred to, for /close: the roster's referrals,
+// or a default list.
+func (r *Roster) Referrals() []string { return r.referrals }
 
 // Operators returns every operator, in roster order.
 func (r *Roster) Operators() []Operator {
@@ -390,6 +401,26 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 			ID: d.ID, TelegramID: d.TelegramID, Alias: d.Alias, Languages: d.Languages,
 			MaxCases: maxCases, Backup: d.Backup,
 		})
+	}
+
+	r.referrals = defaultReferrals
+	if n := rosterValue(top, "referrals"); n != nil && n.Kind == yaml.SequenceNode {
+		r.referrals = nil
+		for _, item := range n.Content {
+			switch {
+			case item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "":
+				p.add(item, "a referral is the name of a service, such as \"A21 (1109)\"")
+			case len(item.Value) > 40:
+				p.add(item, "referral %q is longer than 40 bytes: it must fit on a button", item.Value)
+			case slices.Contains(r.referrals, item.Value):
+				p.add(item, "referral %q is listed twice", item.Value)
+			default:
+				r.referrals = append(r.referrals, item.Value)
+			}
+		}
+		if len(r.referrals) > 12 {
+			p.add(n, "%d referrals: at most 12 fit under one message", len(r.referrals))
+		}
 	}
 
 	for _, item := range rosterItems(top, "shifts") {

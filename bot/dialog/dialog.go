@@ -32,7 +32,17 @@ type Input struct {
 	Text     string // typed text
 	Command  string // "start", "help", ... without the slash
 
-	OnDuty int // operators on duty for this conversation, as the host knows it; conditions read "on_duty"
+	OnDuty int  // operators on duty for this conversation, as the host knows it; conditions read "on_duty"
+	InCase bool // the conversation is in an open case with a counsellor; conditions read "in_case"
+}
+
+// Answer is the answer to one screening question (a question with an indicator, or whose
+// choices set a flag), as a handoff reports it to the counsellor.
+type Answer struct {
+	Question string // the question's node id
+	Choice   string // the choice's id: "yes", "no", "unsure", "skip"...
+	Code     string // the question's indicator code; "" if it has none
+	Positive bool   // the answer counts: the indicator's positive answer, or a choice that set a flag
 }
 
 // Kind says what an Output asks the host to do.
@@ -78,6 +88,7 @@ type Output struct {
 	Tier       int               // Handoff: urgency, 1-3
 	Reason     string            // Handoff: why (urgent, likely, emergency, asked, ...)
 	Indicators []string          // Handoff: codes of the indicators answered positively, in question order
+	Answers    []Answer          // Handoff: every screening question answered, in question order
 	Secrets    map[string]string // Handoff: typed answers of secret questions, which the state never keeps
 
 	Wipe bool // End: delete everything held about the conversation

@@ -136,6 +136,7 @@ type env struct {
 	Positives int               `expr:"positives"` // positive answers
 	Answered  int               `expr:"answered"`  // indicator questions answered
 	OnDuty    int               `expr:"on_duty"`   // operators on duty (Input.OnDuty)
+	InCase    bool              `expr:"in_case"`   // in an open case with a counsellor (Input.InCase)
 }
 
 // loader collects problems while it builds an Engine.

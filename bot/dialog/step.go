@@ -22,7 +22,7 @@ var ErrLoop = errors.New("dialog: the flow passed too many nodes without asking"
 // command; an emergency word in typed text opens the emergency flow from anywhere, a help
 // word the help flow. Only the first MaxText characters of typed text are read.
 func (e *Engine) Step(s State, in Input) (State, []Output, error) {
-	r := &run{e: e, s: s, out: make([]Output, 0, 4), onDuty: in.OnDuty}
+	r := &run{e: e, s: s, out: make([]Output, 0, 4), onDuty: in.OnDuty, inCase: in.InCase}
 	in.Text = clip(in.Text)
 	if in.Command == "" && strings.HasPrefix(in.Text, "/") {
 		if c := commandName(in.Text); e.commands[c] != nil {
@@ -79,6 +79,7 @@ type run struct {
 	ownedMaps bool // s.Answers and s.Flags are copies this run may change
 	urgent    bool // the node being visited belongs to an urgent flow
 	onDuty    int
+	inCase    bool
 }
 
 // react decides where the input leads: the node to walk from, or nil to stop.
@@ -310,7 +311,7 @@ func (r *run) visit(n *node) (*node, error) {
 		}
 		return nil, nil // unreachable: Load requires a fallback
 	case kHandoff:
-		o := Output{Kind: Handoff, Tier: n.handoff.Tier, Reason: n.handoff.Reason, Indicators: r.indicators()}
+		o := Output{Kind: Handoff, Tier: n.handoff.Tier, Reason: n.handoff.Reason, Indicators: r.indicators(), Answers: r.answers()}
 		for _, q := range r.e.secrets {
 			if a, ok := r.s.Answers[q]; ok && a != "" {
 				if o.Secrets == nil {
@@ -399,7 +400,7 @@ var noAnswers, noFlags = map[string]string{}, map[string]bool{}
 
 // env is what conditions see, with the counts derived from the answers.
 func (r *run) env() *env {
-	v := &env{Answers: r.s.Answers, Flags: r.s.Flags, Lang: r.s.Lang, Tier: r.s.Tier, OnDuty: r.onDuty}
+	v := &env{Answers: r.s.Answers, Flags: r.s.Flags, Lang: r.s.Lang, Tier: r.s.Tier, OnDuty: r.onDuty, InCase: r.inCase}
 	if v.Answers == nil {
 		v.Answers = noAnswers
 	}
@@ -457,6 +458,50 @@ func (r *run) indicators() []string {
 		}
 	}
 	return codes
+}
+
+// answers lists the screening questions answered, in file order.
+func (r *run) answers() []Answer {
+	var out []Answer
+	for _, n := range r.e.screening() {
+		choice, ok := r.s.Answers[n.id]
+		if !ok {
+			continue
+		}
+		a := Answer{Question: n.id, Choice: choice}
+		if n.ind != nil {
+			a.Code, a.Positive = n.ind.Code, choice == n.ind.Positive
+		}
+		for _, c := range n.choices {
+			a.Positive = a.Positive || c.id == choice && len(c.set) > 0
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// screening returns the screening questions in file order: those with an indicator, or with a
+// choice that sets a flag (secret questions never).
+func (e *Engine) screening() []*node {
+	var out []*node
+	for _, f := range e.order {
+		for _, n := range f.order {
+			flags := slices.ContainsFunc(n.choices, func(c choice) bool { return len(c.set) > 0 })
+			if !n.secret && (n.ind != nil || flags) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// Screening lists the ids of the screening questions (see Answer), in file order.
+func (e *Engine) Screening() []string {
+	var ids []string
+	for _, n := range e.screening() {
+		ids = append(ids, n.id)
+	}
+	return ids
 }
 
 // Jump moves a conversation to the start of a flow, as a goto would: the host's way back

@@ -223,7 +223,7 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 	// promise (I), documents (C), debt (C): tier 2; then consent.
 	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no", "yes", "no", "no", "yes", "yes", "yes")...)
 	s, _ = steps(t, e, s, pick("no", "no", "no", "no", "no", "no", "no", "no", "no")...)
-	_, outs := steps(t, e, s, append(pick("yes", "yes", "ngo", "no"), dialog.Input{Text: "blue heron"})...)
+	_, outs := steps(t, e, s, append(pick("yes", "yes", "ngo"), dialog.Input{Text: "blue heron"})...)
 	var h *dialog.Output
 	for i := range outs {
 		if outs[i].Kind == dialog.Handoff {
@@ -235,10 +235,21 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 	}
 	want := dialog.Output{Kind: dialog.Handoff, Tier: 2, Reason: "likely", Indicators: []string{"deception", "retention_of_documents", "debt_bondage"},
 		Secrets: map[string]string{"codeword": "blue heron"}}
+	answers := h.Answers
+	h.Answers = nil
 	if diff := cmp.Diff(want, *h); diff != "" {
 		t.Errorf("handoff (-want +got):\n%s", diff)
 	}
-	final, _ := steps(t, e, s, append(pick("yes", "yes", "ngo", "no"), dialog.Input{Text: "blue heron"})...)
+	// Every screening question answered, in order, each with its indicator; the positive ones
+	// marked (can_leave's positive answer is "no").
+	wantAnswers := []dialog.Answer{{Question: "minor", Choice: "no"}, {Question: "danger", Choice: "no", Code: "violence_threats"},
+		{Question: "promise", Choice: "yes", Code: "deception", Positive: true}, {Question: "not_agreed", Choice: "no", Code: "deception"},
+		{Question: "sex_money", Choice: "no", Code: "sexual_exploitation"}, {Question: "can_leave", Choice: "yes", Code: "restriction_of_movement"},
+		{Question: "documents", Choice: "yes", Code: "retention_of_documents", Positive: true}}
+	if len(answers) != 17 || !cmp.Equal(answers[:len(wantAnswers)], wantAnswers) {
+		t.Errorf("the handoff's answers: %d, %+v; want 17 (hurt_now and locked were not asked) starting %+v", len(answers), answers, wantAnswers)
+	}
+	final, _ := steps(t, e, s, append(pick("yes", "yes", "ngo"), dialog.Input{Text: "blue heron"})...)
 	if _, kept := final.Answers["codeword"]; kept {
 		t.Error("the state keeps the code word")
 	}

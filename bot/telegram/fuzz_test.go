@@ -27,9 +27,9 @@ import (
 
 // FuzzDecodeUpdate posts any bytes to a Channel in webhook mode with the right secret, as
 // Telegram would. The answer is 200, 400 or 413; the handler gets at most one message, and
-// exactly the one the update's chat id, update id, message id, text or button data and
-// language code make (never a name, a username or a user id); every callback query is
-// answered once.
+// exactly the one the update's chat id, update id, message id, text (or a medium's kind and
+// caption), replied-to message id or button data and language code make (never a name, a
+// username, a user id, a file id, a phone number...); every callback query is answered once.
 func FuzzDecodeUpdate(f *testing.F) {
 	const (
 		maria   = `"from": {"id": 42, "is_bot": false, "first_name": "Maria", "last_name": "K", "username": "maria_k", "language_code": "el"}`
@@ -50,6 +50,14 @@ func FuzzDecodeUpdate(f *testing.F) {
 		`{"update_id": 16, "message": {"message_id": 7, "date": 1, ` + maria + `, "chat": {"id": 9223372036854775807, "type": "private"}, "text": "/start"}}`,
 		`{"update_id": 17, "message": {"chat": {"id": "42", "type": "private"}, "text": "a chat id as a string"}}`,
 		`{"update_id": 18, "message": {"chat": {"id": 42, "type": "private"}}, "callback_query": {"id": "q", "data": "both"}}`,
+		`{"update_id": 19, "message": {"message_id": 8, "date": 1, ` + maria + `, ` + private + `,
+			"contact": {"phone_number": "+306912345678", "first_name": "Eleni", "user_id": 77}, "reply_to_message": {"message_id": 2, "date": 1, ` + private + `}}}`,
+		`{"update_id": 20, "message": {"message_id": 9, "date": 1, ` + maria + `, ` + private + `,
+			"venue": {"location": {"latitude": 37.9, "longitude": 23.7}, "title": "Syntagma", "address": "Athens"}, "location": {"latitude": 37.9, "longitude": 23.7}}}`,
+		`{"update_id": 21, "message": {"message_id": 10, "date": 1, ` + maria + `, ` + private + `, "caption": "the gif",
+			"animation": {"file_id": "a", "file_unique_id": "u", "width": 1, "height": 1, "duration": 1, "file_name": "x.gif"},
+			"document": {"file_id": "a", "file_unique_id": "u", "file_name": "x.gif"}}}`,
+		`{"update_id": 22, "message": {"message_id": 11, "date": 1, ` + maria + `, ` + private + `, "photo": [], "voice": null, "text": "no media after all"}}`,
 		`{"update_id": 1e3}`, `null`, `[]`, `{}`, ``,
 	} {
 		f.Add([]byte(update))
@@ -167,7 +175,58 @@ type wireMessage struct {
 		LastName  string `json:"last_name"`
 		UserName  string `json:"username"`
 	} `json:"chat"`
-	Text string `json:"text"`
+	Text           string `json:"text"`
+	Caption        string `json:"caption"`
+	ReplyToMessage *struct {
+		MessageID int `json:"message_id"`
+	} `json:"reply_to_message"`
+	// The media, by their fields in the Bot API, with what of them must not be passed on.
+	Photo     []wireFile `json:"photo"`
+	Voice     *wireFile  `json:"voice"`
+	Audio     *wireFile  `json:"audio"`
+	Video     *wireFile  `json:"video"`
+	VideoNote *wireFile  `json:"video_note"`
+	Document  *wireFile  `json:"document"`
+	Sticker   *wireFile  `json:"sticker"`
+	Animation *wireFile  `json:"animation"`
+	Location  *struct{}  `json:"location"`
+	Venue     *struct {
+		Title   string `json:"title"`
+		Address string `json:"address"`
+	} `json:"venue"`
+	Contact *struct {
+		PhoneNumber string `json:"phone_number"`
+		FirstName   string `json:"first_name"`
+		LastName    string `json:"last_name"`
+	} `json:"contact"`
+	Poll *struct {
+		Question string `json:"question"`
+	} `json:"poll"`
+}
+
+// wireFile is the part of a file that every kind of media has.
+type wireFile struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+}
+
+// media is the kind of medium msg carries, "" for none. Telegram sends an animation also as a
+// document and a venue also as a location; the first is the one that counts.
+func (msg *wireMessage) media() string {
+	for _, medium := range []struct {
+		kind  string
+		there bool
+	}{
+		{"animation", msg.Animation != nil}, {"photo", len(msg.Photo) > 0}, {"voice", msg.Voice != nil},
+		{"audio", msg.Audio != nil}, {"video", msg.Video != nil}, {"video_note", msg.VideoNote != nil},
+		{"document", msg.Document != nil}, {"sticker", msg.Sticker != nil}, {"venue", msg.Venue != nil},
+		{"location", msg.Location != nil}, {"contact", msg.Contact != nil}, {"poll", msg.Poll != nil},
+	} {
+		if medium.there {
+			return medium.kind
+		}
+	}
+	return ""
 }
 
 type wireUser struct {
@@ -187,8 +246,14 @@ func (u wireUpdate) message() (*bot.Message, string) {
 	switch {
 	case u.Message != nil:
 		msg, from, m.Text = u.Message, u.Message.From, u.Message.Text
+		if m.Media = msg.media(); m.Media != "" {
+			m.Text = msg.Caption
+		}
 		if msg.MessageID != 0 {
 			m.MsgID = strconv.Itoa(msg.MessageID)
+		}
+		if r := msg.ReplyToMessage; r != nil && r.MessageID != 0 {
+			m.ReplyTo = strconv.Itoa(r.MessageID)
 		}
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
@@ -204,7 +269,9 @@ func (u wireUpdate) message() (*bot.Message, string) {
 	return &m, query
 }
 
-// names returns every name, username and title in the update's messages and callback query.
+// names returns every name, username and title in the update's messages and callback query,
+// and what media hold besides their captions: file ids, a contact's phone number and names, a
+// venue's title and address, a poll's question.
 func (u wireUpdate) names() map[string]bool {
 	names := map[string]bool{}
 	addUser := func(p *wireUser) {
@@ -220,6 +287,19 @@ func (u wireUpdate) names() map[string]bool {
 		if c := m.Chat; c != nil {
 			names[c.Title], names[c.FirstName], names[c.LastName], names[c.UserName] = true, true, true, true
 		}
+		for _, f := range append(slices.Clone(m.Photo), deref(m.Voice), deref(m.Audio), deref(m.Video), deref(m.VideoNote),
+			deref(m.Document), deref(m.Sticker), deref(m.Animation)) {
+			names[f.FileID], names[f.FileUniqueID] = true, true
+		}
+		if c := m.Contact; c != nil {
+			names[c.PhoneNumber], names[c.FirstName], names[c.LastName] = true, true, true
+		}
+		if v := m.Venue; v != nil {
+			names[v.Title], names[v.Address] = true, true
+		}
+		if p := m.Poll; p != nil {
+			names[p.Question] = true
+		}
 	}
 	addMessage(u.Message)
 	if q := u.CallbackQuery; q != nil {
@@ -228,6 +308,14 @@ func (u wireUpdate) names() map[string]bool {
 	}
 	delete(names, "")
 	return names
+}
+
+// deref returns *f, or nothing for nil.
+func deref(f *wireFile) wireFile {
+	if f == nil {
+		return wireFile{}
+	}
+	return *f
 }
 
 // sources returns the values the handler may get: what the person wrote or pressed, the ids,

@@ -17,12 +17,33 @@ import (
 // instance takes over the chat's messages, and every instance drops those it holds within
 // settleEvery.
 
-// boxed is an outgoing message as the outbox keeps it.
+// boxed is an outgoing message as the outbox keeps it. Fields are only ever added, with
+// omitempty, so that an instance reads what one of an older version put: a box without a
+// method is a sendMessage, one without a tag has none.
 type boxed struct {
 	Chat   string          `json:"c"`
-	Params tgbotapi.Params `json:"p"`
+	Method string          `json:"m,omitempty"`
+	Params tgbotapi.Params `json:"p"` // disable_notification among them: whether it rings
 	Urgent bool            `json:"u,omitempty"`
 	Forget bool            `json:"f,omitempty"`
+	Tag    string          `json:"t,omitempty"` // the bot.Reply's Tag, not the outbox's chat tag
+}
+
+// box is what the outbox keeps of o.
+func box(o *outgoing) []byte {
+	b, _ := json.Marshal(boxed{Chat: o.chat, Method: o.method, Params: o.params, Urgent: o.urgent,
+		Forget: o.forget, Tag: o.tag}) // strings and bools: never fails
+	return b
+}
+
+// unbox is the message an outbox kept as id.
+func unbox(id string, payload []byte) (*outgoing, error) {
+	var b boxed
+	if err := json.Unmarshal(payload, &b); err != nil {
+		return nil, err
+	}
+	return &outgoing{chat: b.Chat, method: b.Method, params: b.Params, urgent: b.Urgent,
+		forget: b.Forget, tag: b.Tag, box: id}, nil
 }
 
 // outboxTimeout bounds one outbox call: a slow Redis must not hold up the replies for long.
@@ -36,7 +57,7 @@ func (c *Channel) keep(msgs []*outgoing) {
 	}
 	payloads := make([][]byte, len(msgs))
 	for i, o := range msgs {
-		payloads[i], _ = json.Marshal(boxed{Chat: o.chat, Params: o.params, Urgent: o.urgent, Forget: o.forget}) // strings and bools: never fails
+		payloads[i] = box(o)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), outboxTimeout)
 	defer cancel()
@@ -266,11 +287,13 @@ func (c *Channel) takeOver(ctx context.Context, mine []string) {
 	var queued, wiped []*outgoing
 	c.mu.Lock()
 	for _, p := range taken {
-		var b boxed
-		if c.closed || held[p.ID] || json.Unmarshal(p.Message, &b) != nil {
+		if c.closed || held[p.ID] {
 			continue // after Close: left in the outbox for another instance
 		}
-		o := &outgoing{chat: b.Chat, params: b.Params, urgent: b.Urgent, forget: b.Forget, box: p.ID}
+		o, err := unbox(p.ID, p.Message)
+		if err != nil {
+			continue
+		}
 		if c.wipedBefore(o) {
 			wiped = append(wiped, o)
 			continue

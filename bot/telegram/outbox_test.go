@@ -3,10 +3,13 @@ package telegram_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
@@ -210,4 +213,87 @@ func keys(t *testing.T, r *redistest.Redis) int {
 		t.Fatal(err)
 	}
 	return len(ks)
+}
+
+// TestOutboxKeepsWhatMakesAMessage: a message taken over is sent as it was queued: whether it
+// rings, its tag, and whether it is a copy.
+func TestOutboxKeepsWhatMakesAMessage(t *testing.T) {
+	r := redistest.New(t)
+	outbox := func() *bot.Outbox {
+		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+		o.Lease = 300 * time.Millisecond
+		return o
+	}
+	// The first instance sends "one" at once and holds the rest: its clock never moves.
+	a := start(t, &handler{}, func(cfg *telegram.Config) {
+		cfg.Clock = newClock(false)
+		cfg.Outbox = outbox()
+	})
+	if err := a.ch.Send(t.Context(), "7", []bot.Reply{{Text: "one"}}); err != nil {
+		t.Fatal(err)
+	}
+	alert := a.send("7", bot.Reply{Text: "alert", Ring: true, Tag: "case-1"}, bot.Reply{Text: "quiet", Tag: "case-1"})
+	waitFor(t, "two messages queued", func() bool { return a.metric(t, "faros_telegram_queue_depth") == 2 })
+	copied := a.copyMsg("7", "42", "31", "case-2")
+	waitFor(t, "the copy queued", func() bool { return a.metric(t, "faros_telegram_queue_depth") == 3 })
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_ = a.ch.Close(ctx) // what is queued stays in the outbox
+	<-alert
+	<-copied
+
+	log := &sentLog{}
+	b := start(t, &handler{}, func(cfg *telegram.Config) {
+		fast(cfg)
+		cfg.Outbox = outbox()
+		cfg.Sent = log.sent
+	})
+	b.srv.Wait("copyMessage", 1)
+	var got []map[string]string
+	for _, c := range b.srv.Calls("")[1:] { // after getMe
+		p := maps.Clone(c.Params)
+		p["method"] = c.Method
+		got = append(got, p)
+	}
+	want := []map[string]string{
+		{"method": "sendMessage", "chat_id": "7", "text": "alert", "protect_content": "true"},
+		{"method": "sendMessage", "chat_id": "7", "text": "quiet", "protect_content": "true", "disable_notification": "true"},
+		{"method": "copyMessage", "chat_id": "7", "from_chat_id": "42", "message_id": "31", "protect_content": "true"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the second instance's calls (-want +got):\n%s", diff)
+	}
+	waitFor(t, "three ids reported", func() bool { return len(log.calls()) == 3 })
+	if diff := cmp.Diff([]string{"7: 1 #case-1", "7: 2 #case-1", "7: 3 #case-2"}, log.calls()); diff != "" {
+		t.Errorf("Sent calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestOutboxSendsWhatAnOlderVersionKept: a box from before copies and tags (no method, no
+// tag) is a sendMessage without a tag.
+func TestOutboxSendsWhatAnOlderVersionKept(t *testing.T) {
+	r := redistest.New(t)
+	old := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+	old.Lease = 100 * time.Millisecond
+	_, err := old.Put(t.Context(), "42", [][]byte{
+		[]byte(`{"c":"42","p":{"chat_id":"42","text":"kept before","protect_content":"true","disable_notification":"true"},"u":true}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &sentLog{}
+	e := start(t, &handler{}, func(cfg *telegram.Config) {
+		fast(cfg)
+		cfg.Outbox = bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+		cfg.Outbox.Lease = 300 * time.Millisecond
+		cfg.Sent = log.sent
+	})
+	call := e.srv.Wait("sendMessage", 1)[0]
+	want := map[string]string{"chat_id": "42", "text": "kept before", "protect_content": "true", "disable_notification": "true"}
+	if diff := cmp.Diff(want, call.Params); diff != "" {
+		t.Errorf("sendMessage params (-want +got):\n%s", diff)
+	}
+	waitFor(t, "the id reported", func() bool { return len(log.calls()) == 1 })
+	if diff := cmp.Diff([]string{"42: 1"}, log.calls()); diff != "" {
+		t.Errorf("Sent calls (-want +got):\n%s", diff)
+	}
 }

@@ -29,17 +29,27 @@ type chatQueue struct {
 	busy   bool
 }
 
-// outgoing is one sendMessage call to make.
+// outgoing is one Bot API call that sends a message: sendMessage, or copyMessage for Copy.
 type outgoing struct {
 	chat   string
+	method string // "" means sendMessage
 	params tgbotapi.Params
 	urgent bool
 	forget bool         // its id is not reported to Config.Sent
+	tag    string       // the bot.Reply's Tag (or Copy's), reported to Config.Sent with the id
 	box    string       // its id in Config.Outbox; "" if not kept there
 	wiped  bool         // in flight when Wipe ran: not to be tried again
 	seq    uint64       // order of arrival
 	tries  int          // failed attempts that count against Config.Retries
 	result chan<- error // receives the outcome; nil when nobody waits for it
+}
+
+// apiMethod returns the Bot API method that sends o.
+func (o *outgoing) apiMethod() string {
+	if o.method == "" {
+		return "sendMessage"
+	}
+	return o.method
 }
 
 func newQueue(perChat, gap time.Duration) *queue {

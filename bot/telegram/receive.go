@@ -136,8 +136,9 @@ func (c *Channel) answer(ctx context.Context, queryID string) {
 
 // decode turns an update into a bot.Message. ok is false for what Faros does not serve: anything
 // but a message or callback query of a private chat. queryID is the callback query to answer,
-// also when ok is false. Names, usernames and user ids are left out; media are never fetched,
-// only seen as a message without text.
+// also when ok is false. Names, usernames and user ids are left out. Media are never fetched:
+// a message with one has its kind as Media and its caption as Text; nothing else of it is
+// passed on, neither a file's id or name nor a contact's phone number nor a place's coordinates.
 func decode(u tgbotapi.Update) (m bot.Message, queryID string, ok bool) {
 	var msg *tgbotapi.Message
 	var from *tgbotapi.User
@@ -145,8 +146,14 @@ func decode(u tgbotapi.Update) (m bot.Message, queryID string, ok bool) {
 	case u.Message != nil:
 		msg, from = u.Message, u.Message.From
 		m.Text = msg.Text
+		if m.Media = media(msg); m.Media != "" {
+			m.Text = msg.Caption
+		}
 		if msg.MessageID != 0 {
 			m.MsgID = strconv.Itoa(msg.MessageID)
+		}
+		if r := msg.ReplyToMessage; r != nil && r.MessageID != 0 {
+			m.ReplyTo = strconv.Itoa(r.MessageID)
 		}
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
@@ -163,6 +170,39 @@ func decode(u tgbotapi.Update) (m bot.Message, queryID string, ok bool) {
 		m.Language = from.LanguageCode
 	}
 	return m, queryID, true
+}
+
+// media returns the kind of what msg carries besides text, by the name of its field in the Bot
+// API; "" for none. Telegram sends an animation also as a document and a venue also as a
+// location: the more telling comes first.
+func media(msg *tgbotapi.Message) string {
+	switch {
+	case msg.Animation != nil:
+		return "animation"
+	case len(msg.Photo) > 0:
+		return "photo"
+	case msg.Voice != nil:
+		return "voice"
+	case msg.Audio != nil:
+		return "audio"
+	case msg.Video != nil:
+		return "video"
+	case msg.VideoNote != nil:
+		return "video_note"
+	case msg.Document != nil:
+		return "document"
+	case msg.Sticker != nil:
+		return "sticker"
+	case msg.Venue != nil:
+		return "venue"
+	case msg.Location != nil:
+		return "location"
+	case msg.Contact != nil:
+		return "contact"
+	case msg.Poll != nil:
+		return "poll"
+	}
+	return ""
 }
 
 // setWebhook points Telegram at WebhookURL. The library's WebhookConfig predates secret_token.

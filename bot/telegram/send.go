@@ -33,10 +33,15 @@ const (
 // replies stay queued: do not send them again.
 func (c *Channel) Send(ctx context.Context, chatID string, replies []bot.Reply) error {
 	// The chat id is left out of errors, which get logged.
-	if _, err := strconv.ParseInt(chatID, 10, 64); err != nil {
+	if !isInt(chatID) {
 		return errors.New("telegram: send: chat id is not a number")
 	}
-	msgs := messages(chatID, replies)
+	return c.sendAndWait(ctx, "send", messages(chatID, replies))
+}
+
+// sendAndWait queues msgs, all for one chat, and waits until Telegram has taken them all or
+// one is given up, whose error it returns. op names the caller in the error of a done ctx.
+func (c *Channel) sendAndWait(ctx context.Context, op string, msgs []*outgoing) error {
 	results := make(chan error, len(msgs)) // room for every outcome: no sender ever blocks
 	for _, o := range msgs {
 		o.result = results
@@ -52,14 +57,15 @@ func (c *Channel) Send(ctx context.Context, chatID string, replies []bot.Reply) 
 				first = err
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("telegram: send: %w", ctx.Err())
+			return fmt.Errorf("telegram: %s: %w", op, ctx.Err())
 		}
 	}
 	return first
 }
 
 // messages turns replies into sendMessage calls: a text too long for one message becomes
-// several, and the buttons go with the last.
+// several, and the buttons go with the last. Every part rings, is forgotten and is tagged as
+// its reply says.
 func messages(chatID string, replies []bot.Reply) []*outgoing {
 	var msgs []*outgoing
 	for _, r := range replies {
@@ -71,9 +77,10 @@ func messages(chatID string, replies []bot.Reply) []*outgoing {
 			}
 			msgs = append(msgs, &outgoing{
 				chat:   chatID,
-				params: sendParams(chatID, text, buttons),
+				params: sendParams(chatID, text, buttons, r.Ring),
 				urgent: r.Urgent,
 				forget: r.Forget,
+				tag:    r.Tag,
 			})
 		}
 	}
@@ -81,14 +88,17 @@ func messages(chatID string, replies []bot.Reply) []*outgoing {
 }
 
 // sendParams are the parameters of sendMessage. protect_content keeps the messages from being
-// forwarded or saved, disable_notification keeps the phone quiet: someone else may hold it. The
-// library's MessageConfig predates protect_content.
-func sendParams(chatID, text string, buttons []bot.Button) tgbotapi.Params {
+// forwarded or saved. disable_notification keeps the phone quiet, since someone else may hold
+// it, unless the message is to ring: a counsellor must hear an alert. The library's
+// MessageConfig predates protect_content.
+func sendParams(chatID, text string, buttons []bot.Button, ring bool) tgbotapi.Params {
 	p := tgbotapi.Params{
-		"chat_id":              chatID,
-		"text":                 text,
-		"protect_content":      "true",
-		"disable_notification": "true",
+		"chat_id":         chatID,
+		"text":            text,
+		"protect_content": "true",
+	}
+	if !ring {
+		p["disable_notification"] = "true"
 	}
 	if len(buttons) > 0 {
 		rows := make([][]tgbotapi.InlineKeyboardButton, len(buttons))
@@ -206,14 +216,15 @@ func (c *Channel) deliver(ctx context.Context) {
 	}
 }
 
-// attempt makes one sendMessage call and settles the message: sent, tried again later or given
-// up. A 429 is waited out exactly and does not count as a failure: Telegram said when to come back.
+// attempt makes one sendMessage (or copyMessage) call and settles the message: sent, tried
+// again later or given up. A 429 is waited out exactly and does not count as a failure:
+// Telegram said when to come back.
 func (c *Channel) attempt(ctx context.Context, o *outgoing) {
 	defer c.inflight.Done()
-	resp, err := c.bot(ctx).MakeRequest("sendMessage", o.params)
+	resp, err := c.bot(ctx).MakeRequest(o.apiMethod(), o.params)
 	err = redact(err, c.cfg.Token)
 	if err == nil && !o.forget && c.cfg.Sent != nil {
-		c.report(o.chat, resp.Result) // the chat is still busy: its next message waits for this
+		c.report(o, resp.Result) // the chat is still busy: its next message waits for this
 	}
 
 	var apiErr *tgbotapi.Error
@@ -264,8 +275,10 @@ func (c *Channel) attempt(ctx context.Context, o *outgoing) {
 	}
 }
 
-// report tells Config.Sent the id of a message Telegram accepted, which its result holds.
-func (c *Channel) report(chatID string, result json.RawMessage) {
+// report tells Config.Sent the id of a message Telegram accepted, which its result holds: the
+// Message that sendMessage returns or the MessageId that copyMessage does, both with a
+// message_id.
+func (c *Channel) report(o *outgoing, result json.RawMessage) {
 	var m struct {
 		MessageID int64 `json:"message_id"`
 	}
@@ -273,7 +286,7 @@ func (c *Channel) report(chatID string, result json.RawMessage) {
 		c.log.Warn("telegram: sent message has no message_id", "error", err)
 		return
 	}
-	c.cfg.Sent(chatID, []string{strconv.FormatInt(m.MessageID, 10)})
+	c.cfg.Sent(o.chat, o.tag, []string{strconv.FormatInt(m.MessageID, 10)})
 }
 
 // retryAfter is how long a 429 says to wait. Telegram always gives retry_after with a 429; a
@@ -286,9 +299,13 @@ func retryAfter(err *tgbotapi.Error) time.Duration {
 // whoever waits for it.
 func (c *Channel) giveUp(o *outgoing, reason string, err error) {
 	c.m.givenUp.WithLabelValues(reason).Inc()
-	c.log.Warn("telegram: message given up", "reason", reason, "urgent", o.urgent,
+	c.log.Warn("telegram: message given up", "method", o.apiMethod(), "reason", reason, "urgent", o.urgent,
 		"in_outbox", o.box != "" && reason == reasonShutdown, "error", err)
 	if o.result != nil {
-		o.result <- fmt.Errorf("telegram: send: message given up (%s): %w", reason, err)
+		op := "send"
+		if o.method == methodCopy {
+			op = "copy"
+		}
+		o.result <- fmt.Errorf("telegram: %s: message given up (%s): %w", op, reason, err)
 	}
 }

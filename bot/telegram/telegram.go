@@ -1,6 +1,18 @@
 // Package telegram connects Faros to Telegram's Bot API: it receives updates by long polling or
 // webhook, hands them to a bot.Handler, delivers the replies through a paced outbound queue and
 // deletes a conversation's messages on request.
+//
+// What it sends: texts (sendMessage), cut into parts of Telegram's 4,096 characters, with the
+// buttons under the last part; and copies of a person's messages for their counsellor (Copy,
+// copyMessage). Every message is protected from forwarding and saving. A person's phone never
+// makes a sound for a message, since someone else may hold it; a counsellor's does, for the
+// replies with bot.Reply.Ring and for every copy. Telegram's id of each message goes to
+// Config.Sent with the bot.Reply's Tag, to be deleted later by Wipe (the person's whole chat)
+// or Delete (some messages, such as a closed case's in a counsellor's chat).
+//
+// What it receives: texts, pressed buttons, and the kind of anything else (a photo, a voice
+// note...) with its caption, never the thing itself; which message a message answers; of the
+// person, only their language code, never a name, username or user id.
 package telegram
 
 import (
@@ -50,7 +62,8 @@ type Config struct {
 	// 28, a little under Telegram's 30, for the same reason.
 	PerSecond int
 	// Retries is how often a send that failed on the network or with a 5xx is tried again, and
-	// a deletion of Wipe that failed so or with a 429. Zero means 3; negative means never.
+	// a deletion of Wipe or Delete that failed so or with a 429. Zero means 3; negative means
+	// never.
 	Retries int
 	// Logger receives the channel's logs, which never hold a text, a chat id or the token.
 	// Nil means slog.Default().
@@ -60,10 +73,11 @@ type Config struct {
 	// Clock paces sends and retries. Nil means the system clock.
 	Clock Clock
 	// Sent is told the message_id of every message Telegram accepted, each part of a long text
-	// on its own, except those of a bot.Reply with Forget: the ids to pass to Wipe later. It is
-	// called without locks before the chat's next message goes, so a chat's ids come in order;
-	// it should return quickly. Nil means nobody is told.
-	Sent func(chatID string, msgIDs []string)
+	// on its own, and of every copy, except those of a bot.Reply with Forget: the ids to pass to
+	// Wipe or Delete later. tag is the bot.Reply's Tag, or the one given to Copy. It is called
+	// without locks before the chat's next message goes, so a chat's ids come in order; it
+	// should return quickly. Nil means nobody is told.
+	Sent func(chatID, tag string, msgIDs []string)
 	// Outbox keeps every queued message in Redis until it is sent or given up, so that the
 	// messages of an instance that died (or whose Close ran out of time) are sent by another.
 	// Nil means they live in memory only.
@@ -84,14 +98,14 @@ type systemClock struct{}
 func (systemClock) Now() time.Time                  { return time.Now() }
 func (systemClock) At(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
 
-// ErrClosed is returned by Send after Close.
+// ErrClosed is returned by Send and Copy after Close.
 var ErrClosed = errors.New("telegram: channel closed")
 
 // ErrWiped is the cause of the error Send returns for a message that Wipe dropped.
 var ErrWiped = errors.New("telegram: chat wiped")
 
 // Channel is the Telegram channel: Run receives updates, ServeHTTP serves them in webhook mode,
-// Send and the replies to updates leave through one outbound queue. Its methods may be called
+// Send, Copy and the replies to updates leave through one outbound queue. Its methods may be called
 // concurrently; Close comes last, once Run has returned.
 type Channel struct {
 	cfg   Config

@@ -501,6 +501,16 @@ func TestTheTokenNeverShows(t *testing.T) {
 			t.Errorf("got logs %q; want the failed deletion with <token>", e.logs)
 		}
 	})
+	t.Run("Copy", func(t *testing.T) {
+		e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(true) })
+		e.srv.Break()
+		check(t, "Copy", e.ch.Copy(context.Background(), "7", "42", "31", "case-1"))
+	})
+	t.Run("Delete", func(t *testing.T) {
+		e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(true) })
+		e.srv.Break()
+		check(t, "Delete", e.ch.Delete(context.Background(), "42", []string{"1", "2"}))
+	})
 	t.Run("webhook Run", func(t *testing.T) {
 		e := webhookEnv(t, &handler{})
 		e.srv.Break()

@@ -15,18 +15,24 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/telegram/telegramtest"
+	"github.com/faros-project/faros/internal/redistest"
 )
 
-// sentLog records the calls of Config.Sent as "chat: id,id".
+// sentLog records the calls of Config.Sent as "chat: id,id", followed by " #tag" if there is
+// a tag.
 type sentLog struct {
 	mu  sync.Mutex
 	got []string
 }
 
-func (l *sentLog) sent(chatID string, msgIDs []string) {
+func (l *sentLog) sent(chatID, tag string, msgIDs []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.got = append(l.got, chatID+": "+strings.Join(msgIDs, ","))
+	call := chatID + ": " + strings.Join(msgIDs, ",")
+	if tag != "" {
+		call += " #" + tag
+	}
+	l.got = append(l.got, call)
 }
 
 func (l *sentLog) calls() []string {
@@ -54,6 +60,14 @@ func TestSentReportsTheIDOfEveryMessageSent(t *testing.T) {
 		name:    "not for a reply to forget, nor its parts",
 		replies: []bot.Reply{{Text: "a"}, {Text: long, Forget: true}},
 		want:    []string{"42: 1"},
+	}, {
+		name:    "with the tag of its reply, on every part",
+		replies: []bot.Reply{{Text: "a", Tag: "case-1"}, {Text: long, Tag: "case-2"}, {Text: "c"}},
+		want:    []string{"42: 1 #case-1", "42: 2 #case-2", "42: 3 #case-2", "42: 4"},
+	}, {
+		name:    "not for a reply to forget, whatever its tag",
+		replies: []bot.Reply{{Text: "a", Forget: true, Tag: "case-1"}, {Text: "b", Tag: "case-1"}},
+		want:    []string{"42: 2 #case-1"},
 	}, {
 		name:    "once for a message sent after a 429",
 		fail:    func(s *telegramtest.Server) { s.Fail429(42, 1, 1) },
@@ -106,7 +120,17 @@ func ids(first, n int) ([]string, []int) {
 	return strs, ints
 }
 
-func TestWipeDeletesInBatches(t *testing.T) {
+// deleters are the two ways to delete messages, which share the batches, the retries and the
+// privacy of errors and logs.
+var deleters = []struct {
+	name string
+	do   func(ch *telegram.Channel, ctx context.Context, chatID string, msgIDs []string) error
+}{
+	{"Wipe", (*telegram.Channel).Wipe},
+	{"Delete", (*telegram.Channel).Delete},
+}
+
+func TestWipeAndDeleteDeleteInBatches(t *testing.T) {
 	const chat = 987654321 // must not show in logs or errors
 	const first = 4815162  // no message id may show either
 	all, allInts := ids(first, 250)
@@ -161,40 +185,42 @@ func TestWipeDeletesInBatches(t *testing.T) {
 		wantDeleted: fewInts[100:],
 		wantErr:     "delete 100 messages: Bad Request: message can't be deleted",
 	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := newClock(true)
-			e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = clock })
-			if tt.fail != nil {
-				tt.fail(e.srv)
-			}
-			err := e.ch.Wipe(context.Background(), strconv.Itoa(chat), tt.ids)
-			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("got error %v; want one with %q", err, tt.wantErr)
-			}
-			var batches []int
-			for _, c := range e.srv.Calls("deleteMessages") {
-				var batch []int
-				if err := c.JSON("message_ids", &batch); err != nil {
-					t.Fatalf("message_ids %q: %v", c.Params["message_ids"], err)
+	for _, d := range deleters {
+		for _, tt := range tests {
+			t.Run(d.name+"/"+tt.name, func(t *testing.T) {
+				clock := newClock(true)
+				e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = clock })
+				if tt.fail != nil {
+					tt.fail(e.srv)
 				}
-				batches = append(batches, len(batch))
-			}
-			if diff := cmp.Diff(tt.wantBatches, batches); diff != "" {
-				t.Errorf("batches (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantDeleted, e.srv.Deleted(chat)); diff != "" {
-				t.Errorf("deleted (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantWaits, clock.Waits()); diff != "" {
-				t.Errorf("waits (-want +got):\n%s", diff)
-			}
-			for what, text := range map[string]string{"logs": e.logs.String(), "error": errText(err)} {
-				if strings.Contains(text, strconv.Itoa(chat)) || strings.Contains(text, "48151") {
-					t.Errorf("got %s %q; want no chat or message id", what, text)
+				err := d.do(e.ch, context.Background(), strconv.Itoa(chat), tt.ids)
+				if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+					t.Errorf("got error %v; want one with %q", err, tt.wantErr)
 				}
-			}
-		})
+				var batches []int
+				for _, c := range e.srv.Calls("deleteMessages") {
+					var batch []int
+					if err := c.JSON("message_ids", &batch); err != nil {
+						t.Fatalf("message_ids %q: %v", c.Params["message_ids"], err)
+					}
+					batches = append(batches, len(batch))
+				}
+				if diff := cmp.Diff(tt.wantBatches, batches); diff != "" {
+					t.Errorf("batches (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.wantDeleted, e.srv.Deleted(chat)); diff != "" {
+					t.Errorf("deleted (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.wantWaits, clock.Waits()); diff != "" {
+					t.Errorf("waits (-want +got):\n%s", diff)
+				}
+				for what, text := range map[string]string{"logs": e.logs.String(), "error": errText(err)} {
+					if strings.Contains(text, strconv.Itoa(chat)) || strings.Contains(text, "48151") {
+						t.Errorf("got %s %q; want no chat or message id", what, text)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -205,13 +231,69 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func TestWipeRefusesAChatIDThatIsNotANumber(t *testing.T) {
-	e := start(t, &handler{}, fast)
-	if err := e.ch.Wipe(context.Background(), "@maria", []string{"1"}); err == nil || strings.Contains(err.Error(), "maria") {
-		t.Errorf("got %v; want an error without the chat id", err)
+func TestWipeAndDeleteRefuseAChatIDThatIsNotANumber(t *testing.T) {
+	for _, d := range deleters {
+		t.Run(d.name, func(t *testing.T) {
+			e := start(t, &handler{}, fast)
+			if err := d.do(e.ch, context.Background(), "@maria", []string{"1"}); err == nil || strings.Contains(err.Error(), "maria") {
+				t.Errorf("got %v; want an error without the chat id", err)
+			}
+			if n := len(e.srv.Calls("deleteMessages")); n != 0 {
+				t.Errorf("got %d deleteMessages calls; want 0", n)
+			}
+		})
 	}
-	if n := len(e.srv.Calls("deleteMessages")); n != 0 {
-		t.Errorf("got %d deleteMessages calls; want 0", n)
+}
+
+// TestDeleteLeavesTheChatGoingOn: unlike Wipe, Delete drops nothing queued, neither here nor,
+// through the outbox, on other instances, and the chat's next messages are sent.
+func TestDeleteLeavesTheChatGoingOn(t *testing.T) {
+	r := redistest.New(t)
+	clock := newClock(false)
+	log := &sentLog{}
+	e := start(t, &handler{}, func(cfg *telegram.Config) {
+		cfg.Clock, cfg.PerChat = clock, time.Second
+		cfg.Sent = log.sent
+		cfg.Outbox = bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+	})
+	queued := e.send("42", bot.Reply{Text: "a", Tag: "case-1"}, bot.Reply{Text: "b"}, bot.Reply{Text: "c"})
+	e.srv.Wait("sendMessage", 1)
+	waitFor(t, "a reported", func() bool { return len(log.calls()) == 1 })
+
+	if err := e.ch.Delete(context.Background(), "42", []string{"1"}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if got := e.metric(t, "faros_telegram_queue_depth"); got != 2 {
+		t.Errorf("got queue depth %v; want 2, b and c still queued", got)
+	}
+	after := e.send("42", bot.Reply{Text: "after"})
+	waitFor(t, "after queued", func() bool { return e.metric(t, "faros_telegram_queue_depth") == 3 })
+	for n := 2; n <= 4; n++ {
+		clock.Advance(time.Second)
+		e.srv.Wait("sendMessage", n)
+	}
+	for _, r := range []<-chan error{queued, after} {
+		if err := <-r; err != nil {
+			t.Errorf("Send: %v", err)
+		}
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c", "after"}, e.srv.Texts(42)); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{1}, e.srv.Deleted(42)); diff != "" {
+		t.Errorf("deleted (-want +got):\n%s", diff)
+	}
+	if got := e.metric(t, "faros_telegram_sends_given_up_total", "reason", "wiped"); got != 0 {
+		t.Errorf("got %v given up as wiped; want 0", got)
+	}
+	ks, err := r.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ks {
+		if strings.HasSuffix(k, ":wiped") {
+			t.Errorf("Delete recorded a wipe in the outbox (%s)", k)
+		}
 	}
 }
 

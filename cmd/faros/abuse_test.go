@@ -415,10 +415,10 @@ func TestStreamFlood(t *testing.T) {
 	t.Logf("stream flood: 10,000 attempts in %v; heap %.1f MiB before, %.1f MiB after", took.Round(time.Millisecond), heapBefore, heapMiB())
 
 	// A real page: a case in French, claimed by op2, whose words arrive over the stream.
-	op2 := &tgChat{t: t, fake: fake, id: 502}
+	op2 := &tgChat{t: t, fake: fake, id: 502, counsellor: true}
 	web := newWebPerson(t, in)
 	web.send("/start", "")
-	for _, id := range []string{"fr", "safe", "person", "yes", "ngo", "no"} {
+	for _, id := range []string{"fr", "safe", "person", "yes", "ngo"} {
 		web.press(id)
 	}
 	web.press("skip")
@@ -460,13 +460,14 @@ func TestStreamFlood(t *testing.T) {
 func TestARemovedCounsellorsCase(t *testing.T) {
 	d := startDesk(t, "7401", "είσαι εκεί")
 	fake := d.fake
-	op1 := &tgChat{t: t, fake: fake, id: 501}
-	op2 := &tgChat{t: t, fake: fake, id: 502}
+	op1 := &tgChat{t: t, fake: fake, id: 501, counsellor: true}
+	op2 := &tgChat{t: t, fake: fake, id: 502, counsellor: true}
 	person := &tgChat{t: t, fake: fake, id: 7401}
 	person.consent("el")
 	id := op1.until(caseID)[1]
 	op2.until(caseID)
 	op1.say("/claim " + id)
+	op1.next()    // the packet
 	person.next() // "a counsellor is here"
 
 	var want []string
@@ -490,7 +491,7 @@ func TestARemovedCounsellorsCase(t *testing.T) {
 	if err := os.WriteFile(d.roster, []byte(withoutOp1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	notice := op2.until(regexp.MustCompile(`↩ Η υπόθεση ` + id + `[\s\S]*no longer on the roster`))
+	notice := op2.until(regexp.MustCompile(`↩ \[` + id + `\][\s\S]*left the roster`))
 	if notice == nil {
 		t.Fatal("op2 was not given the case")
 	}

@@ -163,6 +163,8 @@ type tgChat struct {
 	post     func(u tgbotapi.Update) // webhook mode: deliver the update; nil: polling
 	nextID   int
 	lastText string
+	// counsellor: an operator's chat, where alerts ring; a person's phone never does.
+	counsellor bool
 }
 
 // do delivers an update and waits for the one reply every step gets.
@@ -201,7 +203,7 @@ func (c *tgChat) sent() []telegramtest.Call {
 
 func (c *tgChat) read(call telegramtest.Call) string {
 	c.t.Helper()
-	if call.Params["protect_content"] != "true" || call.Params["disable_notification"] != "true" {
+	if call.Params["protect_content"] != "true" || !c.counsellor && call.Params["disable_notification"] != "true" {
 		c.t.Errorf("sendMessage without protect_content and disable_notification: %v", call.Params)
 	}
 	c.buttons = map[string]string{}
@@ -237,6 +239,22 @@ func (c *tgChat) press(id string) string {
 	}
 	c.t.Fatalf("chat %d: no button %q after %q (buttons %v)", c.id, id, c.lastText, c.buttons)
 	return ""
+}
+
+// tap presses the button of the last message read whose label starts with label (an
+// operator's buttons).
+func (c *tgChat) tap(label string) string {
+	c.t.Helper()
+	data, ok := c.buttons[label]
+	for l, d := range c.buttons {
+		if strings.HasPrefix(l, label) {
+			data, ok = d, true
+		}
+	}
+	if !ok {
+		c.t.Fatalf("chat %d: no button labelled %q after %q (buttons %v)", c.id, label, c.lastText, c.buttons)
+	}
+	return c.do(telegramtest.Callback(c.id, data))
 }
 
 // screening answers the welcome and every question, as in DOMAIN.md, and returns the

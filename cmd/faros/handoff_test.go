@@ -37,11 +37,10 @@ func (c *tgChat) consent(lang string) string {
 	c.press("yes")                 // the offer
 	c.press("yes")                 // consent
 	c.press("ekka")                // scope
-	c.press("no")                  // later contact
 	return c.say("violet harbour") // the code word
 }
 
-var caseID = regexp.MustCompile(`Υπόθεση ([A-Z2-7]{8})`)
+var caseID = regexp.MustCompile(`\[([A-Z2-7]{8})\] επίπεδο`)
 
 // deskFixture is a Faros with the operators of e2eRoster, on a fake Telegram in polling mode.
 type deskFixture struct {
@@ -67,8 +66,8 @@ func startDesk(t *testing.T, secrets ...string) deskFixture {
 func TestHandoffEndToEnd(t *testing.T) {
 	d := startDesk(t, "7301", "7302", "Maria", "maria_k", "χαρτιά μου", "είσαι ασφαλής", "violet harbour")
 	in, r, fake := d.in, d.r, d.fake
-	op1 := &tgChat{t: t, fake: fake, id: 501}
-	op2 := &tgChat{t: t, fake: fake, id: 502}
+	op1 := &tgChat{t: t, fake: fake, id: 501, counsellor: true}
+	op2 := &tgChat{t: t, fake: fake, id: 502, counsellor: true}
 	person := &tgChat{t: t, fake: fake, id: 7301}
 
 	if text := person.consent("el"); !strings.Contains(text, "Ένας σύμβουλος του ΕΚΚΑ θα σου γράψει εδώ") {
@@ -81,8 +80,8 @@ func TestHandoffEndToEnd(t *testing.T) {
 		t.Fatalf("packets %q and %q; want the same case for both", packet1, packet2)
 	}
 	id := m[1]
-	if !strings.Contains(packet1, "violet harbour") {
-		t.Errorf("the packet lacks the person's code word:\n%s", packet1)
+	if strings.Contains(packet1+packet2, "violet harbour") {
+		t.Errorf("the code word went to every operator notified:\n%s", packet1)
 	}
 	for _, secret := range []string{"7301", "Maria", "maria_k"} {
 		if strings.Contains(packet1, secret) {
@@ -90,8 +89,8 @@ func TestHandoffEndToEnd(t *testing.T) {
 		}
 	}
 	// Both press Claim in the same batch of updates: exactly one wins.
-	fake.QueueUpdate(telegramtest.Callback(501, op1.buttons["Ανάληψη · Claim "+id]))
-	fake.QueueUpdate(telegramtest.Callback(502, op2.buttons["Ανάληψη · Claim "+id]))
+	fake.QueueUpdate(telegramtest.Callback(501, op1.buttons["Ανάληψη · Claim ["+id+"]"]))
+	fake.QueueUpdate(telegramtest.Callback(502, op2.buttons["Ανάληψη · Claim ["+id+"]"]))
 	a1, a2 := op1.next(), op2.next()
 	if wins := strings.Count(a1+a2, "Ανέλαβες την υπόθεση"); wins != 1 {
 		t.Fatalf("%d operators won the claim:\n%s\n%s", wins, a1, a2)
@@ -101,6 +100,9 @@ func TestHandoffEndToEnd(t *testing.T) {
 		winner, loser, alias = op2, op1, "Σύμβουλος ΕΚΚΑ 2"
 	}
 	_ = loser
+	if got := winner.next(); !strings.Contains(got, "Λέξη-κωδικός") || !strings.Contains(got, "violet harbour") {
+		t.Errorf("the claimer's packet lacks the person's code word:\n%s", got)
+	}
 	if got := person.next(); !strings.HasPrefix(got, alias+": είμαι εδώ") {
 		t.Errorf("the person was told %q; want the alias only", got)
 	}
@@ -141,7 +143,6 @@ func TestHandoffEndToEnd(t *testing.T) {
 	web.press("person")
 	web.press("yes")
 	web.press("ngo")
-	web.press("no")
 	if got := web.press("skip"); !strings.Contains(got, "Un conseiller de l'EKKA va vous écrire ici") {
 		t.Fatalf("the web person reads %q", got)
 	}
@@ -152,6 +153,10 @@ func TestHandoffEndToEnd(t *testing.T) {
 	events := web.listen()
 	op2.say("/claim " + webCase[1])
 	op2.tell("Bonjour, je suis là.")
+	if winner == op2 { // holding two cases, op2 says which case the words are for
+		op2.until(regexp.MustCompile(`Σε ποια υπόθεση`))
+		op2.tap("→ [" + webCase[1] + "]") // its answer, "→ [ID]", is read here
+	}
 	if got := events.next(); !strings.Contains(got, "Conseillère EKKA 2 est là") {
 		t.Errorf("first event %q; want the claim", got)
 	}
@@ -167,8 +172,14 @@ func TestHandoffEndToEnd(t *testing.T) {
 
 	// Close: the person gets the closing message and the information menu.
 	winner.tell("/close " + id + " referred")
-	winner.until(regexp.MustCompile(`έκλεισε \(referred\)`))
-	if got := person.next(); !strings.Contains(got, "τελείωσε τη συνομιλία") || !strings.Contains(got, "Τι θέλεις να μάθεις;") {
+	winner.until(regexp.MustCompile(`Σε ποια υπηρεσία`))
+	if got := winner.tap("A21 (1109)"); !strings.Contains(got, "Κλείσιμο με έκβαση «παραπομπή: A21 (1109)»") {
+		t.Errorf("the referral was not confirmed first: %q", got)
+	}
+	if got := winner.tap("✔ Κλείσιμο · close [" + id + "]"); !strings.Contains(got, "Έκλεισε (παραπομπή: A21 (1109))") {
+		t.Errorf("the close: %q", got)
+	}
+	if got := person.next(); !strings.Contains(got, "στέλνει το αίτημά σου στην υπηρεσία") || !strings.Contains(got, "Τι θέλεις να μάθεις;") {
 		t.Errorf("after close the person got %q", got)
 	}
 	ctx := context.Background()
@@ -351,7 +362,7 @@ func TestRosterReload(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
 	in := start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL(), "FAROS_ROSTER": path})
-	op2 := &tgChat{t: t, fake: fake, id: 502}
+	op2 := &tgChat{t: t, fake: fake, id: 502, counsellor: true}
 	isOperator := func() bool { return strings.Contains(op2.say("/cases"), "No open cases") }
 	eventually := func(what string, ok func() bool) {
 		t.Helper()

@@ -165,7 +165,7 @@ func TestSeveralInstances(t *testing.T) {
 	// different instances (the instance killed above is gone).
 	for c, conv := range []string{"multi-0", "multi-1"} {
 		buttons := map[string]string{}
-		for i, step := range []string{"yes", "yes", "ekka", "no", "skip"} {
+		for i, step := range []string{"yes", "yes", "ekka", "skip"} {
 			choice := ""
 			if i > 0 {
 				choice = buttons[step]
@@ -176,7 +176,7 @@ func TestSeveralInstances(t *testing.T) {
 			_, buttons = texts(send(conv, fmt.Sprint("consent-", c, "-", i), "", choice))
 		}
 	}
-	caseRe := regexp.MustCompile(`Υπόθεση ([A-Z2-7]{8})`)
+	caseRe := regexp.MustCompile(`\[([A-Z2-7]{8})\] επίπεδο`)
 	var ids []string
 	deadline := time.Now().Add(10 * time.Second)
 	for len(ids) < 2 && time.Now().Before(deadline) {
@@ -209,7 +209,7 @@ func TestSeveralInstances(t *testing.T) {
 	for _, id := range ids {
 		wins := 0
 		for _, call := range fake.Calls("sendMessage") {
-			if strings.Contains(call.Params["text"], "Ανέλαβες την υπόθεση "+id) {
+			if strings.Contains(call.Params["text"], "["+id+"] Ανέλαβες την υπόθεση") {
 				wins++
 			}
 		}

@@ -80,12 +80,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Telegram carries both: they are tied together once all exist.
 	var b *bot.Bot
 	var desk *handoff.Desk
+	var tg *telegram.Channel
 	people := map[string]bot.Sender{}
 	var handler bot.Handler = lateHandler{&b}
 	if cfg.Roster != "" {
 		desk, err = handoff.New(handoff.Config{
 			Redis: rdb, Prefix: cfg.RedisPrefix, Secret: key, Roster: roster.Load, People: people,
-			Operators: lateSender{people, "telegram"},
+			Operators: latePhones{&tg},
 			Conversations: handoff.ConversationsFunc(func(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error) {
 				return b.Goto(ctx, channel, chatID, flow)
 			}),
@@ -132,13 +133,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	var tg *telegram.Channel
 	if cfg.TelegramToken != "" {
 		tg, err = telegram.New(telegram.Config{
 			Token: cfg.TelegramToken, Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
 			WebhookURL: cfg.TelegramHookURL, WebhookSecret: cfg.TelegramSecret,
 			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
-			Sent: func(chatID string, msgIDs []string) { // for a wipe: the bot's own messages
+			Sent: func(chatID, tag string, msgIDs []string) {
+				if tag != "" && desk != nil { // a message about a case, in an operator's chat: deleted when it closes
+					desk.Sent(chatID, tag, msgIDs)
+					return
+				}
+				// For a wipe: the bot's own messages.
 				if err := b.Remember(context.Background(), "telegram", chatID, msgIDs); err != nil {
 					log.Warn("telegram: message ids not remembered for a wipe", "err", err)
 				}
@@ -236,14 +241,28 @@ func (h lateHandler) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, er
 	return (*h.b).Handle(ctx, m)
 }
 
-type lateSender struct {
-	people  map[string]bot.Sender
-	channel string
+// latePhones reaches operators through the Telegram channel, made after the desk.
+type latePhones struct{ tg **telegram.Channel }
+
+var errNoTelegram = errors.New("no Telegram channel: FAROS_TELEGRAM_TOKEN is empty")
+
+func (p latePhones) Send(ctx context.Context, chatID string, replies []bot.Reply) error {
+	if *p.tg == nil {
+		return errNoTelegram
+	}
+	return (*p.tg).Send(ctx, chatID, replies)
 }
 
-func (s lateSender) Send(ctx context.Context, chatID string, replies []bot.Reply) error {
-	if to := s.people[s.channel]; to != nil {
-		return to.Send(ctx, chatID, replies)
+func (p latePhones) Copy(ctx context.Context, toChat, fromChat, msgID, tag string) error {
+	if *p.tg == nil {
+		return errNoTelegram
 	}
-	return fmt.Errorf("no %s channel", s.channel)
+	return (*p.tg).Copy(ctx, toChat, fromChat, msgID, tag)
+}
+
+func (p latePhones) Delete(ctx context.Context, chatID string, msgIDs []string) error {
+	if *p.tg == nil {
+		return errNoTelegram
+	}
+	return (*p.tg).Delete(ctx, chatID, msgIDs)
 }

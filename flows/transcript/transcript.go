@@ -13,6 +13,7 @@
 //	! language el    the person chose a language
 //	! end            the conversation ended ("! end wipe": and is deleted)
 //	= on_duty 2      from here on, 2 operators are on duty (0 at the start)
+//	= in_case true   from here on, the conversation is in a case with a counsellor (false at the start)
 package transcript
 
 import (
@@ -51,7 +52,7 @@ func Parse(name string, data []byte) (*Script, error) {
 			sc.Turns = append(sc.Turns, Turn{Line: i + 1, Input: line[2:], Before: settings})
 			settings = nil
 		case strings.HasPrefix(line, "= "):
-			if _, err := onDuty(line); err != nil {
+			if err := apply(line, &dialog.Input{}); err != nil {
 				return nil, fmt.Errorf("%s:%d: %v", name, i+1, err)
 			}
 			settings = append(settings, line)
@@ -116,14 +117,14 @@ func Lines(cat *locales.Catalog, outs []dialog.Output) []string {
 // lines the bot shows, and the highest tier the conversation reached.
 func Replay(e *dialog.Engine, cat *locales.Catalog, sc *Script) (got [][]string, tier int, err error) {
 	var s dialog.State
-	duty := 0
+	var host dialog.Input // the settings so far
 	got = make([][]string, len(sc.Turns))
 	for i, t := range sc.Turns {
 		for _, setting := range t.Before {
-			duty, _ = onDuty(setting)
+			_ = apply(setting, &host)
 		}
 		in := Input(t.Input)
-		in.OnDuty = duty
+		in.OnDuty, in.InCase = host.OnDuty, host.InCase
 		var outs []dialog.Output
 		s, outs, err = e.Step(s, in)
 		if err != nil {
@@ -165,11 +166,23 @@ func (sc *Script) Format(got [][]string) []byte {
 	return b.Bytes()
 }
 
-// onDuty reads a "= on_duty N" setting.
-func onDuty(line string) (int, error) {
+// apply reads a setting, "= on_duty N" or "= in_case true|false", into in.
+func apply(line string, in *dialog.Input) error {
 	var n int
-	if _, err := fmt.Sscanf(line, "= on_duty %d", &n); err != nil || n < 0 {
-		return 0, fmt.Errorf("a setting reads \"= on_duty N\", N a number of operators")
+	var b bool
+	switch {
+	case strings.HasPrefix(line, "= on_duty "):
+		if _, err := fmt.Sscanf(line, "= on_duty %d", &n); err != nil || n < 0 {
+			return fmt.Errorf("a setting reads \"= on_duty N\", N a number of operators")
+		}
+		in.OnDuty = n
+	case strings.HasPrefix(line, "= in_case "):
+		if _, err := fmt.Sscanf(line, "= in_case %t", &b); err != nil {
+			return fmt.Errorf("a setting reads \"= in_case true\" or \"= in_case false\"")
+		}
+		in.InCase = b
+	default:
+		return fmt.Errorf("a setting is \"= on_duty N\" or \"= in_case true|false\"")
 	}
-	return n, nil
+	return nil
 }

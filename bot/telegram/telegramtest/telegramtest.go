@@ -1,8 +1,9 @@
 // Package telegramtest is a fake Telegram Bot API for tests, to be used with the real client.
 //
-// A Server answers getMe, getUpdates, setWebhook, deleteWebhook, sendMessage,
+// A Server answers getMe, getUpdates, setWebhook, deleteWebhook, sendMessage, copyMessage,
 // answerCallbackQuery and deleteMessages for any token, records every call, and can answer
-// sendMessage and deleteMessages with errors and 429s like Telegram's flood control:
+// sendMessage, copyMessage and deleteMessages with errors and 429s like Telegram's flood
+// control:
 //
 //	srv := telegramtest.New(t)
 //	ch, err := telegram.New(telegram.Config{Token: "1:x", Endpoint: srv.URL()}, handler)
@@ -57,9 +58,9 @@ type Server struct {
 	failures  map[string][]failure // by method and chat id
 	perSecond int
 	perChat   time.Duration
-	accepted  []time.Time          // of the sendMessage calls answered 200, for Limit
+	accepted  []time.Time          // of the sendMessage and copyMessage calls answered 200, for Limit
 	lastSend  map[string]time.Time // by chat id, for Limit
-	messageID map[string]int       // by chat id: the last one sendMessage gave
+	messageID map[string]int       // by chat id: the last one sendMessage or copyMessage gave
 	broken    bool
 }
 
@@ -180,6 +181,12 @@ func (s *Server) FailSend(chatID int64, n, code int, description string) {
 	s.fail("sendMessage", chatID, n, failure{code: code, description: description})
 }
 
+// FailCopy answers the next n copyMessage calls into the chat with the error code and
+// description, such as 400 "Bad Request: message to copy not found".
+func (s *Server) FailCopy(chatID int64, n, code int, description string) {
+	s.fail("copyMessage", chatID, n, failure{code: code, description: description})
+}
+
 // Fail429Delete answers the next n deleteMessages calls for the chat with 429 Too Many
 // Requests and retry_after seconds.
 func (s *Server) Fail429Delete(chatID int64, n, retryAfter int) {
@@ -217,9 +224,9 @@ func (s *Server) failure(method, chat string) (f failure, ok bool) {
 	return fs[0], true
 }
 
-// Limit makes the Server enforce Telegram's flood limits: beyond perSecond sendMessage calls in
-// any second, or a call to a chat sooner than perChat after the last one it accepted, it answers
-// 429 with retry_after 1. Zero turns a limit off.
+// Limit makes the Server enforce Telegram's flood limits: beyond perSecond messages (sendMessage
+// or copyMessage) in any second, or a message to a chat sooner than perChat after the last one
+// it accepted, it answers 429 with retry_after 1. Zero turns a limit off.
 func (s *Server) Limit(perSecond int, perChat time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -280,6 +287,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		result = s.getUpdates(r, params)
 	case method == "sendMessage":
 		result, f = s.sendMessage(params)
+	case method == "copyMessage":
+		result, f = s.copyMessage(params)
 	case method == "deleteMessages":
 		f = s.deleteMessages(params)
 	case method == "setWebhook", method == "deleteWebhook", method == "answerCallbackQuery":
@@ -354,8 +363,44 @@ func (s *Server) sendMessage(params map[string]string) (any, failure) {
 	if err != nil {
 		return nil, failure{http.StatusBadRequest, "Bad Request: chat not found", 0}
 	}
-	if f, ok := s.failure("sendMessage", chat); ok {
+	msgID, f := s.accept("sendMessage", chat)
+	if f.code != 0 {
 		return nil, f
+	}
+	return tgbotapi.Message{
+		MessageID: msgID,
+		Date:      int(time.Now().Unix()),
+		Chat:      &tgbotapi.Chat{ID: id, Type: "private"},
+		Text:      params["text"],
+	}, failure{}
+}
+
+// copyMessage answers, as Telegram does, with the new message's id only.
+func (s *Server) copyMessage(params map[string]string) (any, failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	chat := params["chat_id"]
+	_, toErr := strconv.ParseInt(chat, 10, 64)
+	_, fromErr := strconv.ParseInt(params["from_chat_id"], 10, 64)
+	_, idErr := strconv.Atoi(params["message_id"])
+	switch {
+	case toErr != nil || fromErr != nil:
+		return nil, failure{http.StatusBadRequest, "Bad Request: chat not found", 0}
+	case idErr != nil:
+		return nil, failure{http.StatusBadRequest, "Bad Request: message to copy not found", 0}
+	}
+	msgID, f := s.accept("copyMessage", chat)
+	if f.code != 0 {
+		return nil, f
+	}
+	return tgbotapi.MessageID{MessageID: msgID}, failure{}
+}
+
+// accept takes a message to the chat, unless a failure is queued for the method and chat or
+// Limit refuses it, and returns its message id. The caller holds s.mu.
+func (s *Server) accept(method, chat string) (int, failure) {
+	if f, ok := s.failure(method, chat); ok {
+		return 0, f
 	}
 	now := time.Now()
 	for len(s.accepted) > 0 && now.Sub(s.accepted[0]) >= time.Second {
@@ -363,17 +408,12 @@ func (s *Server) sendMessage(params map[string]string) (any, failure) {
 	}
 	last, seen := s.lastSend[chat]
 	if (s.perSecond > 0 && len(s.accepted) >= s.perSecond) || (s.perChat > 0 && seen && now.Sub(last) < s.perChat) {
-		return nil, failure{http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1}
+		return 0, failure{http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1}
 	}
 	s.accepted = append(s.accepted, now)
 	s.lastSend[chat] = now
 	s.messageID[chat]++
-	return tgbotapi.Message{
-		MessageID: s.messageID[chat],
-		Date:      int(now.Unix()),
-		Chat:      &tgbotapi.Chat{ID: id, Type: "private"},
-		Text:      params["text"],
-	}, failure{}
+	return s.messageID[chat], failure{}
 }
 
 // deleteMessages checks the parameters as Telegram does: a chat and 1-100 message ids. Like

@@ -1,7 +1,9 @@
 package telegramtest_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -170,5 +172,41 @@ func TestDeleteMessages(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{9}, s.Deleted(8)); diff != "" {
 		t.Errorf("deleted in chat 8 (-want +got):\n%s", diff)
+	}
+}
+
+func TestCopyMessage(t *testing.T) {
+	s := telegramtest.New(t)
+	api := client(t, s)
+	s.FailCopy(7, 1, 400, "Bad Request: message to copy not found")
+	if _, err := api.Send(tgbotapi.NewMessage(7, "x")); err != nil {
+		t.Fatal(err)
+	}
+	copyInto := func(chat, from, id string) (int, int) {
+		resp, err := api.MakeRequest("copyMessage", tgbotapi.Params{"chat_id": chat, "from_chat_id": from, "message_id": id})
+		var tgErr *tgbotapi.Error
+		switch {
+		case errors.As(err, &tgErr):
+			return tgErr.Code, 0
+		case err != nil:
+			t.Fatal(err)
+		}
+		var m tgbotapi.MessageID
+		if err := json.Unmarshal(resp.Result, &m); err != nil {
+			t.Fatal(err)
+		}
+		return 200, m.MessageID
+	}
+	var got []string
+	for _, c := range [][3]string{{"7", "42", "5"}, {"7", "42", "5"}, {"7", "@maria", "5"}, {"7", "42", "x"}, {"8", "42", "5"}} {
+		code, id := copyInto(c[0], c[1], c[2])
+		got = append(got, fmt.Sprint(code, " ", id))
+	}
+	// The copy into chat 7 gets the id after the message sent there; each chat counts its own.
+	if diff := cmp.Diff([]string{"400 0", "200 2", "400 0", "400 0", "200 1"}, got); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"x"}, s.Texts(7)); diff != "" {
+		t.Errorf("texts (-want +got):\n%s", diff)
 	}
 }

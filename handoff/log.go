@@ -1,0 +1,219 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/faros-project/faros/bot"
+)
+
+// entry is one line of a case's log, sealed with the case: what the person and the operators
+// wrote, and the operators' notes, so that whoever claims the case next reads both sides.
+type entry struct {
+	Who  string `json:"w"`           // "p" the person, "o" an operator, "n" an operator's note, "m" the person's media
+	At   int64  `json:"t"`           // unix ms
+	By   string `json:"a,omitempty"` // the operator's alias in Greek
+	Text string `json:"x"`           // for "m": the kind of media, then its caption
+}
+
+// keep adds an entry to the case's sealed log.
+func (d *Desk) keep(ctx context.Context, id string, key []byte, e entry) {
+	e.At = d.now().UnixMilli()
+	data, _ := json.Marshal(e) // strings and a number: never fails
+	pipe := d.rdb.Pipeline()
+	pipe.RPush(ctx, d.key(id, "log"), sealData(key, data, "log"))
+	pipe.LTrim(ctx, d.key(id, "log"), -maxLog, -1)
+	pipe.Expire(ctx, d.key(id, "log"), d.retention)
+	if _, err := pipe.Exec(ctx); err != nil {
+		d.log.Warn("handoff: message not kept", "case", id, "err", err)
+	}
+}
+
+// maxLog bounds a case's log: the newest messages are kept, so that a flood in a case cannot
+// grow it for the week a case may last.
+const maxLog = 1000
+
+// entries returns a case's log, oldest first.
+func (d *Desk) entries(ctx context.Context, id string) ([]entry, error) {
+	key, err := d.caseKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	boxes, err := d.rdb.LRange(ctx, d.key(id, "log"), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []entry
+	for _, b := range boxes {
+		var e entry
+		if data, err := openData(key, []byte(b), "log"); err == nil && json.Unmarshal(data, &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// transcript is the case's log as the operator who claims it reads it: both sides, the notes,
+// with their times; nil when there is nothing yet.
+func (d *Desk) transcript(ctx context.Context, id string) []bot.Reply {
+	es, err := d.entries(ctx, id)
+	if err != nil || len(es) == 0 {
+		return nil
+	}
+	loc := d.location()
+	lines := []string{fmt.Sprintf(opTranscript, id)}
+	for _, e := range es {
+		at := time.UnixMilli(e.At).In(loc).Format("15:04")
+		switch e.Who {
+		case "p":
+			lines = append(lines, at+" Άτομο: "+e.Text)
+		case "m":
+			kind, caption, _ := strings.Cut(e.Text, "|")
+			lines = append(lines, strings.TrimSpace(at+" Άτομο: 📎 "+name(mediaNames, kind)+" "+caption))
+		case "o":
+			lines = append(lines, at+" "+e.By+": "+e.Text)
+		case "n":
+			lines = append(lines, at+" 📝 "+e.By+" (σημείωση · note): "+e.Text)
+		}
+	}
+	return []bot.Reply{{Text: strings.Join(lines, "\n"), Tag: id}}
+}
+
+func (d *Desk) location() *time.Location {
+	if r := d.roster(); r != nil {
+		return r.Timezone()
+	}
+	return time.UTC
+}
+
+// Sent records the ids of messages about case tag in an operator's chat: a reply to one of
+// them goes to its case, and all of them are deleted when the case closes. The service calls
+// it for every message the Telegram channel sent with a tag.
+func (d *Desk) Sent(chatID, tag string, msgIDs []string) {
+	tgID, err := strconv.ParseInt(chatID, 10, 64)
+	ros := d.roster()
+	if err != nil || ros == nil || tag == "" {
+		return
+	}
+	o, ok := ros.ByTelegramID(tgID)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d.phoned(ctx, o.ID, tag, msgIDs)
+}
+
+// phoned records messages of operator op's chat as case id's.
+func (d *Desk) phoned(ctx context.Context, op, id string, msgIDs []string) {
+	if len(msgIDs) == 0 {
+		return
+	}
+	entries := make([]any, len(msgIDs))
+	fields := make([]any, 0, 2*len(msgIDs))
+	for i, m := range msgIDs {
+		entries[i] = op + ":" + m
+		fields = append(fields, m, id)
+	}
+	pipe := d.rdb.Pipeline()
+	pipe.RPush(ctx, d.key(id, "phones"), entries...)
+	pipe.Expire(ctx, d.key(id, "phones"), d.retention)
+	pipe.HSet(ctx, d.opKey(op, "msgs"), fields...)
+	pipe.Expire(ctx, d.opKey(op, "msgs"), d.retention)
+	if _, err := pipe.Exec(ctx); err != nil {
+		d.log.Warn("handoff: ids of an operator's messages not kept; they stay in the chat", "case", id, "err", err)
+	}
+}
+
+// caseOfReply returns the case of the message an operator replied to; "" if none is known.
+func (d *Desk) caseOfReply(ctx context.Context, o Operator, msgID string) string {
+	if msgID == "" {
+		return ""
+	}
+	id, err := d.rdb.HGet(ctx, d.opKey(o.ID, "msgs"), msgID).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		d.log.Warn("handoff: the case of a reply was not read", "err", err)
+	}
+	return id
+}
+
+// unphone deletes a case's messages from the operators' chats (Telegram allows it for 48
+// hours) and forgets their ids.
+func (d *Desk) unphone(ctx context.Context, id string) {
+	all, err := d.rdb.LRange(ctx, d.key(id, "phones"), 0, -1).Result()
+	if err != nil || len(all) == 0 {
+		return
+	}
+	byOp := map[string][]string{}
+	var ops []string
+	for _, s := range all {
+		op, msg, _ := strings.Cut(s, ":")
+		if !slices.Contains(ops, op) {
+			ops = append(ops, op)
+		}
+		byOp[op] = append(byOp[op], msg)
+	}
+	pipe := d.rdb.Pipeline()
+	for _, op := range ops {
+		msgs := byOp[op]
+		fields := make([]string, len(msgs))
+		copy(fields, msgs)
+		pipe.HDel(ctx, d.opKey(op, "msgs"), fields...)
+		if o, ok := d.operator(op); ok {
+			if err := d.operators.Delete(ctx, chatOf(o), msgs); err != nil {
+				d.log.Warn("handoff: a closed case's messages were not all deleted from an operator's chat", "case", id, "operator", op, "err", err)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		d.log.Warn("handoff: ids of a closed case's messages not forgotten; they expire", "case", id, "err", err)
+	}
+}
+
+// heldLife is how long words an operator wrote while holding several cases wait for them to
+// say which case they are for.
+const heldLife = 15 * time.Minute
+
+// held is an operator's message waiting for its case.
+type held struct {
+	Text  string `json:"x"`
+	MsgID string `json:"m,omitempty"` // in the operator's chat, to delete with the case
+}
+
+// hold keeps an operator's words, sealed, until they choose the case; it returns their number.
+func (d *Desk) hold(ctx context.Context, o Operator, h held) (string, error) {
+	n := newID()[:4]
+	data, _ := json.Marshal(h)
+	pipe := d.rdb.Pipeline()
+	pipe.HSet(ctx, d.opKey(o.ID, "held"), n, d.keys.wrap(data, "held:"+o.ID+":"+n))
+	pipe.Expire(ctx, d.opKey(o.ID, "held"), heldLife)
+	_, err := pipe.Exec(ctx)
+	return n, err
+}
+
+// unhold takes held words n back; ok is false when they are gone (sent, or expired).
+func (d *Desk) unhold(ctx context.Context, o Operator, n string) (h held, ok bool, err error) {
+	box, err := d.rdb.HGet(ctx, d.opKey(o.ID, "held"), n).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return held{}, false, nil
+	}
+	if err != nil {
+		return held{}, false, err
+	}
+	if gone, err := d.rdb.HDel(ctx, d.opKey(o.ID, "held"), n).Result(); err != nil || gone == 0 {
+		return held{}, false, err // a double press: the other one sends it
+	}
+	data, err := d.keys.unwrap(box, "held:"+o.ID+":"+n)
+	if err != nil || json.Unmarshal(data, &h) != nil {
+		return held{}, false, nil
+	}
+	return h, true, nil
+}

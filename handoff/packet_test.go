@@ -1,0 +1,72 @@
+package handoff
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/flows"
+	"github.com/faros-project/faros/locales"
+)
+
+// Every screening question of the shipped content has its own words in the packet: a label
+// taken from another question (afraid shown as "threats") would mislead the counsellor.
+func TestEveryScreeningQuestionHasALabel(t *testing.T) {
+	cat, err := locales.Load(locales.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dialog.Load(flows.Files, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, q := range e.Screening() {
+		label := questionNames[q]
+		if label == "" {
+			t.Errorf("screening question %q has no label in questionNames", q)
+		}
+		if other, dup := seen[label]; dup {
+			t.Errorf("questions %q and %q share the label %q", other, q, label)
+		}
+		seen[label] = q
+	}
+	if len(seen) < 15 {
+		t.Errorf("%d screening questions; the shipped screening has about 19", len(seen))
+	}
+}
+
+// Each answer shows under the answer given, with its own question's label.
+func TestAnswersShowUnderWhatWasAnswered(t *testing.T) {
+	p := packet{Answers: []dialog.Answer{
+		{Question: "threats", Choice: "no", Code: "intimidation_threats"},
+		{Question: "afraid", Choice: "yes", Code: "intimidation_threats", Positive: true},
+		{Question: "can_leave", Choice: "no", Code: "restriction_of_movement", Positive: true},
+		{Question: "documents", Choice: "unsure", Code: "retention_of_documents"},
+		{Question: "debt", Choice: "skip", Code: "debt_bondage"},
+	}}
+	want := "Ναι (ένδειξη) · yes: φοβάται τι θα γίνει αν φύγει · δεν μπορεί να σταματήσει ή να φύγει\n" +
+		"Δεν ξέρει · unsure: κρατούν το διαβατήριο ή την ταυτότητα\n" +
+		"Δεν απάντησε · skipped: χρέος που μεγαλώνει\n" +
+		"Όχι · no: απειλές (αστυνομία, απέλαση, όρκος/juju)\n"
+	if got := p.answers(); got != want {
+		t.Errorf("answers:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestInterpreterForTheReader(t *testing.T) {
+	r := &record{Tier: 1, Created: time.Unix(0, 0)}
+	fr := Operator{Languages: []string{"el", "fr"}}
+	en := Operator{Languages: []string{"el", "en"}}
+	for _, tt := range []struct {
+		lang string
+		to   Operator
+		need bool
+	}{{"fr", fr, false}, {"fr", en, true}, {"en", fr, true}, {"en", en, false}, {"el", Operator{}, false}} {
+		got := view{p: packet{Lang: tt.lang}, r: r, to: tt.to, loc: time.UTC}.render()
+		if strings.Contains(got, "διερμηνέα") != tt.need {
+			t.Errorf("%s to an operator speaking %v: interpreter %v; want %v", tt.lang, tt.to.Languages, !tt.need, tt.need)
+		}
+	}
+}
