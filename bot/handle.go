@@ -32,7 +32,8 @@ type Desk interface {
 	Open(ctx context.Context, h Handoff) (caseID string, err error)
 	// Relay passes a person's message in case caseID to its operator, with alert saying what
 	// else the operator should know ("help", "emergency", "duress"; "" for none), and returns what the
-	// person is told. ok is false when the case is over: the flows take the message.
+	// person is told (after a help or emergency alert, that a counsellor was told, if one was).
+	// ok is false when the case is over: the flows take the message.
 	Relay(ctx context.Context, caseID string, m Message, alert string) (replies []Reply, ok bool, err error)
 	// Leave ends case caseID because the person stopped the conversation, or wiped it: a
 	// counsellor reads a wipe as a possible danger sign.
@@ -377,10 +378,10 @@ func (b *Bot) replayed(m Message, box []byte) []Reply {
 }
 
 // relay handles a message while the person is in a case with an operator. Typed text (and
-// media) goes to the operator. An emergency word gets the emergency numbers and word that
-// the counsellor was alerted, without the flows: they would offer a counsellor again. Commands,
-// buttons, help words and the duress word go to the flows as well (done false), the operator
-// being alerted to a call for help. When the case is over, the flows take over.
+// media) goes to the operator. An emergency word gets the emergency numbers and the desk's
+// word that a counsellor was alerted, without the flows: they would offer a counsellor again.
+// Commands, buttons, help words and the duress word go to the flows as well (done false), the
+// operator being alerted to a call for help. When the case is over, the flows take over.
 func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (replies []Reply, done bool) {
 	if b.desk == nil {
 		s.Case = ""
@@ -420,9 +421,9 @@ func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (rep
 	case "duress":
 		return nil, false // someone may be watching: the innocent answer only
 	case "emergency":
-		return joined(replies, []Reply{b.numbers(c, s.State, "emergency_numbers"), {Text: c.Catalog.Render(s.State.Lang, "handoff_alerted", nil)}}), true
+		return joined([]Reply{b.numbers(c, s.State, "emergency_numbers")}, replies), true
 	}
-	return append(replies, Reply{Text: c.Catalog.Render(s.State.Lang, "handoff_alerted", nil)}), false
+	return replies, false // the help flow's numbers, then the desk's word of the alert
 }
 
 // joined is replies then more, as few messages as can be: texts without buttons join the

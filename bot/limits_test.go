@@ -195,6 +195,9 @@ func (d *desk) Relay(_ context.Context, id string, m bot.Message, alert string) 
 	}
 	d.relayed = append(d.relayed, m.Text)
 	d.alerts = append(d.alerts, alert)
+	if alert == "help" || alert == "emergency" {
+		return []bot.Reply{{Text: "(the desk: a counsellor was told)"}}, true, nil
+	}
 	return nil, true, nil
 }
 func (d *desk) Leave(_ context.Context, id string, wiped bool) error {
@@ -276,7 +279,7 @@ func TestEmergencyInACase(t *testing.T) {
 	d := &desk{}
 	f := inCase(t, d, redistest.New(t), 0)
 	got, buttons := f.say(t, "p", bot.Message{Text: "he is coming back, help me, sos"})
-	for _, want := range []string{"call 112", "A counsellor has been told"} {
+	for _, want := range []string{"call 112", "(the desk: a counsellor was told)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("an emergency word in a case: %q lacks %q", got, want)
 		}

@@ -16,7 +16,7 @@ import (
 //	PREFIX:{c:ID}:case     hash: the case's state and sealed data      TTL: Retention
 //	PREFIX:{c:ID}:key      the case key, wrapped                        TTL: Retention, deleted on close
 //	PREFIX:{c:ID}:log      list: sealed messages and notes, oldest first TTL: Retention
-//	PREFIX:{c:ID}:phones   list: "OPERATOR:MESSAGE" ids of the case's messages in operators'
+//	PREFIX:{c:ID}:phones   list: "OPERATOR:CHAT:MESSAGE", the case's messages in operators'
 //	                       chats, deleted from them when it closes      TTL: Retention
 //	PREFIX:handoff:queue   stream: cases to notify (consumer group "desk")
 //	PREFIX:handoff:waiting sorted set: unclaimed case → when it escalates (unix ms)

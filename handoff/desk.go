@@ -336,13 +336,10 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 			return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}, true, nil
 		}
 		// Another instance gave it back a moment ago, and told the person.
-		if alert != "" {
-			d.notify(ctx, r, max(r.Level, 1), true, alertText(id, alert))
-		}
-		return nil, true, nil
+		return d.alerted(r, alert, d.alert(ctx, r, alert)), true, nil
 	}
-	if alert != "" { // everyone it went to hears it, loudly: nobody holds the case yet
-		d.notify(ctx, r, max(r.Level, 1), true, alertText(id, alert))
+	if alert != "" {
+		return d.alerted(r, alert, d.alert(ctx, r, alert)), true, nil
 	}
 	if m.Media != "" { // nobody to pass it to yet: Faros keeps no photo or voice
 		d.audit(ctx, "media_not_passed", id, "media", m.Media, "why", "waiting")
@@ -374,6 +371,7 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 		replies[i].Ring, replies[i].Tag = true, id
 	}
 	if err := d.operators.Send(ctx, chatOf(o), replies); err != nil {
+		d.audit(ctx, "not_delivered", id, "from", "person", "operator", o.ID)
 		return nil, true, fmt.Errorf("relay to the operator: %w", err)
 	}
 	// The person waits for an answer: the watchdog reminds the operator if none comes.
@@ -381,7 +379,7 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	d.rdb.Expire(ctx, d.global("silent"), d.retention)
 	d.audit(ctx, "relayed", id, "from", "person", "alert", alert, "media", m.Media)
 	if m.Media == "" {
-		return nil, true, nil
+		return d.alerted(r, alert, 1), true, nil
 	}
 	err := errors.New("no message to copy")
 	if r.Channel == "telegram" && m.MsgID != "" {
@@ -395,6 +393,24 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	lost := fmt.Sprintf(opMediaLost, id, name(mediaNames, m.Media), name(mediaNames, m.Media))
 	_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: lost, Ring: true, Tag: id}})
 	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_failed", nil)}}, true, nil
+}
+
+// alert tells everyone a waiting case went to that the person called for help, loudly: nobody
+// holds the case yet. It returns how many were told.
+func (d *Desk) alert(ctx context.Context, r *record, alert string) int {
+	if alert == "" {
+		return 0
+	}
+	return d.notify(ctx, r, max(r.Level, 1), true, alertText(r.ID, alert))
+}
+
+// alerted is what the person is told after calling for help in a case: that a counsellor
+// knows, when one was told. Never after the duress word: its answer must look like nothing.
+func (d *Desk) alerted(r *record, alert string, told int) []bot.Reply {
+	if told == 0 || alert == "duress" || alert == "" {
+		return nil
+	}
+	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_alerted", nil)}}
 }
 
 // numbersOf are the numbers the person is shown with an alert (bot.Bot.relay).

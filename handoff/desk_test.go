@@ -237,9 +237,9 @@ func TestNotifyByLanguageAndClaimOnce(t *testing.T) {
 	consume(t, f, f.desk, func() bool { return f.ops.last("501").Text != "" && f.ops.last("502").Text != "" })
 	packet := f.ops.last("501")
 	for _, want := range []string{"🟠 [" + id + "] επίπεδο 2", "Αλβανικά — χρειάζεσαι διερμηνέα", "ΚΑΤΩ ΤΩΝ 18 Ή ΑΒΕΒΑΙΗ ΗΛΙΚΙΑ",
-		"Ναι (ένδειξη) · yes: άλλη δουλειά ή αμοιβή από ό,τι υποσχέθηκαν · φοβάται τι θα γίνει αν φύγει\n",
-		"Δεν ξέρει · unsure: κάτω των 18\n", "Δεν απάντησε · skipped: απλήρωτη δουλειά", "Όχι · no: απειλές (αστυνομία", "μόνο ΕΚΚΑ",
-		"το κινητό μπορεί να το διαβάζει άλλος", "Τηλέφωνα που δόθηκαν: 1109, 197", "EN: case " + id} {
+		"Ισχύει (ένδειξη) · applies (indicator): δουλειά, αμοιβή ή συνθήκες όχι όπως τα υποσχέθηκαν · φοβάται τι θα γίνει αν σταματήσει ή φύγει\n",
+		"Δεν ξέρει · unsure: κάτω των 18\n", "Δεν απάντησε · skipped: απλήρωτη δουλειά", "Δεν ισχύει · does not apply: απειλές, και στην οικογένεια", "μόνο ΕΚΚΑ",
+		"κάποιος άλλος μπορεί να διαβάζει τα μηνύματα", "Τηλέφωνα που είδε το άτομο: 1109, 197", "EN: case " + id} {
 		if !strings.Contains(packet.Text, want) {
 			t.Errorf("the packet lacks %q:\n%s", want, packet.Text)
 		}
@@ -537,7 +537,7 @@ func TestDuressInACase(t *testing.T) {
 	waiting := f.open(t, "9012", "el", 1)
 	f.desk.Relay(context.Background(), waiting, bot.Message{Text: "ηλιοτρόπιο"}, "duress")
 	for _, tg := range []string{"501", "502"} {
-		if got := f.ops.last(tg).Text; !strings.Contains(got, "επίπεδο 3 (ΛΕΞΗ ΠΙΕΣΗΣ") {
+		if got := f.ops.last(tg).Text; !strings.Contains(got, "επίπεδο 3 (ΚΡΥΦΟ ΣΗΜΑ") {
 			t.Errorf("operator %s got %q; want the case at tier 3 for duress", tg, got)
 		}
 	}

@@ -109,18 +109,20 @@ func (d *Desk) Sent(chatID, tag string, msgIDs []string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	d.phoned(ctx, o.ID, tag, msgIDs)
+	d.phoned(ctx, o, tag, msgIDs)
 }
 
-// phoned records messages of operator op's chat as case id's.
-func (d *Desk) phoned(ctx context.Context, op, id string, msgIDs []string) {
+// phoned records messages of operator o's chat as case id's. Each entry names the chat too, so
+// that they can be deleted after o left the roster.
+func (d *Desk) phoned(ctx context.Context, o Operator, id string, msgIDs []string) {
 	if len(msgIDs) == 0 {
 		return
 	}
+	op := o.ID
 	entries := make([]any, len(msgIDs))
 	fields := make([]any, 0, 2*len(msgIDs))
 	for i, m := range msgIDs {
-		entries[i] = op + ":" + m
+		entries[i] = op + ":" + chatOf(o) + ":" + m
 		fields = append(fields, m, id)
 	}
 	pipe := d.rdb.Pipeline()
@@ -152,25 +154,26 @@ func (d *Desk) unphone(ctx context.Context, id string) {
 	if err != nil || len(all) == 0 {
 		return
 	}
-	byOp := map[string][]string{}
-	var ops []string
+	type phone struct{ op, chat string }
+	byPhone := map[phone][]string{}
+	var phones []phone
 	for _, s := range all {
-		op, msg, _ := strings.Cut(s, ":")
-		if !slices.Contains(ops, op) {
-			ops = append(ops, op)
+		parts := strings.SplitN(s, ":", 3)
+		if len(parts) != 3 {
+			continue
 		}
-		byOp[op] = append(byOp[op], msg)
+		p := phone{parts[0], parts[1]}
+		if !slices.Contains(phones, p) {
+			phones = append(phones, p)
+		}
+		byPhone[p] = append(byPhone[p], parts[2])
 	}
 	pipe := d.rdb.Pipeline()
-	for _, op := range ops {
-		msgs := byOp[op]
-		fields := make([]string, len(msgs))
-		copy(fields, msgs)
-		pipe.HDel(ctx, d.opKey(op, "msgs"), fields...)
-		if o, ok := d.operator(op); ok {
-			if err := d.operators.Delete(ctx, chatOf(o), msgs); err != nil {
-				d.log.Warn("handoff: a closed case's messages were not all deleted from an operator's chat", "case", id, "operator", op, "err", err)
-			}
+	for _, p := range phones {
+		msgs := byPhone[p]
+		pipe.HDel(ctx, d.opKey(p.op, "msgs"), msgs...)
+		if err := d.operators.Delete(ctx, p.chat, msgs); err != nil {
+			d.log.Warn("handoff: a closed case's messages were not all deleted from an operator's chat", "case", id, "operator", p.op, "err", err)
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -69,57 +69,62 @@ func (d *Desk) fromOperator(ctx context.Context, o Operator, m bot.Message) ([]b
 		}
 		return ""
 	}
-	// A command about a case names it, or replies to one of its messages, or the operator
-	// holds only that case.
-	which := func(named string) (string, error) {
-		if isCaseID(named) {
-			return named, nil
-		}
-		if id := d.caseOfReply(ctx, o, m.ReplyTo); id != "" {
-			return id, nil
-		}
-		if mine, err := d.mine(ctx, o); err != nil || len(mine) != 1 {
-			return "", err
-		}
-		mine, _ := d.mine(ctx, o)
-		return mine[0].ID, nil
-	}
-	switch strings.ToLower(words[0]) {
+	command := strings.ToLower(words[0])
+	switch command {
 	case "/duty":
 		return d.duty(ctx, o, strings.ToLower(arg(1)))
 	case "/cases":
 		return d.cases(ctx, o)
 	case "/claim":
 		return d.claim(ctx, o, arg(1))
-	case "/release", "/close":
-		id, err := which(arg(1))
+	case "/release", "/close", "/note":
+		id, rest, err := d.about(ctx, o, m, words)
 		switch {
 		case err != nil:
 			return nil, err
 		case id == "":
-			return say("", opHelp), nil
-		case words[0] == "/release":
+			return say("", opWhichCase), nil
+		case command == "/release":
 			return d.release(ctx, o, id)
-		}
-		return d.askOutcome(ctx, o, id, strings.ToLower(arg(2)))
-	case "/note":
-		id, err := which(arg(1))
-		text := strings.TrimSpace(strings.TrimPrefix(m.Text, words[0]))
-		if isCaseID(arg(1)) {
-			text = strings.TrimSpace(strings.TrimPrefix(text, words[1]))
-		}
-		switch {
-		case err != nil:
-			return nil, err
-		case id == "" || text == "":
+		case command == "/close":
+			return d.askOutcome(ctx, o, id, strings.ToLower(strings.TrimSpace(rest)))
+		case rest == "":
 			return say("", opNoteHow), nil
 		}
-		return d.note(ctx, o, id, text, m.MsgID)
+		return d.note(ctx, o, id, rest, m.MsgID)
 	}
 	if strings.HasPrefix(words[0], "/") {
 		return say("", opHelp), nil
 	}
 	return d.words(ctx, o, m)
+}
+
+// about finds the case a command (words) is about, and the rest of its text: the case its first
+// argument names; else the case of the message it replies to; else the operator's only case.
+// An argument is a case id when it is one (8 of A–Z and 2–7) written in capitals or with a
+// digit, or names an open case: "/close referred" and "/note Employer..." are not ids.
+func (d *Desk) about(ctx context.Context, o Operator, m bot.Message, words []string) (id, rest string, err error) {
+	rest = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(m.Text), words[0]))
+	if len(words) > 1 {
+		w := words[1]
+		if up := strings.ToUpper(w); isCaseID(up) {
+			r, err := d.load(ctx, up)
+			if err != nil {
+				return "", "", err
+			}
+			if r != nil || w == up || strings.ContainsAny(w, "234567") {
+				return up, strings.TrimSpace(strings.TrimPrefix(rest, w)), nil
+			}
+		}
+	}
+	if id := d.caseOfReply(ctx, o, m.ReplyTo); id != "" {
+		return id, rest, nil
+	}
+	mine, err := d.mine(ctx, o)
+	if err != nil || len(mine) != 1 {
+		return "", rest, err
+	}
+	return mine[0].ID, rest, nil
 }
 
 // isCaseID reports whether s looks like a case id: 8 of A–Z and 2–7.
@@ -163,7 +168,11 @@ func (d *Desk) pressed(ctx context.Context, o Operator, b []string) ([]bot.Reply
 	case "outcome":
 		return d.askOutcome(ctx, o, id, at(2))
 	case "ref":
-		return d.confirmClose(ctx, o, id, "referred", at(2))
+		r, refusal, err := d.heldBy(ctx, o, id)
+		if r == nil {
+			return refusal, err
+		}
+		return d.confirmClose(r, "referred", at(2)), nil
 	case "closeok":
 		return d.close(ctx, o, id, at(2), at(3))
 	case "cancel":
@@ -253,9 +262,9 @@ func (d *Desk) cases(ctx context.Context, o Operator) ([]bot.Reply, error) {
 // lastHeard says when the person of a case last wrote.
 func lastHeard(r *record, now time.Time) string {
 	if r.Heard.IsZero() {
-		return "δεν έχει γράψει · no message yet"
+		return "δεν έχει γράψει ακόμα · no message yet"
 	}
-	return "τελευταίο μήνυμα πριν " + minutes(now.Sub(r.Heard)) + " · last message " + minutes(now.Sub(r.Heard)) + " ago"
+	return "τελευταίο μήνυμα πριν " + minutes(now.Sub(r.Heard)) + " · last " + minutes(now.Sub(r.Heard))
 }
 
 // claim gives a waiting case to o, if nobody was faster.
@@ -382,7 +391,8 @@ func (d *Desk) nowTo(ctx context.Context, o Operator, replies []bot.Reply) ([]bo
 
 // askOutcome asks how case id closes (outcome ""), or, for "referred", to whom, or confirms.
 func (d *Desk) askOutcome(ctx context.Context, o Operator, id, outcome string) ([]bot.Reply, error) {
-	if r, refusal, err := d.heldBy(ctx, o, id); r == nil {
+	r, refusal, err := d.heldBy(ctx, o, id)
+	if r == nil {
 		return refusal, err
 	}
 	switch {
@@ -393,7 +403,7 @@ func (d *Desk) askOutcome(ctx context.Context, o Operator, id, outcome string) (
 		}
 		return []bot.Reply{q}, nil
 	case slices.Contains(outcomes, outcome):
-		return d.confirmClose(ctx, o, id, outcome, "")
+		return d.confirmClose(r, outcome, ""), nil
 	}
 	q := bot.Reply{Text: fmt.Sprintf(opOutcomeQ, id), Tag: id}
 	for _, out := range outcomes {
@@ -409,19 +419,23 @@ func (d *Desk) referrals() []string {
 	return defaultReferrals
 }
 
-// confirmClose asks to confirm closing case id with outcome (and referral ref, an index of the
+// confirmClose asks to confirm closing case r with outcome (and referral ref, an index of the
 // referrals).
-func (d *Desk) confirmClose(ctx context.Context, o Operator, id, outcome, ref string) ([]bot.Reply, error) {
+func (d *Desk) confirmClose(r *record, outcome, ref string) []bot.Reply {
 	label := outcomeNames[outcome]
 	if to, ok := d.referral(ref); ok {
 		label += ": " + to
 	}
-	data := "closeok:" + id + ":" + outcome
+	data := "closeok:" + r.ID + ":" + outcome
 	if ref != "" {
 		data += ":" + ref
 	}
-	return []bot.Reply{{Text: fmt.Sprintf(opConfirm, id, label, outcome), Tag: id, Buttons: []bot.Button{
-		{Data: data, Label: "✔ Κλείσιμο · close [" + id + "]"}, {Data: "cancel", Label: "✖ Άκυρο · cancel"}}}}, nil
+	confirm := opConfirm
+	if r.Spoke == 0 {
+		confirm = opConfirmQuiet
+	}
+	return []bot.Reply{{Text: fmt.Sprintf(confirm, r.ID, label, outcome), Tag: r.ID, Buttons: []bot.Button{
+		{Data: data, Label: "✔ Κλείσιμο · close [" + r.ID + "]"}, {Data: "cancel", Label: "✖ Άκυρο · cancel"}}}}
 }
 
 // referral returns the referral of index ref, if any.
@@ -499,14 +513,19 @@ func (d *Desk) words(ctx context.Context, o Operator, m bot.Message) ([]bot.Repl
 		return nil, err
 	case len(mine) == 0:
 		return say("", opNoCase), nil
-	case len(mine) == 1:
+	case len(mine) == 1 && m.ReplyTo == "":
 		return d.toPerson(ctx, o, mine[0].ID, m.Text, m.MsgID)
 	}
+	// Several cases, or a reply to a message of no open case (a closed one's, a notice): the
+	// operator says which case.
 	n, err := d.hold(ctx, o, held{Text: m.Text, MsgID: m.MsgID})
 	if err != nil {
 		return nil, err
 	}
 	q := bot.Reply{Text: opWhich}
+	if m.ReplyTo != "" {
+		q.Text = opReplyUnknown
+	}
 	now := d.now()
 	sort.Slice(mine, func(i, j int) bool { return mine[i].Heard.After(mine[j].Heard) }) // the latest first
 	for _, r := range mine {
@@ -519,17 +538,9 @@ func (d *Desk) words(ctx context.Context, o Operator, m bot.Message) ([]bot.Repl
 // toPerson relays an operator's words to the person of case id, which they must hold, signed
 // with the operator's alias in the person's language.
 func (d *Desk) toPerson(ctx context.Context, o Operator, id, text, msgID string) ([]bot.Reply, error) {
-	r, refusal, err := d.heldBy(ctx, o, id)
+	r, refusal, err := d.logged(ctx, o, id, "o", text, msgID)
 	if r == nil {
 		return refusal, err
-	}
-	key, err := d.caseKey(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	d.keep(ctx, id, key, entry{Who: "o", By: o.AliasIn("el"), Text: text})
-	if msgID != "" {
-		d.phoned(ctx, o.ID, id, []string{msgID}) // deleted from the chat with the case
 	}
 	err = d.tell(ctx, r, []bot.Reply{{Text: o.AliasIn(r.Lang) + ":\n" + text}})
 	switch {
@@ -560,20 +571,31 @@ func (d *Desk) answered(ctx context.Context, r *record) {
 
 // note keeps an operator's internal note in the case's log, for whoever holds it next.
 func (d *Desk) note(ctx context.Context, o Operator, id, text, msgID string) ([]bot.Reply, error) {
-	r, refusal, err := d.heldBy(ctx, o, id)
+	r, refusal, err := d.logged(ctx, o, id, "n", text, msgID)
 	if r == nil {
 		return refusal, err
 	}
-	key, err := d.caseKey(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	d.keep(ctx, id, key, entry{Who: "n", By: o.AliasIn("el"), Text: text})
-	if msgID != "" {
-		d.phoned(ctx, o.ID, id, []string{msgID})
-	}
 	d.audit(ctx, "noted", id, "operator", o.ID)
 	return say(id, opNote, id), nil
+}
+
+// logged keeps what operator o wrote in case id, which they must hold, in the case's log (who:
+// "o" words for the person, "n" a note), and the id of their message (msgID), which is deleted
+// from their chat with the case. It returns the case, or what o is told instead.
+func (d *Desk) logged(ctx context.Context, o Operator, id, who, text, msgID string) (*record, []bot.Reply, error) {
+	r, refusal, err := d.heldBy(ctx, o, id)
+	if r == nil {
+		return nil, refusal, err
+	}
+	key, err := d.caseKey(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.keep(ctx, id, key, entry{Who: who, By: o.AliasIn("el"), Text: text})
+	if msgID != "" {
+		d.phoned(ctx, o, id, []string{msgID})
+	}
+	return r, nil, nil
 }
 
 // brief renders case r's packet for operator to.

@@ -56,24 +56,24 @@ func hotlines(tier int, minor bool) []string {
 
 var (
 	langNames   = map[string]string{"el": "Ελληνικά", "en": "Αγγλικά", "fr": "Γαλλικά", "sq": "Αλβανικά"}
-	reasonNames = map[string]string{"urgent": "επείγον", "emergency": "έκτακτη ανάγκη", "likely": "πιθανή εκμετάλλευση",
-		"possible": "ενδείξεις", "asked": "ζήτησε σύμβουλο", "duress": "ΛΕΞΗ ΠΙΕΣΗΣ: ίσως την/τον παρακολουθούν"}
-	scopeNames  = map[string]string{"ekka": "μόνο ΕΚΚΑ · EKKA only", "ngo": "ΕΚΚΑ και οργανώσεις · EKKA and NGOs", "police": "ΕΚΚΑ, οργανώσεις και αστυνομία · also police"}
-	safetyNames = map[string]string{"safe": "ασφαλές να μιλήσει · safe to chat", "unsure": "δεν είναι σίγουρο · not sure",
-		"unsafe": "το κινητό μπορεί να το διαβάζει άλλος · the phone may be read by someone else"}
+	reasonNames = map[string]string{"urgent": "οι απαντήσεις δείχνουν κίνδυνο", "emergency": "λέξη κινδύνου", "likely": "πιθανή εκμετάλλευση",
+		"possible": "κάποιες ενδείξεις", "asked": "ζήτησε σύμβουλο", "duress": "ΚΡΥΦΟ ΣΗΜΑ: ίσως κάποιος διαβάζει τα μηνύματα"}
+	scopeNames  = map[string]string{"ekka": "μόνο ΕΚΚΑ · EKKA only", "ngo": "ΕΚΚΑ και οργανώσεις · EKKA and NGOs", "police": "ΕΚΚΑ, οργανώσεις και αστυνομία (για καταγγελία) · also police, to report a crime"}
+	safetyNames = map[string]string{"safe": "ασφαλές να μιλήσει · safe to chat", "unsure": "δεν ξέρει αν είναι ασφαλές · not sure",
+		"unsafe": "κάποιος άλλος μπορεί να διαβάζει τα μηνύματα · someone else may read the messages"}
 	// questionNames say, for each screening question, what a "yes" would mean, in a few words:
 	// the packet groups the questions by the answer given. A question of the content without a
 	// name here shows its indicator's code (a test checks that every question has one).
 	questionNames = map[string]string{
-		"minor": "κάτω των 18", "danger": "σε κίνδυνο τώρα", "promise": "άλλη δουλειά ή αμοιβή από ό,τι υποσχέθηκαν",
-		"not_agreed": "δουλειά ή πράξεις που δεν δέχτηκε", "sex_money": "σεξ ενώ άλλος παίρνει τα χρήματα",
+		"minor": "κάτω των 18", "danger": "σε κίνδυνο τώρα ή φοβάται ότι θα πάθει κακό σήμερα", "promise": "δουλειά, αμοιβή ή συνθήκες όχι όπως τα υποσχέθηκαν",
+		"not_agreed": "δουλειές ή άλλα πράγματα που δεν συμφώνησε", "sex_money": "σεξ με εντολή άλλου, που παίρνει ή ελέγχει τα χρήματα",
 		"can_leave": "δεν μπορεί να σταματήσει ή να φύγει", "documents": "κρατούν το διαβατήριο ή την ταυτότητα",
 		"debt": "χρέος που μεγαλώνει", "journey": "δουλεύει για να ξεπληρώσει το ταξίδι",
-		"hurt": "χτύπημα, βία ή εξαναγκασμός σε σεξ", "hurt_now": "η βία συμβαίνει τώρα ή ίσως σήμερα",
-		"threats": "απειλές (αστυνομία, απέλαση, όρκος/juju)", "afraid": "φοβάται τι θα γίνει αν φύγει",
-		"wages": "απλήρωτη δουλειά ή του παίρνουν τα χρήματα", "hours": "πολύ μεγάλα ωράρια χωρίς ρεπό",
-		"isolation": "δεν το αφήνουν να έχει τηλέφωνο, να βγει, να μιλήσει", "housing": "μένει όπου ορίζει το αφεντικό, σε κακές συνθήκες",
-		"locked": "κλειδωμένο: δεν μπορεί να βγει", "dependence": "εξαρτάται από αυτόν για στέγη, χαρτιά, φαγητό",
+		"hurt": "χτύπημα, βία ή εξαναγκασμός σε σεξ", "hurt_now": "η βία συμβαίνει τώρα ή μπορεί να ξανασυμβεί σήμερα",
+		"threats": "απειλές, και στην οικογένεια (αστυνομία, απέλαση, κατάρα ή όρκος juju)", "afraid": "φοβάται τι θα γίνει αν σταματήσει ή φύγει",
+		"wages": "απλήρωτη δουλειά ή άλλος παίρνει τα περισσότερα χρήματα", "hours": "πάρα πολλές ώρες ή χωρίς ρεπό, δεν μπορεί να αρνηθεί",
+		"isolation": "απομόνωση: εμποδίζουν τηλέφωνο, έξοδο χωρίς συνοδεία, επαφή με άλλους", "housing": "μένει όπου ορίζει το αφεντικό, σε κακές συνθήκες",
+		"locked": "κλειδωμένο μέρος, δεν μπορεί να βγει όποτε θέλει", "dependence": "εξάρτηση για στέγη, χαρτιά, φαγητό· νιώθει ότι δεν μπορεί να πει όχι",
 	}
 	labourCodes = []string{"withholding_of_wages", "excessive_overtime", "retention_of_documents", "debt_bondage", "restriction_of_movement"}
 )
@@ -103,7 +103,7 @@ func name(m map[string]string, k string) string {
 
 // answerGroups are the packet's lines of screening answers, in this order.
 var answerGroups = []struct{ choice, title string }{
-	{"", "Ναι (ένδειξη) · yes"}, {"unsure", "Δεν ξέρει · unsure"}, {"skip", "Δεν απάντησε · skipped"}, {"no", "Όχι · no"},
+	{"", "Ισχύει (ένδειξη) · applies (indicator)"}, {"unsure", "Δεν ξέρει · unsure"}, {"skip", "Δεν απάντησε · skipped"}, {"no", "Δεν ισχύει · does not apply"},
 }
 
 // answers renders the screening answers grouped: the positive ones first, then unsure,
@@ -161,7 +161,7 @@ func (v view) render() string {
 	}
 	fmt.Fprintf(&b, "Αναμονή · waiting: %s", minutes(v.now.Sub(r.Created)))
 	if r.Waited > 0 {
-		fmt.Fprintf(&b, " · έγραψε %d μηνύματα στην αναμονή · %d messages while waiting", r.Waited, r.Waited)
+		fmt.Fprintf(&b, " · μηνύματα στην αναμονή: %d · messages while waiting: %d", r.Waited, r.Waited)
 	}
 	interpreter := !v.to.Speaks(p.Lang) && p.Lang != "el"
 	fmt.Fprintf(&b, "\nΓλώσσα: %s", name(langNames, p.Lang))
@@ -173,16 +173,16 @@ func (v view) render() string {
 		b.WriteString("👶 ΚΑΤΩ ΤΩΝ 18 Ή ΑΒΕΒΑΙΗ ΗΛΙΚΙΑ · under 18 or unsure\n")
 	}
 	el, en := p.kind()
-	fmt.Fprintf(&b, "Πιθανή μορφή: %s\n%s", el, p.answers())
+	fmt.Fprintf(&b, "Πιθανή μορφή εκμετάλλευσης: %s\n%s", el, p.answers())
 	fmt.Fprintf(&b, "Συναίνεση: %s\nΑσφάλεια: %s\n", name(scopeNames, p.Scope), name(safetyNames, p.Safety))
 	if v.codeword {
 		if p.Codeword != "" {
-			fmt.Fprintf(&b, "Λέξη-κωδικός (ρώτα τη, αν αμφιβάλλεις ποιος γράφει · ask for it if unsure who writes): %s\n", p.Codeword)
+			fmt.Fprintf(&b, "Λέξη-κωδικός (ζήτησέ τη, αν αμφιβάλλεις ποιος γράφει · ask for it if unsure who writes): %s\n", p.Codeword)
 		} else {
 			b.WriteString("Λέξη-κωδικός: δεν διάλεξε · none chosen\n")
 		}
 	}
-	fmt.Fprintf(&b, "Τηλέφωνα που δόθηκαν: %s\n", cmp.Or(strings.Join(r.Given, ", "), "—"))
+	fmt.Fprintf(&b, "Τηλέφωνα που είδε το άτομο: %s\n", cmp.Or(strings.Join(r.Given, ", "), "—"))
 	for _, h := range r.History {
 		fmt.Fprintf(&b, "• %s\n", historyLine(h, v.loc))
 	}
@@ -211,15 +211,14 @@ func minutes(d time.Duration) string {
 	if m < 60 {
 		return fmt.Sprintf("%d′", m)
 	}
-	return fmt.Sprintf("%d ώ %02d′", m/60, m%60)
+	return fmt.Sprintf("%d ώρ. %02d′", m/60, m%60)
 }
 
 // A case's history: one line per event, "event|unix ms|detail".
 const (
-	histEscalated  = "escalated"  // detail: the level reached
-	histRaised     = "raised"     // detail: the alert that made it tier 3
-	histReleased   = "released"   // detail: the operator's alias and why
-	histUnanswered = "unanswered" // detail: the operator's alias
+	histEscalated = "escalated" // detail: the level reached
+	histRaised    = "raised"    // detail: the alert that made it tier 3
+	histReleased  = "released"  // detail: the operator's alias and why
 )
 
 func historyEntry(event string, at time.Time, detail string) string {
@@ -234,14 +233,12 @@ func historyLine(h string, loc *time.Location) string {
 	var what string
 	switch event {
 	case histEscalated:
-		what = "κλιμάκωση: στάλθηκε σε περισσότερους (επίπεδο " + detail + ") · escalated"
+		what = "κλιμάκωση: στάλθηκε σε περισσότερους (βήμα " + detail + ") · escalated (step " + detail + ")"
 	case histRaised:
 		what = "έγινε επείγουσα (" + name(reasonNames, detail) + ") · raised to tier 3"
 	case histReleased:
 		alias, why, _ := strings.Cut(detail, "|")
-		what = fmt.Sprintf("την άφησε: %s (%s) · released by %s", alias, name(releaseNames, why), alias)
-	case histUnanswered:
-		what = fmt.Sprintf("δεν απάντησε εγκαίρως: %s · not answered in time", detail)
+		what = fmt.Sprintf("ξανά σε αναμονή: %s (%s) · back in the queue from %s", alias, name(releaseNames, why), alias)
 	default:
 		what = event
 	}
@@ -252,66 +249,69 @@ func historyLine(h string, loc *time.Location) string {
 // brackets.
 const (
 	opHelp = "Εντολές · Commands:\n" +
-		"/duty on, /duty off — εφημερία σήμερα · on or off duty today\n" +
+		"/duty on, /duty off — σε εφημερία ή εκτός, για σήμερα · on or off duty today\n" +
 		"/cases — ανοιχτές υποθέσεις · open cases\n" +
 		"/claim ID — ανάληψη · take a case\n" +
 		"/note ID κείμενο — εσωτερική σημείωση, δεν τη βλέπει το άτομο · internal note, never shown to the person\n" +
 		"/release ID — επιστροφή στην αναμονή · give a case back\n" +
 		"/close ID — κλείσιμο, με έκβαση · close, with its outcome\n" +
-		"Για να γράψεις στο άτομο: απάντησε (reply) σε μήνυμα της υπόθεσης, ή απλώς γράψε αν έχεις μία υπόθεση. · To write to the person, reply to a message of the case, or just write if you hold one case."
-	opClaimed    = "[%s] Ανέλαβες την υπόθεση. Ό,τι γράφεις φτάνει στο άτομο με την υπογραφή «%s». · You have this case; what you write reaches the person, signed %q."
-	opTaken      = "[%s] Την έχει ήδη αναλάβει: %s. · Already taken."
-	opTakenBy    = "[%s] Την ανέλαβε: %s. · Claimed by %s."
-	opFull       = "Έχεις ήδη %d υποθέσεις, το όριό σου. · You hold %d cases, your limit."
-	opGone       = "[%s] Δεν υπάρχει ανοιχτή υπόθεση με αυτόν τον κωδικό. · There is no open case %s."
-	opNotYours   = "[%s] Δεν είναι δική σου υπόθεση· τίποτα δεν στάλθηκε. · Not your case; nothing was sent."
-	opAway       = "[%s] Το μήνυμά σου φυλάχτηκε, αλλά δεν έχει φτάσει ακόμα: η σελίδα του ατόμου δεν είναι ανοιχτή. Θα το δει μόνο αν επιστρέψει στην ίδια σελίδα. · Kept but not delivered: the person's page is closed."
-	opRemoved    = "↩ [%s] Επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε δεν είναι πια στη λίστα. · Back with those on call: its counsellor left the roster."
-	opReleased   = "[%s] Την άφησες· στάλθηκε ξανά σε όσους εφημερεύουν. · Given back to those on call."
-	opClosed     = "[%s] Έκλεισε (%s). Τα στοιχεία της διαγράφηκαν, και τα μηνύματά της σβήνονται από αυτή τη συνομιλία όπου το επιτρέπει το Telegram (48 ώρες). · Closed (%s); its data is deleted and its messages are removed from this chat where Telegram allows."
-	opDutyOn     = "Είσαι σε εφημερία για σήμερα. · You are on duty today."
-	opDutyOff    = "Είσαι εκτός εφημερίας για σήμερα. · You are off duty today."
-	opStillHeld  = "Έχεις ακόμα ανοιχτές υποθέσεις: τα μηνύματά τους θα συνεχίσουν να έρχονται σε σένα. Άφησέ τες, για να πάνε σε όσους εφημερεύουν: · You still hold cases; their messages keep coming to you. Give them back:"
-	opNoCase     = "Δεν έχεις υπόθεση· τίποτα δεν στάλθηκε. /cases για τις ανοιχτές. · You hold no case; nothing was sent. /cases lists the open ones."
-	opNoCases    = "Καμία ανοιχτή υπόθεση. · No open cases."
-	opWhich      = "Σε ποια υπόθεση πηγαίνει αυτό το μήνυμα; Δεν στάλθηκε ακόμα. (Την επόμενη φορά απάντησε με reply στο μήνυμα του ατόμου.) · Which case is this for? Not sent yet. (Next time, reply to the person's message.)"
-	opHeldGone   = "Το μήνυμα αυτό δεν κρατιέται πια· γράψ' το ξανά. · That message is no longer held; write it again."
-	opSentTo     = "→ [%s]"
-	opNowTo      = "Τώρα έχεις μία υπόθεση, την [%s]: ό,τι γράφεις πηγαίνει σε αυτήν. · You now hold one case, %s: your words go to it."
-	opPersonLeft = "[%s] Το άτομο τερμάτισε τη συνομιλία· η υπόθεση έκλεισε. · The person ended the conversation; the case is closed."
-	opPersonWipe = "⚠ [%s] Το άτομο ΔΙΕΓΡΑΨΕ τη συνομιλία· η υπόθεση έκλεισε. Μπορεί να είναι σημάδι κινδύνου: κάποιος ίσως πήρε το κινητό. Μη γράψεις ξανά εδώ. · The person WIPED the conversation; the case is closed. This may be a danger sign."
-	opPersonGone = "[%s] Το μήνυμα δεν μπορεί να φτάσει στο άτομο. · The person cannot be reached."
-	opOnlyText   = "Στο άτομο φτάνει μόνο κείμενο· τίποτα δεν στάλθηκε. · Only text reaches the person; nothing was sent."
-	opNote       = "[%s] 📝 Η σημείωση φυλάχτηκε· δεν τη βλέπει το άτομο. · Note kept; the person never sees it."
-	opNoteHow    = "Γράψε: /note ID κείμενο (ή απάντησε με reply σε μήνυμα της υπόθεσης). · Write /note ID text."
-	opOutcomeQ   = "[%s] Πώς κλείνει η υπόθεση; · How does the case close?"
-	opReferQ     = "[%s] Σε ποια υπηρεσία παραπέμφθηκε; · Referred to which service?"
-	opConfirm    = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο θα πάρει μήνυμα αποχαιρετισμού και τα στοιχεία θα διαγραφούν. · Close as %q? The data will be deleted."
-	opCancelled  = "Ακυρώθηκε· τίποτα δεν άλλαξε. · Cancelled; nothing changed."
-	opRemind     = "⏰ [%s] Το άτομο περιμένει απάντησή σου εδώ και %s. Γράψε του, ή /release %s για να την πάρει άλλος. Αλλιώς σε %s θα δοθεί σε όσους εφημερεύουν. · The person has waited %s for your answer; write, or release it. It goes to the others in %s."
-	opTakenAway  = "↩ [%s] Δεν απάντησες για %s· η υπόθεση δόθηκε σε όσους εφημερεύουν. · Not answered for %s; the case went to the others on call."
-	opUnanswered = "↩ [%s] Ο/η σύμβουλος δεν απάντησε για %s· ξαναδίνεται. · Its counsellor did not answer for %s; offered again."
-	opLadderEnd  = "⚠ [%s] Κανείς δεν ανέλαβε εδώ και %s. Το άτομο ενημερώθηκε ότι δεν απάντησε ακόμα κανείς%s. · Nobody claimed it for %s; the person was told nobody could answer yet."
-	opMedia      = "[%s] 📎 %s ↓"
-	opMediaLost  = "[%s] 📎 Το άτομο έστειλε %s, που δεν μπόρεσε να σου προωθηθεί· του ζητήθηκε να το γράψει. · The person sent %s, which could not be passed on; they were asked to write it."
-	opTranscript = "[%s] Η συνομιλία ως τώρα · The conversation so far:"
+		"Για να γράψεις στο άτομο: κάνε reply σε μήνυμα της υπόθεσης ή, αν έχεις μόνο μία υπόθεση, απλώς γράψε. · To write to the person, reply to a message of the case, or, if you hold only one case, just write."
+	opClaimed      = "[%s] Ανέλαβες την υπόθεση. Ό,τι γράφεις φτάνει στο άτομο με την υπογραφή «%s». · You have this case; what you write reaches the person, signed %q."
+	opTaken        = "[%s] Την έχει ήδη αναλάβει: %s. · Already taken."
+	opTakenBy      = "[%s] Την ανέλαβε: %s. · Claimed by %s."
+	opFull         = "Έχεις ήδη όσες υποθέσεις επιτρέπεται (όριο: %d). · You hold as many cases as allowed (limit: %d)."
+	opGone         = "[%s] Δεν υπάρχει ανοιχτή υπόθεση με αυτόν τον κωδικό. · There is no open case %s."
+	opNotYours     = "[%s] Δεν είναι δική σου υπόθεση· τίποτα δεν στάλθηκε. · Not your case; nothing was sent."
+	opAway         = "[%s] Το μήνυμά σου φυλάχτηκε, αλλά δεν έχει φτάσει ακόμα: η σελίδα του ατόμου δεν είναι ανοιχτή. Θα το δει μόνο αν επιστρέψει στην ίδια σελίδα. · Kept but not delivered: the person's page is closed."
+	opRemoved      = "↩ [%s] Η υπόθεση επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε αναλάβει δεν είναι πια στη λίστα συμβούλων. · Back with those on call: its counsellor left the roster."
+	opReleased     = "[%s] Την άφησες· στάλθηκε ξανά σε όσους εφημερεύουν. · Given back to those on call."
+	opClosed       = "[%s] Έκλεισε (%s). Τα στοιχεία της διαγράφηκαν. Τα μηνύματά της σβήνονται από αυτή τη συνομιλία, εκτός από όσα είναι παλαιότερα από 48 ώρες (όριο του Telegram). · Closed (%s); its data is deleted, and its messages are removed from this chat, except those older than 48 hours (a Telegram limit)."
+	opDutyOn       = "Είσαι σε εφημερία για σήμερα. · You are on duty today."
+	opDutyOff      = "Είσαι εκτός εφημερίας για σήμερα. · You are off duty today."
+	opStillHeld    = "Έχεις ακόμα ανοιχτές υποθέσεις και τα μηνύματά τους θα συνεχίσουν να έρχονται σε σένα. Αν δεν θα τις συνεχίσεις, άφησέ τες για να πάνε σε όσους εφημερεύουν: · You still hold cases; their messages keep coming to you. If you will not go on with them, give them back:"
+	opNoCase       = "Δεν έχεις υπόθεση· τίποτα δεν στάλθηκε. /cases για τις ανοιχτές. · You hold no case; nothing was sent. /cases lists the open ones."
+	opNoCases      = "Καμία ανοιχτή υπόθεση. · No open cases."
+	opWhich        = "Σε ποια υπόθεση πηγαίνει αυτό το μήνυμα; Δεν στάλθηκε ακόμα. (Την επόμενη φορά κάνε reply στο μήνυμα του ατόμου.) · Which case is this for? Not sent yet. (Next time, reply to the person's message.)"
+	opReplyUnknown = "Το μήνυμα στο οποίο έκανες reply δεν ανήκει σε ανοιχτή υπόθεση· δεν στάλθηκε τίποτα. Σε ποια υπόθεση πηγαίνει; · The message you replied to belongs to no open case; nothing was sent. Which case is it for?"
+	opHeldGone     = "Το μήνυμα αυτό δεν κρατιέται πια· γράψ' το ξανά. · That message is no longer held; write it again."
+	opSentTo       = "→ [%s]"
+	opNowTo        = "Τώρα έχεις μία υπόθεση, την [%s]: ό,τι γράφεις πηγαίνει σε αυτήν. · You now hold one case, %s: your words go to it."
+	opPersonLeft   = "[%s] Το άτομο τερμάτισε τη συνομιλία· η υπόθεση έκλεισε. · The person ended the conversation; the case is closed."
+	opPersonWipe   = "⚠ [%s] Το άτομο ΔΙΕΓΡΑΨΕ τη συνομιλία· η υπόθεση έκλεισε. Μπορεί να είναι σημάδι κινδύνου: κάποιος ίσως πήρε το κινητό. · The person WIPED the conversation; the case is closed. This may be a danger sign: someone may have taken the phone."
+	opPersonGone   = "[%s] Το μήνυμά σου δεν μπορεί να φτάσει στο άτομο. · The person cannot be reached."
+	opOnlyText     = "Στο άτομο φτάνει μόνο κείμενο· τίποτα δεν στάλθηκε. · Only text reaches the person; nothing was sent."
+	opNote         = "[%s] 📝 Η σημείωση φυλάχτηκε· δεν τη βλέπει το άτομο. · Note kept; the person never sees it."
+	opNoteHow      = "Γράψε: /note ID κείμενο, ή κάνε reply σε μήνυμα της υπόθεσης και γράψε /note κείμενο. · Write /note ID text, or reply to a message of the case with /note text."
+	opWhichCase    = "Ποια υπόθεση; Γράψε την εντολή με τον κωδικό της (π.χ. /close ABCD2345) ή κάνε reply σε μήνυμα της υπόθεσης. · Which case? Add its id, or reply to one of its messages."
+	opOutcomeQ     = "[%s] Πώς κλείνει η υπόθεση; · How does the case close?"
+	opReferQ       = "[%s] Σε ποια υπηρεσία παραπέμφθηκε; · Referred to which service?"
+	opConfirm      = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο θα πάρει μήνυμα αποχαιρετισμού και τα στοιχεία της υπόθεσης θα διαγραφούν οριστικά. · Close as %q? The person gets a goodbye message and the data is deleted for good."
+	opConfirmQuiet = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο δεν έγραψε ποτέ, οπότε δεν θα πάρει μήνυμα· τα στοιχεία της υπόθεσης θα διαγραφούν οριστικά. · Close as %q? The person never wrote, so gets no message; the data is deleted for good."
+	opCancelled    = "Ακυρώθηκε· τίποτα δεν άλλαξε. · Cancelled; nothing changed."
+	opRemind       = "⏰ [%s] Το άτομο περιμένει απάντησή σου εδώ και %s. Γράψε του ή άφησε την υπόθεση με /release %s. Αλλιώς σε %s θα πάει σε όσους εφημερεύουν. · The person has waited %s for your answer; write, or release it. It goes to the others in %s."
+	opTakenAway    = "↩ [%s] Δεν απάντησες για %s· η υπόθεση δόθηκε σε όσους εφημερεύουν. · Not answered for %s; the case went to the others on call."
+	opUnanswered   = "↩ [%s] Ο/η σύμβουλος που την είχε αναλάβει δεν απάντησε για %s· μπορείς να την αναλάβεις. · Its counsellor did not answer for %s; you can claim it."
+	opLadderEnd    = "⚠ [%s] Κανείς δεν ανέλαβε την υπόθεση εδώ και %s. Το άτομο ενημερώθηκε ότι δεν μπόρεσε ακόμα να απαντήσει κανείς%s. Η υπόθεση μένει ανοιχτή. · Nobody claimed it for %s; the person was told nobody could answer yet. The case stays open."
+	opMedia        = "[%s] 📎 %s ↓"
+	opMediaLost    = "[%s] 📎 Το άτομο έστειλε %s, αλλά δεν μπόρεσε να σου προωθηθεί. Του ζητήθηκε να γράψει με λόγια τι ήθελε να πει. · The person sent %s, which could not be passed on; they were asked to write it in words."
+	opTranscript   = "[%s] Η συνομιλία ως τώρα · The conversation so far:"
 )
 
 // outcomes are the ways a case can close, with their Greek names.
 var (
 	outcomes     = []string{"referred", "information_given", "no_contact", "duplicate", "other"}
 	outcomeNames = map[string]string{"referred": "παραπομπή", "information_given": "δόθηκε πληροφόρηση",
-		"no_contact": "δεν υπήρξε επικοινωνία", "duplicate": "διπλή υπόθεση", "other": "άλλο"}
-	releaseNames = map[string]string{byOperator: "την άφησε", operatorRemoved: "βγήκε από τη λίστα", unanswered: "δεν απάντησε εγκαίρως"}
-	mediaNames   = map[string]string{"photo": "φωτογραφία · photo", "voice": "φωνητικό μήνυμα · voice note", "audio": "ήχο · audio",
-		"video": "βίντεο · video", "video_note": "βίντεο · video note", "document": "αρχείο · file", "sticker": "αυτοκόλλητο · sticker",
+		"no_contact": "το άτομο δεν απαντά", "duplicate": "διπλή υπόθεση", "other": "άλλο"}
+	releaseNames = map[string]string{byOperator: "με /release", operatorRemoved: "βγήκε από τη λίστα συμβούλων", unanswered: "δεν απάντησε εγκαίρως"}
+	mediaNames   = map[string]string{"photo": "φωτογραφία · photo", "voice": "φωνητικό μήνυμα · voice note", "audio": "αρχείο ήχου · audio",
+		"video": "βίντεο · video", "video_note": "βιντεομήνυμα · video note", "document": "αρχείο · file", "sticker": "αυτοκόλλητο · sticker",
 		"animation": "GIF", "location": "τοποθεσία · location", "venue": "τοποθεσία · place", "contact": "επαφή · contact", "poll": "ψηφοφορία · poll"}
 )
 
 func alertText(id, alert string) string {
 	switch alert {
 	case "duress":
-		return fmt.Sprintf("🔴🔴 [%s] ⚠⚠ ΛΕΞΗ ΠΙΕΣΗΣ: κάποιος ίσως παρακολουθεί το άτομο. Μη γράψεις τίποτα που θα το εκθέσει. · DURESS word: someone may be watching; write nothing that would expose the person.", id)
+		return fmt.Sprintf("🔴🔴 [%s] ⚠⚠ ΚΡΥΦΟ ΣΗΜΑ: κάποιος ίσως διαβάζει τα μηνύματα του ατόμου. Το bot του απάντησε κάτι αθώο. Μη γράψεις τίποτα που μπορεί να το εκθέσει. · DURESS word: someone may be watching; the bot gave an innocent reply. Write nothing that would expose the person.", id)
 	case "emergency":
 		return fmt.Sprintf("🔴🔴 [%s] ⚠ ΚΙΝΔΥΝΟΣ: το άτομο έγραψε λέξη κινδύνου και είδε τα τηλέφωνα έκτακτης ανάγκης (112, 100, 1109). · EMERGENCY word: the person was shown the emergency numbers.", id)
 	}

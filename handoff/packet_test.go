@@ -46,10 +46,10 @@ func TestAnswersShowUnderWhatWasAnswered(t *testing.T) {
 		{Question: "documents", Choice: "unsure", Code: "retention_of_documents"},
 		{Question: "debt", Choice: "skip", Code: "debt_bondage"},
 	}}
-	want := "Ναι (ένδειξη) · yes: φοβάται τι θα γίνει αν φύγει · δεν μπορεί να σταματήσει ή να φύγει\n" +
+	want := "Ισχύει (ένδειξη) · applies (indicator): φοβάται τι θα γίνει αν σταματήσει ή φύγει · δεν μπορεί να σταματήσει ή να φύγει\n" +
 		"Δεν ξέρει · unsure: κρατούν το διαβατήριο ή την ταυτότητα\n" +
 		"Δεν απάντησε · skipped: χρέος που μεγαλώνει\n" +
-		"Όχι · no: απειλές (αστυνομία, απέλαση, όρκος/juju)\n"
+		"Δεν ισχύει · does not apply: απειλές, και στην οικογένεια (αστυνομία, απέλαση, κατάρα ή όρκος juju)\n"
 	if got := p.answers(); got != want {
 		t.Errorf("answers:\n%s\nwant\n%s", got, want)
 	}

@@ -96,17 +96,18 @@ func (d *Desk) handle(ctx context.Context, msgs []redis.XMessage) {
 // notify sends a case to the operators of its escalation level who were not told yet, or to
 // all of them again with again; note, if any, heads the packet. Each operator reads the packet
 // as it is now, for them (an interpreter needed or not), without the code word: only the one
-// who claims the case learns it.
-func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, note string) {
+// who claims the case learns it. It returns how many were told. Operator except, if any, is
+// not told: the one who just gave the case back.
+func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, note string, except ...string) int {
 	var told []string
 	for _, o := range d.recipients(ctx, r.Lang, r.Tier, level) {
-		if slices.Contains(r.Notified, o.ID) && !again {
+		if slices.Contains(r.Notified, o.ID) && !again || slices.Contains(except, o.ID) {
 			continue
 		}
 		text, err := d.brief(ctx, r, o, false)
 		if err != nil {
 			d.log.Error("handoff: packet unreadable", "case", r.ID, "err", err)
-			return
+			return 0
 		}
 		if note != "" {
 			text = note + "\n" + text
@@ -120,7 +121,7 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, not
 		told = append(told, o.ID)
 	}
 	if len(told) == 0 {
-		return
+		return 0
 	}
 	for _, o := range told {
 		if !slices.Contains(r.Notified, o) {
@@ -131,6 +132,7 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, not
 		d.log.Error("handoff: notified operators not saved", "case", r.ID, "err", err)
 	}
 	d.audit(ctx, "notified", r.ID, "operators", strings.Join(told, ","), "level", level)
+	return len(told)
 }
 
 // Tick escalates every case whose wait is over (one instance per case and step) and forgets
@@ -190,10 +192,11 @@ func (d *Desk) escalate(ctx context.Context, r *record) {
 	r.Told = true
 	msg, with112 := "handoff_unclaimed", ""
 	if r.Tier >= 3 {
-		msg, with112 = "handoff_unclaimed_urgent", " (με το 112 · with 112)"
-		r.Given = addNumbers(r.Given, []string{"112"})
+		msg, with112 = "handoff_unclaimed_urgent", " (του δόθηκε και το 112)"
+		r.Given = addNumbers(r.Given, []string{"112", "1109"})
+	} else {
+		r.Given = addNumbers(r.Given, []string{"1109", "197"})
 	}
-	r.Given = addNumbers(r.Given, []string{"1109"})
 	_ = d.save(ctx, r, "told", "given")
 	d.tellMessage(ctx, r, msg, nil)
 	d.audit(ctx, "told_unclaimed", r.ID)

@@ -59,7 +59,7 @@ func (d *Desk) dropOperator(ctx context.Context, op string, was *Roster) {
 			complete = false
 		}
 	}
-	keys := []string{d.opKey(op, "active")}
+	keys := []string{d.opKey(op, "held"), d.opKey(op, "msgs")}
 	if complete { // else the set still finds what was missed, for another instance's call
 		keys = append(keys, d.opKey(op, "cases"))
 	}
@@ -126,7 +126,7 @@ func (d *Desk) giveBack(ctx context.Context, r *record, why string, tell bool) (
 		silent := minutes(d.now().Sub(since))
 		note = fmt.Sprintf(opUnanswered, r.ID, silent, silent)
 	}
-	d.notify(ctx, r, 1, true, note)
+	d.notify(ctx, r, 1, true, note, op)
 	return true, nil
 }
 

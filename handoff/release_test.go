@@ -89,7 +89,7 @@ func TestRosterReloadedGivesBackARemovedOperatorsCases(t *testing.T) {
 			if out := f.operator(t, 502, "/cases", ""); !strings.Contains(out, fmt.Sprintf("[%s] επίπεδο/tier %d · Αγγλικά · αναμονή", id, tier)) {
 				t.Errorf("/cases: got %q; want %s waiting", out, id)
 			}
-			for _, kind := range []string{"cases", "active", "duty:2026-11-26"} {
+			for _, kind := range []string{"cases", "held", "duty:2026-11-26"} {
 				if n := f.r.Client.Exists(ctx, f.r.Prefix+":op:op1:"+kind).Val(); n != 0 {
 					t.Errorf("the removed operator's key %s remains", kind)
 				}

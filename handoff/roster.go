@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // the service runs on a distroless image, which has no zoneinfo
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -410,15 +411,18 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 			switch {
 			case item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "":
 				p.add(item, "a referral is the name of a service, such as \"A21 (1109)\"")
-			case len(item.Value) > 40:
-				p.add(item, "referral %q is longer than 40 bytes: it must fit on a button", item.Value)
+			case utf8.RuneCountInString(item.Value) > 40:
+				p.add(item, "referral %q is longer than 40 characters: it must fit on a button", item.Value)
 			case slices.Contains(r.referrals, item.Value):
 				p.add(item, "referral %q is listed twice", item.Value)
 			default:
 				r.referrals = append(r.referrals, item.Value)
 			}
 		}
-		if len(r.referrals) > 12 {
+		switch {
+		case len(n.Content) == 0:
+			p.add(n, "referrals is empty: list at least one service, or leave referrals out for the default list")
+		case len(r.referrals) > 12:
 			p.add(n, "%d referrals: at most 12 fit under one message", len(r.referrals))
 		}
 	}

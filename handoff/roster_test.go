@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -150,6 +151,15 @@ func TestParseRosterDefaults(t *testing.T) {
 	if got := r.OnShift("op1", time.Now()); got {
 		t.Errorf("OnShift without shifts = %v; want false", got)
 	}
+	// Without referrals, the default list; each fits the rule a roster's own must pass.
+	if got := r.Referrals(); len(got) < 5 || got[2] != "A21 (1109)" {
+		t.Errorf("default referrals %q", got)
+	}
+	for _, ref := range r.Referrals() {
+		if utf8.RuneCountInString(ref) > 40 {
+			t.Errorf("default referral %q is longer than a roster may list", ref)
+		}
+	}
 }
 
 func TestParseRosterErrors(t *testing.T) {
@@ -174,6 +184,12 @@ func TestParseRosterErrors(t *testing.T) {
 			[]string{`roster.yaml:4: unknown key "until"`, "roster.yaml:4: missing to"}},
 		{"repeated key", tz + "operators:\n  - id: op1\n    id: op2\n    telegram_id: 1\n",
 			[]string{`roster.yaml:4: mapping key "id" already defined at line 3`}},
+		{"empty referrals", tz + "referrals: []\n", []string{"roster.yaml:2: referrals is empty: list at least one service, or leave referrals out for the default list"}},
+		{"referrals", tz + "referrals:\n  - A21 (1109)\n  - A21 (1109)\n  - \"\"\n  - Ένας πολύ μακρύς τίτλος υπηρεσίας που δεν χωράει σε κουμπί\n", []string{
+			`roster.yaml:4: referral "A21 (1109)" is listed twice`,
+			`roster.yaml:5: a referral is the name of a service, such as "A21 (1109)"`,
+			`roster.yaml:6: referral "Ένας πολύ μακρύς τίτλος υπηρεσίας που δεν χωράει σε κουμπί" is longer than 40 characters: it must fit on a button`,
+		}},
 		{"missing timezone", "operators: []\n", []string{"roster.yaml:1: missing timezone, such as Europe/Athens"}},
 		{"unknown timezone", "timezone: Europe/Atlantis\n", []string{`roster.yaml:1: unknown timezone "Europe/Atlantis"`}},
 		{"local timezone", "timezone: Local\n", []string{`roster.yaml:1: unknown timezone "Local"`}},

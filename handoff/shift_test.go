@@ -71,8 +71,35 @@ func TestOperatorsHearEveryAlert(t *testing.T) {
 			}
 		}
 	}
-	if got := f.ops.texts("501"); !strings.Contains(got, "🔴🔴 ["+urgent+"] ⚠ ΚΙΝΔΥΝΟΣ") || !strings.Contains(got, "🔴🔴 ["+urgent+"] ⚠⚠ ΛΕΞΗ ΠΙΕΣΗΣ") {
+	if got := f.ops.texts("501"); !strings.Contains(got, "🔴🔴 ["+urgent+"] ⚠ ΚΙΝΔΥΝΟΣ") || !strings.Contains(got, "🔴🔴 ["+urgent+"] ⚠⚠ ΚΡΥΦΟ ΣΗΜΑ") {
 		t.Errorf("the emergency and duress alerts do not stand out:\n%s", got)
+	}
+}
+
+// A person who calls for help in a case is told a counsellor knows only when one was told,
+// and never after the duress word.
+func TestWordOfTheAlertOnlyWhenTrue(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9205", "en", 1)
+	if r := f.relay(t, id, bot.Message{Text: "sos"}, "emergency"); len(r) != 1 || !strings.Contains(r[0].Text, "A counsellor has been told") {
+		t.Errorf("an emergency word while waiting, two on call: %v", r)
+	}
+	if r := f.relay(t, id, bot.Message{Text: "ηλιοτρόπιο"}, "duress"); len(r) != 0 {
+		t.Errorf("the duress word answered %v; want nothing the watcher could read", r)
+	}
+	f.act(t, 501, bot.Message{Button: "claim:" + id})
+	if r := f.relay(t, id, bot.Message{Text: "help"}, "help"); len(r) != 1 || !strings.Contains(r[0].Text, "A counsellor has been told") {
+		t.Errorf("help in a claimed case: %v", r)
+	}
+	// Nobody on call: nobody was told, and the person is not told otherwise.
+	ros, err := handoff.ParseRoster("roster.yaml", []byte(strings.Split(rosterYAML, "shifts:")[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.rosterPtr = ros
+	alone := f.open(t, "9206", "fr", 1)
+	if r := f.relay(t, alone, bot.Message{Text: "sos"}, "emergency"); len(r) != 0 {
+		t.Errorf("an emergency word with nobody on call: %v; want no word of an alert", r)
 	}
 }
 
@@ -115,6 +142,13 @@ func TestWordsGoToTheCaseRepliedTo(t *testing.T) {
 	}
 	if out := f.act(t, 501, bot.Message{Button: to}); !strings.Contains(texts(out), "δεν κρατιέται πια") {
 		t.Errorf("pressing again: %q; want nothing sent twice", texts(out))
+	}
+
+	// A command without a case, holding two, asks which.
+	for _, cmd := range []string{"/close", "/release", "/note she is safe now"} {
+		if out := f.act(t, 501, bot.Message{Text: cmd}); !strings.Contains(texts(out), "Ποια υπόθεση;") {
+			t.Errorf("%s holding two cases: %q", cmd, texts(out))
+		}
 	}
 
 	// A reply to a message of a case that is not theirs sends nothing.
@@ -304,14 +338,14 @@ func TestThePacketIsKeptCurrent(t *testing.T) {
 	f.tick(11 * time.Minute) // escalation
 	f.relay(t, id, bot.Message{Text: "help"}, "emergency")
 	got := f.ops.last("501").Text
-	for _, want := range []string{"🔴🔴 ΕΠΕΙΓΟΝ", "Αναμονή · waiting: 11′ · έγραψε 3 μηνύματα", "κλιμάκωση", "έγινε επείγουσα", "Τηλέφωνα που δόθηκαν: 112, 100, 1109"} {
+	for _, want := range []string{"🔴🔴 ΕΠΕΙΓΟΝ", "Αναμονή · waiting: 11′ · μηνύματα στην αναμονή: 3", "κλιμάκωση", "έγινε επείγουσα", "Τηλέφωνα που είδε το άτομο: 112, 100, 1109"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the packet lacks %q:\n%s", want, got)
 		}
 	}
 	f.act(t, 501, bot.Message{Button: "claim:" + id})
 	f.act(t, 501, bot.Message{Text: "/release"})
-	if got := f.ops.last("502").Text; !strings.Contains(got, "την άφησε: Σύμβουλος ΕΚΚΑ 1 (την άφησε)") {
+	if got := f.ops.last("502").Text; !strings.Contains(got, "ξανά σε αναμονή: Σύμβουλος ΕΚΚΑ 1 (με /release)") {
 		t.Errorf("the packet after a release lacks who released it:\n%s", got)
 	}
 }
@@ -368,7 +402,7 @@ func TestClosingSaysGoodbyeAsItHappened(t *testing.T) {
 	f.relay(t, spoke, bot.Message{Text: "hello"}, "")
 	f.act(t, 501, bot.Message{Text: "Are you there?", ReplyTo: f.ops.idOf("501", "hello")})
 	out := f.act(t, 501, bot.Message{Text: "/close " + spoke})
-	if len(out) != 1 || len(out[0].Buttons) != 5 || out[0].Buttons[2].Label != "δεν υπήρξε επικοινωνία · no_contact" {
+	if len(out) != 1 || len(out[0].Buttons) != 5 || out[0].Buttons[2].Label != "το άτομο δεν απαντά · no_contact" {
 		t.Fatalf("/close without an outcome: %+v; want the outcomes in Greek", out)
 	}
 	confirm := f.act(t, 501, bot.Message{Button: out[0].Buttons[2].Data})
@@ -407,5 +441,45 @@ func TestClosingDeletesTheCaseFromThePhones(t *testing.T) {
 	}
 	if got := f.ops.last("501").Text; !strings.Contains(got, "Έκλεισε (δόθηκε πληροφόρηση)") {
 		t.Errorf("the closing line, which stays: %q", got)
+	}
+}
+
+// A reply to a message that belongs to no open case (a closed case's, a notice) sends nothing,
+// even to the operator's only case: it asks which case.
+func TestAReplyToNoCaseAsks(t *testing.T) {
+	f := setup(t)
+	gone, kept := f.open(t, "9331", "en", 2), f.open(t, "9332", "en", 2)
+	f.act(t, 501, bot.Message{Button: "claim:" + gone})
+	f.act(t, 501, bot.Message{Button: "claim:" + kept})
+	if err := f.desk.Leave(context.Background(), gone, true); err != nil {
+		t.Fatal(err)
+	}
+	f.ops.Send(context.Background(), "501", []bot.Reply{{Text: "the wipe notice, as the channel numbers it"}})
+	notice := f.ops.idOf("501", "the wipe notice")
+	out := f.act(t, 501, bot.Message{Text: "Are you OK? Write to me", ReplyTo: notice})
+	if len(out) != 1 || !strings.Contains(out[0].Text, "δεν ανήκει σε ανοιχτή υπόθεση") || len(out[0].Buttons) != 1 {
+		t.Fatalf("a reply to the wipe notice: %+v; want nothing sent and a button for the one case", out)
+	}
+	if strings.Contains(f.ppl.texts("9332"), "Are you OK") {
+		t.Error("a reply to another case's notice reached the person of the only case")
+	}
+}
+
+// Words after a command that look like a case id but are not one stay words.
+func TestCommandWordsThatAreNotCaseIDs(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9341", "en", 2)
+	f.act(t, 501, bot.Message{Button: "claim:" + id})
+	if out := texts(f.act(t, 501, bot.Message{Text: "/close referred"})); !strings.Contains(out, "Σε ποια υπηρεσία") {
+		t.Errorf("/close referred: %q; want the referral question of the only case", out)
+	}
+	if out := texts(f.act(t, 501, bot.Message{Text: "/note Employer takes passports"})); !strings.Contains(out, "Η σημείωση φυλάχτηκε") {
+		t.Errorf("/note Employer ...: %q", out)
+	}
+	if out := texts(f.act(t, 501, bot.Message{Text: "/close ABCDEFGH"})); !strings.Contains(out, "There is no open case ABCDEFGH") {
+		t.Errorf("/close with a mistyped id: %q; want no open case, never the only case", out)
+	}
+	if out := texts(f.act(t, 501, bot.Message{Text: "/close " + id + " duplicate"})); !strings.Contains(out, "δεν έγραψε ποτέ") {
+		t.Errorf("the confirmation for a person who never wrote: %q", out)
 	}
 }

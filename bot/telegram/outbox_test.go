@@ -16,16 +16,19 @@ import (
 	"github.com/faros-project/faros/internal/redistest"
 )
 
+// leasedOutbox is an outbox whose messages another instance takes over after 300 ms.
+func leasedOutbox(r *redistest.Redis) *bot.Outbox {
+	o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
+	o.Lease = 300 * time.Millisecond
+	return o
+}
+
 // TestOutboxHandsOverWhatAStoppedInstanceHadQueued: an instance whose Close runs out of time
 // (or that dies) leaves its queued messages in the outbox; another instance sends them, in
 // order, once their lease lapses. What was sent is forgotten.
 func TestOutboxHandsOverWhatAStoppedInstanceHadQueued(t *testing.T) {
 	r := redistest.New(t)
-	outbox := func() *bot.Outbox {
-		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
-		o.Lease = 300 * time.Millisecond
-		return o
-	}
+	outbox := func() *bot.Outbox { return leasedOutbox(r) }
 	// The first instance sends "one" at once; its clock never moves, so the chat's next
 	// messages wait for a second that never comes.
 	a := start(t, &handler{}, func(cfg *telegram.Config) {
@@ -219,11 +222,7 @@ func keys(t *testing.T, r *redistest.Redis) int {
 // rings, its tag, and whether it is a copy.
 func TestOutboxKeepsWhatMakesAMessage(t *testing.T) {
 	r := redistest.New(t)
-	outbox := func() *bot.Outbox {
-		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte("service secret"))
-		o.Lease = 300 * time.Millisecond
-		return o
-	}
+	outbox := func() *bot.Outbox { return leasedOutbox(r) }
 	// The first instance sends "one" at once and holds the rest: its clock never moves.
 	a := start(t, &handler{}, func(cfg *telegram.Config) {
 		cfg.Clock = newClock(false)

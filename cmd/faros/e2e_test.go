@@ -165,18 +165,14 @@ type tgChat struct {
 	lastText string
 	// counsellor: an operator's chat, where alerts ring; a person's phone never does.
 	counsellor bool
+	lastID     int       // the message id of the last message read
+	rec        *shiftLog // records what the chat's person or counsellor did; nil: nothing
 }
 
 // do delivers an update and waits for the one reply every step gets.
 func (c *tgChat) do(u tgbotapi.Update) string {
 	c.t.Helper()
-	if c.post != nil {
-		c.nextID++
-		u.UpdateID = int(c.id)*1000 + c.nextID
-		c.post(u)
-	} else {
-		c.fake.QueueUpdate(u)
-	}
+	c.send(u)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		calls := c.sent()
@@ -190,6 +186,35 @@ func (c *tgChat) do(u tgbotapi.Update) string {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// send delivers an update without waiting for an answer.
+func (c *tgChat) send(u tgbotapi.Update) {
+	c.t.Helper()
+	switch {
+	case u.Message != nil && u.Message.ReplyToMessage != nil:
+		c.rec.input(c.id, "> (a reply to the person's message) "+u.Message.Text)
+	case u.Message != nil && u.Message.Text != "":
+		c.rec.input(c.id, "> "+u.Message.Text)
+	case u.Message != nil:
+		c.rec.input(c.id, "> (a photo or voice note) "+u.Message.Caption)
+	case u.CallbackQuery != nil:
+		for label, data := range c.buttons {
+			if data == u.CallbackQuery.Data {
+				c.rec.input(c.id, "> presses ["+label+"]")
+			}
+		}
+	}
+	if c.post != nil {
+		c.nextID++
+		u.UpdateID = int(c.id)*1000 + c.nextID
+		c.post(u)
+	} else {
+		c.fake.QueueUpdate(u)
+	}
+}
+
+// reply sends words that reply to message msgID of the chat (Telegram's reply-to).
+func (c *tgChat) reply(msgID int, text string) { c.send(telegramtest.Reply(c.id, msgID, text)) }
 
 func (c *tgChat) sent() []telegramtest.Call {
 	var out []telegramtest.Call
@@ -223,7 +248,7 @@ func (c *tgChat) read(call telegramtest.Call) string {
 			c.buttons[b.Text] = b.Data
 		}
 	}
-	c.lastText = call.Params["text"]
+	c.lastText, c.lastID = call.Params["text"], call.MessageID
 	return c.lastText
 }
 

@@ -216,7 +216,7 @@ func (c *tgChat) until(re *regexp.Regexp) []string {
 }
 
 // tell sends a text that gets no answer (an operator's words for the person).
-func (c *tgChat) tell(text string) { c.fake.QueueUpdate(telegramtest.Text(c.id, text)) }
+func (c *tgChat) tell(text string) { c.send(telegramtest.Text(c.id, text)) }
 
 // next waits for the chat's next message and returns its text.
 func (c *tgChat) next() string {

@@ -38,6 +38,9 @@ type Call struct {
 	Params map[string]string
 	Time   time.Time // when the Server answered: for getUpdates, after its long poll
 	Status int       // the HTTP status the Server answered
+	// MessageID is the id of the message a sendMessage or copyMessage made: what a reply to it
+	// (Reply) names.
+	MessageID int
 }
 
 // JSON decodes the JSON text of the parameter key, such as reply_markup, into v.
@@ -245,6 +248,28 @@ func Text(chatID int64, text string) tgbotapi.Update {
 	}}
 }
 
+// Reply returns an update with a text message that replies to message msgID of the chat.
+func Reply(chatID int64, msgID int, text string) tgbotapi.Update {
+	u := Text(chatID, text)
+	u.Message.ReplyToMessage = &tgbotapi.Message{MessageID: msgID, Chat: u.Message.Chat, Date: u.Message.Date}
+	return u
+}
+
+// Media returns an update with a message carrying media (a photo or a voice note) and caption.
+func Media(chatID int64, kind, caption string) tgbotapi.Update {
+	u := Text(chatID, "")
+	u.Message.Caption = caption
+	switch kind {
+	case "photo":
+		u.Message.Photo = []tgbotapi.PhotoSize{{FileID: "photo-file", Width: 90, Height: 90}}
+	case "voice":
+		u.Message.Voice = &tgbotapi.Voice{FileID: "voice-file", Duration: 3}
+	default:
+		u.Message.Document = &tgbotapi.Document{FileID: "doc-file", FileName: "contract.pdf"}
+	}
+	return u
+}
+
 // Callback returns an update with a callback query: the person pressed the button with data
 // under a message of the bot in a private chat. Its query id is "q" and the chat id.
 func Callback(chatID int64, data string) tgbotapi.Update {
@@ -299,8 +324,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f.code != 0 {
 		status = f.code
 	}
+	msgID := 0
+	switch m := result.(type) {
+	case tgbotapi.Message:
+		msgID = m.MessageID
+	case tgbotapi.MessageID:
+		msgID = m.MessageID
+	}
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: method, Params: params, Time: time.Now(), Status: status})
+	s.calls = append(s.calls, Call{Method: method, Params: params, Time: time.Now(), Status: status, MessageID: msgID})
 	s.mu.Unlock()
 	s.answer(w, status, result, f)
 }
