@@ -21,7 +21,10 @@ type Message struct {
 	// channel may copy it (see handoff).
 	Media string
 	// ReplyTo is the channel's id of the message this one answers (Telegram's reply-to); "" if none.
-	ReplyTo  string
+	ReplyTo string
+	// Edited: an earlier message, changed. A person's edits are not handled (the bot answered
+	// the message as it was); a counsellor is told that edits do not reach the person.
+	Edited   bool
 	Language string // the channel's hint: a language code ("en-US") or an Accept-Language value
 	// Replay: the channel delivers the replies in its answer to this delivery, which dies with
 	// a crashed instance; Faros keeps them, sealed, for a redelivery of the same ID.

@@ -154,6 +154,9 @@ const firstIdle = 15 * time.Minute
 // with it if it was the conversation's last message and came again within minutes, for a
 // channel whose first answer may have died with its instance.
 func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error) {
+	if m.Edited {
+		return nil, nil // answered as it was first written
+	}
 	start := time.Now()
 	c := b.content.Load()
 	hint := c.Catalog.Match(m.Language)

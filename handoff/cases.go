@@ -28,6 +28,8 @@ import (
 //	PREFIX:op:ID:cases     set: the cases the operator holds            TTL: Retention
 //	PREFIX:op:ID:msgs      hash: message id in the operator's chat → its case, for replies
 //	                                                                    TTL: Retention
+//	PREFIX:op:ID:sole      the one case the operator's words go to without a reply
+//	                                                                    TTL: Retention
 //	PREFIX:op:ID:held      hash: sealed words waiting for the operator to say which case they
 //	                       are for                                      TTL: 15 minutes
 //	PREFIX:op:ID:seen:U    an operator's update already handled         TTL: 1 day
@@ -56,6 +58,8 @@ type record struct {
 	Created   time.Time
 	Claimed   time.Time
 	Reassured time.Time
+	Alerted   time.Time // the last call for help that was sent to those on call while waiting
+	Duress    bool      // the person typed the duress word: Faros never writes to them first
 	Heard     time.Time // the person's last message
 	Waited    int       // messages the person wrote while the case was waiting
 	Spoke     int       // messages the person wrote in the case
@@ -76,6 +80,7 @@ func (r *record) fields() map[string]any {
 		"operator": r.Operator, "notified": strings.Join(r.Notified, ","), "level": r.Level,
 		"told": strconv.FormatBool(r.Told), "created": r.Created.UnixMilli(), "claimed": r.Claimed.UnixMilli(),
 		"reassured": r.Reassured.UnixMilli(), "packet": string(r.Packet), "addr": string(r.Addr),
+		"alerted": r.Alerted.UnixMilli(), "duress": strconv.FormatBool(r.Duress),
 		"heard": r.Heard.UnixMilli(), "waited": r.Waited, "spoke": r.Spoke, "nudged": r.Nudged,
 		"given": strings.Join(r.Given, ","), "history": strings.Join(r.History, "\n"),
 	}
@@ -101,6 +106,7 @@ func (d *Desk) load(ctx context.Context, id string) (*record, error) {
 	r := &record{ID: id, State: h["state"], Channel: h["channel"], Lang: h["lang"], Tier: num("tier"),
 		Reason: h["reason"], Operator: h["operator"], Level: num("level"), Told: h["told"] == "true",
 		Created: ms("created"), Claimed: ms("claimed"), Reassured: ms("reassured"), Heard: ms("heard"),
+		Alerted: ms("alerted"), Duress: h["duress"] == "true",
 		Waited: num("waited"), Spoke: num("spoke"), Nudged: num("nudged"),
 		Packet: []byte(h["packet"]), Addr: []byte(h["addr"])}
 	split := func(k, sep string) []string {
@@ -172,8 +178,8 @@ func (d *Desk) audit(ctx context.Context, event, id string, values ...any) {
 	}
 }
 
-// shred deletes everything a case holds but its audit trail, and the case's messages from the
-// operators' chats where Telegram allows.
+// shred deletes everything a case holds but its audit trail; the case's messages leave the
+// operators' chats in the background (Telegram allows it for 48 hours).
 func (d *Desk) shred(ctx context.Context, r *record) {
 	d.unphone(ctx, r.ID)
 	pipe := d.rdb.Pipeline()
@@ -187,6 +193,16 @@ func (d *Desk) shred(ctx context.Context, r *record) {
 		d.log.Error("handoff: case not deleted", "case", r.ID, "err", err)
 	}
 }
+
+// closingScript marks a case claimed by operator ARGV[1] as closing, so that of two presses of
+// a close confirmation only one closes it.
+var closingScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'claimed' or redis.call('HGET', KEYS[1], 'operator') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'state', 'closing')
+return 1
+`)
 
 // noteScript counts a message of the person in a case that still exists: ARGV[1] is its time
 // (unix ms). It returns the case's state.

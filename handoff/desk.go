@@ -105,6 +105,8 @@ type Desk struct {
 	now        func() time.Time
 	m          *metrics
 
+	bg sync.WaitGroup // work started by later
+
 	mu      sync.Mutex
 	onCall  []Operator // cached for a few seconds: OnDuty runs on every message
 	cachedT time.Time
@@ -310,21 +312,11 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		r.Given = addNumbers(r.Given, given)
 		_ = d.save(ctx, r, "given")
 	}
+	d.raise(ctx, r, alert)
 	if r.State == stateClaimed {
 		if o, ok := d.operator(r.Operator); ok {
 			return d.relayTo(ctx, o, r, m, alert)
 		}
-	}
-	// Waiting, or its operator left the roster: an emergency or the duress word makes the case
-	// urgent, for everyone on call.
-	if (alert == "emergency" || alert == "duress") && r.Tier < 3 {
-		r.Tier, r.Reason = 3, alert
-		r.History = append(r.History, historyEntry(histRaised, now, alert))
-		if err := d.save(ctx, r, "tier", "reason", "history"); err == nil {
-			d.audit(ctx, "raised", id, "tier", 3, "alert", alert)
-		}
-	}
-	if r.State == stateClaimed {
 		// This instance may be the first to see that the operator left the roster: the case
 		// goes back to those on call (urgent, if just raised), and the message waits in its log
 		// for whoever claims it.
@@ -332,11 +324,13 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		if err != nil {
 			return nil, true, fmt.Errorf("release the case of a removed operator: %w", err)
 		}
-		if back {
+		switch {
+		case back && r.Duress:
+			return nil, true, nil
+		case back:
 			return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}, true, nil
 		}
 		// Another instance gave it back a moment ago, and told the person.
-		return d.alerted(r, alert, d.alert(ctx, r, alert)), true, nil
 	}
 	if alert != "" {
 		return d.alerted(r, alert, d.alert(ctx, r, alert)), true, nil
@@ -345,7 +339,7 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		d.audit(ctx, "media_not_passed", id, "media", m.Media, "why", "waiting")
 		return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_waiting", nil)}}, true, nil
 	}
-	if now.Sub(r.Reassured) < d.reassure {
+	if now.Sub(r.Reassured) < d.reassure || r.Duress {
 		return nil, true, nil
 	}
 	r.Reassured = now
@@ -353,8 +347,28 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_reassure", nil)}}, true, nil
 }
 
+// raise makes a case urgent (tier 3) after an emergency or the duress word, waiting or
+// claimed; after the duress word Faros never writes to the person first again.
+func (d *Desk) raise(ctx context.Context, r *record, alert string) {
+	if alert != "emergency" && alert != "duress" {
+		return
+	}
+	fields := []string{"duress"}
+	r.Duress = r.Duress || alert == "duress"
+	if r.Tier < 3 {
+		r.Tier, r.Reason = 3, alert
+		r.History = append(r.History, historyEntry(histRaised, d.now(), alert))
+		fields = append(fields, "tier", "reason", "history")
+		d.audit(ctx, "raised", r.ID, "tier", 3, "alert", alert)
+	}
+	if err := d.save(ctx, r, fields...); err != nil {
+		d.log.Warn("handoff: a raised case not saved", "case", r.ID, "err", err)
+	}
+}
+
 // relayTo passes a person's message to o, who holds the case: words with the case's id,
-// media copied from the person's chat (Faros keeps none), an alert loud and first.
+// media copied from the person's chat (Faros keeps none), an alert loud and first. When o's
+// chat cannot be reached, the case goes to the others on call at once.
 func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message, alert string) ([]bot.Reply, bool, error) {
 	id := r.ID
 	var replies []bot.Reply
@@ -370,13 +384,19 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	for i := range replies {
 		replies[i].Ring, replies[i].Tag = true, id
 	}
+	d.watchFor(ctx, r, alert != "")
 	if err := d.operators.Send(ctx, chatOf(o), replies); err != nil {
+		d.log.Warn("handoff: the operator's chat was not reached; the case goes to the others", "case", id, "err", err)
 		d.audit(ctx, "not_delivered", id, "from", "person", "operator", o.ID)
-		return nil, true, fmt.Errorf("relay to the operator: %w", err)
+		back, err := d.giveBack(ctx, r, unreachable, false)
+		if err != nil {
+			return nil, true, fmt.Errorf("give back the case of an unreachable operator: %w", err)
+		}
+		if back && !r.Duress {
+			return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}, true, nil
+		}
+		return nil, true, nil
 	}
-	// The person waits for an answer: the watchdog reminds the operator if none comes.
-	d.rdb.ZAddNX(ctx, d.global("silent"), redis.Z{Score: float64(d.now().Add(d.answerFor(r.Tier)).UnixMilli()), Member: id})
-	d.rdb.Expire(ctx, d.global("silent"), d.retention)
 	d.audit(ctx, "relayed", id, "from", "person", "alert", alert, "media", m.Media)
 	if m.Media == "" {
 		return d.alerted(r, alert, 1), true, nil
@@ -395,12 +415,37 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_failed", nil)}}, true, nil
 }
 
+// watchFor schedules the watchdog of a claimed case whose person now waits for an answer: a
+// first wait keeps its time; an alert brings it forward to the tier's. A case after the
+// duress word is not watched: the counsellor was told to write nothing that exposes the
+// person, and a reminder or a give-back would make Faros write to them.
+func (d *Desk) watchFor(ctx context.Context, r *record, alert bool) {
+	if r.Duress {
+		d.rdb.ZRem(ctx, d.global("silent"), r.ID)
+		return
+	}
+	z := redis.Z{Score: float64(d.now().Add(d.answerFor(r.Tier)).UnixMilli()), Member: r.ID}
+	if alert {
+		d.rdb.ZAdd(ctx, d.global("silent"), z)
+	} else {
+		d.rdb.ZAddNX(ctx, d.global("silent"), z)
+	}
+	d.rdb.Expire(ctx, d.global("silent"), d.retention)
+}
+
 // alert tells everyone a waiting case went to that the person called for help, loudly: nobody
-// holds the case yet. It returns how many were told.
+// holds the case yet. A call repeated within a minute is not sent again: they were just told.
+// It returns how many know.
 func (d *Desk) alert(ctx context.Context, r *record, alert string) int {
 	if alert == "" {
 		return 0
 	}
+	now := d.now()
+	if now.Sub(r.Alerted) < time.Minute && len(r.Notified) > 0 {
+		return len(r.Notified)
+	}
+	r.Alerted = now
+	_ = d.save(ctx, r, "alerted")
 	return d.notify(ctx, r, max(r.Level, 1), true, alertText(r.ID, alert))
 }
 
@@ -424,7 +469,7 @@ func numbersOf(alert string) []string {
 	return nil
 }
 
-// union2 is a then the strings of b not in a.
+// addNumbers adds to numbers a those of b it lacks.
 func addNumbers(a, b []string) []string {
 	for _, s := range b {
 		if !slices.Contains(a, s) {
@@ -453,7 +498,10 @@ func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 		if wiped {
 			text, urgent = fmt.Sprintf(opPersonWipe, id), true
 		}
-		_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: text, Ring: true, Urgent: urgent}})
+		// The person's stop or wipe does not wait for the counsellor's phone.
+		d.later(func(ctx context.Context) {
+			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: text, Ring: true, Urgent: urgent}})
+		})
 	}
 	d.shred(ctx, r)
 	how := "person_left"
@@ -464,6 +512,20 @@ func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 	d.m.closed.WithLabelValues(how).Inc()
 	return nil
 }
+
+// later runs f in the background, on a context of its own that ends after two minutes: work for
+// the counsellors' phones that a person must not wait for (Telegram may make a chat wait).
+func (d *Desk) later(f func(ctx context.Context)) {
+	d.bg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		f(ctx)
+	})
+}
+
+// Wait waits for the work later started: the service calls it on shutdown, tests before they
+// look at the counsellors' phones.
+func (d *Desk) Wait() { d.bg.Wait() }
 
 // operator finds an operator of the roster in force by handle.
 func (d *Desk) operator(handle string) (Operator, bool) {
@@ -493,8 +555,13 @@ func (d *Desk) tell(ctx context.Context, r *record, replies []bot.Reply) error {
 	return s.Send(ctx, string(addr), replies)
 }
 
-// tellMessage tells the person of a case one message of the catalog.
+// tellMessage tells the person of a case one message of the catalog, unless they typed the
+// duress word: then Faros never writes to them first (someone may be reading).
 func (d *Desk) tellMessage(ctx context.Context, r *record, msg string, params map[string]any) {
+	if r.Duress {
+		d.audit(ctx, "not_told", r.ID, "message", msg, "why", "duress")
+		return
+	}
 	text := d.catalog().Render(r.Lang, msg, params)
 	if err := d.tell(ctx, r, []bot.Reply{{Text: text}}); err != nil && !errors.Is(err, bot.ErrAway) {
 		d.log.Warn("handoff: the person was not told", "case", r.ID, "message", msg, "err", err)

@@ -522,6 +522,7 @@ func TestPersonLeaves(t *testing.T) {
 	if err := f.desk.Leave(context.Background(), id, false); err != nil {
 		t.Fatal(err)
 	}
+	f.desk.Wait()
 	if !strings.Contains(f.ops.last("501").Text, "The person ended the conversation") {
 		t.Errorf("the operator was not told: %q", f.ops.last("501").Text)
 	}

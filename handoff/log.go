@@ -69,8 +69,18 @@ func (d *Desk) transcript(ctx context.Context, id string) []bot.Reply {
 		return nil
 	}
 	loc := d.location()
+	// The newest lines that fit in about three Telegram messages: a flood while waiting must
+	// not hold the counsellor's chat for minutes.
+	size, first := 0, len(es)
+	for first > 0 && size+len(es[first-1].Text) < maxTranscript {
+		first--
+		size += len(es[first].Text) + 30
+	}
 	lines := []string{fmt.Sprintf(opTranscript, id)}
-	for _, e := range es {
+	if first > 0 {
+		lines = append(lines, fmt.Sprintf(opEarlier, first, first))
+	}
+	for _, e := range es[first:] {
 		at := time.UnixMilli(e.At).In(loc).Format("15:04")
 		switch e.Who {
 		case "p":
@@ -86,6 +96,9 @@ func (d *Desk) transcript(ctx context.Context, id string) []bot.Reply {
 	}
 	return []bot.Reply{{Text: strings.Join(lines, "\n"), Tag: id}}
 }
+
+// maxTranscript is about how many bytes of a case's log a claimer is sent.
+const maxTranscript = 12_000
 
 func (d *Desk) location() *time.Location {
 	if r := d.roster(); r != nil {
@@ -119,21 +132,38 @@ func (d *Desk) phoned(ctx context.Context, o Operator, id string, msgIDs []strin
 		return
 	}
 	op := o.ID
-	entries := make([]any, len(msgIDs))
+	entries := make([]any, 0, len(msgIDs)+1)
+	entries = append(entries, d.retention.Milliseconds())
 	fields := make([]any, 0, 2*len(msgIDs))
-	for i, m := range msgIDs {
-		entries[i] = op + ":" + chatOf(o) + ":" + m
+	for _, m := range msgIDs {
+		entries = append(entries, op+":"+chatOf(o)+":"+m)
 		fields = append(fields, m, id)
 	}
+	kept, err := phonedScript.Run(ctx, d.rdb, []string{d.key(id, "case"), d.key(id, "phones")}, entries...).Int()
+	if err != nil {
+		d.log.Warn("handoff: ids of an operator's messages not kept; they stay in the chat", "case", id, "err", err)
+	}
+	if err == nil && kept == 0 {
+		// The case closed while these waited to be sent (the person stopped): they go at once.
+		d.later(func(ctx context.Context) { _ = d.operators.Delete(ctx, chatOf(o), msgIDs) })
+		return
+	}
 	pipe := d.rdb.Pipeline()
-	pipe.RPush(ctx, d.key(id, "phones"), entries...)
-	pipe.Expire(ctx, d.key(id, "phones"), d.retention)
 	pipe.HSet(ctx, d.opKey(op, "msgs"), fields...)
 	pipe.Expire(ctx, d.opKey(op, "msgs"), d.retention)
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Warn("handoff: ids of an operator's messages not kept; they stay in the chat", "case", id, "err", err)
 	}
 }
+
+// phonedScript keeps message ids of case KEYS[1] in its list KEYS[2] for ARGV[1] ms, if the
+// case still exists; it returns whether it did.
+var phonedScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`)
 
 // caseOfReply returns the case of the message an operator replied to; "" if none is known.
 func (d *Desk) caseOfReply(ctx context.Context, o Operator, msgID string) string {
@@ -147,8 +177,8 @@ func (d *Desk) caseOfReply(ctx context.Context, o Operator, msgID string) string
 	return id
 }
 
-// unphone deletes a case's messages from the operators' chats (Telegram allows it for 48
-// hours) and forgets their ids.
+// unphone forgets the ids of a case's messages in the operators' chats and deletes the messages
+// from them in the background (Telegram allows it for 48 hours).
 func (d *Desk) unphone(ctx context.Context, id string) {
 	all, err := d.rdb.LRange(ctx, d.key(id, "phones"), 0, -1).Result()
 	if err != nil || len(all) == 0 {
@@ -172,9 +202,11 @@ func (d *Desk) unphone(ctx context.Context, id string) {
 	for _, p := range phones {
 		msgs := byPhone[p]
 		pipe.HDel(ctx, d.opKey(p.op, "msgs"), msgs...)
-		if err := d.operators.Delete(ctx, p.chat, msgs); err != nil {
-			d.log.Warn("handoff: a closed case's messages were not all deleted from an operator's chat", "case", id, "operator", p.op, "err", err)
-		}
+		d.later(func(ctx context.Context) {
+			if err := d.operators.Delete(ctx, p.chat, msgs); err != nil {
+				d.log.Warn("handoff: a closed case's messages were not all deleted from an operator's chat", "case", id, "operator", p.op, "err", err)
+			}
+		})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Warn("handoff: ids of a closed case's messages not forgotten; they expire", "case", id, "err", err)

@@ -31,7 +31,13 @@ func (r router) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, error) 
 		if id, err := strconv.ParseInt(m.ChatID, 10, 64); err == nil {
 			if ros := r.d.roster(); ros != nil {
 				if o, ok := ros.ByTelegramID(id); ok {
-					return r.d.fromOperator(ctx, o, m)
+					replies, err := r.d.fromOperator(ctx, o, m)
+					if err != nil && !errors.Is(err, bot.ErrDuplicate) {
+						// The counsellor must know their words or command did not go through.
+						r.d.log.Error("handoff: an operator's message failed", "operator", o.ID, "err", err)
+						return say("", opTechnical), nil
+					}
+					return replies, err
 				}
 			}
 		}
@@ -52,6 +58,9 @@ func (d *Desk) fromOperator(ctx context.Context, o Operator, m bot.Message) ([]b
 		if err == nil && !fresh {
 			return nil, bot.ErrDuplicate
 		}
+	}
+	if m.Edited {
+		return say("", opEdited), nil
 	}
 	if m.Button != "" {
 		return d.pressed(ctx, o, strings.Split(m.Button, ":"))
@@ -117,11 +126,11 @@ func (d *Desk) about(ctx context.Context, o Operator, m bot.Message, words []str
 			}
 		}
 	}
-	if id := d.caseOfReply(ctx, o, m.ReplyTo); id != "" {
-		return id, rest, nil
+	if m.ReplyTo != "" { // a reply to a message of no open case names none: ask
+		return d.caseOfReply(ctx, o, m.ReplyTo), rest, nil
 	}
 	mine, err := d.mine(ctx, o)
-	if err != nil || len(mine) != 1 {
+	if err != nil || len(mine) != 1 || d.sole(ctx, o) != mine[0].ID {
 		return "", rest, err
 	}
 	return mine[0].ID, rest, nil
@@ -141,7 +150,7 @@ func isCaseID(s string) bool {
 }
 
 // pressed handles a button of an operator's message: "claim:ID", "to:N:ID" (send held words
-// N), "release:ID", "close:ID", "outcome:ID:OUTCOME", "ref:ID:I", "closeok:ID:OUTCOME[:I]",
+// N), "release:ID", "outcome:ID:OUTCOME", "ref:ID:I", "closeok:ID:OUTCOME[:I]",
 // "cancel".
 func (d *Desk) pressed(ctx context.Context, o Operator, b []string) ([]bot.Reply, error) {
 	at := func(i int) string {
@@ -156,15 +165,20 @@ func (d *Desk) pressed(ctx context.Context, o Operator, b []string) ([]bot.Reply
 		return d.claim(ctx, o, id)
 	case "to":
 		id = at(2)
+		if r, refusal, err := d.heldBy(ctx, o, id); r == nil { // the words stay held for another case
+			return refusal, err
+		}
 		h, ok, err := d.unhold(ctx, o, at(1))
 		if err != nil || !ok {
 			return say("", opHeldGone), err
 		}
-		return d.toPerson(ctx, o, id, h.Text, h.MsgID)
+		replies, err := d.toPerson(ctx, o, id, h.Text, h.MsgID)
+		if err == nil {
+			d.solely(ctx, o) // the counsellor chose: with one case left, their words go to it
+		}
+		return replies, err
 	case "release":
 		return d.release(ctx, o, id)
-	case "close":
-		return d.askOutcome(ctx, o, id, "")
 	case "outcome":
 		return d.askOutcome(ctx, o, id, at(2))
 	case "ref":
@@ -218,6 +232,7 @@ func (d *Desk) mine(ctx context.Context, o Operator) ([]*record, error) {
 		return nil, err
 	}
 	var out []*record
+	var stale []any
 	for _, id := range ids {
 		r, err := d.load(ctx, id)
 		if err != nil {
@@ -225,7 +240,12 @@ func (d *Desk) mine(ctx context.Context, o Operator) ([]*record, error) {
 		}
 		if r != nil && r.State == stateClaimed && r.Operator == o.ID {
 			out = append(out, r)
+		} else if r == nil { // expired while held
+			stale = append(stale, id)
 		}
+	}
+	if len(stale) > 0 {
+		d.rdb.SRem(ctx, d.opKey(o.ID, "cases"), stale...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Claimed.Before(out[j].Claimed) })
 	return out, nil
@@ -272,13 +292,13 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	if id == "" {
 		return say("", opHelp), nil
 	}
-	held, err := d.rdb.SCard(ctx, d.opKey(o.ID, "cases")).Result()
+	held, err := d.mine(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	mine, _ := d.rdb.SIsMember(ctx, d.opKey(o.ID, "cases"), id).Result()
-	if limit := max(o.MaxCases, 1); int(held) >= limit && !mine {
-		return say("", opFull, held, held), nil
+	mine := slices.ContainsFunc(held, func(r *record) bool { return r.ID == id })
+	if limit := max(o.MaxCases, 1); len(held) >= limit && !mine {
+		return say("", opFull, limit, limit), nil
 	}
 	now := d.now()
 	res, err := claimScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, now.UnixMilli()).StringSlice()
@@ -320,6 +340,7 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	}
 	d.m.claimTime.Observe(now.Sub(r.Created).Seconds())
 	d.audit(ctx, "claimed", id, "operator", o.ID, "alias", o.AliasIn("el"))
+	d.solely(ctx, o)
 	d.tellMessage(ctx, r, "handoff_claimed", map[string]any{"Alias": o.AliasIn(r.Lang)})
 	for _, other := range r.Notified {
 		if other == o.ID {
@@ -352,7 +373,7 @@ func (d *Desk) claimFromRemoved(ctx context.Context, o Operator, id, gone string
 	return claimScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, now.UnixMilli()).StringSlice()
 }
 
-// held loads a case that o holds.
+// heldBy loads a case that o holds, or says why not.
 func (d *Desk) heldBy(ctx context.Context, o Operator, id string) (*record, []bot.Reply, error) {
 	r, err := d.load(ctx, id)
 	switch {
@@ -383,10 +404,32 @@ func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply,
 
 // nowTo adds to replies, when o holds one case only, that their words go to it.
 func (d *Desk) nowTo(ctx context.Context, o Operator, replies []bot.Reply) ([]bot.Reply, error) {
-	if mine, err := d.mine(ctx, o); err == nil && len(mine) == 1 {
-		replies = append(replies, say(mine[0].ID, opNowTo, mine[0].ID, mine[0].ID)...)
+	if id := d.solely(ctx, o); id != "" {
+		replies = append(replies, say(id, opNowTo, id, id)...)
 	}
 	return replies, nil
+}
+
+// sole returns the case o's words go to without a reply (see solely); "" if none.
+func (d *Desk) sole(ctx context.Context, o Operator) string {
+	return d.rdb.Get(ctx, d.opKey(o.ID, "sole")).Val()
+}
+
+// solely records, when o holds one case only after something they did (a claim, a release, a
+// close, a choice of case), that their words go to it, and returns it. A case that becomes
+// their only one otherwise (its person stopped, the watchdog took the other) is not theirs to
+// write to without a reply or a choice: they may be writing to the other person.
+func (d *Desk) solely(ctx context.Context, o Operator) string {
+	mine, err := d.mine(ctx, o)
+	if err != nil {
+		return ""
+	}
+	if len(mine) != 1 {
+		d.rdb.Del(ctx, d.opKey(o.ID, "sole"))
+		return ""
+	}
+	d.rdb.Set(ctx, d.opKey(o.ID, "sole"), mine[0].ID, d.retention)
+	return mine[0].ID
 }
 
 // askOutcome asks how case id closes (outcome ""), or, for "referred", to whom, or confirms.
@@ -463,6 +506,10 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome, ref string) (
 	if r == nil {
 		return refusal, err
 	}
+	// One close only, also when the confirmation is pressed twice or reaches two instances.
+	if won, err := closingScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID).Bool(); err != nil || !won {
+		return say("", opNotYours, id), err
+	}
 	var replies []bot.Reply
 	msg := closings[outcome]
 	if msg == "" {
@@ -483,15 +530,16 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome, ref string) (
 			}
 		}
 	}
-	// A person who never wrote in the case gets no goodbye: a message out of nowhere could
-	// expose them to whoever holds the phone now.
-	if r.Spoke > 0 {
+	// A person who never wrote in the case, or who typed the duress word, gets no goodbye: a
+	// message out of nowhere could expose them to whoever holds the phone now.
+	goodbye := r.Spoke > 0 && !r.Duress
+	if goodbye {
 		if err := d.tell(ctx, r, replies); err != nil && !errors.Is(err, bot.ErrAway) { // kept for the page
 			d.log.Warn("handoff: the person was not told of the close", "case", id, "err", err)
 		}
 	}
 	d.shred(ctx, r)
-	d.audit(ctx, "closed", id, "operator", o.ID, "outcome", outcome, "referred_to", to, "goodbye", r.Spoke > 0)
+	d.audit(ctx, "closed", id, "operator", o.ID, "outcome", outcome, "referred_to", to, "goodbye", goodbye)
 	d.m.closed.WithLabelValues(outcome).Inc()
 	label := outcomeNames[outcome]
 	if referred {
@@ -513,7 +561,7 @@ func (d *Desk) words(ctx context.Context, o Operator, m bot.Message) ([]bot.Repl
 		return nil, err
 	case len(mine) == 0:
 		return say("", opNoCase), nil
-	case len(mine) == 1 && m.ReplyTo == "":
+	case len(mine) == 1 && m.ReplyTo == "" && d.sole(ctx, o) == mine[0].ID:
 		return d.toPerson(ctx, o, mine[0].ID, m.Text, m.MsgID)
 	}
 	// Several cases, or a reply to a message of no open case (a closed one's, a notice): the

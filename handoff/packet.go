@@ -205,7 +205,7 @@ func (v view) ageUnsure() bool {
 	return i >= 0 && v.p.Answers[i].Choice != "no"
 }
 
-// minutes is a duration as an operator reads it: "4′", "1 ώ 05′".
+// minutes is a duration as an operator reads it: "4′", "1 ώρ. 05′".
 func minutes(d time.Duration) string {
 	m := int(max(d, 0).Minutes())
 	if m < 60 {
@@ -256,45 +256,50 @@ const (
 		"/release ID — επιστροφή στην αναμονή · give a case back\n" +
 		"/close ID — κλείσιμο, με έκβαση · close, with its outcome\n" +
 		"Για να γράψεις στο άτομο: κάνε reply σε μήνυμα της υπόθεσης ή, αν έχεις μόνο μία υπόθεση, απλώς γράψε. · To write to the person, reply to a message of the case, or, if you hold only one case, just write."
-	opClaimed      = "[%s] Ανέλαβες την υπόθεση. Ό,τι γράφεις φτάνει στο άτομο με την υπογραφή «%s». · You have this case; what you write reaches the person, signed %q."
-	opTaken        = "[%s] Την έχει ήδη αναλάβει: %s. · Already taken."
-	opTakenBy      = "[%s] Την ανέλαβε: %s. · Claimed by %s."
-	opFull         = "Έχεις ήδη όσες υποθέσεις επιτρέπεται (όριο: %d). · You hold as many cases as allowed (limit: %d)."
-	opGone         = "[%s] Δεν υπάρχει ανοιχτή υπόθεση με αυτόν τον κωδικό. · There is no open case %s."
-	opNotYours     = "[%s] Δεν είναι δική σου υπόθεση· τίποτα δεν στάλθηκε. · Not your case; nothing was sent."
-	opAway         = "[%s] Το μήνυμά σου φυλάχτηκε, αλλά δεν έχει φτάσει ακόμα: η σελίδα του ατόμου δεν είναι ανοιχτή. Θα το δει μόνο αν επιστρέψει στην ίδια σελίδα. · Kept but not delivered: the person's page is closed."
-	opRemoved      = "↩ [%s] Η υπόθεση επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε αναλάβει δεν είναι πια στη λίστα συμβούλων. · Back with those on call: its counsellor left the roster."
-	opReleased     = "[%s] Την άφησες· στάλθηκε ξανά σε όσους εφημερεύουν. · Given back to those on call."
-	opClosed       = "[%s] Έκλεισε (%s). Τα στοιχεία της διαγράφηκαν. Τα μηνύματά της σβήνονται από αυτή τη συνομιλία, εκτός από όσα είναι παλαιότερα από 48 ώρες (όριο του Telegram). · Closed (%s); its data is deleted, and its messages are removed from this chat, except those older than 48 hours (a Telegram limit)."
-	opDutyOn       = "Είσαι σε εφημερία για σήμερα. · You are on duty today."
-	opDutyOff      = "Είσαι εκτός εφημερίας για σήμερα. · You are off duty today."
-	opStillHeld    = "Έχεις ακόμα ανοιχτές υποθέσεις και τα μηνύματά τους θα συνεχίσουν να έρχονται σε σένα. Αν δεν θα τις συνεχίσεις, άφησέ τες για να πάνε σε όσους εφημερεύουν: · You still hold cases; their messages keep coming to you. If you will not go on with them, give them back:"
-	opNoCase       = "Δεν έχεις υπόθεση· τίποτα δεν στάλθηκε. /cases για τις ανοιχτές. · You hold no case; nothing was sent. /cases lists the open ones."
-	opNoCases      = "Καμία ανοιχτή υπόθεση. · No open cases."
-	opWhich        = "Σε ποια υπόθεση πηγαίνει αυτό το μήνυμα; Δεν στάλθηκε ακόμα. (Την επόμενη φορά κάνε reply στο μήνυμα του ατόμου.) · Which case is this for? Not sent yet. (Next time, reply to the person's message.)"
-	opReplyUnknown = "Το μήνυμα στο οποίο έκανες reply δεν ανήκει σε ανοιχτή υπόθεση· δεν στάλθηκε τίποτα. Σε ποια υπόθεση πηγαίνει; · The message you replied to belongs to no open case; nothing was sent. Which case is it for?"
-	opHeldGone     = "Το μήνυμα αυτό δεν κρατιέται πια· γράψ' το ξανά. · That message is no longer held; write it again."
-	opSentTo       = "→ [%s]"
-	opNowTo        = "Τώρα έχεις μία υπόθεση, την [%s]: ό,τι γράφεις πηγαίνει σε αυτήν. · You now hold one case, %s: your words go to it."
-	opPersonLeft   = "[%s] Το άτομο τερμάτισε τη συνομιλία· η υπόθεση έκλεισε. · The person ended the conversation; the case is closed."
-	opPersonWipe   = "⚠ [%s] Το άτομο ΔΙΕΓΡΑΨΕ τη συνομιλία· η υπόθεση έκλεισε. Μπορεί να είναι σημάδι κινδύνου: κάποιος ίσως πήρε το κινητό. · The person WIPED the conversation; the case is closed. This may be a danger sign: someone may have taken the phone."
-	opPersonGone   = "[%s] Το μήνυμά σου δεν μπορεί να φτάσει στο άτομο. · The person cannot be reached."
-	opOnlyText     = "Στο άτομο φτάνει μόνο κείμενο· τίποτα δεν στάλθηκε. · Only text reaches the person; nothing was sent."
-	opNote         = "[%s] 📝 Η σημείωση φυλάχτηκε· δεν τη βλέπει το άτομο. · Note kept; the person never sees it."
-	opNoteHow      = "Γράψε: /note ID κείμενο, ή κάνε reply σε μήνυμα της υπόθεσης και γράψε /note κείμενο. · Write /note ID text, or reply to a message of the case with /note text."
-	opWhichCase    = "Ποια υπόθεση; Γράψε την εντολή με τον κωδικό της (π.χ. /close ABCD2345) ή κάνε reply σε μήνυμα της υπόθεσης. · Which case? Add its id, or reply to one of its messages."
-	opOutcomeQ     = "[%s] Πώς κλείνει η υπόθεση; · How does the case close?"
-	opReferQ       = "[%s] Σε ποια υπηρεσία παραπέμφθηκε; · Referred to which service?"
-	opConfirm      = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο θα πάρει μήνυμα αποχαιρετισμού και τα στοιχεία της υπόθεσης θα διαγραφούν οριστικά. · Close as %q? The person gets a goodbye message and the data is deleted for good."
-	opConfirmQuiet = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο δεν έγραψε ποτέ, οπότε δεν θα πάρει μήνυμα· τα στοιχεία της υπόθεσης θα διαγραφούν οριστικά. · Close as %q? The person never wrote, so gets no message; the data is deleted for good."
-	opCancelled    = "Ακυρώθηκε· τίποτα δεν άλλαξε. · Cancelled; nothing changed."
-	opRemind       = "⏰ [%s] Το άτομο περιμένει απάντησή σου εδώ και %s. Γράψε του ή άφησε την υπόθεση με /release %s. Αλλιώς σε %s θα πάει σε όσους εφημερεύουν. · The person has waited %s for your answer; write, or release it. It goes to the others in %s."
-	opTakenAway    = "↩ [%s] Δεν απάντησες για %s· η υπόθεση δόθηκε σε όσους εφημερεύουν. · Not answered for %s; the case went to the others on call."
-	opUnanswered   = "↩ [%s] Ο/η σύμβουλος που την είχε αναλάβει δεν απάντησε για %s· μπορείς να την αναλάβεις. · Its counsellor did not answer for %s; you can claim it."
-	opLadderEnd    = "⚠ [%s] Κανείς δεν ανέλαβε την υπόθεση εδώ και %s. Το άτομο ενημερώθηκε ότι δεν μπόρεσε ακόμα να απαντήσει κανείς%s. Η υπόθεση μένει ανοιχτή. · Nobody claimed it for %s; the person was told nobody could answer yet. The case stays open."
-	opMedia        = "[%s] 📎 %s ↓"
-	opMediaLost    = "[%s] 📎 Το άτομο έστειλε %s, αλλά δεν μπόρεσε να σου προωθηθεί. Του ζητήθηκε να γράψει με λόγια τι ήθελε να πει. · The person sent %s, which could not be passed on; they were asked to write it in words."
-	opTranscript   = "[%s] Η συνομιλία ως τώρα · The conversation so far:"
+	opClaimed        = "[%s] Ανέλαβες την υπόθεση. Ό,τι γράφεις φτάνει στο άτομο με την υπογραφή «%s». · You have this case; what you write reaches the person, signed %q."
+	opTaken          = "[%s] Την έχει ήδη αναλάβει: %s. · Already taken."
+	opTakenBy        = "[%s] Την ανέλαβε: %s. · Claimed by %s."
+	opFull           = "Έχεις ήδη όσες υποθέσεις επιτρέπεται (όριο: %d). · You hold as many cases as allowed (limit: %d)."
+	opGone           = "[%s] Δεν υπάρχει ανοιχτή υπόθεση με αυτόν τον κωδικό. · There is no open case %s."
+	opNotYours       = "[%s] Δεν είναι δική σου υπόθεση· τίποτα δεν στάλθηκε. · Not your case; nothing was sent."
+	opAway           = "[%s] Το μήνυμά σου φυλάχτηκε, αλλά δεν έχει φτάσει ακόμα: η σελίδα του ατόμου δεν είναι ανοιχτή. Θα το δει μόνο αν επιστρέψει στην ίδια σελίδα. · Kept but not delivered: the person's page is closed."
+	opRemoved        = "↩ [%s] Η υπόθεση επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε αναλάβει δεν είναι πια στη λίστα συμβούλων. · Back with those on call: its counsellor left the roster."
+	opReleased       = "[%s] Την άφησες· στάλθηκε ξανά σε όσους εφημερεύουν. · Given back to those on call."
+	opClosed         = "[%s] Έκλεισε (%s). Τα στοιχεία της διαγράφηκαν. Τα μηνύματά της σβήνονται από αυτή τη συνομιλία, εκτός από όσα είναι παλαιότερα από 48 ώρες (όριο του Telegram). · Closed (%s); its data is deleted, and its messages are removed from this chat, except those older than 48 hours (a Telegram limit)."
+	opDutyOn         = "Είσαι σε εφημερία για σήμερα. · You are on duty today."
+	opDutyOff        = "Είσαι εκτός εφημερίας για σήμερα. · You are off duty today."
+	opStillHeld      = "Έχεις ακόμα ανοιχτές υποθέσεις και τα μηνύματά τους θα συνεχίσουν να έρχονται σε σένα. Αν δεν θα τις συνεχίσεις, άφησέ τες για να πάνε σε όσους εφημερεύουν: · You still hold cases; their messages keep coming to you. If you will not go on with them, give them back:"
+	opNoCase         = "Δεν έχεις υπόθεση· τίποτα δεν στάλθηκε. /cases για τις ανοιχτές. · You hold no case; nothing was sent. /cases lists the open ones."
+	opNoCases        = "Καμία ανοιχτή υπόθεση. · No open cases."
+	opWhich          = "Σε ποια υπόθεση πηγαίνει αυτό το μήνυμα; Δεν στάλθηκε ακόμα. (Την επόμενη φορά κάνε reply στο μήνυμα του ατόμου.) · Which case is this for? Not sent yet. (Next time, reply to the person's message.)"
+	opReplyUnknown   = "Το μήνυμα στο οποίο έκανες reply δεν ανήκει σε ανοιχτή υπόθεση· δεν στάλθηκε τίποτα. Σε ποια υπόθεση πηγαίνει; · The message you replied to belongs to no open case; nothing was sent. Which case is it for?"
+	opEdited         = "Οι αλλαγές σε μήνυμα που έστειλες ΔΕΝ φτάνουν στο άτομο· γράψε τη διόρθωση σε νέο μήνυμα. · Edits do not reach the person; send the correction as a new message."
+	opTechnical      = "⚠ Τεχνικό πρόβλημα: το μήνυμα ή η εντολή σου ΔΕΝ πέρασε. Δοκίμασε ξανά σε λίγο. · Technical problem: your message or command did NOT go through. Try again shortly."
+	opHeldGone       = "Το μήνυμα αυτό δεν κρατιέται πια· γράψ' το ξανά. · That message is no longer held; write it again."
+	opSentTo         = "→ [%s]"
+	opNowTo          = "Τώρα έχεις μία υπόθεση, την [%s]: ό,τι γράφεις πηγαίνει σε αυτήν. · You now hold one case, %s: your words go to it."
+	opPersonLeft     = "[%s] Το άτομο τερμάτισε τη συνομιλία· η υπόθεση έκλεισε. · The person ended the conversation; the case is closed."
+	opPersonWipe     = "⚠ [%s] Το άτομο ΔΙΕΓΡΑΨΕ τη συνομιλία· η υπόθεση έκλεισε. Μπορεί να είναι σημάδι κινδύνου: κάποιος ίσως πήρε το κινητό. · The person WIPED the conversation; the case is closed. This may be a danger sign: someone may have taken the phone."
+	opPersonGone     = "[%s] Το μήνυμά σου δεν μπορεί να φτάσει στο άτομο. · The person cannot be reached."
+	opOnlyText       = "Στο άτομο φτάνει μόνο κείμενο· τίποτα δεν στάλθηκε. · Only text reaches the person; nothing was sent."
+	opNote           = "[%s] 📝 Η σημείωση φυλάχτηκε· δεν τη βλέπει το άτομο. · Note kept; the person never sees it."
+	opNoteHow        = "Γράψε: /note ID κείμενο, ή κάνε reply σε μήνυμα της υπόθεσης και γράψε /note κείμενο. · Write /note ID text, or reply to a message of the case with /note text."
+	opWhichCase      = "Ποια υπόθεση; Γράψε την εντολή με τον κωδικό της (π.χ. /close ABCD2345) ή κάνε reply σε μήνυμα της υπόθεσης. · Which case? Add its id, or reply to one of its messages."
+	opOutcomeQ       = "[%s] Πώς κλείνει η υπόθεση; · How does the case close?"
+	opReferQ         = "[%s] Σε ποια υπηρεσία παραπέμφθηκε; · Referred to which service?"
+	opConfirm        = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο θα πάρει μήνυμα αποχαιρετισμού και τα στοιχεία της υπόθεσης θα διαγραφούν οριστικά. · Close as %q? The person gets a goodbye message and the data is deleted for good."
+	opConfirmQuiet   = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο δεν έγραψε ποτέ, οπότε δεν θα πάρει μήνυμα· τα στοιχεία της υπόθεσης θα διαγραφούν οριστικά. · Close as %q? The person never wrote, so gets no message; the data is deleted for good."
+	opCancelled      = "Ακυρώθηκε· τίποτα δεν άλλαξε. · Cancelled; nothing changed."
+	opRemind         = "⏰ [%s] Το άτομο περιμένει απάντησή σου εδώ και %s. Γράψε του ή άφησε την υπόθεση με /release %s. Αλλιώς σε %s θα πάει σε όσους εφημερεύουν. · The person has waited %s for your answer; write, or release it. It goes to the others in %s."
+	opTakenAway      = "↩ [%s] Δεν απάντησες για %s· η υπόθεση δόθηκε σε όσους εφημερεύουν. · Not answered for %s; the case went to the others on call."
+	opUnanswered     = "↩ [%s] Ο/η σύμβουλος που την είχε αναλάβει δεν απάντησε για %s· μπορείς να την αναλάβεις. · Its counsellor did not answer for %s; you can claim it."
+	opUnreachable    = "↩ [%s] Το Telegram του/της συμβούλου που την είχε αναλάβει δεν ήταν διαθέσιμο· μπορείς να την αναλάβεις. · Its counsellor's Telegram could not be reached; you can claim it."
+	opLadderEndQuiet = "⚠ [%s] Κανείς δεν ανέλαβε την υπόθεση εδώ και %s. Το άτομο ΔΕΝ ενημερώθηκε, γιατί έγραψε το κρυφό σήμα. Η υπόθεση μένει ανοιχτή. · Nobody claimed it for %s; the person was not told, after the duress word. The case stays open."
+	opLadderEnd      = "⚠ [%s] Κανείς δεν ανέλαβε την υπόθεση εδώ και %s. Το άτομο ενημερώθηκε ότι δεν μπόρεσε ακόμα να απαντήσει κανείς%s. Η υπόθεση μένει ανοιχτή. · Nobody claimed it for %s; the person was told nobody could answer yet. The case stays open."
+	opMedia          = "[%s] 📎 %s ↓"
+	opMediaLost      = "[%s] 📎 Το άτομο έστειλε %s, αλλά δεν μπόρεσε να σου προωθηθεί. Του ζητήθηκε να γράψει με λόγια τι ήθελε να πει. · The person sent %s, which could not be passed on; they were asked to write it in words."
+	opEarlier        = "(… %d παλαιότερα μηνύματα δεν εμφανίζονται · %d earlier messages not shown)"
+	opTranscript     = "[%s] Η συνομιλία ως τώρα · The conversation so far:"
 )
 
 // outcomes are the ways a case can close, with their Greek names.
@@ -302,8 +307,9 @@ var (
 	outcomes     = []string{"referred", "information_given", "no_contact", "duplicate", "other"}
 	outcomeNames = map[string]string{"referred": "παραπομπή", "information_given": "δόθηκε πληροφόρηση",
 		"no_contact": "το άτομο δεν απαντά", "duplicate": "διπλή υπόθεση", "other": "άλλο"}
-	releaseNames = map[string]string{byOperator: "με /release", operatorRemoved: "βγήκε από τη λίστα συμβούλων", unanswered: "δεν απάντησε εγκαίρως"}
-	mediaNames   = map[string]string{"photo": "φωτογραφία · photo", "voice": "φωνητικό μήνυμα · voice note", "audio": "αρχείο ήχου · audio",
+	releaseNames = map[string]string{byOperator: "με /release", operatorRemoved: "βγήκε από τη λίστα συμβούλων",
+		unanswered: "δεν απάντησε εγκαίρως", unreachable: "το Telegram του/της δεν ήταν διαθέσιμο"}
+	mediaNames = map[string]string{"photo": "φωτογραφία · photo", "voice": "φωνητικό μήνυμα · voice note", "audio": "αρχείο ήχου · audio",
 		"video": "βίντεο · video", "video_note": "βιντεομήνυμα · video note", "document": "αρχείο · file", "sticker": "αυτοκόλλητο · sticker",
 		"animation": "GIF", "location": "τοποθεσία · location", "venue": "τοποθεσία · place", "contact": "επαφή · contact", "poll": "ψηφοφορία · poll"}
 )

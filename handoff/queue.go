@@ -171,6 +171,9 @@ func (d *Desk) Tick(ctx context.Context) {
 		if err != nil || took == 0 {
 			continue // another instance took this step
 		}
+		if r, err = d.load(ctx, id); err != nil || r == nil || r.State != stateOpen {
+			continue // claimed (or closed) since: the claim took it out of the schedule
+		}
 		d.escalate(ctx, r)
 	}
 }
@@ -190,18 +193,22 @@ func (d *Desk) escalate(ctx context.Context, r *record) {
 		return
 	}
 	r.Told = true
-	msg, with112 := "handoff_unclaimed", ""
-	if r.Tier >= 3 {
-		msg, with112 = "handoff_unclaimed_urgent", " (του δόθηκε και το 112)"
-		r.Given = addNumbers(r.Given, []string{"112", "1109"})
-	} else {
-		r.Given = addNumbers(r.Given, []string{"1109", "197"})
+	waited := minutes(now.Sub(r.Created))
+	note := fmt.Sprintf(opLadderEndQuiet, r.ID, waited, waited)
+	if !r.Duress { // else Faros never writes to the person first
+		msg, with112 := "handoff_unclaimed", ""
+		if r.Tier >= 3 {
+			msg, with112 = "handoff_unclaimed_urgent", " (του δόθηκε και το 112)"
+			r.Given = addNumbers(r.Given, []string{"112", "1109"})
+		} else {
+			r.Given = addNumbers(r.Given, []string{"1109", "197"})
+		}
+		d.tellMessage(ctx, r, msg, nil)
+		d.audit(ctx, "told_unclaimed", r.ID)
+		note = fmt.Sprintf(opLadderEnd, r.ID, waited, with112, waited)
 	}
 	_ = d.save(ctx, r, "told", "given")
-	d.tellMessage(ctx, r, msg, nil)
-	d.audit(ctx, "told_unclaimed", r.ID)
-	waited := minutes(now.Sub(r.Created))
-	d.notify(ctx, r, 2, true, fmt.Sprintf(opLadderEnd, r.ID, waited, with112, waited))
+	d.notify(ctx, r, 2, true, note)
 }
 
 // watch runs the watchdog of claimed cases whose person waits for an answer: first the
@@ -217,7 +224,7 @@ func (d *Desk) watch(ctx context.Context, now time.Time) {
 		if err != nil {
 			continue
 		}
-		if r == nil || r.State != stateClaimed {
+		if r == nil || r.State != stateClaimed || r.Duress { // see watchFor
 			d.rdb.ZRem(ctx, d.global("silent"), id)
 			continue
 		}
@@ -240,7 +247,11 @@ func (d *Desk) watch(ctx context.Context, now time.Time) {
 			continue
 		}
 		d.rdb.ZRem(ctx, d.global("silent"), id)
-		if _, err := d.giveBack(ctx, r, unanswered, true); err != nil {
+		why := unanswered
+		if !known {
+			why = operatorRemoved
+		}
+		if _, err := d.giveBack(ctx, r, why, true); err != nil {
 			d.log.Warn("handoff: an unanswered case was not given back", "case", id, "err", err)
 			continue
 		}

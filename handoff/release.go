@@ -14,6 +14,7 @@ const (
 	byOperator      = "operator_released" // its operator wrote /release
 	operatorRemoved = "operator_removed"  // its operator is no longer on the roster
 	unanswered      = "unanswered"        // its operator did not answer the person in time (watchdog)
+	unreachable     = "unreachable"       // its operator's chat could not be reached
 )
 
 // RosterReloaded gives back to those on call every case held by an operator of previous who
@@ -59,7 +60,7 @@ func (d *Desk) dropOperator(ctx context.Context, op string, was *Roster) {
 			complete = false
 		}
 	}
-	keys := []string{d.opKey(op, "held"), d.opKey(op, "msgs")}
+	keys := []string{d.opKey(op, "held"), d.opKey(op, "msgs"), d.opKey(op, "sole")}
 	if complete { // else the set still finds what was missed, for another instance's call
 		keys = append(keys, d.opKey(op, "cases"))
 	}
@@ -110,6 +111,17 @@ func (d *Desk) giveBack(ctx context.Context, r *record, why string, tell bool) (
 		d.log.Warn("handoff: a released case is not in the escalation schedule", "case", r.ID, "err", err)
 	}
 	d.audit(ctx, "released", r.ID, "operator", op, "reason", why)
+	// Someone may have claimed it between the release and the schedule above (an old Claim
+	// button): then it is theirs, and nobody is told it was given back.
+	if now, err := d.load(ctx, r.ID); err == nil && now != nil && now.State != stateOpen {
+		pipe := d.rdb.Pipeline()
+		pipe.ZRem(ctx, d.global("waiting"), r.ID)
+		if now.State == stateClaimed {
+			pipe.ZAdd(ctx, d.global("silent"), redis.Z{Score: float64(d.now().Add(d.answerFor(now.Tier)).UnixMilli()), Member: r.ID})
+		}
+		_, _ = pipe.Exec(ctx)
+		return true, nil
+	}
 	if tell {
 		d.tellMessage(ctx, r, "handoff_released", nil)
 	}
@@ -118,6 +130,8 @@ func (d *Desk) giveBack(ctx context.Context, r *record, why string, tell bool) (
 	switch why {
 	case operatorRemoved:
 		note = fmt.Sprintf(opRemoved, r.ID)
+	case unreachable:
+		note = fmt.Sprintf(opUnreachable, r.ID)
 	case unanswered:
 		since := r.Heard
 		if since.IsZero() {

@@ -382,6 +382,7 @@ func TestStopAndWipeAreTold(t *testing.T) {
 		if err := f.desk.Leave(context.Background(), id, wiped); err != nil {
 			t.Fatal(err)
 		}
+		f.desk.Wait()
 		got := f.ops.last("501")
 		if wiped != strings.Contains(got.Text, "ΔΙΕΓΡΑΨΕ") || wiped != got.Urgent || !got.Ring {
 			t.Errorf("wiped %v: the counsellor got %+v", wiped, got)
@@ -431,6 +432,7 @@ func TestClosingDeletesTheCaseFromThePhones(t *testing.T) {
 	mine := []string{f.ops.idOf("501", "ΕΠΕΙΓΟΝ"), f.ops.idOf("501", "τα χαρτιά μου"), "501001"}
 	theirs := f.ops.idOf("502", "ΕΠΕΙΓΟΝ")
 	f.act(t, 501, bot.Message{Button: "closeok:" + id + ":information_given"})
+	f.desk.Wait()
 	for _, m := range mine {
 		if !slices.Contains(f.ops.deleted["501"], m) {
 			t.Errorf("message %s stays in the claimer's chat (deleted %v)", m, f.ops.deleted["501"])
@@ -454,6 +456,7 @@ func TestAReplyToNoCaseAsks(t *testing.T) {
 	if err := f.desk.Leave(context.Background(), gone, true); err != nil {
 		t.Fatal(err)
 	}
+	f.desk.Wait()
 	f.ops.Send(context.Background(), "501", []bot.Reply{{Text: "the wipe notice, as the channel numbers it"}})
 	notice := f.ops.idOf("501", "the wipe notice")
 	out := f.act(t, 501, bot.Message{Text: "Are you OK? Write to me", ReplyTo: notice})

@@ -84,8 +84,10 @@ func TestDecode(t *testing.T) {
 		name:   "a channel post is ignored",
 		update: tgbotapi.Update{UpdateID: 15, ChannelPost: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: -1002, Type: "channel"}, Text: "news"}},
 	}, {
-		name:   "an edited message is ignored",
+		name:   "an edited message: marked as an edit, for the desk to tell a counsellor",
 		update: tgbotapi.Update{UpdateID: 16, EditedMessage: &tgbotapi.Message{From: maria, Chat: private, Text: "edit"}},
+		want:   bot.Message{Channel: "telegram", ChatID: "42", ID: "16", Text: "edit", Edited: true, Language: "el"},
+		wantOK: true,
 	}, {
 		name: "a button in a group is ignored but still answered",
 		update: tgbotapi.Update{UpdateID: 17, CallbackQuery: &tgbotapi.CallbackQuery{ID: "q2", From: maria,

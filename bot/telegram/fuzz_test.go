@@ -156,6 +156,7 @@ func FuzzDecodeUpdate(f *testing.F) {
 type wireUpdate struct {
 	UpdateID      int          `json:"update_id"`
 	Message       *wireMessage `json:"message"`
+	EditedMessage *wireMessage `json:"edited_message"`
 	CallbackQuery *struct {
 		ID      string       `json:"id"`
 		From    *wireUser    `json:"from"`
@@ -244,6 +245,8 @@ func (u wireUpdate) message() (*bot.Message, string) {
 	m := bot.Message{Channel: "telegram", ID: strconv.Itoa(u.UpdateID)}
 	query := ""
 	switch {
+	case u.EditedMessage != nil:
+		msg, from, m.Text, m.Edited = u.EditedMessage, u.EditedMessage.From, u.EditedMessage.Text, true
 	case u.Message != nil:
 		msg, from, m.Text = u.Message, u.Message.From, u.Message.Text
 		if m.Media = msg.media(); m.Media != "" {
@@ -302,6 +305,7 @@ func (u wireUpdate) names() map[string]bool {
 		}
 	}
 	addMessage(u.Message)
+	addMessage(u.EditedMessage)
 	if q := u.CallbackQuery; q != nil {
 		addUser(q.From)
 		addMessage(q.Message)

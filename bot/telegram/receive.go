@@ -23,7 +23,7 @@ const (
 )
 
 // allowedUpdates are the only kinds of update Faros asks Telegram for.
-var allowedUpdates = []string{"message", "callback_query"}
+var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
 // poll runs getUpdates until ctx is done. Each batch is handled before the next request, whose
 // offset confirms it: an update that was not handled is delivered again, and bot.Handle drops
@@ -143,6 +143,9 @@ func decode(u tgbotapi.Update) (m bot.Message, queryID string, ok bool) {
 	var msg *tgbotapi.Message
 	var from *tgbotapi.User
 	switch {
+	case u.EditedMessage != nil: // its text as now; the desk tells a counsellor edits do not reach
+		msg, from = u.EditedMessage, u.EditedMessage.From
+		m.Text, m.Edited = msg.Text, true
 	case u.Message != nil:
 		msg, from = u.Message, u.Message.From
 		m.Text = msg.Text

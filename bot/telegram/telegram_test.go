@@ -74,7 +74,7 @@ func TestPollingDeliversTextAndButtonsAndSendsReplies(t *testing.T) {
 
 	// The next poll confirms both updates, and asks only for what Faros serves.
 	polls := e.srv.Wait("getUpdates", 2)
-	if got, want := polls[0].Params["allowed_updates"], `["message","callback_query"]`; got != want {
+	if got, want := polls[0].Params["allowed_updates"], `["message","edited_message","callback_query"]`; got != want {
 		t.Errorf("got allowed_updates %s; want %s", got, want)
 	}
 	if got, want := polls[0].Params["timeout"], "30"; got != want {
@@ -169,7 +169,7 @@ func TestWebhookRegistersWithSecret(t *testing.T) {
 	want := map[string]string{
 		"url":             "https://faros.example/telegram",
 		"secret_token":    secret,
-		"allowed_updates": `["message","callback_query"]`,
+		"allowed_updates": `["message","edited_message","callback_query"]`,
 	}
 	if diff := cmp.Diff(want, calls[0].Params); diff != "" {
 		t.Errorf("setWebhook params (-want +got):\n%s", diff)

@@ -207,6 +207,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := srv.Shutdown(stopCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	if desk != nil { // its messages to counsellors' phones, before the channel closes
+		waited := make(chan struct{})
+		go func() { desk.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-stopCtx.Done():
+		}
+	}
 	if tg != nil {
 		if err := tg.Close(stopCtx); err != nil {
 			log.Warn("telegram queue not flushed", "err", err)
