@@ -316,3 +316,61 @@ func TestEditsAreToldToNotReach(t *testing.T) {
 		t.Errorf("an edit: %+v", out)
 	}
 }
+
+// A case being closed cannot be claimed; a close that stopped halfway can be done again by its
+// counsellor a minute later, and shows in their /cases meanwhile.
+func TestAClosingCase(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	id := f.open(t, "9401", "en", 1)
+	f.act(t, 501, bot.Message{Button: "claim:" + id})
+	f.relay(t, id, bot.Message{Text: "hi"}, "")
+	f.r.Client.HSet(ctx, f.r.Prefix+":{c:"+id+"}:case", "state", "closing", "closing", f.now.UnixMilli()) // as if the instance died mid-close
+	if out := texts(f.act(t, 502, bot.Message{Button: "claim:" + id})); !strings.Contains(out, "There is no open case") {
+		t.Errorf("an old Claim button on a closing case: %q", out)
+	}
+	if out := texts(f.act(t, 501, bot.Message{Text: "/cases"})); !strings.Contains(out, "["+id+"]") {
+		t.Errorf("/cases hides the case that did not finish closing: %q", out)
+	}
+	if out := texts(f.act(t, 501, bot.Message{Button: "closeok:" + id + ":other"})); !strings.Contains(out, "κλείνει ήδη") {
+		t.Errorf("a second press at once: %q", out)
+	}
+	f.now = f.now.Add(2 * time.Minute)
+	if out := texts(f.act(t, 501, bot.Message{Button: "closeok:" + id + ":other"})); !strings.Contains(out, "Έκλεισε") {
+		t.Errorf("closing again after the close stopped halfway: %q", out)
+	}
+}
+
+// A graver call is sent even right after a lesser one.
+func TestAGraverCallIsNeverHeldBack(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9402", "fr", 1)
+	f.relay(t, id, bot.Message{Text: "aide"}, "help")
+	f.now = f.now.Add(20 * time.Second)
+	f.relay(t, id, bot.Message{Text: "tournesol"}, "duress")
+	if got := f.ops.texts("502"); !strings.Contains(got, "ΚΡΥΦΟ ΣΗΜΑ") {
+		t.Errorf("the duress word 20 s after a call for help did not reach the counsellor:\n%s", got)
+	}
+}
+
+// After the duress word: the packet says so to whoever reads it; the close confirmation says
+// no goodbye goes; the watchdog reminds once and never takes the case away.
+func TestAfterTheDuressWordTheCounsellorKnows(t *testing.T) {
+	f := setup(t)
+	id := f.open(t, "9403", "en", 3)
+	f.act(t, 501, bot.Message{Button: "claim:" + id})
+	f.relay(t, id, bot.Message{Text: "sunflower"}, "duress")
+	for range 6 {
+		f.tick(5 * time.Minute)
+	}
+	if got := strings.Count(f.ops.texts("501"), "⏰"); got != 1 || !strings.Contains(f.ops.texts("501"), "η υπόθεση μένει σε σένα") {
+		t.Errorf("%d reminders after the duress word; want one, saying the case stays", got)
+	}
+	if out := texts(f.act(t, 501, bot.Message{Text: "/close " + id + " other"})); !strings.Contains(out, "έγραψε το κρυφό σήμα, οπότε δεν θα πάρει μήνυμα") {
+		t.Errorf("the confirmation after the duress word: %q", out)
+	}
+	f.act(t, 501, bot.Message{Text: "/release " + id})
+	if claim := texts(f.act(t, 502, bot.Message{Button: "claim:" + id})); !strings.Contains(claim, "⚠⚠ ΚΡΥΦΟ ΣΗΜΑ: το άτομο το έγραψε") {
+		t.Errorf("the next claimer is not told of the duress word:\n%s", claim)
+	}
+}

@@ -41,6 +41,7 @@ import (
 const (
 	stateOpen    = "open"    // waiting for an operator
 	stateClaimed = "claimed" // an operator talks with the person
+	stateClosing = "closing" // its operator confirmed the close, which is under way
 )
 
 // record is a case as Redis holds it.
@@ -59,6 +60,7 @@ type record struct {
 	Claimed   time.Time
 	Reassured time.Time
 	Alerted   time.Time // the last call for help that was sent to those on call while waiting
+	AlertKind string    // what that call was: help, emergency, duress
 	Duress    bool      // the person typed the duress word: Faros never writes to them first
 	Heard     time.Time // the person's last message
 	Waited    int       // messages the person wrote while the case was waiting
@@ -80,7 +82,7 @@ func (r *record) fields() map[string]any {
 		"operator": r.Operator, "notified": strings.Join(r.Notified, ","), "level": r.Level,
 		"told": strconv.FormatBool(r.Told), "created": r.Created.UnixMilli(), "claimed": r.Claimed.UnixMilli(),
 		"reassured": r.Reassured.UnixMilli(), "packet": string(r.Packet), "addr": string(r.Addr),
-		"alerted": r.Alerted.UnixMilli(), "duress": strconv.FormatBool(r.Duress),
+		"alerted": r.Alerted.UnixMilli(), "alertkind": r.AlertKind, "duress": strconv.FormatBool(r.Duress),
 		"heard": r.Heard.UnixMilli(), "waited": r.Waited, "spoke": r.Spoke, "nudged": r.Nudged,
 		"given": strings.Join(r.Given, ","), "history": strings.Join(r.History, "\n"),
 	}
@@ -106,7 +108,7 @@ func (d *Desk) load(ctx context.Context, id string) (*record, error) {
 	r := &record{ID: id, State: h["state"], Channel: h["channel"], Lang: h["lang"], Tier: num("tier"),
 		Reason: h["reason"], Operator: h["operator"], Level: num("level"), Told: h["told"] == "true",
 		Created: ms("created"), Claimed: ms("claimed"), Reassured: ms("reassured"), Heard: ms("heard"),
-		Alerted: ms("alerted"), Duress: h["duress"] == "true",
+		Alerted: ms("alerted"), AlertKind: h["alertkind"], Duress: h["duress"] == "true",
 		Waited: num("waited"), Spoke: num("spoke"), Nudged: num("nudged"),
 		Packet: []byte(h["packet"]), Addr: []byte(h["addr"])}
 	split := func(k, sep string) []string {
@@ -152,8 +154,8 @@ func (d *Desk) caseKey(ctx context.Context, id string) ([]byte, error) {
 // claimScript gives a waiting case to one operator; whoever comes second learns who has it.
 var claimScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return {'gone'} end
-if st == 'claimed' then return {'taken', redis.call('HGET', KEYS[1], 'operator')} end
+if not st or st == 'closing' then return {'gone'} end
+if st ~= 'open' then return {'taken', redis.call('HGET', KEYS[1], 'operator')} end
 redis.call('HSET', KEYS[1], 'state', 'claimed', 'operator', ARGV[1], 'claimed', ARGV[2])
 return {'ok'}
 `)
@@ -179,11 +181,15 @@ func (d *Desk) audit(ctx context.Context, event, id string, values ...any) {
 }
 
 // shred deletes everything a case holds but its audit trail; the case's messages leave the
-// operators' chats in the background (Telegram allows it for 48 hours).
+// operators' chats in the background (Telegram allows it for 48 hours). The case goes first:
+// an id the channel reports after that is deleted at once (phoned), not kept.
 func (d *Desk) shred(ctx context.Context, r *record) {
+	if err := d.rdb.Del(ctx, d.key(r.ID, "case"), d.key(r.ID, "key")).Err(); err != nil {
+		d.log.Error("handoff: case not deleted", "case", r.ID, "err", err)
+	}
 	d.unphone(ctx, r.ID)
 	pipe := d.rdb.Pipeline()
-	pipe.Del(ctx, d.key(r.ID, "key"), d.key(r.ID, "case"), d.key(r.ID, "log"), d.key(r.ID, "phones"))
+	pipe.Del(ctx, d.key(r.ID, "log"), d.key(r.ID, "phones"))
 	pipe.ZRem(ctx, d.global("waiting"), r.ID)
 	pipe.ZRem(ctx, d.global("silent"), r.ID)
 	if r.Operator != "" {
@@ -194,13 +200,15 @@ func (d *Desk) shred(ctx context.Context, r *record) {
 	}
 }
 
-// closingScript marks a case claimed by operator ARGV[1] as closing, so that of two presses of
-// a close confirmation only one closes it.
+// closingScript marks a case claimed by operator ARGV[1] as closing (at ARGV[2], unix ms), so
+// that of two presses of a close confirmation only one closes it. A close that stopped halfway
+// (the instance died) can be done again by the same operator a minute later.
 var closingScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'state') ~= 'claimed' or redis.call('HGET', KEYS[1], 'operator') ~= ARGV[1] then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'state', 'closing')
+local st = redis.call('HGET', KEYS[1], 'state')
+if redis.call('HGET', KEYS[1], 'operator') ~= ARGV[1] then return 0 end
+if st == 'closing' and tonumber(ARGV[2]) - tonumber(redis.call('HGET', KEYS[1], 'closing') or 0) < 60000 then return 0 end
+if st ~= 'claimed' and st ~= 'closing' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'closing', 'closing', ARGV[2])
 return 1
 `)
 

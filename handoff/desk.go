@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -105,7 +106,7 @@ type Desk struct {
 	now        func() time.Time
 	m          *metrics
 
-	bg sync.WaitGroup // work started by later
+	busy atomic.Int64 // work started by later and not done
 
 	mu      sync.Mutex
 	onCall  []Operator // cached for a few seconds: OnDuty runs on every message
@@ -386,6 +387,9 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	}
 	d.watchFor(ctx, r, alert != "")
 	if err := d.operators.Send(ctx, chatOf(o), replies); err != nil {
+		if ctx.Err() != nil { // stopping: the message stays queued for the counsellor
+			return nil, true, err
+		}
 		d.log.Warn("handoff: the operator's chat was not reached; the case goes to the others", "case", id, "err", err)
 		d.audit(ctx, "not_delivered", id, "from", "person", "operator", o.ID)
 		back, err := d.giveBack(ctx, r, unreachable, false)
@@ -416,14 +420,9 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 }
 
 // watchFor schedules the watchdog of a claimed case whose person now waits for an answer: a
-// first wait keeps its time; an alert brings it forward to the tier's. A case after the
-// duress word is not watched: the counsellor was told to write nothing that exposes the
-// person, and a reminder or a give-back would make Faros write to them.
+// first wait keeps its time; an alert brings it forward to the tier's. (After the duress word
+// too: a give-back then tells the person nothing, see tellMessage.)
 func (d *Desk) watchFor(ctx context.Context, r *record, alert bool) {
-	if r.Duress {
-		d.rdb.ZRem(ctx, d.global("silent"), r.ID)
-		return
-	}
 	z := redis.Z{Score: float64(d.now().Add(d.answerFor(r.Tier)).UnixMilli()), Member: r.ID}
 	if alert {
 		d.rdb.ZAdd(ctx, d.global("silent"), z)
@@ -434,20 +433,23 @@ func (d *Desk) watchFor(ctx context.Context, r *record, alert bool) {
 }
 
 // alert tells everyone a waiting case went to that the person called for help, loudly: nobody
-// holds the case yet. A call repeated within a minute is not sent again: they were just told.
-// It returns how many know.
+// holds the case yet. The same call (or a lesser one) repeated within a minute is not sent
+// again: they were just told. It returns how many know.
 func (d *Desk) alert(ctx context.Context, r *record, alert string) int {
 	if alert == "" {
 		return 0
 	}
 	now := d.now()
-	if now.Sub(r.Alerted) < time.Minute && len(r.Notified) > 0 {
+	if now.Sub(r.Alerted) < time.Minute && alertRank[alert] <= alertRank[r.AlertKind] && len(r.Notified) > 0 {
 		return len(r.Notified)
 	}
-	r.Alerted = now
-	_ = d.save(ctx, r, "alerted")
+	r.Alerted, r.AlertKind = now, alert
+	_ = d.save(ctx, r, "alerted", "alertkind")
 	return d.notify(ctx, r, max(r.Level, 1), true, alertText(r.ID, alert))
 }
+
+// alertRank orders the calls for help: a graver one is always sent.
+var alertRank = map[string]int{"help": 1, "emergency": 2, "duress": 3}
 
 // alerted is what the person is told after calling for help in a case: that a counsellor
 // knows, when one was told. Never after the duress word: its answer must look like nothing.
@@ -516,16 +518,22 @@ func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 // later runs f in the background, on a context of its own that ends after two minutes: work for
 // the counsellors' phones that a person must not wait for (Telegram may make a chat wait).
 func (d *Desk) later(f func(ctx context.Context)) {
-	d.bg.Go(func() {
+	d.busy.Add(1)
+	go func() {
+		defer d.busy.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		f(ctx)
-	})
+	}()
 }
 
-// Wait waits for the work later started: the service calls it on shutdown, tests before they
-// look at the counsellors' phones.
-func (d *Desk) Wait() { d.bg.Wait() }
+// Wait waits until no work later started is left: the service calls it on shutdown, tests
+// before they look at the counsellors' phones. Work may start while it waits.
+func (d *Desk) Wait() {
+	for d.busy.Load() > 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 // operator finds an operator of the roster in force by handle.
 func (d *Desk) operator(handle string) (Operator, bool) {

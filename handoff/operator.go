@@ -238,7 +238,7 @@ func (d *Desk) mine(ctx context.Context, o Operator) ([]*record, error) {
 		if err != nil {
 			return nil, err
 		}
-		if r != nil && r.State == stateClaimed && r.Operator == o.ID {
+		if r != nil && (r.State == stateClaimed || r.State == stateClosing) && r.Operator == o.ID {
 			out = append(out, r)
 		} else if r == nil { // expired while held
 			stale = append(stale, id)
@@ -402,6 +402,23 @@ func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply,
 	return d.nowTo(ctx, o, say("", opReleased, id))
 }
 
+// notClosing says why case id did not close: it is closing already, it is gone, or not o's.
+func (d *Desk) notClosing(ctx context.Context, o Operator, id string, err error) ([]bot.Reply, error) {
+	if err != nil {
+		return nil, err
+	}
+	r, err := d.load(ctx, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case r == nil:
+		return say("", opGone, id, id), nil
+	case r.State == stateClosing && r.Operator == o.ID:
+		return say("", opClosing, id), nil
+	}
+	return say("", opNotYours, id), nil
+}
+
 // nowTo adds to replies, when o holds one case only, that their words go to it.
 func (d *Desk) nowTo(ctx context.Context, o Operator, replies []bot.Reply) ([]bot.Reply, error) {
 	if id := d.solely(ctx, o); id != "" {
@@ -474,7 +491,10 @@ func (d *Desk) confirmClose(r *record, outcome, ref string) []bot.Reply {
 		data += ":" + ref
 	}
 	confirm := opConfirm
-	if r.Spoke == 0 {
+	switch {
+	case r.Duress:
+		confirm = opConfirmDuress
+	case r.Spoke == 0:
 		confirm = opConfirmQuiet
 	}
 	return []bot.Reply{{Text: fmt.Sprintf(confirm, r.ID, label, outcome), Tag: r.ID, Buttons: []bot.Button{
@@ -502,14 +522,19 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome, ref string) (
 	if outcome == "referred" && !referred {
 		return d.askOutcome(ctx, o, id, outcome)
 	}
-	r, refusal, err := d.heldBy(ctx, o, id)
-	if r == nil {
-		return refusal, err
-	}
 	// One close only, also when the confirmation is pressed twice or reaches two instances.
-	if won, err := closingScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID).Bool(); err != nil || !won {
-		return say("", opNotYours, id), err
+	won, err := closingScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, d.now().UnixMilli()).Bool()
+	if err != nil || !won {
+		return d.notClosing(ctx, o, id, err)
 	}
+	r, err := d.load(ctx, id)
+	if err != nil || r == nil {
+		return say("", opGone, id, id), err
+	}
+	// Once begun, the close is finished even if the counsellor's request ends (a webhook's
+	// connection, a shutdown): a case half closed would reach nobody.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	var replies []bot.Reply
 	msg := closings[outcome]
 	if msg == "" {

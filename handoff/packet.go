@@ -172,6 +172,9 @@ func (v view) render() string {
 	if p.Minor || v.ageUnsure() {
 		b.WriteString("👶 ΚΑΤΩ ΤΩΝ 18 Ή ΑΒΕΒΑΙΗ ΗΛΙΚΙΑ · under 18 or unsure\n")
 	}
+	if r.Duress {
+		b.WriteString("⚠⚠ ΚΡΥΦΟ ΣΗΜΑ: το άτομο το έγραψε· το Faros δεν του γράφει πια πρώτο. · The person typed the duress word; Faros no longer writes to them first.\n")
+	}
 	el, en := p.kind()
 	fmt.Fprintf(&b, "Πιθανή μορφή εκμετάλλευσης: %s\n%s", el, p.answers())
 	fmt.Fprintf(&b, "Συναίνεση: %s\nΑσφάλεια: %s\n", name(scopeNames, p.Scope), name(safetyNames, p.Safety))
@@ -274,6 +277,9 @@ const (
 	opWhich          = "Σε ποια υπόθεση πηγαίνει αυτό το μήνυμα; Δεν στάλθηκε ακόμα. (Την επόμενη φορά κάνε reply στο μήνυμα του ατόμου.) · Which case is this for? Not sent yet. (Next time, reply to the person's message.)"
 	opReplyUnknown   = "Το μήνυμα στο οποίο έκανες reply δεν ανήκει σε ανοιχτή υπόθεση· δεν στάλθηκε τίποτα. Σε ποια υπόθεση πηγαίνει; · The message you replied to belongs to no open case; nothing was sent. Which case is it for?"
 	opEdited         = "Οι αλλαγές σε μήνυμα που έστειλες ΔΕΝ φτάνουν στο άτομο· γράψε τη διόρθωση σε νέο μήνυμα. · Edits do not reach the person; send the correction as a new message."
+	opClosing        = "[%s] Η υπόθεση κλείνει ήδη. · The case is closing already."
+	opConfirmDuress  = "[%s] Κλείσιμο με έκβαση «%s»; Το άτομο έγραψε το κρυφό σήμα, οπότε δεν θα πάρει μήνυμα· τα στοιχεία της υπόθεσης θα διαγραφούν οριστικά. · Close as %q? The person typed the duress word, so gets no message; the data is deleted for good."
+	opRemindDuress   = "⏰ [%s] Το άτομο έγραψε το κρυφό σήμα και δεν έχει απάντηση εδώ και %s. Αποφάσισε με τον/την υπεύθυνο/η βάρδιας αν και πότε θα γράψεις· η υπόθεση μένει σε σένα. · The person typed the duress word and has had no answer for %s. Decide with your shift supervisor whether and when to write; the case stays with you."
 	opTechnical      = "⚠ Τεχνικό πρόβλημα: το μήνυμα ή η εντολή σου ΔΕΝ πέρασε. Δοκίμασε ξανά σε λίγο. · Technical problem: your message or command did NOT go through. Try again shortly."
 	opHeldGone       = "Το μήνυμα αυτό δεν κρατιέται πια· γράψ' το ξανά. · That message is no longer held; write it again."
 	opSentTo         = "→ [%s]"

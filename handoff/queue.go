@@ -224,7 +224,7 @@ func (d *Desk) watch(ctx context.Context, now time.Time) {
 		if err != nil {
 			continue
 		}
-		if r == nil || r.State != stateClaimed || r.Duress { // see watchFor
+		if r == nil || r.State != stateClaimed {
 			d.rdb.ZRem(ctx, d.global("silent"), id)
 			continue
 		}
@@ -242,8 +242,16 @@ func (d *Desk) watch(ctx context.Context, now time.Time) {
 		if r.Nudged == 0 && known {
 			r.Nudged = 1
 			_ = d.save(ctx, r, "nudged")
-			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: fmt.Sprintf(opRemind, id, silent, id, minutes(wait), silent, minutes(wait)), Ring: true, Urgent: r.Tier >= 3, Tag: id}})
+			remind := fmt.Sprintf(opRemind, id, silent, id, minutes(wait), silent, minutes(wait))
+			if r.Duress { // the counsellor may be silent on purpose: once, and never taken away
+				remind = fmt.Sprintf(opRemindDuress, id, silent, silent)
+			}
+			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: remind, Ring: true, Urgent: r.Tier >= 3, Tag: id}})
 			d.audit(ctx, "reminded", id, "operator", r.Operator)
+			continue
+		}
+		if r.Duress && known {
+			d.rdb.ZRem(ctx, d.global("silent"), id)
 			continue
 		}
 		d.rdb.ZRem(ctx, d.global("silent"), id)
