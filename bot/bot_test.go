@@ -322,7 +322,7 @@ func TestWipe(t *testing.T) {
 	send("2", "12", "/help")
 	b.Remember(ctx, "telegram", "555", []string{"13"})
 	replies := send("3", "14", "/wipe")
-	if len(replies) != 1 || !replies[0].Forget || !strings.Contains(replies[0].Text, "Everything is deleted") && !strings.Contains(replies[0].Text, "διαγράφηκαν") {
+	if len(replies) != 1 || !replies[0].Forget || !strings.Contains(replies[0].Text, "OK, bye.") {
 		t.Errorf("the reply to /wipe %+v; want the last word, not to be remembered", replies)
 	}
 	if keys, _ := r.Keys(ctx); len(keys) != 0 {
@@ -333,10 +333,60 @@ func TestWipe(t *testing.T) {
 	}
 }
 
+// deleter is a channel that deletes single messages too, as Telegram does.
+type deleter struct {
+	wiper
+	deleted []string
+}
+
+func (d *deleter) Delete(_ context.Context, chat string, ids []string) error {
+	d.deleted = append(d.deleted, chat+":"+strings.Join(ids, ","))
+	return nil
+}
+
+// TestCodeWordLeavesTheChat: on Telegram, the person's message with their code word is
+// deleted from the chat at once, and they are told.
+func TestCodeWordLeavesTheChat(t *testing.T) {
+	r := redistest.New(t)
+	w := &deleter{}
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+		Wipers: map[string]bot.Wiper{"telegram": w}, Desk: &desk{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var last []bot.Reply
+	for i, step := range []string{"/start", "en", "safe", "person", "yes", "ekka", "purple otter"} {
+		m := bot.Message{Channel: "telegram", ChatID: "557", ID: fmt.Sprint(i), MsgID: fmt.Sprint(30 + i), Text: step}
+		if len(last) > 0 {
+			for _, btn := range last[len(last)-1].Buttons {
+				if strings.HasSuffix(btn.Data, "/"+step) {
+					m.Text, m.Button = "", btn.Data
+				}
+			}
+		}
+		if last, err = b.Handle(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(w.deleted, " ") != "557:36" {
+		t.Errorf("deleted %q; want the code word's message, 36, only", w.deleted)
+	}
+	if len(last) == 0 || !strings.Contains(last[0].Text, "code word") {
+		t.Errorf("the person was not told their code word was deleted: %+v", last)
+	}
+}
+
 // TestCodeWordNeverStored: the typed code word travels with the handoff only.
 func TestCodeWordNeverStored(t *testing.T) {
 	r := redistest.New(t)
 	f := newFixture(t, nil, r)
+	var err error
+	f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
+		Logger: slog.New(slog.NewJSONHandler(f.log, nil)), Desk: &desk{}}) // with counsellors: the code word is asked
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, buttons := f.say(t, "c5", bot.Message{Text: "/start"})
 	for _, id := range []string{"en", "safe", "person", "yes", "ekka"} {
 		_, buttons = f.press(t, "c5", buttons, id)
@@ -353,12 +403,13 @@ func TestCodeWordNeverStored(t *testing.T) {
 	}
 }
 
-// TestAutoWipe: with AutoWipe, a conversation that ends is wiped as by /wipe.
-func TestAutoWipe(t *testing.T) {
+// TestStopWipes: a conversation that ends (/stop, leave now) is wiped as by /wipe: its keys and
+// the chat's messages.
+func TestStopWipes(t *testing.T) {
 	r := redistest.New(t)
 	w := &wiper{}
 	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
-		Wipers: map[string]bot.Wiper{"telegram": w}, AutoWipe: true})
+		Wipers: map[string]bot.Wiper{"telegram": w}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +420,7 @@ func TestAutoWipe(t *testing.T) {
 		}
 	}
 	if keys, _ := r.Keys(ctx); len(keys) != 0 || strings.Join(w.ids, ",") != "20,21" {
-		t.Errorf("after /stop with AutoWipe: keys %v, deleted %v; want none left, 20 and 21 deleted", keys, w.ids)
+		t.Errorf("after /stop: keys %v, deleted %v; want none left, 20 and 21 deleted", keys, w.ids)
 	}
 }
 

@@ -66,7 +66,6 @@ type Config struct {
 	Prefix       string           // of every Redis key; "": "faros"
 	Desk         Desk             // nil: no operators
 	Wipers       map[string]Wiper // by channel: delete a wiped conversation's messages; none: nothing to delete
-	AutoWipe     bool             // a conversation that ends is wiped as if by /wipe
 	Limits       Limits           // what one conversation may send; zero: see Limits
 	Intake       int              // messages a second each channel hands in, all conversations together; 0: no limit
 	Logger       *slog.Logger     // nil: discard
@@ -76,19 +75,18 @@ type Config struct {
 
 // Bot handles messages: the core of Faros. It is safe for concurrent use.
 type Bot struct {
-	content  atomic.Pointer[Content]
-	store    store
-	key      []byte
-	maxAge   time.Duration
-	desk     Desk
-	wipers   map[string]Wiper
-	autoWipe bool
-	log      *slog.Logger
-	now      func() time.Time
-	m        *metrics
-	turns    turns
-	langs    langMemory
-	intake   intake
+	content atomic.Pointer[Content]
+	store   store
+	key     []byte
+	maxAge  time.Duration
+	desk    Desk
+	wipers  map[string]Wiper
+	log     *slog.Logger
+	now     func() time.Time
+	m       *metrics
+	turns   turns
+	langs   langMemory
+	intake  intake
 }
 
 var _ Handler = (*Bot)(nil)
@@ -101,15 +99,14 @@ func New(cfg Config) (*Bot, error) {
 	b := &Bot{
 		store: store{rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), idle: cmp.Or(cfg.Idle, 2*time.Hour),
 			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour, limits: cfg.Limits.withDefaults()},
-		key:      cfg.PseudonymKey,
-		maxAge:   cmp.Or(cfg.MaxAge, 24*time.Hour),
-		desk:     cfg.Desk,
-		wipers:   cfg.Wipers,
-		autoWipe: cfg.AutoWipe,
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		m:        newMetrics(cfg.Registerer),
-		intake:   intake{perSecond: cfg.Intake},
+		key:    cfg.PseudonymKey,
+		maxAge: cmp.Or(cfg.MaxAge, 24*time.Hour),
+		desk:   cfg.Desk,
+		wipers: cfg.Wipers,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		m:      newMetrics(cfg.Registerer),
+		intake: intake{perSecond: cfg.Intake},
 	}
 	if len(b.key) == 0 {
 		b.key = []byte(newToken())
@@ -239,7 +236,8 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	if b.desk != nil {
 		in.OnDuty = b.desk.OnDuty(s.State.Lang)
 	}
-	in.InCase = s.Case != "" // the flows never run consent again in a case
+	in.InCase = s.Case != ""  // the flows never run consent again in a case
+	in.NoDesk = b.desk == nil // nor promise a counsellor who does not exist
 	next, outs, err := c.Engine.Step(s.State, in)
 	if err != nil {
 		_ = b.store.release(ctx, p, token, release{}) // the lock expires if this fails
@@ -249,13 +247,19 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 	s.State, lang = next, next.Lang
 	b.langs.set(p, lang)
-	wipe := false
+	wipe, unsaid := false, ""
 	for _, o := range outs {
 		switch {
 		case o.Kind == dialog.Handoff && s.Case == "": // with a case open, relay alerted the operator
 			s.Case = b.handoff(ctx, p, m, next, o)
+			if len(o.Secrets) > 0 && b.unsay(ctx, m) { // this message was the code word
+				unsaid = c.Catalog.Render(next.Lang, "codeword_deleted", nil)
+			}
 		case o.Kind == dialog.End:
-			wipe = o.Wipe || b.autoWipe
+			// Every end deletes the chat's messages, as /wipe does: a person who leaves in a
+			// hurry must not leave the screening's questions on the screen. o.Wipe tells a
+			// counsellor the person wiped (not only left).
+			wipe = true
 			if s.Case != "" {
 				if err := b.desk.Leave(ctx, s.Case, o.Wipe); err != nil {
 					b.log.Error("handle: the case was not closed for the person", "channel", m.Channel, "err", err)
@@ -265,6 +269,9 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		}
 	}
 	replies = joined(render(c, outs), relayed) // the flows' numbers, then word of the counsellor
+	if unsaid != "" && len(replies) > 0 {
+		replies[0].Text = unsaid + "\n\n" + replies[0].Text
+	}
 	if wipe {
 		b.wipe(ctx, p, token, m)
 		for i := range replies {
@@ -469,6 +476,24 @@ func (b *Bot) handoff(ctx context.Context, p string, m Message, s dialog.State, 
 		b.log.Error("handle: the handoff failed", "channel", m.Channel, "tier", o.Tier, "err", err)
 	}
 	return id
+}
+
+// unsay deletes the person's message m from their chat, where the channel can (Telegram): a
+// code word must not stay on a phone someone else may read. It reports whether it did.
+func (b *Bot) unsay(ctx context.Context, m Message) bool {
+	d, ok := b.wipers[m.Channel].(interface {
+		Delete(ctx context.Context, chatID string, msgIDs []string) error
+	})
+	if !ok || m.MsgID == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d.Delete(ctx, m.ChatID, []string{m.MsgID}); err != nil {
+		b.log.Warn("handle: the code word's message was not deleted", "channel", m.Channel, "err", err)
+		return false
+	}
+	return true
 }
 
 // Goto puts a conversation at the start of a flow (after an operator closed its case) and

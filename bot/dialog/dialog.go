@@ -34,6 +34,7 @@ type Input struct {
 
 	OnDuty int  // operators on duty for this conversation, as the host knows it; conditions read "on_duty"
 	InCase bool // the conversation is in an open case with a counsellor; conditions read "in_case"
+	NoDesk bool // this Faros has no counsellors at all (no roster): nothing is queued; conditions read "no_desk"
 }
 
 // Answer is the answer to one screening question (a question with an indicator, or whose

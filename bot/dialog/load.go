@@ -137,6 +137,7 @@ type env struct {
 	Answered  int               `expr:"answered"`  // indicator questions answered
 	OnDuty    int               `expr:"on_duty"`   // operators on duty (Input.OnDuty)
 	InCase    bool              `expr:"in_case"`   // in an open case with a counsellor (Input.InCase)
+	NoDesk    bool              `expr:"no_desk"`   // no counsellors at all (Input.NoDesk)
 }
 
 // loader collects problems while it builds an Engine.

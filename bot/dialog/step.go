@@ -22,7 +22,7 @@ var ErrLoop = errors.New("dialog: the flow passed too many nodes without asking"
 // command; an emergency word in typed text opens the emergency flow from anywhere, a help
 // word the help flow. Only the first MaxText characters of typed text are read.
 func (e *Engine) Step(s State, in Input) (State, []Output, error) {
-	r := &run{e: e, s: s, out: make([]Output, 0, 4), onDuty: in.OnDuty, inCase: in.InCase}
+	r := &run{e: e, s: s, out: make([]Output, 0, 4), onDuty: in.OnDuty, inCase: in.InCase, noDesk: in.NoDesk}
 	in.Text = clip(in.Text)
 	if in.Command == "" && strings.HasPrefix(in.Text, "/") {
 		if c := commandName(in.Text); e.commands[c] != nil {
@@ -80,6 +80,7 @@ type run struct {
 	urgent    bool // the node being visited belongs to an urgent flow
 	onDuty    int
 	inCase    bool
+	noDesk    bool
 }
 
 // react decides where the input leads: the node to walk from, or nil to stop.
@@ -400,7 +401,7 @@ var noAnswers, noFlags = map[string]string{}, map[string]bool{}
 
 // env is what conditions see, with the counts derived from the answers.
 func (r *run) env() *env {
-	v := &env{Answers: r.s.Answers, Flags: r.s.Flags, Lang: r.s.Lang, Tier: r.s.Tier, OnDuty: r.onDuty, InCase: r.inCase}
+	v := &env{Answers: r.s.Answers, Flags: r.s.Flags, Lang: r.s.Lang, Tier: r.s.Tier, OnDuty: r.onDuty, InCase: r.inCase, NoDesk: r.noDesk}
 	if v.Answers == nil {
 		v.Answers = noAnswers
 	}

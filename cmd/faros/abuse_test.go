@@ -195,7 +195,7 @@ func TestLeavingAfterAFlood(t *testing.T) {
 	if got := person.say("/stop"); !strings.Contains(got, "Goodbye") {
 		t.Errorf("/stop after a flood: %q; want goodbye", got)
 	}
-	if got := person.say("/wipe"); !strings.Contains(got, "Everything is deleted") {
+	if got := person.say("/wipe"); !strings.Contains(got, "OK, bye.") {
 		t.Errorf("/wipe after a flood: %q", got)
 	}
 	if deleted := fake.Deleted(9001); !slices.Contains(deleted, 139) {
@@ -211,7 +211,7 @@ func TestLeavingAfterAFlood(t *testing.T) {
 		post(http.DefaultClient, "http://"+in.addr+"/chat/messages", `{"conversation": "`+w.id+`", "text": "spam"}`, jsonHeader())
 	}
 
-	if got := w.send("/wipe", ""); !strings.Contains(got, "Everything is deleted") {
+	if got := w.send("/wipe", ""); !strings.Contains(got, "OK, bye.") {
 		t.Errorf("the quick exit after a flood: %q", got)
 	}
 	waitFor(t, "the web conversation's keys to go", func() bool { return len(conversationKeys()) == 0 })

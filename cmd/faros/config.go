@@ -34,7 +34,6 @@ type config struct {
 	SessionIdle     time.Duration
 	SessionMaxAge   time.Duration
 	ExitURL         string // where the web chat's quick exit goes
-	AutoWipe        bool   // a conversation that ends is wiped, as by /wipe
 	IntakeRate      int    // messages per second each channel takes, all conversations together, beyond which 503
 	WebchatStreams  int    // open web chat event streams, beyond which 503
 	StreamsPerAddr  int    // open web chat event streams of one client address, beyond which 429
@@ -100,14 +99,6 @@ var settings = []setting{
 	{"FAROS_SESSION_IDLE", "session-idle", "2h", "inactivity after which a session expires", duration(func(c *config) *time.Duration { return &c.SessionIdle })},
 	{"FAROS_SESSION_MAX_AGE", "session-max-age", "24h", "age after which a session expires, active or not", duration(func(c *config) *time.Duration { return &c.SessionMaxAge })},
 	{"FAROS_EXIT_URL", "exit-url", "https://www.google.com/", "the neutral page the web chat's quick exit opens", str(func(c *config) *string { return &c.ExitURL })},
-	{"FAROS_AUTOWIPE", "autowipe", "false", "wipe every conversation when it ends, as /wipe does", func(c *config, v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("%q is not true or false", v)
-		}
-		c.AutoWipe = b
-		return nil
-	}},
 	{"FAROS_INTAKE_RATE", "intake-rate", "2000", "messages a second each channel takes once authenticated, all its conversations together; beyond: 503 (help, leaving and wiping always pass)", positive(func(c *config) *int { return &c.IntakeRate })},
 	{"FAROS_WEBCHAT_STREAMS", "webchat-streams", "10000", "web chat pages connected at once (one event stream each); beyond: 503, and the page tries again", positive(func(c *config) *int { return &c.WebchatStreams })},
 	{"FAROS_WEBCHAT_STREAMS_PER_ADDR", "webchat-streams-per-addr", "16", "web chat pages one client address may have connected at once; beyond: 429", positive(func(c *config) *int { return &c.StreamsPerAddr })},
@@ -123,6 +114,7 @@ var settings = []setting{
 // still sets one is warned (not stopped: an upgrade must not take the service down).
 var retired = map[string]string{
 	"FAROS_RATE_PER_MINUTE": "use FAROS_BUTTONS_PER_MINUTE and FAROS_TEXTS_PER_MINUTE",
+	"FAROS_AUTOWIPE":        "every conversation that ends (/stop, leave now, /wipe) is now wiped",
 }
 
 // loadConfig reads the variables, then the flags, and reports every problem at once.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/flows"
 	"github.com/faros-project/faros/handoff"
 	"github.com/faros-project/faros/locales"
@@ -40,10 +42,42 @@ func logProblems(log *slog.Logger, msg string, err error) {
 	}
 }
 
+// showSurfaces sets what Telegram shows of the bot (its description before Start, the "/"
+// menu) from the content, at start and after each reload. The Bot API refusing it never stops
+// the service: a warning is logged.
+func showSurfaces(ctx context.Context, tg *telegram.Channel, b *bot.Bot, log *slog.Logger, reloaded <-chan struct{}) error {
+	for {
+		if err := tg.SetSurfaces(ctx, surfaces(b.Content().Catalog)); err != nil && ctx.Err() == nil {
+			log.Warn("telegram: the bot's description and commands were not all set", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-reloaded:
+		}
+	}
+}
+
+// surfaces are the bot's description, short description and commands in each language of
+// the content, and in English for people whose language has none.
+func surfaces(cat *locales.Catalog) []telegram.Surface {
+	var out []telegram.Surface
+	for _, lang := range append([]string{""}, cat.Languages()...) {
+		in := cmp.Or(lang, "en")
+		s := telegram.Surface{Lang: lang, Description: cat.Render(in, "bot_description", nil),
+			ShortDescription: cat.Render(in, "bot_short_description", nil)}
+		for _, c := range []string{"help", "wipe", "language", "stop"} {
+			s.Commands = append(s.Commands, telegram.Command{Name: c, Description: cat.Render(in, "command_"+c, nil)})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // watchContent reloads the content directories when a file in them changes or on SIGHUP.
 // Content that does not pass the checks is refused with the checker's messages, and the
-// previous content keeps serving.
-func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) error {
+// previous content keeps serving. Each reload is announced on reloaded, if nobody is behind.
+func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger, reloaded chan<- struct{}) error {
 	var dirs []string
 	if c.FlowsDir != "" {
 		dirs = []string{c.FlowsDir, c.LocalesDir}
@@ -55,6 +89,10 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger) 
 			return
 		}
 		b.SetContent(content)
+		select {
+		case reloaded <- struct{}{}:
+		default:
+		}
 		st := content.Engine.Stats()
 		log.Info("content reloaded", "why", why, "flows", st.Flows, "nodes", st.Nodes, "languages", len(content.Catalog.Languages()))
 	})

@@ -104,10 +104,11 @@ func (in *instance) checkPrivacy(t *testing.T, secrets []string) {
 		t.Error("a Redis command spanned hash slots (CROSSSLOT): it would fail on a cluster")
 	}
 	for _, s := range secrets {
-		// A number is found alone, not inside another (a duration in the log may hold "7302").
+		// A number is found alone, not inside another number or a random token (a duration in
+		// the log may hold "7302", a lock's random token "ab8001cd").
 		re := regexp.MustCompile(regexp.QuoteMeta(s))
 		if _, err := strconv.Atoi(s); err == nil {
-			re = regexp.MustCompile(`(^|[^0-9])` + s + `([^0-9]|$)`)
+			re = regexp.MustCompile(`(^|[^0-9A-Za-z])` + s + `([^0-9A-Za-z]|$)`)
 		}
 		if re.MatchString(dump.String()) {
 			t.Errorf("Redis holds %q", s)

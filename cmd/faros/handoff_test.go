@@ -73,6 +73,10 @@ func TestHandoffEndToEnd(t *testing.T) {
 	if text := person.consent("el"); !strings.Contains(text, "Ένας σύμβουλος του ΕΚΚΑ θα σου γράψει εδώ") {
 		t.Fatalf("after consent the person reads %q; want the handoff message", text)
 	}
+	// The code word leaves the person's chat at once (the fake numbers every message 1).
+	if deleted := fake.Deleted(7301); len(deleted) != 1 || deleted[0] != 1 {
+		t.Errorf("the person's chat after the code word: deleted %v; want the code word's message", deleted)
+	}
 	// Both operators speak Greek: both get the packet with a Claim button.
 	packet1, packet2 := op1.next(), op2.next()
 	m := caseID.FindStringSubmatch(packet1)

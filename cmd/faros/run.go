@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	bcfg := bot.Config{
 		Redis: rdb, Content: content, PseudonymKey: key, Prefix: cfg.RedisPrefix,
 		Idle: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge, Logger: log, Registerer: reg,
-		AutoWipe: cfg.AutoWipe, Wipers: map[string]bot.Wiper{}, Intake: cfg.IntakeRate,
+		Wipers: map[string]bot.Wiper{}, Intake: cfg.IntakeRate,
 		Limits: bot.Limits{Buttons: bot.Bucket{PerMinute: cfg.ButtonsPerMin}, Texts: bot.Bucket{PerMinute: cfg.TextsPerMin}},
 	}
 	// The desk and the bot use each other (handoffs; back to the flows after a close), and
@@ -184,16 +184,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 6)
+	errc := make(chan error, 7)
+	reloaded := make(chan struct{}, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go func() { errc <- chat.Run(ctx) }()
-	go func() { errc <- watchContent(ctx, cfg, b, log) }()
+	go func() { errc <- watchContent(ctx, cfg, b, log, reloaded) }()
 	if desk != nil {
 		go func() { errc <- desk.Run(ctx) }()
 		go func() { errc <- watchRoster(ctx, cfg.Roster, &roster, desk, log) }()
 	}
 	if tg != nil {
 		go func() { errc <- tg.Run(ctx) }()
+		go func() { errc <- showSurfaces(ctx, tg, b, log, reloaded) }()
 	}
 	var runErr error
 	select {

@@ -252,6 +252,25 @@ func TestMalformedInputsKeepServing(t *testing.T) {
 	}
 }
 
+// TestTelegramLeaveNowDeletes: the leave-now button deletes the chat's messages as /wipe does:
+// a person who leaves in a hurry does not leave the screening's questions on the screen.
+func TestTelegramLeaveNowDeletes(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, "8902", token)
+	c := &tgChat{t: t, fake: fake, id: 8902}
+	c.say("/start")
+	c.press("en")
+	c.press("safe")
+	c.press("check")
+	c.press("no") // the age question
+	questions := len(c.sent())
+	c.press("stop") // leave now, under the danger question
+	if got := len(fake.Deleted(8902)); got < questions {
+		t.Errorf("leave now deleted %d messages; want the bot's %d and the person's", got, questions)
+	}
+}
+
 // TestTelegramWipe: /wipe deletes every message of the chat younger than 48 hours, the
 // person's and the bot's, then sends one last line; no key of the conversation remains.
 func TestTelegramWipe(t *testing.T) {
@@ -270,7 +289,7 @@ func TestTelegramWipe(t *testing.T) {
 	c.press("en")
 	typed("/help")
 	before := len(c.sent())
-	if got := typed("/wipe"); !strings.Contains(got, "Everything is deleted") {
+	if got := typed("/wipe"); got != "OK, bye." {
 		t.Errorf("after /wipe: %q", got)
 	}
 	deleted := fake.Deleted(8901)
@@ -312,5 +331,63 @@ func TestARetiredSettingWarns(t *testing.T) {
 	}
 	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "FAROS_BUTTONS_PER_MINUTE") {
 		t.Errorf("warnings %q; want one naming what replaced FAROS_RATE_PER_MINUTE", cfg.Warnings)
+	}
+}
+
+// TestTelegramSurfaces: at start Faros sets what Telegram shows before Start and in the "/"
+// menu, in every language of the content and a default, in words safe on a watched phone; a
+// Bot API that refuses them does not stop the service.
+func TestTelegramSurfaces(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	fake.FailSurface("setMyShortDescription", "fr", 1, 404, "Not Found")
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, token)
+	calls := fake.Wait("setMyCommands", 5)
+	langs := map[string]bool{}
+	for _, c := range calls {
+		langs[c.Params["language_code"]] = true
+		var commands []struct{ Command, Description string }
+		if err := c.JSON("commands", &commands); err != nil || len(commands) != 4 || commands[0].Command != "help" {
+			t.Errorf("commands for %q: %v, %v", c.Params["language_code"], commands, err)
+		}
+	}
+	for _, l := range []string{"", "el", "en", "fr", "sq"} {
+		if !langs[l] {
+			t.Errorf("no commands for language %q (got %v)", l, langs)
+		}
+	}
+	for _, c := range append(fake.Calls("setMyDescription"), fake.Calls("setMyShortDescription")...) {
+		text := strings.ToLower(c.Params["description"] + c.Params["short_description"])
+		for _, word := range []string{"traffick", "victim", "εμπορ", "θύμα", "traite", "victime", "trafik", "viktim"} {
+			if strings.Contains(text, word) {
+				t.Errorf("%s in %q says %q: not safe on a watched phone", c.Method, c.Params["language_code"], word)
+			}
+		}
+	}
+	// The service goes on: a person is answered.
+	c := &tgChat{t: t, fake: fake, id: 8903}
+	if c.say("/start"); c.buttons["English"] == "" {
+		t.Errorf("after a refused surface, /start offered %v", c.buttons)
+	}
+}
+
+// TestNoCounsellorsNoPromise: a Faros without a roster never tells a person a counsellor will
+// write: asking for one gives the numbers.
+func TestNoCounsellorsNoPromise(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, token)
+	c := &tgChat{t: t, fake: fake, id: 8904}
+	c.say("/start")
+	c.press("en")
+	c.press("safe")
+	got := c.press("person")
+	if !strings.Contains(got, "Right now nobody can write to you") || !strings.Contains(got, "1109") {
+		t.Errorf("asking for a counsellor with none configured: %q", got)
+	}
+	for _, promise := range []string{"will write to you", "stays open", "Do you agree"} {
+		if strings.Contains(got, promise) {
+			t.Errorf("with no counsellors, the person was told %q: %q", promise, got)
+		}
 	}
 }

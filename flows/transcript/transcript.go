@@ -14,6 +14,7 @@
 //	! end            the conversation ended ("! end wipe": and is deleted)
 //	= on_duty 2      from here on, 2 operators are on duty (0 at the start)
 //	= in_case true   from here on, the conversation is in a case with a counsellor (false at the start)
+//	= no_desk true   from here on, this Faros has no counsellors at all (false at the start)
 package transcript
 
 import (
@@ -124,7 +125,7 @@ func Replay(e *dialog.Engine, cat *locales.Catalog, sc *Script) (got [][]string,
 			_ = apply(setting, &host)
 		}
 		in := Input(t.Input)
-		in.OnDuty, in.InCase = host.OnDuty, host.InCase
+		in.OnDuty, in.InCase, in.NoDesk = host.OnDuty, host.InCase, host.NoDesk
 		var outs []dialog.Output
 		s, outs, err = e.Step(s, in)
 		if err != nil {
@@ -176,13 +177,18 @@ func apply(line string, in *dialog.Input) error {
 			return fmt.Errorf("a setting reads \"= on_duty N\", N a number of operators")
 		}
 		in.OnDuty = n
-	case strings.HasPrefix(line, "= in_case "):
-		if _, err := fmt.Sscanf(line, "= in_case %t", &b); err != nil {
-			return fmt.Errorf("a setting reads \"= in_case true\" or \"= in_case false\"")
+	case strings.HasPrefix(line, "= in_case "), strings.HasPrefix(line, "= no_desk "):
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "= "), " ")
+		if _, err := fmt.Sscanf(line, "= "+name+" %t", &b); err != nil {
+			return fmt.Errorf("a setting reads \"= %s true\" or \"= %s false\"", name, name)
 		}
-		in.InCase = b
+		if name == "in_case" {
+			in.InCase = b
+		} else {
+			in.NoDesk = b
+		}
 	default:
-		return fmt.Errorf("a setting is \"= on_duty N\" or \"= in_case true|false\"")
+		return fmt.Errorf("a setting is \"= on_duty N\", \"= in_case true|false\" or \"= no_desk true|false\"")
 	}
 	return nil
 }

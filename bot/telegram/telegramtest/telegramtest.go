@@ -3,7 +3,8 @@
 // A Server answers getMe, getUpdates, setWebhook, deleteWebhook, sendMessage, copyMessage,
 // answerCallbackQuery and deleteMessages for any token, records every call, and can answer
 // sendMessage, copyMessage and deleteMessages with errors and 429s like Telegram's flood
-// control:
+// control. It also answers setMyDescription, setMyShortDescription, setMyCommands and
+// deleteMyCommands, which FailSurface can make fail:
 //
 //	srv := telegramtest.New(t)
 //	ch, err := telegram.New(telegram.Config{Token: "1:x", Endpoint: srv.URL()}, handler)
@@ -202,6 +203,44 @@ func (s *Server) FailDelete(chatID int64, n, code int, description string) {
 	s.fail("deleteMessages", chatID, n, failure{code: code, description: description})
 }
 
+// FailSurface answers the next n calls of method (setMyDescription, setMyShortDescription,
+// setMyCommands or deleteMyCommands) for the language_code lang ("" for none) with the error
+// code and description, such as 400 "Bad Request: ..." or 404 "Not Found" of a server that
+// predates the method.
+func (s *Server) FailSurface(method, lang string, n, code int, description string) {
+	s.failLang(method, lang, n, failure{code: code, description: description})
+}
+
+// Fail429Surface answers the next n calls of method for the language_code lang ("" for none)
+// with 429 Too Many Requests and retry_after seconds.
+func (s *Server) Fail429Surface(method, lang string, n, retryAfter int) {
+	s.failLang(method, lang, n, tooMany(retryAfter))
+}
+
+func (s *Server) failLang(method, lang string, n int, f failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures[method+" lang:"+lang] = append(s.failures[method+" lang:"+lang], f)
+	}
+}
+
+// surface answers a call that sets what Telegram shows of the bot: a 400 for a setMyCommands
+// without a JSON array of commands, else the failure queued, if any. The caller does not hold
+// s.mu.
+func (s *Server) surface(method string, params map[string]string) failure {
+	var commands []tgbotapi.BotCommand
+	if method == "setMyCommands" {
+		if err := json.Unmarshal([]byte(params["commands"]), &commands); err != nil || commands == nil {
+			return failure{http.StatusBadRequest, "Bad Request: can't parse commands JSON array", 0}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, _ := s.failure(method, "lang:"+params["language_code"])
+	return f
+}
+
 func tooMany(retryAfter int) failure {
 	return failure{http.StatusTooManyRequests, fmt.Sprintf("Too Many Requests: retry after %d", retryAfter), retryAfter}
 }
@@ -316,6 +355,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		result, f = s.copyMessage(params)
 	case method == "deleteMessages":
 		f = s.deleteMessages(params)
+	case method == "setMyDescription", method == "setMyShortDescription", method == "setMyCommands",
+		method == "deleteMyCommands":
+		f = s.surface(method, params)
 	case method == "setWebhook", method == "deleteWebhook", method == "answerCallbackQuery":
 	default:
 		f = failure{http.StatusNotFound, "Not Found", 0}
