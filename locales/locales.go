@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"text/template"
 	"unicode"
 	"unicode/utf8"
 
@@ -35,8 +34,10 @@ const Reference = "en"
 // Catalog is a loaded, checked set of message files. It is immutable and safe for concurrent
 // use. It implements dialog.Lexicon.
 type Catalog struct {
-	langs   []string                     // by file name
-	texts   map[string]map[string]string // lang → id → text ("other" form of plurals)
+	langs   []string                      // by file name
+	texts   map[string]map[string]string  // lang → id → text ("other" form of plurals)
+	files   map[string]map[string]message // lang → id → message as read, for CheckParams
+	data    map[string][]byte             // lang → the file, for positions
 	loc     map[string]*i18n.Localizer
 	matcher language.Matcher
 }
@@ -45,7 +46,8 @@ var _ dialog.Lexicon = (*Catalog)(nil)
 
 // message is one key of one file, as read for the checks.
 type message struct {
-	forms map[string]string // "" for a plain string, else plural categories
+	forms map[string]string     // "" for a plain string, else plural categories
+	at    map[string]*yaml.Node // the value of each form, for positions
 	y     *yaml.Node
 }
 
@@ -72,9 +74,9 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		}
 		probs = append(probs, p)
 	}
-	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}}
 	files := map[string]map[string]message{}
 	data := map[string][]byte{}
+	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}, files: files, data: data}
 	bundle := i18n.NewBundle(language.English)
 	bundle.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
 	var tags []language.Tag
@@ -101,7 +103,13 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	if len(c.langs) == 0 && len(probs) == 0 {
 		bad(".", nil, "no message files: add one per language, such as en.yaml")
 	}
-	probs = append(probs, compare(files, c.langs)...)
+	ref := Reference
+	if !slices.Contains(c.langs, ref) && len(c.langs) > 0 {
+		ref = c.langs[0]
+	}
+	tps, reported := checkTemplates(files, data, c.langs, ref)
+	probs = append(probs, tps...)
+	probs = append(probs, compare(files, c.langs, reported)...)
 	for _, lang := range c.langs {
 		if _, err := bundle.ParseMessageFileBytes(data[lang], lang+".yaml"); err != nil {
 			bad(lang+".yaml", nil, "%v", err)
@@ -130,12 +138,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 func readFile(file string, b []byte) (map[string]message, []dialog.Problem) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 0
-		if _, err := fmt.Sscanf(msg, "line %d:", &line); err == nil {
-			_, msg, _ = strings.Cut(msg, ": ")
-		}
-		return nil, []dialog.Problem{{File: file, Line: line, Col: 1, Msg: "YAML syntax: " + msg}}
+		return nil, []dialog.Problem{dialog.SyntaxProblem(file, b, err)}
 	}
 	var ps []dialog.Problem
 	bad := func(y *yaml.Node, format string, args ...any) {
@@ -145,21 +148,23 @@ func readFile(file string, b []byte) (map[string]message, []dialog.Problem) {
 		return nil, []dialog.Problem{{File: file, Line: 1, Col: 1, Msg: "the file must be a list of keys, one message each"}}
 	}
 	msgs := map[string]message{}
+	seen := map[string]*yaml.Node{}
 	top := doc.Content[0]
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
-		if _, dup := msgs[k.Value]; dup {
-			bad(k, "the key %q is written twice", k.Value)
+		if first := seen[k.Value]; first != nil {
+			bad(k, "%s", dialog.Duplicate(k.Value, first))
 			continue
 		}
+		seen[k.Value] = k
 		if !messageID.MatchString(k.Value) {
 			bad(k, "the key %q must be lower-case letters, digits and _", k.Value)
 			continue
 		}
-		m := message{forms: map[string]string{}, y: k}
+		m := message{forms: map[string]string{}, at: map[string]*yaml.Node{}, y: k}
 		switch {
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!str":
-			m.forms[""] = v.Value
+			m.forms[""], m.at[""] = v.Value, v
 		case v.Kind == yaml.MappingNode:
 			for j := 0; j+1 < len(v.Content); j += 2 {
 				fk, fv := v.Content[j], v.Content[j+1]
@@ -169,7 +174,7 @@ func readFile(file string, b []byte) (map[string]message, []dialog.Problem) {
 				case fv.Kind != yaml.ScalarNode || fv.Tag != "!!str":
 					bad(fv, "the %q form of %q must be a text", fk.Value, k.Value)
 				default:
-					m.forms[fk.Value] = fv.Value
+					m.forms[fk.Value], m.at[fk.Value] = fv.Value, fv
 				}
 			}
 			if _, ok := m.forms["other"]; !ok {
@@ -178,11 +183,6 @@ func readFile(file string, b []byte) (map[string]message, []dialog.Problem) {
 		default:
 			bad(v, "the message %q must be a text (in quotes if it has a colon) or plural forms", k.Value)
 			continue
-		}
-		for form, text := range m.forms {
-			if _, err := template.New(k.Value).Parse(text); err != nil {
-				bad(k, "the %s of %q has a broken {{...}}: %v", orText(form), k.Value, err)
-			}
 		}
 		msgs[k.Value] = m
 	}
@@ -196,8 +196,9 @@ func orText(form string) string {
 	return fmt.Sprintf("%q form", form)
 }
 
-// compare reports keys that some languages lack and placeholders that differ.
-func compare(files map[string]map[string]message, langs []string) []dialog.Problem {
+// compare reports keys that some languages lack and placeholders that differ, except in the
+// messages whose placeholders are already reported.
+func compare(files map[string]map[string]message, langs []string, reported map[string]map[string]bool) []dialog.Problem {
 	var ps []dialog.Problem
 	ref := Reference
 	if !slices.Contains(langs, ref) && len(langs) > 0 {
@@ -233,6 +234,9 @@ func compare(files map[string]map[string]message, langs []string) []dialog.Probl
 		}
 		want := names(files[ref][id])
 		for _, lang := range langs {
+			if reported[lang][id] || reported[ref][id] {
+				continue
+			}
 			if got := names(files[lang][id]); lang != ref && got != want {
 				m := files[lang][id]
 				ps = append(ps, dialog.Problem{File: lang + ".yaml", Line: m.y.Line, Col: m.y.Column,

@@ -219,12 +219,17 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "broken placeholder",
 			files: map[string]string{"en.yaml": en, "el.yaml": strings.Replace(el, "\"Γεια\"", "\"Γεια {{.Name\"", 1)},
-			want:  []string{`el.yaml:1:1: the text of "hello" has a broken {{...}}: template: hello:1: unclosed action`},
+			want:  []string{`el.yaml:1:14: the text of "hello" has {{.Name, which is not a placeholder: write {{.Name}}`},
+		},
+		{
+			name:  "broken template logic",
+			files: map[string]string{"en.yaml": en, "el.yaml": strings.Replace(el, "\"Γεια\"", "\"Γεια {{if .Count}}\"", 1)},
+			want:  []string{`el.yaml:1:1: the text of "hello" has a broken {{...}}: template: hello:1: unexpected EOF`},
 		},
 		{
 			name:  "key written twice",
 			files: map[string]string{"en.yaml": en, "el.yaml": el + "hello: \"Χαίρε\"\n"},
-			want:  []string{`el.yaml:5:1: the key "hello" is written twice`},
+			want:  []string{`el.yaml:5:1: the key "hello" is already defined on line 1: keep one of the two`},
 		},
 		{
 			name:  "file name is not a language",
@@ -234,7 +239,17 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "yaml syntax",
 			files: map[string]string{"en.yaml": en, "el.yaml": "hello: \"Γεια\ncount: 2\n"},
-			want:  []string{`el.yaml:3:1: YAML syntax: found unexpected end of stream`},
+			want:  []string{`el.yaml:1:1: YAML syntax: found unexpected end of stream: is a quote opened on this line never closed?`},
+		},
+		{
+			name:  "a line indented too little in the middle",
+			files: map[string]string{"en.yaml": en, "el.yaml": "hello: \"Γεια\"\ncount:\n  one: \"{{.Count}} απάντηση\"\n other: \"{{.Count}} απαντήσεις\"\nbye: \"Αντίο\"\n"},
+			want:  []string{`el.yaml:4:2: YAML syntax: did not find expected key: this line is not indented like the lines it belongs with (use spaces, as many as the keys above it)`},
+		},
+		{
+			name:  "a line indented too much in the middle",
+			files: map[string]string{"en.yaml": en, "el.yaml": "hello: \"Γεια\"\n  bye: \"Αντίο\"\ncount:\n  one: \"{{.Count}} απάντηση\"\n  other: \"{{.Count}} απαντήσεις\"\n"},
+			want:  []string{`el.yaml:2:3: YAML syntax: did not find expected key: this line is not indented like the lines it belongs with (use spaces, as many as the keys above it)`},
 		},
 		{
 			name:  "plural form the language needs",

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/faros-project/faros/bot/dialog"
 )
@@ -38,8 +40,16 @@ type Coverage struct {
 	Lang    string
 	Have    int      // reference keys this language has
 	Total   int      // keys of the reference language
-	Missing []string // reference keys it lacks
+	Missing []string // reference keys it lacks, and those it leaves in the reference's words (Same)
 	Extra   []string // keys only it has
+	Same    []Same   // messages written as in the reference language: not translated
+}
+
+// Same is a message that a language writes exactly as the reference language does.
+type Same struct {
+	ID   string
+	Line int    // in the language's file
+	Text string // the text, or the first form that is the same
 }
 
 // Percent is the share of the reference keys the language has.
@@ -59,6 +69,7 @@ func Compare(fsys fs.FS) ([]Coverage, error) {
 		return nil, err
 	}
 	keys := map[string][]string{}
+	files := map[string]map[string]message{}
 	var langs []string
 	for _, name := range names {
 		b, err := fs.ReadFile(fsys, name)
@@ -71,6 +82,7 @@ func Compare(fsys fs.FS) ([]Coverage, error) {
 		}
 		lang := strings.TrimSuffix(name, ".yaml")
 		langs = append(langs, lang)
+		files[lang] = msgs
 		for id := range msgs {
 			keys[lang] = append(keys[lang], id)
 		}
@@ -87,10 +99,19 @@ func Compare(fsys fs.FS) ([]Coverage, error) {
 	for _, lang := range langs {
 		cv := Coverage{Lang: lang, Total: len(keys[ref])}
 		for _, id := range keys[ref] {
-			if slices.Contains(keys[lang], id) {
-				cv.Have++
-			} else {
+			m, ok := files[lang][id]
+			switch {
+			case !ok:
 				cv.Missing = append(cv.Missing, id)
+			case lang == ref:
+				cv.Have++
+			default:
+				if text, same := sameText(id, m, files[ref][id]); same {
+					cv.Missing = append(cv.Missing, id)
+					cv.Same = append(cv.Same, Same{ID: id, Line: m.y.Line, Text: text})
+				} else {
+					cv.Have++
+				}
 			}
 		}
 		for _, id := range keys[lang] {
@@ -101,6 +122,40 @@ func Compare(fsys fs.FS) ([]Coverage, error) {
 		out = append(out, cv)
 	}
 	return out, nil
+}
+
+// Untranslatable are the messages that may be the same in every language: the language's own
+// name and the lists of typed words (which hold the English words too).
+func Untranslatable(id string) bool {
+	return id == "language_name" || strings.HasPrefix(id, "keywords_")
+}
+
+var (
+	url     = regexp.MustCompile(`(?i)\b(?:https?://|www\.|t\.me/)\S*`)
+	command = regexp.MustCompile(`(^|\s)/[a-z_]+\b`)
+	action  = regexp.MustCompile(`\{\{[^{}]*\}\}`)
+)
+
+// sameText reports whether m, a translation of the reference message ref, has a text (plain,
+// or a plural form) written exactly as the reference's, and that text. A text with no words
+// (only numbers, punctuation, links, commands and placeholders) and the Untranslatable
+// messages may be the same.
+func sameText(id string, m, ref message) (string, bool) {
+	if Untranslatable(id) {
+		return "", false
+	}
+	for _, form := range sortedForms(m) {
+		text, ok := ref.forms[form]
+		if !ok || text != m.forms[form] {
+			continue
+		}
+		rest := action.ReplaceAllString(url.ReplaceAllString(text, " "), " ")
+		rest = command.ReplaceAllString(rest, " ")
+		if strings.IndexFunc(rest, unicode.IsLetter) >= 0 {
+			return text, true
+		}
+	}
+	return "", false
 }
 
 // IDs lists the message ids, sorted (every language has the same).

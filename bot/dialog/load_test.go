@@ -71,7 +71,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "yaml syntax",
 			files: map[string]string{"main.yaml": "id: main\nstart: q\nnodes:\n  q: [ask, \n  done: {say: x\n"},
-			want:  []string{"main.yaml:4:1: YAML syntax: did not find expected ',' or '}'"},
+			want:  []string{"main.yaml:4:3: YAML syntax: did not find expected ',' or '}'"},
 		},
 		{
 			name:  "unknown key",
@@ -96,7 +96,27 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "key written twice",
 			files: map[string]string{"main.yaml": replace(baseMain, "    end: stop", "    end: stop\n    end: wipe")},
-			want:  []string{`main.yaml:12:5: the key "end" is written twice`},
+			want:  []string{`main.yaml:12:5: the key "end" is already defined on line 11: keep one of the two`},
+		},
+		{
+			name:  "node written twice",
+			files: map[string]string{"main.yaml": baseMain + "  done:\n    say: m_x\n    end: stop\n"},
+			want:  []string{`main.yaml:12:3: the key "done" is already defined on line 9: keep one of the two`},
+		},
+		{
+			name:  "a line indented too little in the middle of a flow",
+			files: map[string]string{"main.yaml": replace(baseMain, "    end: stop", "   end: stop")},
+			want:  []string{"main.yaml:11:4: YAML syntax: did not find expected key: this line is not indented like the lines it belongs with (use spaces, as many as the keys above it)"},
+		},
+		{
+			name:  "a line indented too much in the middle of a flow",
+			files: map[string]string{"main.yaml": replace(baseMain, "    end: stop", "      end: stop")},
+			want:  []string{"main.yaml:11:7: YAML syntax: mapping values are not allowed in this context: this line is not indented like the lines it belongs with (use spaces, as many as the keys above it)"},
+		},
+		{
+			name:  "a choice indented too little",
+			files: map[string]string{"main.yaml": replace(baseMain, `      - {id: "no"`, `     - {id: "no"`)},
+			want:  []string{"main.yaml:8:6: YAML syntax: did not find expected key: this line is not indented like the lines it belongs with (use spaces, as many as the keys above it)"},
 		},
 		{
 			name:  "next to a missing node",

@@ -96,7 +96,7 @@ type handoffDoc struct {
 func parseYAML(file string, data []byte) (*yaml.Node, []Problem) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, []Problem{syntaxProblem(file, err)}
+		return nil, []Problem{SyntaxProblem(file, data, err)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, []Problem{{File: file, Msg: "the file is empty"}}
@@ -106,12 +106,41 @@ func parseYAML(file string, data []byte) (*yaml.Node, []Problem) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func syntaxProblem(file string, err error) Problem {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return Problem{File: file, Line: line, Col: 1, Msg: "YAML syntax: " + m[2]}
+// SyntaxProblem reports err, the YAML syntax error of data, at the line that is wrong. The
+// parser names the line where the mapping it was reading began (often the top of the file),
+// not the line it could not read. A YAML document is read from its top, so a beginning of it
+// that holds the wrong line fails to parse however it goes on, and a beginning that stops
+// before it parses: the wrong line is the one after the longest beginning that parses.
+func SyntaxProblem(file string, data []byte, err error) Problem {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return Problem{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	return Problem{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	line, _ := strconv.Atoi(m[1])
+	p := Problem{File: file, Line: line, Col: 1, Msg: "YAML syntax: " + m[2]}
+	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) > 5000 {
+		return p
+	}
+	for n := len(lines) - 1; n >= 0; n-- {
+		var doc yaml.Node
+		if yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &doc) == nil {
+			text := lines[n]
+			p.Line = n + 1
+			p.Col = 1 + len([]rune(text)) - len([]rune(strings.TrimLeft(text, " ")))
+			break
+		}
+	}
+	switch m[2] {
+	case "did not find expected key", "did not find expected '-' indicator",
+		"mapping values are not allowed in this context", "block sequence entries are not allowed in this context":
+		p.Msg += ": this line is not indented like the lines it belongs with (use spaces, as many as the keys above it)"
+	case "found unexpected end of stream":
+		p.Msg += ": is a quote opened on this line never closed?"
+	case "found character that cannot start any token":
+		p.Msg += " (a tab? indent with spaces only)"
+	}
+	return p
 }
 
 // strict checks n against the Go type t (a *Doc type): unknown or repeated keys, and values of
@@ -136,32 +165,35 @@ func strict(file string, n *yaml.Node, t reflect.Type) []Problem {
 				return
 			}
 			fields := yamlFields(t)
-			seen := map[string]bool{}
+			seen := map[string]*yaml.Node{}
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
 				f, ok := fields[k.Value]
 				switch {
-				case seen[k.Value]:
-					bad(k, "the key %q is written twice", k.Value)
+				case seen[k.Value] != nil:
+					bad(k, "%s", Duplicate(k.Value, seen[k.Value]))
 				case !ok:
 					bad(k, "unknown key %q%s", k.Value, suggest(k.Value, fields))
 				default:
 					walk(v, f.Type, fmt.Sprintf("%q", k.Value))
 				}
-				seen[k.Value] = true
+				if seen[k.Value] == nil {
+					seen[k.Value] = k
+				}
 			}
 		case reflect.Map:
 			if n.Kind != yaml.MappingNode {
 				bad(n, "%s must be a set of keys and values", what)
 				return
 			}
-			seen := map[string]bool{}
+			seen := map[string]*yaml.Node{}
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				if seen[k.Value] {
-					bad(k, "%q is written twice", k.Value)
+				if first := seen[k.Value]; first != nil {
+					bad(k, "%s", Duplicate(k.Value, first))
+				} else {
+					seen[k.Value] = k
 				}
-				seen[k.Value] = true
 				walk(v, t.Elem(), fmt.Sprintf("%q", k.Value))
 			}
 		case reflect.Slice:
@@ -188,6 +220,11 @@ func strict(file string, n *yaml.Node, t reflect.Type) []Problem {
 	}
 	walk(n, t, "the file")
 	return ps
+}
+
+// Duplicate is the problem of a key written a second time, first written at first.
+func Duplicate(key string, first *yaml.Node) string {
+	return fmt.Sprintf("the key %q is already defined on line %d: keep one of the two", key, first.Line)
 }
 
 // yamlFields maps the yaml keys of struct t to their fields, flattening inline structs.

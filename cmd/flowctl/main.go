@@ -11,10 +11,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/flows"
@@ -89,29 +93,74 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // sources says where the content is read from.
 type sources struct{ flows, locales string }
 
-// open returns dir as a file system, or the built-in content when dir is the default and
-// does not exist (flowctl run outside the repository).
-func open(dir, def string, builtin fs.FS) fs.FS {
-	if _, err := os.Stat(dir); err != nil && dir == def {
-		return builtin
+// builtin reports whether dir is the default def and does not exist (flowctl run outside
+// the repository): then the content built into flowctl is read.
+func builtin(dir, def string) bool {
+	_, err := os.Stat(dir)
+	return err != nil && dir == def
+}
+
+// open returns dir as a file system, or the built-in content (see builtin).
+func open(dir, def string, files fs.FS) fs.FS {
+	if builtin(dir, def) {
+		return files
 	}
 	return os.DirFS(dir)
 }
 
+func (s sources) flowsFS() fs.FS   { return open(s.flows, "flows", flows.Files) }
+func (s sources) localesFS() fs.FS { return open(s.locales, "locales", locales.Files) }
+
+// String says which content is read: the directories, or the content built into flowctl.
+func (s sources) String() string {
+	bf, bl := builtin(s.flows, "flows"), builtin(s.locales, "locales")
+	switch {
+	case bf && bl:
+		return "the content built into flowctl (there is no flows or locales directory here)"
+	case bf:
+		return "the flows built into flowctl (there is no flows directory here) and the messages in " + abs(s.locales)
+	case bl:
+		return "the flows in " + abs(s.flows) + " and the messages built into flowctl (there is no locales directory here)"
+	}
+	return "the flows in " + abs(s.flows) + " and the messages in " + abs(s.locales)
+}
+
+// messages says which message files are read.
+func (s sources) messages() string {
+	if builtin(s.locales, "locales") {
+		return "the messages built into flowctl (there is no locales directory here)"
+	}
+	return "the messages in " + abs(s.locales)
+}
+
+func abs(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
+}
+
 // load reads and checks all content; the error lists every problem, flows and locales alike.
 func (s sources) load() (*dialog.Engine, *locales.Catalog, error) {
-	cat, lerr := locales.Load(open(s.locales, "locales", locales.Files))
+	cat, lerr := locales.Load(s.localesFS())
 	var probs dialog.Problems
 	if ps, ok := lerr.(dialog.Problems); ok {
 		probs = append(probs, ps.In(s.locales)...)
 	} else if lerr != nil {
 		return nil, nil, lerr
 	}
-	e, ferr := dialog.Load(open(s.flows, "flows", flows.Files), cat)
+	e, ferr := dialog.Load(s.flowsFS(), cat)
 	if ps, ok := ferr.(dialog.Problems); ok {
 		probs = append(probs, ps.In(s.flows)...)
 	} else if ferr != nil {
 		return nil, nil, ferr
+	}
+	if lerr == nil {
+		given, err := flowParams(s.flowsFS())
+		if err != nil {
+			return nil, nil, err
+		}
+		probs = append(probs, cat.CheckParams(given).In(s.locales)...)
 	}
 	if len(probs) > 0 {
 		return nil, nil, probs
@@ -119,14 +168,65 @@ func (s sources) load() (*dialog.Engine, *locales.Catalog, error) {
 	return e, cat, nil
 }
 
+// flowParams returns the names of the values that the flows give each message: the
+// "params:" of the nodes that "say" it.
+func flowParams(fsys fs.FS) (map[string][]string, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	given := map[string][]string{}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) != nil {
+			continue // dialog.Load reports it
+		}
+		var walk func(n *yaml.Node)
+		walk = func(n *yaml.Node) {
+			if n.Kind == yaml.MappingNode {
+				var msg string
+				var params *yaml.Node
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					switch k, v := n.Content[i].Value, n.Content[i+1]; {
+					case k == "say" && v.Kind == yaml.ScalarNode:
+						msg = v.Value
+					case k == "params":
+						params = v
+						if v.Kind == yaml.AliasNode {
+							params = v.Alias
+						}
+					}
+				}
+				if msg != "" && params != nil && params.Kind == yaml.MappingNode {
+					for i := 0; i < len(params.Content); i += 2 {
+						if p := params.Content[i].Value; !contains(given[msg], p) {
+							given[msg] = append(given[msg], p)
+						}
+					}
+				}
+			}
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+		walk(&doc)
+	}
+	return given, nil
+}
+
 func lint(src sources, out io.Writer) error {
 	e, cat, err := src.load()
 	var probs dialog.Problems
 	if errors.As(err, &probs) {
-		return fmt.Errorf("%v\n%d problem%s", probs, len(probs), plural(len(probs)))
+		return fmt.Errorf("%v\n%d problem%s in %s", probs, len(probs), plural(len(probs)), src)
 	} else if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "checked %s\n", src)
 	st := e.Stats()
 	fmt.Fprintf(out, "ok: %d flows, %d nodes, %d questions; %d languages (%s), %d messages each\n",
 		st.Flows, st.Nodes, st.Questions, len(cat.Languages()), strings.Join(cat.Languages(), " "), len(cat.IDs()))
@@ -141,10 +241,11 @@ func plural(n int) string {
 }
 
 func coverage(src sources, out io.Writer) error {
-	cov, err := locales.Compare(open(src.locales, "locales", locales.Files))
+	cov, err := locales.Compare(src.localesFS())
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "checked %s\n\n", src.messages())
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "language\tkeys\tcoverage\tmissing\textra")
 	incomplete := false
@@ -154,8 +255,22 @@ func coverage(src sources, out io.Writer) error {
 	}
 	tw.Flush()
 	for _, c := range cov {
-		if len(c.Missing) > 0 {
-			fmt.Fprintf(out, "\n%s.yaml lacks: %s\n", c.Lang, strings.Join(c.Missing, ", "))
+		var absent []string
+		for _, id := range c.Missing {
+			if !slices.ContainsFunc(c.Same, func(s locales.Same) bool { return s.ID == id }) {
+				absent = append(absent, id)
+			}
+		}
+		if len(absent) > 0 {
+			fmt.Fprintf(out, "\n%s.yaml lacks: %s\n", c.Lang, strings.Join(absent, ", "))
+		}
+		if len(c.Same) > 0 {
+			fmt.Fprintf(out, "\n%s.yaml has %d message%s written as in %s.yaml, not translated (they count as missing):\n",
+				c.Lang, len(c.Same), plural(len(c.Same)), locales.Reference)
+			for _, s := range c.Same {
+				fmt.Fprintf(out, "%s:%d: %q is the same as in %s.yaml: %q\n",
+					path.Join(src.locales, c.Lang+".yaml"), s.Line, s.ID, locales.Reference, s.Text)
+			}
 		}
 		if len(c.Extra) > 0 {
 			fmt.Fprintf(out, "\n%s.yaml has keys the reference (%s.yaml) does not: %s\n", c.Lang, locales.Reference, strings.Join(c.Extra, ", "))
@@ -224,7 +339,7 @@ func replay(src sources, dir string, update bool, out io.Writer) error {
 	if update {
 		verb = "updated"
 	}
-	fmt.Fprintf(out, "ok: %s %d transcripts, %d turns\n", verb, len(files), turns)
+	fmt.Fprintf(out, "checked %s\nok: %s %d transcripts (%s), %d turns\n", src, verb, len(files), abs(dir), turns)
 	return nil
 }
 
@@ -237,6 +352,7 @@ func chat(src sources, lang string, in io.Reader, out io.Writer) error {
 	if lang != "" && !contains(cat.Languages(), lang) {
 		return fmt.Errorf("--lang %s: the languages are %s", lang, strings.Join(cat.Languages(), ", "))
 	}
+	fmt.Fprintf(out, "Talking to %s.\n", src)
 	fmt.Fprintln(out, "Type a number to answer, or any text; /help, /language, /stop, /wipe, /start work too. Ctrl-D quits.")
 	var s dialog.State
 	input := dialog.Input{Command: "start"}
