@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/flows"
 	"github.com/faros-project/faros/internal/redistest"
 	"github.com/faros-project/faros/locales"
@@ -90,7 +92,7 @@ func TestConversationInRedis(t *testing.T) {
 	r := redistest.New(t)
 	f := newFixture(t, nil, r)
 	text, buttons := f.say(t, "chat-4711", bot.Message{Text: "/start", Language: "el-GR"})
-	if !strings.Contains(text, "Διάλεξε τη γλώσσα σου") || len(buttons) != 5 {
+	if !strings.Contains(text, "Διάλεξε τη γλώσσα σου") || len(buttons) != len(content(t).Catalog.Languages())+1 {
 		t.Fatalf("first reply %q with %d buttons; want the language question", text, len(buttons))
 	}
 	_, buttons = f.press(t, "chat-4711", buttons, "el")
@@ -212,7 +214,7 @@ func TestOneMessageAtATime(t *testing.T) {
 	_, buttons = a.press(t, "c1", buttons, "en")
 	_, buttons = a.press(t, "c1", buttons, "safe")
 	a.press(t, "c1", buttons, "check")
-	const n = 12 // minor … dependence: twelve answers without a follow-up question
+	const n = 12 // twelve answers "no", which opens no follow-up question
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -230,10 +232,9 @@ func TestOneMessageAtATime(t *testing.T) {
 	}
 	wg.Wait()
 	text, _ := a.say(t, "c1", bot.Message{Text: "?"}) // not understood: the waiting question again
-	// minor, danger, promise, not_agreed, sex_money, can_leave, documents, debt, journey,
-	// hurt, threats and afraid are answered: the thirteenth question waits.
-	if !strings.HasSuffix(text, "Do you work without being paid, or does someone else take most of your money?") {
-		t.Errorf("after %d concurrent answers the question asked again is %q; want the thirteenth", n, text)
+	// Twelve questions are answered: the thirteenth waits, whichever it is in the content.
+	if want := thirteenth(t, n); !strings.HasSuffix(text, want) {
+		t.Errorf("after %d concurrent answers the question asked again is %q; want the thirteenth, %q", n, text, want)
 	}
 }
 
@@ -440,4 +441,30 @@ func TestQuickExit(t *testing.T) {
 			t.Errorf("after leaving, %s remains", k)
 		}
 	}
+}
+
+// thirteenth is the text of the screening question, in English, that waits after n answers
+// "no", as the engine asks it one answer after the other.
+func thirteenth(t *testing.T, n int) string {
+	t.Helper()
+	c := content(t)
+	var s dialog.State
+	var outs []dialog.Output
+	var err error
+	for _, in := range []dialog.Input{{Command: "start"}, {Choice: "en"}, {Choice: "safe"}, {Choice: "check"}} {
+		if s, outs, err = c.Engine.Step(s, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n {
+		if s, outs, err = c.Engine.Step(s, dialog.Input{Choice: "no"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := outs[len(outs)-1]
+	if last.Kind != dialog.Ask || !slices.Contains(c.Engine.Screening(), s.Node) || s.Answers[s.Node] != "" {
+		t.Fatalf("after %d answers %q: %s.%s waits; want a screening question not yet answered", n, "no", s.Flow, s.Node)
+	}
+	text, _ := c.Catalog.Show(last)
+	return text
 }

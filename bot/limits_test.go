@@ -390,8 +390,9 @@ func TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing(t *testing.T) 
 			t.Errorf("help over its bucket got %q; want the numbers", got)
 		}
 	}
+	innocent := content(t).Catalog.Render("en", "duress_reply", nil)
 	for i := range 5 {
-		if got := say("sunflower"); got != "OK, thank you. Have a good day!" {
+		if got := say("sunflower"); got != innocent {
 			t.Errorf("duress word %d got %q; want the innocent line", i+1, got)
 		}
 	}

@@ -58,7 +58,8 @@ var (
 	langNames   = map[string]string{"el": "Ελληνικά", "en": "Αγγλικά", "fr": "Γαλλικά", "sq": "Αλβανικά"}
 	reasonNames = map[string]string{"urgent": "οι απαντήσεις δείχνουν κίνδυνο", "emergency": "λέξη κινδύνου", "likely": "πιθανή εκμετάλλευση",
 		"possible": "κάποιες ενδείξεις", "asked": "ζήτησε σύμβουλο", "duress": "ΚΡΥΦΟ ΣΗΜΑ: ίσως κάποιος διαβάζει τα μηνύματα"}
-	scopeNames  = map[string]string{"ekka": "μόνο ΕΚΚΑ · EKKA only", "ngo": "ΕΚΚΑ και οργανώσεις · EKKA and NGOs", "police": "ΕΚΚΑ, οργανώσεις και αστυνομία (για καταγγελία) · also police, to report a crime"}
+	scopeNames = map[string]string{"ekka": "μόνο ΕΚΚΑ · EKKA only", "ngo": "ΕΚΚΑ και οργανώσεις · EKKA and NGOs", "police": "ΕΚΚΑ, οργανώσεις και αστυνομία (για καταγγελία) · also police, to report a crime",
+		"later": "θα το αποφασίσει μαζί σου: μέχρι τότε μόνο ΕΚΚΑ · to decide with you; until then EKKA only"}
 	safetyNames = map[string]string{"safe": "ασφαλές να μιλήσει · safe to chat", "unsure": "δεν ξέρει αν είναι ασφαλές · not sure",
 		"unsafe": "κάποιος άλλος μπορεί να διαβάζει τα μηνύματα · someone else may read the messages"}
 	// questionNames say, for each screening question, what a "yes" would mean, in a few words:

@@ -187,7 +187,7 @@ func TestClaimACaseOfARemovedOperator(t *testing.T) {
 	if out := f.operator(t, 502, "/claim "+id, ""); !strings.Contains(out, "["+id+"] Ανέλαβες την υπόθεση") {
 		t.Fatalf("the claim: got %q; want it claimed", out)
 	}
-	if got := f.ppl.texts("9103"); !strings.Contains(got, "had to leave") || !strings.HasSuffix(got, "EKKA counsellor 2 is here now and will write to you in this chat. You can write your messages here. Write /stop to end at any time.") {
+	if got := f.ppl.texts("9103"); !strings.Contains(got, "had to leave") || !strings.HasSuffix(got, "EKKA counsellor 2 is here now and will write to you in this chat. You can write your messages here. Type /stop to end at any time.") {
 		t.Errorf("the person was told %q; want the release, then op2's claim", got)
 	}
 	f.desk.Relay(ctx, id, bot.Message{Text: "hello"}, "")

@@ -3,6 +3,7 @@ package dialog_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -76,9 +77,13 @@ func TestStepFirstInputStartsTheEntryFlow(t *testing.T) {
 	if diff := cmp.Diff([]string{"ask:language_prompt"}, kinds(outs)); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
-	if outs[0].Lang != "" || len(outs[0].Choices) != 5 || outs[0].Choices[0] != (dialog.Choice{ID: "el", Label: "language_name", Lang: "el"}) ||
-		outs[0].Choices[4].ID != dialog.Leave {
-		t.Errorf("language question = %+v; want every language, each named in itself, and leave now", outs[0])
+	var want []dialog.Choice
+	for _, lang := range e.Languages() {
+		want = append(want, dialog.Choice{ID: lang, Label: "language_name", Lang: lang})
+	}
+	want = append(want, dialog.Choice{ID: dialog.Leave, Label: "choice_leave"})
+	if len(want) < 3 || outs[0].Lang != "" || !cmp.Equal(outs[0].Choices, want) {
+		t.Errorf("language question = %+v; want every language (%v), each named in itself, and leave now", outs[0], e.Languages())
 	}
 	if s.Flow != "welcome" || s.Node != "language" {
 		t.Errorf("waiting at %s.%s; want welcome.language", s.Flow, s.Node)
@@ -113,7 +118,7 @@ func TestStepCommandsInAnyCaseAndWithBotName(t *testing.T) {
 
 func TestStepTypedLabelCountsAsTheChoice(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "el"), pick("check")...)
+	s, _ := atQuestion(t, e, "el", "minor")
 	for _, typed := range []string{"ΝΑΙ", "ναι", "Ναί", "  ναι "} {
 		got, _ := steps(t, e, s, dialog.Input{Text: typed})
 		if got.Answers["minor"] != "yes" {
@@ -129,19 +134,19 @@ func TestStepTypedLabelCountsAsTheChoice(t *testing.T) {
 
 func TestStepOutdatedButtonChangesNothing(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "fr"), pick("check", "no")...)
+	s, asking := atQuestion(t, e, "fr", "danger")
 	got, outs := steps(t, e, s, dialog.Input{Choice: "safe"})
 	if diff := cmp.Diff(s, got); diff != "" {
 		t.Errorf("state changed (-before +after):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"say:choice_outdated", "ask:q_danger"}, kinds(outs)); diff != "" {
+	if diff := cmp.Diff([]string{"say:choice_outdated", asked(asking)}, kinds(outs)); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
 }
 
 func TestStepEmergencyWordsFromAnywhere(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no")...)
+	s, asking := atQuestion(t, e, "en", "promise")
 	for _, text := range []string{"SOS", "please help me now", "Σώστε με!", "au secours", "jam në rrezik", "they will kill me"} {
 		got, outs := steps(t, e, s, dialog.Input{Text: text})
 		if len(outs) == 0 || outs[0].Msg != "emergency_numbers" {
@@ -155,7 +160,7 @@ func TestStepEmergencyWordsFromAnywhere(t *testing.T) {
 		}
 		// Declining goes back to the interrupted question.
 		_, outs = steps(t, e, got, dialog.Input{Choice: "no"})
-		if diff := cmp.Diff([]string{"ask:q_promise"}, kinds(outs)); diff != "" {
+		if diff := cmp.Diff([]string{asked(asking)}, kinds(outs)); diff != "" {
 			t.Errorf("%q then no (-want +got):\n%s", text, diff)
 		}
 	}
@@ -170,9 +175,10 @@ func TestStepEmergencyWordsFromAnywhere(t *testing.T) {
 func TestStepResumesAfterContentChange(t *testing.T) {
 	e := shipped(t)
 	s := atMenu(t, e, "sq")
+	_, start := steps(t, e, s, pick("check")...) // the screening from its start
 	s.Flow, s.Node = "screening", "removed_question"
 	got, outs := steps(t, e, s, dialog.Input{Choice: "yes"})
-	if diff := cmp.Diff([]string{"say:content_changed", "say:screening_intro", "ask:q_minor"}, kinds(outs)); diff != "" {
+	if diff := cmp.Diff(append([]string{"say:content_changed"}, kinds(start)...), kinds(outs)); diff != "" || start[len(start)-1].Kind != dialog.Ask {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
 	if got.Lang != "sq" {
@@ -186,7 +192,8 @@ func TestStepResumesAfterContentChange(t *testing.T) {
 
 func TestStepDoesNotChangeTheGivenState(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "yes")...)
+	s, outs := steps(t, e, atMenu(t, e, "en"), pick("check")...)
+	s, _, _ = walkScreening(t, e, s, outs, map[string]string{"minor": "yes"}, "danger") // with answers and flags
 	before := clone(t, s)
 	steps(t, e, s, pick("yes", "yes", "no")...)
 	if diff := cmp.Diff(before, s); diff != "" {
@@ -196,7 +203,11 @@ func TestStepDoesNotChangeTheGivenState(t *testing.T) {
 
 func TestStateRoundTripsThroughJSON(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "el"), pick("check", "yes", "no", "yes", "no", "yes", "no")...)
+	_, _, done := screening(t, e, atMenu(t, e, "el"), map[string]string{"minor": "yes", "promise": "yes", "sex_money": "yes", "can_leave": "no"})
+	s := done[6].State // six screening answers, one setting a flag
+	if n := len(slices.DeleteFunc(slices.Collect(maps.Keys(s.Answers)), func(q string) bool { return !slices.Contains(e.Screening(), q) })); n != 6 || len(s.Flags) == 0 {
+		t.Fatalf("the state has %d screening answers (%v), flags %v; want six and flags", n, s.Answers, s.Flags)
+	}
 	if got := clone(t, s); !reflect.DeepEqual(got, s) {
 		t.Errorf("JSON round trip: got %+v; want %+v", got, s)
 	}
@@ -220,9 +231,10 @@ func clone(t testing.TB, s dialog.State) dialog.State {
 
 func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 	e := shipped(t)
-	// promise (I), documents (C), debt (C): tier 2; then consent.
-	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no", "yes", "no", "no", "yes", "yes", "yes")...)
-	s, _ = steps(t, e, s, pick("no", "no", "no", "no", "no", "no", "no", "no", "no")...)
+	// promise (I), documents (C), debt (C): tier 2; then consent. Every other question gets an
+	// answer that counts for nothing (can_leave: "yes").
+	positive := []string{"promise", "documents", "debt"}
+	s, _, done := screening(t, e, atMenu(t, e, "en"), map[string]string{"promise": "yes", "documents": "yes", "debt": "yes"})
 	_, outs := steps(t, e, s, append(pick("yes", "yes", "ngo"), dialog.Input{Text: "blue heron"})...)
 	var h *dialog.Output
 	for i := range outs {
@@ -240,14 +252,30 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 	if diff := cmp.Diff(want, *h); diff != "" {
 		t.Errorf("handoff (-want +got):\n%s", diff)
 	}
-	// Every screening question answered, in order, each with its indicator; the positive ones
-	// marked (can_leave's positive answer is "no").
+	// Every screening question answered, in the order asked, none that was not asked (hurt_now
+	// and locked); the positive ones marked.
+	var asked []dialog.Answer
+	for _, d := range done {
+		asked = append(asked, dialog.Answer{Question: d.Question, Choice: d.Choice, Positive: slices.Contains(positive, d.Question)})
+	}
+	if diff := cmp.Diff(asked, answers, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Code" }, cmp.Ignore())); diff != "" {
+		t.Errorf("the handoff's answers (-want +got):\n%s", diff)
+	}
+	for _, q := range []string{"hurt_now", "locked"} {
+		if slices.ContainsFunc(answers, func(a dialog.Answer) bool { return a.Question == q }) || !slices.Contains(e.Screening(), q) {
+			t.Errorf("%s: a screening question not asked is in the handoff", q)
+		}
+	}
+	// Each with its indicator (can_leave's positive answer is "no").
 	wantAnswers := []dialog.Answer{{Question: "minor", Choice: "no"}, {Question: "danger", Choice: "no", Code: "violence_threats"},
 		{Question: "promise", Choice: "yes", Code: "deception", Positive: true}, {Question: "not_agreed", Choice: "no", Code: "deception"},
 		{Question: "sex_money", Choice: "no", Code: "sexual_exploitation"}, {Question: "can_leave", Choice: "yes", Code: "restriction_of_movement"},
 		{Question: "documents", Choice: "yes", Code: "retention_of_documents", Positive: true}}
-	if len(answers) != 17 || !cmp.Equal(answers[:len(wantAnswers)], wantAnswers) {
-		t.Errorf("the handoff's answers: %d, %+v; want 17 (hurt_now and locked were not asked) starting %+v", len(answers), answers, wantAnswers)
+	known := slices.DeleteFunc(slices.Clone(answers), func(a dialog.Answer) bool {
+		return !slices.ContainsFunc(wantAnswers, func(w dialog.Answer) bool { return w.Question == a.Question })
+	})
+	if diff := cmp.Diff(wantAnswers, known); diff != "" {
+		t.Errorf("the handoff's answers to %d known questions (-want +got):\n%s", len(wantAnswers), diff)
 	}
 	final, _ := steps(t, e, s, append(pick("yes", "yes", "ngo"), dialog.Input{Text: "blue heron"})...)
 	if _, kept := final.Answers["codeword"]; kept {
@@ -259,7 +287,7 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 // alerts the operators only if the person agreed to talk to one.
 func TestDuress(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "el"), pick("check", "no", "no")...)
+	s, _ := atQuestion(t, e, "el", "promise")
 	got, outs := steps(t, e, s, dialog.Input{Text: "Ηλιοτρόπιο"})
 	if diff := cmp.Diff([]string{"say:duress_reply"}, kinds(outs)); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
@@ -351,7 +379,7 @@ func FuzzStep(f *testing.F) {
 // BenchmarkStep answers one screening question with a button: the common step.
 func BenchmarkStep(b *testing.B) {
 	e := shipped(b)
-	s, _ := steps(b, e, atMenu(b, e, "el"), pick("check", "no", "no", "yes", "no")...)
+	s, _ := atQuestion(b, e, "el", "sex_money")
 	in := dialog.Input{Choice: "no"}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -364,12 +392,9 @@ func BenchmarkStep(b *testing.B) {
 // BenchmarkStepTriage answers the last question: the triage conditions run.
 func BenchmarkStepTriage(b *testing.B) {
 	e := shipped(b)
-	s, _ := steps(b, e, atMenu(b, e, "en"), pick("check", "no", "no", "yes", "no", "no", "yes", "yes")...)
-	s, _ = steps(b, e, s, pick("no", "no", "no", "no", "no", "no", "no", "no", "no")...)
-	if s.Node != "dependence" {
-		b.Fatalf("at %s; want the last question", s.Node)
-	}
-	in := dialog.Input{Choice: "no"}
+	_, _, done := screening(b, e, atMenu(b, e, "en"), map[string]string{"promise": "yes", "documents": "yes"})
+	last := done[len(done)-1]
+	s, in := last.State, dialog.Input{Choice: last.Choice}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := e.Step(s, in); err != nil {
@@ -381,7 +406,7 @@ func BenchmarkStepTriage(b *testing.B) {
 // BenchmarkStepTyped types an answer: folding and label matching run.
 func BenchmarkStepTyped(b *testing.B) {
 	e := shipped(b)
-	s, _ := steps(b, e, atMenu(b, e, "el"), pick("check", "no")...)
+	s, _ := atQuestion(b, e, "el", "danger")
 	in := dialog.Input{Text: "Όχι"}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -409,18 +434,20 @@ func BenchmarkLoad(b *testing.B) {
 // button with the same id.
 func TestStepButtonOfAnEarlierQuestion(t *testing.T) {
 	e := shipped(t)
-	s, outs := steps(t, e, atMenu(t, e, "en"), pick("check")...)
+	s, outs := atQuestion(t, e, "en", "minor")
 	minor := outs[len(outs)-1].Question
-	if minor != "screening.minor" {
-		t.Fatalf("the first question is %q; want screening.minor", minor)
+	s, outs = steps(t, e, s, dialog.Input{Choice: "no", Question: minor})
+	next := outs[len(outs)-1] // the question after minor, whichever it is
+	if next.Kind != dialog.Ask || next.Question == minor || !slices.ContainsFunc(next.Choices, func(c dialog.Choice) bool { return c.ID == "yes" }) {
+		t.Fatalf("after minor: %v; want another question with a yes", kinds(outs))
 	}
-	s, _ = steps(t, e, s, dialog.Input{Choice: "no", Question: minor})
+	id := nodeID(next.Question)
 	got, outs := steps(t, e, s, dialog.Input{Choice: "yes", Question: minor})
-	if diff := cmp.Diff([]string{"say:choice_outdated", "ask:q_danger"}, kinds(outs)); diff != "" || got.Answers["danger"] != "" {
-		t.Errorf("answer %q, outputs (-want +got):\n%s", got.Answers["danger"], diff)
+	if diff := cmp.Diff([]string{"say:choice_outdated", asked([]dialog.Output{next})}, kinds(outs)); diff != "" || got.Answers[id] != "" || got.Answers["minor"] != "no" {
+		t.Errorf("answers %v, outputs (-want +got):\n%s", got.Answers, diff)
 	}
-	got, _ = steps(t, e, s, dialog.Input{Choice: "yes", Question: "screening.danger"})
-	if got.Answers["danger"] != "yes" || !got.Flags["danger"] {
+	got, _ = steps(t, e, s, dialog.Input{Choice: "yes", Question: next.Question})
+	if got.Answers[id] != "yes" {
 		t.Errorf("the current question's button: answers %v", got.Answers)
 	}
 }
@@ -448,10 +475,12 @@ func TestStepHelpWords(t *testing.T) {
 	e := shipped(t)
 	atLanguage, _ := steps(t, e, dialog.State{}, dialog.Input{Text: "hi"})
 	inScreening := func(lang string) dialog.State {
-		s, _ := steps(t, e, atMenu(t, e, lang), pick("check", "no", "no")...)
+		s, _ := atQuestion(t, e, lang, "promise")
 		return s
 	}
 	ended, _ := steps(t, e, atMenu(t, e, "en"), dialog.Input{Command: "stop"})
+	_, asking := atQuestion(t, e, "en", "promise")
+	promise := []string{asked(asking)}
 	tests := []struct {
 		name string
 		s    dialog.State
@@ -463,12 +492,12 @@ func TestStepHelpWords(t *testing.T) {
 		{"at the language question, English", atLanguage, "Help", []string{"ask:language_prompt"}},
 		{"at the language question, Greek", atLanguage, "ΒΟΗΘΕΙΑ", []string{"ask:language_prompt"}},
 		{"at the language question, Albanian", atLanguage, "ndihmë", []string{"ask:language_prompt"}},
-		{"in the questions, English", inScreening("en"), "I need help.", []string{"ask:q_promise"}},
-		{"in the questions, Greek without accents", inScreening("el"), "θελω βοηθεια", []string{"ask:q_promise"}},
-		{"in the questions, Greeklish", inScreening("el"), "Voithia!", []string{"ask:q_promise"}},
-		{"in the questions, French", inScreening("fr"), "J'ai besoin d'aide", []string{"ask:q_promise"}},
-		{"in the questions, Albanian without ë", inScreening("sq"), "ndihme", []string{"ask:q_promise"}},
-		{"in another language than the conversation's", inScreening("sq"), "help", []string{"ask:q_promise"}},
+		{"in the questions, English", inScreening("en"), "I need help.", promise},
+		{"in the questions, Greek without accents", inScreening("el"), "θελω βοηθεια", promise},
+		{"in the questions, Greeklish", inScreening("el"), "Voithia!", promise},
+		{"in the questions, French", inScreening("fr"), "J'ai besoin d'aide", promise},
+		{"in the questions, Albanian without ë", inScreening("sq"), "ndihme", promise},
+		{"in another language than the conversation's", inScreening("sq"), "help", promise},
 		{"after the conversation ended", ended, "help", []string{"ask:language_prompt"}},
 	}
 	for _, tt := range tests {
@@ -495,7 +524,7 @@ func TestStepHelpWords(t *testing.T) {
 // another word, or take the place of an answer whose label holds it.
 func TestStepHelpWordsGiveWay(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no")...)
+	s, _ := atQuestion(t, e, "en", "promise")
 	tests := []struct {
 		name string
 		s    dialog.State
@@ -541,7 +570,7 @@ func TestStepCommandAfterTheEnd(t *testing.T) {
 // runes of its decomposition (U+FDFA makes 18): a word beyond either changes nothing.
 func TestStepReadsMaxText(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no", "no")...)
+	s, _ := atQuestion(t, e, "en", "promise")
 	filler := strings.Repeat("ab ", dialog.MaxText/3)
 	accented := []rune(strings.Repeat("Δουλεύω πολλές ώρες. ", dialog.MaxText/10))
 	for _, tt := range []struct {
@@ -567,7 +596,7 @@ func TestStepReadsMaxText(t *testing.T) {
 // plain one (goal: at most twice).
 func BenchmarkStepLongText(b *testing.B) {
 	e := shipped(b)
-	s, _ := steps(b, e, atMenu(b, e, "el"), pick("check", "no")...)
+	s, _ := atQuestion(b, e, "el", "danger")
 	for _, bm := range []struct{ name, text string }{
 		{"plain Greek", "Δουλεύω πολλές ώρες κάθε μέρα και δεν μου δίνουν τα χρήματα που μου υποσχέθηκαν. "},
 		{"U+FDFA", "\uFDFA"},                   // an Arabic ligature: 18 runes, 4 words

@@ -50,13 +50,13 @@ func TestTypedAnswers(t *testing.T) {
 // goto elsewhere forgets it.
 func TestResume(t *testing.T) {
 	e := shipped(t)
-	s, _ := steps(t, e, atMenu(t, e, "en"), pick("check", "no")...)
+	s, asking := atQuestion(t, e, "en", "danger")
 	got, outs := steps(t, e, s, dialog.Input{Command: "language"})
 	if got.Back != "screening.danger" || outs[0].Msg != "language_prompt" {
 		t.Fatalf("after /language: back %q, outputs %v", got.Back, kinds(outs))
 	}
 	got, outs = steps(t, e, got, dialog.Input{Choice: "sq"})
-	if diff := cmp.Diff([]string{"language:", "ask:q_danger"}, kinds(outs)); diff != "" || got.Lang != "sq" || got.Back != "" {
+	if diff := cmp.Diff([]string{"language:", asked(asking)}, kinds(outs)); diff != "" || got.Lang != "sq" || got.Back != "" {
 		t.Errorf("after choosing sq: lang %q, back %q, outputs (-want +got):\n%s", got.Lang, got.Back, diff)
 	}
 	if outs[1].Lang != "sq" {

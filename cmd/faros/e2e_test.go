@@ -166,8 +166,10 @@ type tgChat struct {
 	lastText string
 	// counsellor: an operator's chat, where alerts ring; a person's phone never does.
 	counsellor bool
-	lastID     int       // the message id of the last message read
-	rec        *shiftLog // records what the chat's person or counsellor did; nil: nothing
+	lastID     int            // the message id of the last message read
+	rec        *shiftLog      // records what the chat's person or counsellor did; nil: nothing
+	sc         *screenContent // the content its Faros runs; nil: the shipped content
+	asked      []string       // the screening questions answered, "flow.node"
 }
 
 // do delivers an update and waits for the one reply every step gets.
@@ -284,33 +286,15 @@ func (c *tgChat) tap(label string) string {
 }
 
 // screening answers the welcome and every question, as in DOMAIN.md, and returns the
-// closing text; the answers make tier 2 (a broken promise and threats).
+// closing text; the answers make tier 2 (a broken promise and threats), every other answer
+// counts for nothing (whatever questions the content asks).
 func (c *tgChat) screening(lang string) string {
 	c.t.Helper()
 	c.say("/start")
 	c.press(lang)
 	c.press("safe")
 	c.press("check")
-	yes := map[int]bool{2: true, 10: true} // promise, threats
-	var text string
-	for i := range 17 {
-		answer := "no"
-		if i == 5 {
-			answer = "yes" // can_leave
-		}
-		if yes[i] {
-			answer = "yes"
-		}
-		text = c.press(answer)
-	}
-	return text
-}
-
-var likely = map[string]string{
-	"el": "ο νόμος προστατεύει",
-	"en": "the law protects people",
-	"fr": "la loi protège les personnes",
-	"sq": "ligji i mbron njerëzit",
+	return c.answer(map[string]string{"promise": "yes", "threats": "yes"})
 }
 
 const token = "123456:e2e-token-never-logged"
@@ -318,22 +302,22 @@ const token = "123456:e2e-token-never-logged"
 func TestTelegramPollingScreeningInEveryLanguage(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
+	sc := shippedScreen(t)
+	langs := sc.Catalog.Languages()
 	var secrets []string
-	for i := range 4 {
+	for i, lang := range langs {
 		secrets = append(secrets, strconv.Itoa(7001+i))
-	}
-	for _, phrase := range likely {
-		secrets = append(secrets, phrase) // what the bot says is not logged either
+		secrets = append(secrets, sc.likelyLine(lang)) // what the bot says is not logged either
 	}
 	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()},
 		append(secrets, "Maria", "maria_k", token)...)
 	var wg sync.WaitGroup
-	for i, lang := range []string{"el", "en", "fr", "sq"} {
+	for i, lang := range langs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := &tgChat{t: t, fake: fake, id: int64(7001 + i)}
-			if text := c.screening(lang); !strings.Contains(text, likely[lang]) {
+			if text := c.screening(lang); !strings.Contains(text, sc.likelyLine(lang)) {
 				t.Errorf("%s: the screening ended with %q; want the tier 2 message", lang, text)
 			}
 		}()
@@ -357,7 +341,13 @@ func webhookMode(fake *telegramtest.Server, more map[string]string) map[string]s
 func TestTelegramWebhook(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
-	in := start(t, r, webhookMode(fake, nil), "8001", "8002", "8003", "8004", "8101", "Maria", "maria_k", token, secret, likely["el"], likely["sq"])
+	sc := shippedScreen(t)
+	langs := sc.Catalog.Languages()
+	secrets := []string{"8101", "Maria", "maria_k", token, secret}
+	for i, lang := range langs {
+		secrets = append(secrets, strconv.Itoa(8001+i), sc.likelyLine(lang))
+	}
+	in := start(t, r, webhookMode(fake, nil), secrets...)
 	set := fake.Wait("setWebhook", 1)
 	if got := set[0].Params; got["url"] != "https://bot.example.org/tg/hook" || got["secret_token"] != secret {
 		t.Errorf("setWebhook(%v); want the URL and the secret_token", got)
@@ -381,7 +371,7 @@ func TestTelegramWebhook(t *testing.T) {
 	})
 	t.Run("screening in every language", func(t *testing.T) {
 		var wg sync.WaitGroup
-		for i, lang := range []string{"el", "en", "fr", "sq"} {
+		for i, lang := range langs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -391,7 +381,7 @@ func TestTelegramWebhook(t *testing.T) {
 						t.Errorf("status %d; want 200", got)
 					}
 				}
-				if text := c.screening(lang); !strings.Contains(text, likely[lang]) {
+				if text := c.screening(lang); !strings.Contains(text, sc.likelyLine(lang)) {
 					t.Errorf("%s: the screening ended with %q; want the tier 2 message", lang, text)
 				}
 			}()
@@ -425,9 +415,14 @@ func TestTelegramOrderWithinAChat(t *testing.T) {
 	c.press("en")
 	c.press("safe")
 	c.press("check")
-	minor := c.buttons["No"]
-	fake.QueueUpdate(telegramtest.Callback(9001, minor))
-	fake.QueueUpdate(telegramtest.Callback(9001, strings.Replace(minor, "minor", "danger", 1)))
+	// The first two questions answered in one batch: the second and the third are asked.
+	sc := shippedScreen(t)
+	asks := sc.asks(t, "en")
+	if len(asks) < 3 || c.question() != asks[0].Question {
+		t.Fatalf("the screening asks %d questions, first %q; want three or more, the first %q", len(asks), c.question(), asks[0].Question)
+	}
+	fake.QueueUpdate(telegramtest.Callback(9001, asks[0].Question+"/"+sc.calm[asks[0].Question]))
+	fake.QueueUpdate(telegramtest.Callback(9001, asks[1].Question+"/"+sc.calm[asks[1].Question]))
 	deadline := time.Now().Add(5 * time.Second)
 	for len(c.sent()) < c.replies+2 && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
@@ -437,8 +432,8 @@ func TestTelegramOrderWithinAChat(t *testing.T) {
 		t.Fatalf("%d replies; want 2", len(calls)-c.replies)
 	}
 	first, second := calls[c.replies].Params["text"], calls[c.replies+1].Params["text"]
-	if !strings.Contains(first, "Are you in danger right now") || !strings.Contains(second, "Did someone promise you a job") {
-		t.Errorf("replies in order %q, %q; want the danger question, then the promise question", first, second)
+	if !strings.Contains(first, sc.text(asks[1])) || !strings.Contains(second, sc.text(asks[2])) {
+		t.Errorf("replies in order %q, %q; want the %s question, then the %s question", first, second, asks[1].Question, asks[2].Question)
 	}
 }
 
@@ -485,7 +480,7 @@ func TestRedisOutage(t *testing.T) {
 	}
 	proxy.Restore()
 	c.buttons = menu
-	if text := c.press("check"); !strings.Contains(text, "A je nën 18 vjeç") {
+	if text := c.press("check"); !strings.Contains(text, shippedScreen(t).text(shippedScreen(t).asks(t, "sq")[0])) {
 		t.Errorf("after Redis is back: %q; want the first question", text)
 	}
 }

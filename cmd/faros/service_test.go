@@ -125,8 +125,8 @@ func TestSignedAPIHealthAndMetrics(t *testing.T) {
 		t.Fatalf("signed /start: status %d, %v", status, out)
 	}
 	first := replies[0].(map[string]any)
-	if !strings.Contains(first["text"].(string), "Choose your language") || len(first["choices"].([]any)) != 5 {
-		t.Errorf("the first reply %v; want the language question with four languages and leave now", first)
+	if !strings.Contains(first["text"].(string), "Choose your language") || len(first["choices"].([]any)) != len(shippedScreen(t).Catalog.Languages())+1 {
+		t.Errorf("the first reply %v; want the language question with every language and leave now", first)
 	}
 	if status, _ := api(t, in, `{"conversation": "conv-secret-77", "text": "/help"}`, "not the secret at all"); status != http.StatusUnauthorized {
 		t.Errorf("a bad signature got %d; want 401", status)
@@ -342,7 +342,8 @@ func TestTelegramSurfaces(t *testing.T) {
 	fake := telegramtest.New(t)
 	fake.FailSurface("setMyShortDescription", "fr", 1, 404, "Not Found")
 	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, token)
-	calls := fake.Wait("setMyCommands", 5)
+	every := append([]string{""}, shippedScreen(t).Catalog.Languages()...) // the default, and each language
+	calls := fake.Wait("setMyCommands", len(every))
 	langs := map[string]bool{}
 	for _, c := range calls {
 		langs[c.Params["language_code"]] = true
@@ -351,7 +352,7 @@ func TestTelegramSurfaces(t *testing.T) {
 			t.Errorf("commands for %q: %v, %v", c.Params["language_code"], commands, err)
 		}
 	}
-	for _, l := range []string{"", "el", "en", "fr", "sq"} {
+	for _, l := range every {
 		if !langs[l] {
 			t.Errorf("no commands for language %q (got %v)", l, langs)
 		}
