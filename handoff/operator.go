@@ -685,5 +685,11 @@ func (d *Desk) brief(ctx context.Context, r *record, to Operator, codeword bool)
 	if err != nil {
 		return "", err
 	}
-	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword}.render(), nil
+	asked := func(msg string) string {
+		if msg == "" {
+			return ""
+		}
+		return "«" + d.catalog().Render("el", msg, nil) + "»"
+	}
+	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, asked: asked}.render(), nil
 }

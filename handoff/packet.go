@@ -64,7 +64,7 @@ var (
 		"unsafe": "κάποιος άλλος μπορεί να διαβάζει τα μηνύματα · someone else may read the messages"}
 	// questionNames say, for each screening question, what a "yes" would mean, in a few words:
 	// the packet groups the questions by the answer given. A question of the content without a
-	// name here shows its indicator's code (a test checks that every question has one).
+	// name here (an editor added it) shows as it was asked, in Greek.
 	questionNames = map[string]string{
 		"minor": "κάτω των 18", "danger": "σε κίνδυνο τώρα ή φοβάται ότι θα πάθει κακό σήμερα", "promise": "δουλειά, αμοιβή ή συνθήκες όχι όπως τα υποσχέθηκαν",
 		"not_agreed": "δουλειές ή άλλα πράγματα που δεν συμφώνησε", "sex_money": "σεξ με εντολή άλλου, που παίρνει ή ελέγχει τα χρήματα",
@@ -108,8 +108,9 @@ var answerGroups = []struct{ choice, title string }{
 }
 
 // answers renders the screening answers grouped: the positive ones first, then unsure,
-// skipped and the rest (no, or a choice the content added).
-func (p packet) answers() string {
+// skipped and the rest (no, or a choice the content added). A question without a short label
+// (one an editor added) shows as it was asked, in Greek (asked).
+func (p packet) answers(asked func(msg string) string) string {
 	group := func(a dialog.Answer) string {
 		switch {
 		case a.Positive:
@@ -124,7 +125,11 @@ func (p packet) answers() string {
 		var names []string
 		for _, a := range p.Answers {
 			if group(a) == g.choice {
-				names = append(names, cmp.Or(questionNames[a.Question], a.Code, a.Question))
+				label := questionNames[a.Question]
+				if label == "" && asked != nil {
+					label = asked(a.Msg)
+				}
+				names = append(names, cmp.Or(label, a.Code, a.Question))
 			}
 		}
 		if len(names) > 0 {
@@ -144,7 +149,8 @@ type view struct {
 	to       Operator
 	loc      *time.Location
 	now      time.Time
-	codeword bool // the operator claimed the case: the code word is theirs to know
+	codeword bool                    // the operator claimed the case: the code word is theirs to know
+	asked    func(msg string) string // a question's text in Greek; "" if unknown
 }
 
 // render is the packet as the operator reads it: Greek, then one line of English. Tier 3
@@ -177,7 +183,7 @@ func (v view) render() string {
 		b.WriteString("⚠⚠ ΚΡΥΦΟ ΣΗΜΑ: το άτομο το έγραψε· το Faros δεν του γράφει πια πρώτο. · The person typed the duress word; Faros no longer writes to them first.\n")
 	}
 	el, en := p.kind()
-	fmt.Fprintf(&b, "Πιθανή μορφή εκμετάλλευσης: %s\n%s", el, p.answers())
+	fmt.Fprintf(&b, "Πιθανή μορφή εκμετάλλευσης: %s\n%s", el, p.answers(v.asked))
 	fmt.Fprintf(&b, "Συναίνεση: %s\nΑσφάλεια: %s\n", name(scopeNames, p.Scope), name(safetyNames, p.Safety))
 	if v.codeword {
 		if p.Codeword != "" {

@@ -41,6 +41,7 @@ type Input struct {
 // choices set a flag), as a handoff reports it to the counsellor.
 type Answer struct {
 	Question string // the question's node id
+	Msg      string // the question's message, for a host that shows the question itself
 	Choice   string // the choice's id: "yes", "no", "unsure", "skip"...
 	Code     string // the question's indicator code; "" if it has none
 	Positive bool   // the answer counts: the indicator's positive answer, or a choice that set a flag

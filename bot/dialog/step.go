@@ -469,7 +469,7 @@ func (r *run) answers() []Answer {
 		if !ok {
 			continue
 		}
-		a := Answer{Question: n.id, Choice: choice}
+		a := Answer{Question: n.id, Msg: n.msg, Choice: choice}
 		if n.ind != nil {
 			a.Code, a.Positive = n.ind.Code, choice == n.ind.Positive
 		}
