@@ -307,7 +307,7 @@ func replay(src sources, dir string, update bool, out io.Writer) error {
 	if len(files) == 0 {
 		return fmt.Errorf("no transcripts (*.txt) in %s", dir)
 	}
-	var failures []string
+	var failures, kept []string
 	turns := 0
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -318,21 +318,30 @@ func replay(src sources, dir string, update bool, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		got, _, err := transcript.Replay(e, cat, sc)
+		r, err := transcript.Replay(e, cat, sc)
 		if err != nil {
 			return err
 		}
 		turns += len(sc.Turns)
-		if update {
-			if err := os.WriteFile(file, sc.Format(got), 0o644); err != nil {
+		checks := sc.Check(r)
+		failures = append(failures, checks...)
+		switch {
+		case update && len(checks) > 0:
+			kept = append(kept, file) // never re-record a conversation that no longer proves what it says
+		case update:
+			if err := os.WriteFile(file, sc.Format(r.Got), 0o644); err != nil {
 				return err
 			}
-			continue
+		default:
+			failures = append(failures, sc.Diff(r.Got)...)
 		}
-		failures = append(failures, sc.Diff(got)...)
 	}
-	if len(failures) > 0 {
-		return fmt.Errorf("%s\n%d turn%s differ; run flowctl test --update to accept the new answers, then read the diff",
+	switch {
+	case len(kept) > 0:
+		return fmt.Errorf("%s\n%d transcript%s not rewritten (%s): fix the inputs or the declaration, then run flowctl test --update again; the %d others are updated",
+			strings.Join(failures, "\n"), len(kept), plural(len(kept)), strings.Join(kept, ", "), len(files)-len(kept))
+	case len(failures) > 0:
+		return fmt.Errorf("%s\n%d problem%s; run flowctl test --update to accept the new answers, then read the diff",
 			strings.Join(failures, "\n"), len(failures), plural(len(failures)))
 	}
 	verb := "replayed"

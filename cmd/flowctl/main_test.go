@@ -209,6 +209,48 @@ func TestReplayTranscripts(t *testing.T) {
 	if code != 1 || !regexp.MustCompile(`flows/testdata/en_tier0\.txt:\d+: after "> /stop" the bot answers differently`).MatchString(errOut) {
 		t.Errorf("test with a changed message: exit %d:\n%s", code, errOut)
 	}
+	// The diff reads as text, in every script.
+	flowsDir, localesDir = copyContent(t, func(name, text string) string {
+		if name == "locales/el.yaml" {
+			return regexp.MustCompile(`(?m)^goodbye: "`).ReplaceAllString(text, `goodbye: "Γεια. `)
+		}
+		return text
+	})
+	code, _, errOut = flowctl(t, "", "test", "--flows", flowsDir, "--locales", localesDir, "--transcripts", "flows/testdata")
+	if code != 1 || !strings.Contains(errOut, "\n+ < Γεια. ") || strings.Contains(errOut, `\x`) {
+		t.Errorf("test with a changed Greek message: exit %d; want its lines as text:\n%s", code, errOut)
+	}
+}
+
+// TestUpdateKeepsABrokenTranscript adds a screening question, as an editor does, and runs
+// flowctl test --update: the transcripts whose answers shift and no longer prove what they
+// declare are not rewritten, and the message says which, what changed and where to answer.
+func TestUpdateKeepsABrokenTranscript(t *testing.T) {
+	flowsDir, localesDir := copyContent(t, func(name, text string) string {
+		switch {
+		case name == "flows/screening.yaml":
+			text = strings.Replace(text, "    next: not_agreed\n", "    next: added_fee\n", 1)
+			return strings.Replace(text, "  not_agreed:\n", "  added_fee:\n    ask: q_added_fee\n"+
+				"    indicator: {code: debt_bondage, class: I, weight: 1}\n    choices: *answers\n    next: not_agreed\n\n  not_agreed:\n", 1)
+		case strings.HasPrefix(name, "locales/"):
+			return text + "\nq_added_fee: \"Did you pay someone a fee for this job?\"\n"
+		}
+		return text
+	})
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "flows", "testdata"))); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "en_tier2.txt"))
+	code, out, errOut := flowctl(t, "", "test", "--update", "--flows", flowsDir, "--locales", localesDir, "--transcripts", dir)
+	want := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(filepath.Join(dir, "en_tier2.txt")) +
+		`: declares tier 2 with a handoff, but the conversation now ends at tier \d without one: a new question may need an answer here — add a line "> \[no\]" after line \d+, where the bot now asks q_added_fee`)
+	if code != 1 || !want.MatchString(errOut) || !regexp.MustCompile(`\d+ transcripts? not rewritten \(.*en_tier2\.txt.*\)`).MatchString(errOut) {
+		t.Errorf("test --update with an added question: exit %d, %q:\n%s", code, out, errOut)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "en_tier2.txt")); string(after) != string(before) {
+		t.Error("en_tier2.txt was rewritten, though it no longer proves what it declares")
+	}
 }
 
 func TestUsage(t *testing.T) {
