@@ -1,5 +1,5 @@
 // Package flows holds Faros' dialogues as YAML: one flow per file, plus triggers.yaml.
-// The files are content, edited without Go; see the README's "Flow format" section.
+// The files are content, edited without Go; see docs/EDITING.md.
 package flows
 
 import "embed"

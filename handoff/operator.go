@@ -220,7 +220,7 @@ func (d *Desk) duty(ctx context.Context, o Operator, onOff string) ([]bot.Reply,
 	still := bot.Reply{Text: opStillHeld}
 	for _, r := range mine {
 		still.Buttons = append(still.Buttons, bot.Button{Data: "release:" + r.ID,
-			Label: fmt.Sprintf("↩ Άφησε · release [%s] %s", r.ID, name(langNames, r.Lang))})
+			Label: fmt.Sprintf("↩ Άφησε · release [%s] %s", r.ID, d.langName(r.Lang))})
 	}
 	return append(replies, still), nil
 }
@@ -268,10 +268,10 @@ func (d *Desk) cases(ctx context.Context, o Operator) ([]bot.Reply, error) {
 		if err != nil || r == nil || r.State != stateOpen {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("[%s] επίπεδο/tier %d · %s · αναμονή/waiting %s", id, r.Tier, name(langNames, r.Lang), minutes(now.Sub(r.Created))))
+		lines = append(lines, fmt.Sprintf("[%s] επίπεδο/tier %d · %s · αναμονή/waiting %s", id, r.Tier, d.langName(r.Lang), minutes(now.Sub(r.Created))))
 	}
 	for _, r := range mine {
-		lines = append(lines, fmt.Sprintf("[%s] επίπεδο/tier %d · %s · δική σου/yours · %s", r.ID, r.Tier, name(langNames, r.Lang), lastHeard(r, now)))
+		lines = append(lines, fmt.Sprintf("[%s] επίπεδο/tier %d · %s · δική σου/yours · %s", r.ID, r.Tier, d.langName(r.Lang), lastHeard(r, now)))
 	}
 	if len(lines) == 0 {
 		return say("", opNoCases), nil
@@ -603,7 +603,7 @@ func (d *Desk) words(ctx context.Context, o Operator, m bot.Message) ([]bot.Repl
 	sort.Slice(mine, func(i, j int) bool { return mine[i].Heard.After(mine[j].Heard) }) // the latest first
 	for _, r := range mine {
 		q.Buttons = append(q.Buttons, bot.Button{Data: "to:" + n + ":" + r.ID,
-			Label: fmt.Sprintf("→ [%s] %s · %s", r.ID, name(langNames, r.Lang), lastHeard(r, now))})
+			Label: fmt.Sprintf("→ [%s] %s · %s", r.ID, d.langName(r.Lang), lastHeard(r, now))})
 	}
 	return []bot.Reply{q}, nil
 }
@@ -671,6 +671,18 @@ func (d *Desk) logged(ctx context.Context, o Operator, id, who, text, msgID stri
 	return r, nil, nil
 }
 
+// langName is a language's name for counsellors: Greek for the shipped languages, else the
+// language's own name from its locale file (a language an editor added), else its code.
+func (d *Desk) langName(lang string) string {
+	if n, ok := langNames[lang]; ok {
+		return n
+	}
+	if c := d.catalog(); c != nil && slices.Contains(c.Languages(), lang) {
+		return c.Render(lang, "language_name", nil)
+	}
+	return name(langNames, lang)
+}
+
 // brief renders case r's packet for operator to.
 func (d *Desk) brief(ctx context.Context, r *record, to Operator, codeword bool) (string, error) {
 	key, err := d.caseKey(ctx, r.ID)
@@ -691,5 +703,5 @@ func (d *Desk) brief(ctx context.Context, r *record, to Operator, codeword bool)
 		}
 		return "«" + d.catalog().Render("el", msg, nil) + "»"
 	}
-	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, asked: asked}.render(), nil
+	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, asked: asked, lang: d.langName(p.Lang)}.render(), nil
 }

@@ -43,15 +43,17 @@ func newPacket(id string, h bot.Handoff, now time.Time) packet {
 
 // hotlines are the numbers the flows showed on the way to a handoff of tier, at least.
 func hotlines(tier int, minor bool) []string {
+	var numbers []string
 	switch {
-	case tier >= 3 && minor:
-		return []string{"112", "100", "1109", "1056"}
 	case tier >= 3:
-		return []string{"112", "100", "1109"}
+		numbers = []string{"112", "100", "1109"}
 	case tier == 2:
-		return []string{"1109", "197"}
+		numbers = []string{"1109", "197"}
 	}
-	return nil
+	if minor { // every result shows a possible minor the children's line
+		numbers = append(numbers, "1056")
+	}
+	return numbers
 }
 
 var (
@@ -151,6 +153,7 @@ type view struct {
 	now      time.Time
 	codeword bool                    // the operator claimed the case: the code word is theirs to know
 	asked    func(msg string) string // a question's text in Greek; "" if unknown
+	lang     string                  // the person's language, named for counsellors
 }
 
 // render is the packet as the operator reads it: Greek, then one line of English. Tier 3
@@ -171,7 +174,7 @@ func (v view) render() string {
 		fmt.Fprintf(&b, " · μηνύματα στην αναμονή: %d · messages while waiting: %d", r.Waited, r.Waited)
 	}
 	interpreter := !v.to.Speaks(p.Lang) && p.Lang != "el"
-	fmt.Fprintf(&b, "\nΓλώσσα: %s", name(langNames, p.Lang))
+	fmt.Fprintf(&b, "\nΓλώσσα: %s", cmp.Or(v.lang, name(langNames, p.Lang)))
 	if interpreter {
 		b.WriteString(" — χρειάζεσαι διερμηνέα · you need an interpreter")
 	}

@@ -102,6 +102,9 @@ type ChatConfig struct {
 	// instance that holds its event stream (see Run): the service's *bot.Inbox of channel
 	// "web". Nil: Send reaches only the pages connected to this instance, once.
 	Inbox Inbox
+	// Page is what the page says itself (its buttons' labels, "not sent"), one entry per
+	// language, from the locale files; nil: English only.
+	Page []PageText
 	// ExitURL is the neutral page that the quick exit loads in place of the chat. Empty:
 	// https://www.google.com/.
 	ExitURL string
@@ -227,7 +230,7 @@ func NewChat(cfg ChatConfig) (*Chat, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	page, err := renderPage(exitURL)
+	page, err := renderPage(exitURL, cfg.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -274,15 +277,36 @@ func NewChat(cfg ChatConfig) (*Chat, error) {
 	return c, nil
 }
 
+// PageText is what the web page says itself, not the dialogue, in one language.
+type PageText struct {
+	Lang    string // a language code, for the lang attribute
+	Exit    string // the quick exit button's label
+	NotSent string // shown when a message could not be sent: with 112 and the help numbers
+	NeedsJS string // shown without JavaScript
+	Message string // the text field's label
+	Send    string // the send button's label
+}
+
+// englishPage is the page's own text when no locale files give it.
+var englishPage = []PageText{{Lang: "en", Exit: "Quick exit", NotSent: "Not sent, try again. In danger: 112. Help: 1109, 197.",
+	NeedsJS: "This chat needs JavaScript", Message: "Message", Send: "Send"}}
+
 // renderPage puts the exit URL in a data attribute: the script reads it there, because the
-// Content-Security-Policy allows no inline script.
-func renderPage(exitURL string) ([]byte, error) {
+// Content-Security-Policy allows no inline script. The page's own words come in every language
+// at once: the page does not know the person's language before they choose it.
+func renderPage(exitURL string, texts []PageText) ([]byte, error) {
 	t, err := template.ParseFS(static, "static/index.html")
 	if err != nil {
 		return nil, fmt.Errorf("webhook: page: %w", err)
 	}
+	if len(texts) == 0 {
+		texts = englishPage
+	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, struct{ ExitURL string }{exitURL}); err != nil {
+	if err := t.Execute(&b, struct {
+		ExitURL string
+		Langs   []PageText
+	}{exitURL, texts}); err != nil {
 		return nil, fmt.Errorf("webhook: page: %w", err)
 	}
 	return b.Bytes(), nil

@@ -17,6 +17,7 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/bot/telegram"
+	"github.com/faros-project/faros/bot/webhook"
 	"github.com/faros-project/faros/flows"
 	"github.com/faros-project/faros/handoff"
 	"github.com/faros-project/faros/locales"
@@ -70,6 +71,17 @@ func surfaces(cat *locales.Catalog) []telegram.Surface {
 			s.Commands = append(s.Commands, telegram.Command{Name: c, Description: cat.Render(in, "command_"+c, nil)})
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// pageTexts are the web page's own words in each language of the content (the page shows
+// them all, before the person chooses one).
+func pageTexts(cat *locales.Catalog) []webhook.PageText {
+	var out []webhook.PageText
+	for _, l := range cat.Languages() {
+		out = append(out, webhook.PageText{Lang: l, Exit: cat.Render(l, "web_exit", nil), NotSent: cat.Render(l, "web_not_sent", nil),
+			NeedsJS: cat.Render(l, "web_needs_js", nil), Message: cat.Render(l, "web_message", nil), Send: cat.Render(l, "web_send", nil)})
 	}
 	return out
 }

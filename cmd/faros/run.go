@@ -104,6 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	mux := http.NewServeMux()
 	chat, err := webhook.NewChat(webhook.ChatConfig{Handler: handler, ExitURL: cfg.ExitURL, MaxStreams: cfg.WebchatStreams,
+		Page:          pageTexts(b.Content().Catalog),
 		Conversations: b, Inbox: bot.NewInbox(rdb, cfg.RedisPrefix, "web", key),
 		StreamsPerSource: cfg.StreamsPerAddr, NewPerSource: 2 * cfg.NewPerAddrMin, NewPerSourceEvery: time.Minute / time.Duration(cfg.NewPerAddrMin),
 		MessagesPerSource: 4 * cfg.MsgsPerAddrSec, MessagesPerSourceEvery: time.Second / time.Duration(cfg.MsgsPerAddrSec),
