@@ -78,20 +78,34 @@ var (
 		"isolation": "απομόνωση: εμποδίζουν τηλέφωνο, έξοδο χωρίς συνοδεία, επαφή με άλλους", "housing": "μένει όπου ορίζει το αφεντικό, σε κακές συνθήκες",
 		"locked": "κλειδωμένο μέρος, δεν μπορεί να βγει όποτε θέλει", "dependence": "εξάρτηση για στέγη, χαρτιά, φαγητό· νιώθει ότι δεν μπορεί να πει όχι",
 	}
-	labourCodes = []string{"withholding_of_wages", "excessive_overtime", "retention_of_documents", "debt_bondage", "restriction_of_movement"}
 )
 
-// kind is the likely form of exploitation: the operator's first guess, to be confirmed.
+// kind is the likely form of exploitation, from the kinds the content gives the indicators
+// answered positively (flows/triggers.yaml): the operator's first guess, to be confirmed.
 func (p packet) kind() (el, en string) {
+	has := func(kind string) bool {
+		return slices.ContainsFunc(p.Answers, func(a dialog.Answer) bool { return a.Positive && a.Kind == kind })
+	}
 	switch {
-	case slices.Contains(p.Indicators, "sexual_exploitation"):
+	case has("sexual"):
 		return "σεξουαλική", "sexual"
-	case slices.ContainsFunc(p.Indicators, func(c string) bool { return slices.Contains(labourCodes, c) }):
+	case has("labour"):
 		return "εργασιακή", "labour"
 	case len(p.Indicators) > 0:
 		return "άλλη", "other"
 	}
 	return "άγνωστη", "unknown"
+}
+
+// indicators are the names of the indicators answered positively, in lang, once each.
+func (p packet) indicators(lang string) string {
+	var names []string
+	for _, a := range p.Answers {
+		if n := cmp.Or(a.Names[lang], a.Code); a.Positive && a.Code != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, " · ")
 }
 
 func name(m map[string]string, k string) string {
@@ -186,7 +200,7 @@ func (v view) render() string {
 		b.WriteString("⚠⚠ ΚΡΥΦΟ ΣΗΜΑ: το άτομο το έγραψε· το Faros δεν του γράφει πια πρώτο. · The person typed the duress word; Faros no longer writes to them first.\n")
 	}
 	el, en := p.kind()
-	fmt.Fprintf(&b, "Πιθανή μορφή εκμετάλλευσης: %s\n%s", el, p.answers(v.asked))
+	fmt.Fprintf(&b, "Ενδείξεις: %s\nΠιθανή μορφή εκμετάλλευσης: %s\n%s", cmp.Or(p.indicators("el"), "καμία"), el, p.answers(v.asked))
 	fmt.Fprintf(&b, "Συναίνεση: %s\nΑσφάλεια: %s\n", name(scopeNames, p.Scope), name(safetyNames, p.Safety))
 	if v.codeword {
 		if p.Codeword != "" {

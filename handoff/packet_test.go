@@ -73,3 +73,21 @@ func TestInterpreterForTheReader(t *testing.T) {
 		}
 	}
 }
+
+// The likely form and the indicators' names come from the content's list (triggers.yaml).
+func TestKindAndNamesFromTheContent(t *testing.T) {
+	p := packet{Indicators: []string{"wages", "fear"}, Answers: []dialog.Answer{
+		{Question: "wages", Code: "wages", Kind: "labour", Positive: true, Names: map[string]string{"el": "απλήρωτη δουλειά", "en": "unpaid work"}},
+		{Question: "fear", Code: "fear", Kind: "other", Positive: true, Names: map[string]string{"el": "φόβος"}},
+		{Question: "sex", Code: "sex", Kind: "sexual", Choice: "no"},
+	}}
+	if el, en := p.kind(); el != "εργασιακή" || en != "labour" {
+		t.Errorf("kind %s, %s; want labour (sexual was answered no)", el, en)
+	}
+	if got := p.indicators("el"); got != "απλήρωτη δουλειά · φόβος" {
+		t.Errorf("the Greek indicators: %q", got)
+	}
+	if got := p.indicators("en"); got != "unpaid work · fear" {
+		t.Errorf("the English indicators, falling back to the code: %q", got)
+	}
+}

@@ -40,11 +40,20 @@ type Input struct {
 // Answer is the answer to one screening question (a question with an indicator, or whose
 // choices set a flag), as a handoff reports it to the counsellor.
 type Answer struct {
-	Question string // the question's node id
-	Msg      string // the question's message, for a host that shows the question itself
-	Choice   string // the choice's id: "yes", "no", "unsure", "skip"...
-	Code     string // the question's indicator code; "" if it has none
-	Positive bool   // the answer counts: the indicator's positive answer, or a choice that set a flag
+	Question string            // the question's node id
+	Msg      string            // the question's message, for a host that shows the question itself
+	Choice   string            // the choice's id: "yes", "no", "unsure", "skip"...
+	Code     string            // the question's indicator code; "" if it has none
+	Kind     string            // the indicator's kind (labour, sexual, other), when the content lists it
+	Names    map[string]string `json:",omitempty"` // of a positive answer's indicator, for counsellors: "el", "en"
+	Positive bool              // the answer counts: the indicator's positive answer, or a choice that set a flag
+}
+
+// Indicator is an indicator code as the content lists it (triggers.yaml's indicators).
+type Indicator struct {
+	Code  string
+	Kind  string            // labour, sexual or other
+	Names map[string]string // for counsellors, by language: "el", "en"
 }
 
 // Kind says what an Output asks the host to do.

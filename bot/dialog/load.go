@@ -34,6 +34,7 @@ const Leave = "stop"
 // Engine is a loaded, checked set of flows. It is immutable and safe for concurrent use;
 // new content means a new Engine.
 type Engine struct {
+	indicators   map[string]Indicator // by code, from triggers.yaml; nil when it lists none
 	lex          Lexicon
 	langs        []string
 	flows        map[string]*flow
@@ -480,6 +481,19 @@ func (l *loader) closest(id string, f *flow) string {
 // triggers reads the triggers file.
 func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 	vals, _ := keyed(y)
+	iv, _ := keyed(vals["indicators"])
+	for code, d := range t.Indicators {
+		if !slices.Contains([]string{"labour", "sexual", "other"}, d.Kind) {
+			l.at(TriggersFile, iv[code], "indicator %s: kind must be labour, sexual or other", code)
+		}
+		if d.El == "" || d.En == "" {
+			l.at(TriggersFile, iv[code], "indicator %s needs its name for counsellors in Greek (el) and English (en)", code)
+		}
+		if l.e.indicators == nil {
+			l.e.indicators = map[string]Indicator{}
+		}
+		l.e.indicators[code] = Indicator{Code: code, Kind: d.Kind, Names: map[string]string{"el": d.El, "en": d.En}}
+	}
 	flowAt := func(id string, at *yaml.Node, what string) *flow {
 		if id == "" {
 			l.at(TriggersFile, y, "%s is missing", what)
@@ -694,6 +708,8 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 		iv, _ := keyed(vals["indicator"])
 		if ind.Code == "" {
 			l.at(file, vals["indicator"], "the indicator needs a code")
+		} else if _, listed := l.e.indicators[ind.Code]; l.e.indicators != nil && !listed {
+			l.at(file, iv["code"], "indicator code %q is not in %s's indicators: add it there, with its kind and names", ind.Code, TriggersFile)
 		}
 		if ind.Class != "" && ind.Class != "I" && ind.Class != "C" {
 			l.at(file, iv["class"], "class must be I (not freely agreed) or C (coercion), or left out")

@@ -237,6 +237,18 @@ func TestLoadProblems(t *testing.T) {
 			want:  []string{`main.yaml:8:9: the choice "no" leads nowhere: give it "next", "goto" or "end", or give the question one`},
 		},
 		{
+			name: "indicator codes listed in triggers.yaml",
+			files: map[string]string{
+				"triggers.yaml": baseTriggers + "indicators:\n  debt: {kind: labour, el: \"χρέος\", en: \"debt\"}\n  isolation: {kind: lonely, el: \"\", en: \"isolation\"}\n",
+				"main.yaml":     replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    indicator: {code: threats, weight: 3}\n"),
+			},
+			want: []string{
+				`main.yaml:6:23: indicator code "threats" is not in triggers.yaml's indicators: add it there, with its kind and names`,
+				`triggers.yaml:10:14: indicator isolation: kind must be labour, sexual or other`,
+				`triggers.yaml:10:14: indicator isolation needs its name for counsellors in Greek (el) and English (en)`,
+			},
+		},
+		{
 			name:  "indicator with a positive answer that is not a choice",
 			files: map[string]string{"main.yaml": replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    indicator: {code: debt, class: X, weight: 3, positive: si}\n")},
 			want: []string{

@@ -472,6 +472,10 @@ func (r *run) answers() []Answer {
 		a := Answer{Question: n.id, Msg: n.msg, Choice: choice}
 		if n.ind != nil {
 			a.Code, a.Positive = n.ind.Code, choice == n.ind.Positive
+			a.Kind = r.e.indicators[n.ind.Code].Kind
+			if a.Positive {
+				a.Names = r.e.indicators[n.ind.Code].Names
+			}
 		}
 		for _, c := range n.choices {
 			a.Positive = a.Positive || c.id == choice && len(c.set) > 0

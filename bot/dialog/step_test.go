@@ -258,7 +258,9 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 	for _, d := range done {
 		asked = append(asked, dialog.Answer{Question: d.Question, Choice: d.Choice, Positive: slices.Contains(positive, d.Question)})
 	}
-	ignored := cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Code" || p.Last().String() == ".Msg" }, cmp.Ignore())
+	ignored := cmp.FilterPath(func(p cmp.Path) bool {
+		return slices.Contains([]string{".Code", ".Msg", ".Kind", ".Names"}, p.Last().String())
+	}, cmp.Ignore())
 	if diff := cmp.Diff(asked, answers, ignored); diff != "" {
 		t.Errorf("the handoff's answers (-want +got):\n%s", diff)
 	}
@@ -279,8 +281,17 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 		if a.Msg != "q_"+a.Question { // the shipped content names each question's message so
 			t.Errorf("question %s: message %q", a.Question, a.Msg)
 		}
+		// The kind of the indicator, from triggers.yaml, and its names for a positive answer.
+		if wantKind := map[string]string{"retention_of_documents": "labour", "sexual_exploitation": "sexual", "deception": "other"}[a.Code]; wantKind != "" && a.Kind != wantKind {
+			t.Errorf("question %s: kind %q; want %q", a.Question, a.Kind, wantKind)
+		}
+		if a.Positive != (a.Names["el"] != "") && a.Code != "" {
+			t.Errorf("question %s (positive %v): names %v", a.Question, a.Positive, a.Names)
+		}
 	}
-	if diff := cmp.Diff(wantAnswers, known, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Msg" }, cmp.Ignore())); diff != "" {
+	if diff := cmp.Diff(wantAnswers, known, cmp.FilterPath(func(p cmp.Path) bool {
+		return slices.Contains([]string{".Msg", ".Kind", ".Names"}, p.Last().String())
+	}, cmp.Ignore())); diff != "" {
 		t.Errorf("the handoff's answers to %d known questions (-want +got):\n%s", len(wantAnswers), diff)
 	}
 	final, _ := steps(t, e, s, append(pick("yes", "yes", "ngo"), dialog.Input{Text: "blue heron"})...)

@@ -22,7 +22,10 @@ type triggersDoc struct {
 	Emergency keywordsDoc       `yaml:"emergency"`
 	Duress    keywordsDoc       `yaml:"duress"`
 	Help      keywordsDoc       `yaml:"help"`
-	Messages  struct {
+	// Indicators lists the indicator codes questions may name, each with its kind and its
+	// names for counsellors; when it is given, every code must be in it.
+	Indicators map[string]indicatorInfoDoc `yaml:"indicators"`
+	Messages   struct {
 		NotUnderstood string `yaml:"not_understood"`
 		Outdated      string `yaml:"outdated"`
 		Restarted     string `yaml:"restarted"`
@@ -85,6 +88,13 @@ type indicatorDoc struct {
 	Class    string `yaml:"class"`
 	Weight   int    `yaml:"weight"`
 	Positive string `yaml:"positive"`
+}
+
+// indicatorInfoDoc is one entry of triggers.yaml's indicators.
+type indicatorInfoDoc struct {
+	Kind string `yaml:"kind"` // labour, sexual or other: the likely form of exploitation it points to
+	El   string `yaml:"el"`   // its name for counsellors, in Greek
+	En   string `yaml:"en"`   // and in English
 }
 
 type handoffDoc struct {
