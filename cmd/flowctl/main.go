@@ -31,7 +31,9 @@ const usage = `flowctl: check and try Faros' dialogues.
   flowctl lint                 check flows and translations; every problem at file:line:column
   flowctl chat [--lang el]     talk to the flows in this terminal (numbers pick an answer)
   flowctl i18n                 translation coverage per language, missing and extra keys
-  flowctl graph FLOW           draw a flow as a Mermaid chart
+  flowctl graph [--format mermaid|dot|svg] [--lang el] [--out FILE|DIR] FLOW|all
+                               draw a flow, or every flow: a Mermaid chart on the standard
+                               output by default; see docs/EDITING.md
   flowctl test [--update]      replay the transcripts (flows/testdata/*.txt)
 
 Every command takes --flows DIR and --locales DIR (default: flows and locales under the
@@ -53,7 +55,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	flowsDir := fl.String("flows", "flows", "directory of the flows")
 	localesDir := fl.String("locales", "locales", "directory of the message files")
-	lang := fl.String("lang", "", "chat: answer the language question with this language")
+	lang := fl.String("lang", "", "chat: answer the language question with this language; graph: the language of the texts (default "+locales.Reference+")")
+	format := fl.String("format", "", "graph: mermaid, dot or svg (default: from --out's extension, else mermaid)")
+	out := fl.String("out", "", "graph: the file to write, or the directory (one file per flow; for all, default .)")
 	update := fl.Bool("update", false, "test: rewrite the transcripts with what the bot answers now")
 	dir := fl.String("transcripts", "", "test: directory of the transcripts (default: testdata under --flows)")
 	if err := fl.Parse(args); err != nil {
@@ -70,10 +74,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = coverage(src, stdout)
 	case "graph":
 		if fl.NArg() != 1 {
-			fmt.Fprintln(stderr, "usage: flowctl graph FLOW")
+			fmt.Fprintln(stderr, "usage: flowctl graph [--format mermaid|dot|svg] [--lang el] [--out FILE|DIR] FLOW|all")
 			return 2
 		}
-		err = graph(src, fl.Arg(0), stdout)
+		err = graph(src, graphOptions{flow: fl.Arg(0), format: *format, lang: *lang, out: *out}, stdout)
 	case "test":
 		if *dir == "" {
 			*dir = filepath.Join(*flowsDir, "testdata")
@@ -280,19 +284,6 @@ func coverage(src sources, out io.Writer) error {
 		return errors.New("the translations are incomplete")
 	}
 	return nil
-}
-
-func graph(src sources, flowID string, out io.Writer) error {
-	e, _, err := src.load()
-	if err != nil {
-		return err
-	}
-	m, err := e.Mermaid(flowID)
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(out, m)
-	return err
 }
 
 func replay(src sources, dir string, update bool, out io.Writer) error {
