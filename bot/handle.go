@@ -151,9 +151,6 @@ const firstIdle = 15 * time.Minute
 // with it if it was the conversation's last message and came again within minutes, for a
 // channel whose first answer may have died with its instance.
 func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error) {
-	if m.Edited {
-		return nil, nil // answered as it was first written
-	}
 	start := time.Now()
 	c := b.content.Load()
 	hint := c.Catalog.Match(m.Language)
@@ -173,6 +170,9 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 
 	in := input(m)
 	vital := c.Engine.Vital(in)
+	if m.Edited && vital == dialog.Ordinary {
+		return nil, nil // answered as it was first written; an edit that calls for help is not
+	}
 	class := class(vital, m)
 
 	p := pseudonym(b.key, m.Channel, m.ChatID)
@@ -247,14 +247,12 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 	s.State, lang = next, next.Lang
 	b.langs.set(p, lang)
-	wipe, unsaid := false, ""
+	wipe, secret := false, false
 	for _, o := range outs {
 		switch {
 		case o.Kind == dialog.Handoff && s.Case == "": // with a case open, relay alerted the operator
 			s.Case = b.handoff(ctx, p, m, next, o)
-			if len(o.Secrets) > 0 && b.unsay(ctx, m) { // this message was the code word
-				unsaid = c.Catalog.Render(next.Lang, "codeword_deleted", nil)
-			}
+			secret = len(o.Secrets) > 0 // this message was the code word
 		case o.Kind == dialog.End:
 			// Every end deletes the chat's messages, as /wipe does: a person who leaves in a
 			// hurry must not leave the screening's questions on the screen. o.Wipe tells a
@@ -269,9 +267,6 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		}
 	}
 	replies = joined(render(c, outs), relayed) // the flows' numbers, then word of the counsellor
-	if unsaid != "" && len(replies) > 0 {
-		replies[0].Text = unsaid + "\n\n" + replies[0].Text
-	}
 	if wipe {
 		b.wipe(ctx, p, token, m)
 		for i := range replies {
@@ -280,6 +275,11 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		return replies, nil
 	}
 	b.save(ctx, p, token, &s, m, replies)
+	// After the save: the deletion may wait on Telegram, and must not hold the conversation's
+	// lock while the new case waits to be saved.
+	if secret && b.unsay(ctx, m) && len(replies) > 0 {
+		replies[0].Text = c.Catalog.Render(next.Lang, "codeword_deleted", nil) + "\n\n" + replies[0].Text
+	}
 	return replies, nil
 }
 
@@ -431,7 +431,7 @@ func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (rep
 	case "duress":
 		return nil, false // someone may be watching: the innocent answer only
 	case "emergency":
-		return joined([]Reply{b.numbers(c, s.State, "emergency_numbers")}, replies), true
+		return joined([]Reply{emergencyNumbers(c, s.State)}, replies), true
 	}
 	return replies, false // the help flow's numbers, then the desk's word of the alert
 }
@@ -451,10 +451,10 @@ func joined(replies, more []Reply) []Reply {
 	return out
 }
 
-// numbers is the message msg with the emergency numbers, and the children's line for a
-// possible minor, as one urgent reply.
-func (b *Bot) numbers(c *Content, st dialog.State, msg string) Reply {
-	text := c.Catalog.Render(st.Lang, msg, nil)
+// emergencyNumbers is the emergency flow's first words, without its offer of a counsellor:
+// the numbers, and the children's line for a possible minor, as one urgent reply.
+func emergencyNumbers(c *Content, st dialog.State) Reply {
+	text := c.Catalog.Render(st.Lang, "emergency_numbers", nil)
 	if st.Flags["minor"] {
 		text += "\n\n" + c.Catalog.Render(st.Lang, "emergency_child", nil)
 	}

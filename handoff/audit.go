@@ -29,11 +29,7 @@ const auditPage = 1000
 // operators read ids out and type them, in any case.
 func ParseCaseID(s string) (string, error) {
 	id := strings.ToUpper(strings.TrimSpace(s))
-	ok := len(id) == 8
-	for _, r := range id {
-		ok = ok && ('A' <= r && r <= 'Z' || '2' <= r && r <= '7')
-	}
-	if !ok {
+	if !isCaseID(id) {
 		// Greek capitals look like Latin ones: say which are meant.
 		return "", fmt.Errorf("%q is not a case id: a case id is 8 Latin letters A–Z and digits 2–7, such as K3XQ7M2A", s)
 	}

@@ -94,8 +94,13 @@ func (d *Desk) load(ctx context.Context, id string) (*record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load case: %w", err)
 	}
+	return parseRecord(id, h), nil
+}
+
+// parseRecord reads a case from its hash; nil when the hash is empty.
+func parseRecord(id string, h map[string]string) *record {
 	if len(h) == 0 {
-		return nil, nil
+		return nil
 	}
 	num := func(k string) int { n, _ := strconv.Atoi(h[k]); return n }
 	ms := func(k string) time.Time {
@@ -118,7 +123,7 @@ func (d *Desk) load(ctx context.Context, id string) (*record, error) {
 		return strings.Split(h[k], sep)
 	}
 	r.Notified, r.Given, r.History = split("notified", ","), split("given", ","), split("history", "\n")
-	return r, nil
+	return r
 }
 
 // save writes the fields of a case that change.
@@ -213,12 +218,13 @@ return 1
 `)
 
 // noteScript counts a message of the person in a case that still exists: ARGV[1] is its time
-// (unix ms). It returns the case's state.
+// (unix ms). It returns the case's hash, as HGETALL does (empty when the case is gone): the
+// relay needs no second round trip to read it.
 var noteScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return '' end
+if not st then return {} end
 redis.call('HINCRBY', KEYS[1], 'spoke', 1)
 if st == 'open' then redis.call('HINCRBY', KEYS[1], 'waited', 1) end
 redis.call('HSET', KEYS[1], 'heard', ARGV[1])
-return st
+return redis.call('HGETALL', KEYS[1])
 `)

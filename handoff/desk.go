@@ -208,9 +208,9 @@ func (d *Desk) recipients(ctx context.Context, lang string, tier, level int) []O
 	case level >= 2:
 		return union(onCall, backups)
 	case !slices.ContainsFunc(onCall, speaks):
-		return union(onCall, filter(backups, speaks))
+		return union(onCall, rosterCopies(backups, speaks))
 	case level == 0 && tier < 3:
-		return filter(onCall, speaks)
+		return rosterCopies(onCall, speaks)
 	}
 	return slices.Clone(onCall)
 }
@@ -226,28 +226,14 @@ func union(a, b []Operator) []Operator {
 	return out
 }
 
-func filter(ops []Operator, keep func(Operator) bool) []Operator {
-	var out []Operator
-	for _, o := range ops {
-		if keep(o) {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
 // OnDuty counts the operators on call a new case in lang would go to now (backups, who may be
 // asleep, are not counted).
 func (d *Desk) OnDuty(lang string) int {
-	ctx := context.Background()
-	onCall := d.onCallNow(ctx)
-	n := 0
-	for _, o := range d.recipients(ctx, lang, 1, 0) {
-		if slices.ContainsFunc(onCall, func(x Operator) bool { return x.ID == o.ID }) {
-			n++
-		}
+	onCall := d.onCallNow(context.Background())
+	if speakers := rosterCopies(onCall, func(o Operator) bool { return o.Speaks(lang) }); len(speakers) > 0 {
+		return len(speakers)
 	}
-	return n
+	return len(onCall)
 }
 
 // Open creates a case. It is written before anything else happens, then queued: if this
@@ -291,13 +277,17 @@ func (d *Desk) waitFor(tier int) time.Duration {
 // Relay passes a person's message in an open case on. See bot.Desk.
 func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string) ([]bot.Reply, bool, error) {
 	now := d.now()
-	state, err := noteScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, now.UnixMilli()).Text()
-	if err != nil || state == "" {
+	flat, err := noteScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, now.UnixMilli()).StringSlice()
+	if err != nil {
 		return nil, false, err
 	}
-	r, err := d.load(ctx, id)
-	if err != nil || r == nil {
-		return nil, false, err
+	h := make(map[string]string, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		h[flat[i]] = flat[i+1]
+	}
+	r := parseRecord(id, h)
+	if r == nil { // closed, or expired
+		return nil, false, nil
 	}
 	key, err := d.caseKey(ctx, id)
 	if err != nil {
@@ -325,11 +315,8 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		if err != nil {
 			return nil, true, fmt.Errorf("release the case of a removed operator: %w", err)
 		}
-		switch {
-		case back && r.Duress:
-			return nil, true, nil
-		case back:
-			return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}, true, nil
+		if back {
+			return d.released(r), true, nil
 		}
 		// Another instance gave it back a moment ago, and told the person.
 	}
@@ -396,8 +383,8 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 		if err != nil {
 			return nil, true, fmt.Errorf("give back the case of an unreachable operator: %w", err)
 		}
-		if back && !r.Duress {
-			return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}, true, nil
+		if back {
+			return d.released(r), true, nil
 		}
 		return nil, true, nil
 	}
@@ -419,17 +406,29 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_failed", nil)}}, true, nil
 }
 
+// released is what the person of a case just given back is told, in Relay's answer: another
+// counsellor will write. Nothing when it was claimed again meanwhile (they were just told
+// "X is here"), or after the duress word.
+func (d *Desk) released(r *record) []bot.Reply {
+	if r.State != stateOpen || r.Duress {
+		return nil
+	}
+	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_released", nil)}}
+}
+
 // watchFor schedules the watchdog of a claimed case whose person now waits for an answer: a
 // first wait keeps its time; an alert brings it forward to the tier's. (After the duress word
 // too: a give-back then tells the person nothing, see tellMessage.)
 func (d *Desk) watchFor(ctx context.Context, r *record, alert bool) {
 	z := redis.Z{Score: float64(d.now().Add(d.answerFor(r.Tier)).UnixMilli()), Member: r.ID}
+	pipe := d.rdb.Pipeline()
 	if alert {
-		d.rdb.ZAdd(ctx, d.global("silent"), z)
+		pipe.ZAdd(ctx, d.global("silent"), z)
 	} else {
-		d.rdb.ZAddNX(ctx, d.global("silent"), z)
+		pipe.ZAddNX(ctx, d.global("silent"), z)
 	}
-	d.rdb.Expire(ctx, d.global("silent"), d.retention)
+	pipe.Expire(ctx, d.global("silent"), d.retention)
+	_, _ = pipe.Exec(ctx)
 }
 
 // alert tells everyone a waiting case went to that the person called for help, loudly: nobody

@@ -685,23 +685,34 @@ func (d *Desk) langName(lang string) string {
 
 // brief renders case r's packet for operator to.
 func (d *Desk) brief(ctx context.Context, r *record, to Operator, codeword bool) (string, error) {
-	key, err := d.caseKey(ctx, r.ID)
+	p, err := d.packetOf(ctx, r)
 	if err != nil {
 		return "", err
 	}
-	data, err := openData(key, r.Packet, "packet")
+	return d.render(p, r, to, codeword), nil
+}
+
+// packetOf opens case r's sealed packet.
+func (d *Desk) packetOf(ctx context.Context, r *record) (packet, error) {
 	var p packet
+	key, err := d.caseKey(ctx, r.ID)
+	if err != nil {
+		return p, err
+	}
+	data, err := openData(key, r.Packet, "packet")
 	if err == nil {
 		err = json.Unmarshal(data, &p)
 	}
-	if err != nil {
-		return "", err
-	}
+	return p, err
+}
+
+// render is packet p of case r as operator to reads it now.
+func (d *Desk) render(p packet, r *record, to Operator, codeword bool) string {
 	asked := func(msg string) string {
 		if msg == "" {
 			return ""
 		}
 		return "«" + d.catalog().Render("el", msg, nil) + "»"
 	}
-	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, asked: asked, lang: d.langName(p.Lang)}.render(), nil
+	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, asked: asked, lang: d.langName(p.Lang)}.render()
 }

@@ -46,7 +46,7 @@ func hotlines(tier int, minor bool) []string {
 	var numbers []string
 	switch {
 	case tier >= 3:
-		numbers = []string{"112", "100", "1109"}
+		numbers = numbersOf("emergency")
 	case tier == 2:
 		numbers = []string{"1109", "197"}
 	}

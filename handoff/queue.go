@@ -99,16 +99,17 @@ func (d *Desk) handle(ctx context.Context, msgs []redis.XMessage) {
 // who claims the case learns it. It returns how many were told. Operator except, if any, is
 // not told: the one who just gave the case back.
 func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, note string, except ...string) int {
+	p, err := d.packetOf(ctx, r) // once; each operator reads it as it is for them
+	if err != nil {
+		d.log.Error("handoff: packet unreadable", "case", r.ID, "err", err)
+		return 0
+	}
 	var told []string
 	for _, o := range d.recipients(ctx, r.Lang, r.Tier, level) {
 		if slices.Contains(r.Notified, o.ID) && !again || slices.Contains(except, o.ID) {
 			continue
 		}
-		text, err := d.brief(ctx, r, o, false)
-		if err != nil {
-			d.log.Error("handoff: packet unreadable", "case", r.ID, "err", err)
-			return 0
-		}
+		text := d.render(p, r, o, false)
 		if note != "" {
 			text = note + "\n" + text
 		}

@@ -120,6 +120,7 @@ func (d *Desk) giveBack(ctx context.Context, r *record, why string, tell bool) (
 			pipe.ZAdd(ctx, d.global("silent"), redis.Z{Score: float64(d.now().Add(d.answerFor(now.Tier)).UnixMilli()), Member: r.ID})
 		}
 		_, _ = pipe.Exec(ctx)
+		r.State = now.State
 		return true, nil
 	}
 	if tell {

@@ -379,7 +379,7 @@ func Fold(s string) string {
 	}
 	// No character decomposes into nothing, so MaxFold+1 characters are more than the budget
 	// holds; the one more keeps the last segment that fits whole, marks and all.
-	s = prefix(s, MaxFold+1)
+	s = dialog.Prefix(s, MaxFold+1)
 	// Invalid bytes would make the normaliser skip the character after them.
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(dropMarks, decompose(s, MaxFold))
@@ -391,7 +391,7 @@ func Fold(s string) string {
 	// Case folding can lengthen text (ß is ss), so the result may exceed the budget. Its
 	// beginning is still folded text (a prefix of a decomposed text is decomposed), so cutting
 	// it keeps Fold idempotent.
-	return strings.TrimRightFunc(prefix(s, MaxFold), unicode.IsSpace)
+	return strings.TrimRightFunc(dialog.Prefix(s, MaxFold), unicode.IsSpace)
 }
 
 // decompose returns the NFKD form of the longest beginning of s whose decomposition holds at
@@ -410,20 +410,6 @@ func decompose(s string, max int) string {
 		out = append(out, seg...)
 	}
 	return string(out)
-}
-
-// prefix returns the first n runes of s (an invalid byte counts as one).
-func prefix(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for i := range s {
-		if n == 0 {
-			return s[:i]
-		}
-		n--
-	}
-	return s
 }
 
 func dropMarks(r rune) rune {

@@ -1,79 +1,17 @@
 package dialog_test
 
 import (
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/faros-project/faros/bot/dialog"
-	"github.com/faros-project/faros/flows"
 )
 
 // The tests find their way through the shipped screening by the ids of its questions and by
 // what the engine asks, never by position: a question an editor adds, anywhere, is answered
 // with an answer that counts for nothing, and no test needs a change.
-
-// calmAnswers reads the flows' questions and returns, for each ("flow.node"), an answer that
-// counts for nothing: "no", or "yes" where "no" is the indicator's positive answer (can_leave),
-// never a choice that sets a flag.
-func calmAnswers(t testing.TB, fsys fs.FS) map[string]string {
-	t.Helper()
-	files, err := fs.Glob(fsys, "*.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	calm := map[string]string{}
-	for _, file := range files {
-		data, err := fs.ReadFile(fsys, file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			ID    string `yaml:"id"`
-			Nodes map[string]struct {
-				Indicator *struct {
-					Positive string `yaml:"positive"`
-				} `yaml:"indicator"`
-				Choices []struct {
-					ID  string   `yaml:"id"`
-					Set []string `yaml:"set"`
-				} `yaml:"choices"`
-			} `yaml:"nodes"`
-		}
-		if yaml.Unmarshal(data, &doc) != nil || doc.ID == "" {
-			continue // not a flow (triggers.yaml); Load reports broken flows
-		}
-		for id, n := range doc.Nodes {
-			positive := ""
-			if n.Indicator != nil {
-				positive = n.Indicator.Positive
-				if positive == "" {
-					positive = "yes"
-				}
-			}
-			var ids []string
-			for _, c := range n.Choices {
-				if c.ID != positive && len(c.Set) == 0 {
-					ids = append(ids, c.ID)
-				}
-			}
-			for _, want := range []string{"no", "yes", "skip"} {
-				if slices.Contains(ids, want) {
-					calm[doc.ID+"."+id] = want
-					break
-				}
-			}
-			if _, ok := calm[doc.ID+"."+id]; !ok && len(ids) > 0 {
-				calm[doc.ID+"."+id] = ids[0]
-			}
-		}
-	}
-	return calm
-}
 
 // screenStep is one screening question as the engine asked it, and the answer given.
 type screenStep struct {
@@ -90,7 +28,7 @@ type screenStep struct {
 // answered, in order.
 func walkScreening(t testing.TB, e *dialog.Engine, s dialog.State, outs []dialog.Output, answers map[string]string, stop string) (dialog.State, []dialog.Output, []screenStep) {
 	t.Helper()
-	calm := calmAnswers(t, flows.Files)
+	calm := e.Calm()
 	var done []screenStep
 	for range 200 {
 		if len(outs) == 0 || outs[len(outs)-1].Kind != dialog.Ask {

@@ -65,16 +65,18 @@ func (idx wordIndex) in(words []string) Signals {
 func isSeparator(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
 // clip returns the first MaxText characters of s (an invalid byte counts as one).
-func clip(s string) string {
-	if len(s) <= MaxText {
+func clip(s string) string { return Prefix(s, MaxText) }
+
+// Prefix is the first n characters of s (an invalid byte counts as one).
+func Prefix(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	n := 0
 	for i := range s {
-		if n == MaxText {
+		if n == 0 {
 			return s[:i]
 		}
-		n++
+		n--
 	}
 	return s
 }

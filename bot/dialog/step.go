@@ -474,7 +474,7 @@ func (r *run) answers() []Answer {
 			a.Code, a.Positive = n.ind.Code, choice == n.ind.Positive
 			a.Kind = r.e.indicators[n.ind.Code].Kind
 			if a.Positive {
-				a.Names = r.e.indicators[n.ind.Code].Names
+				a.Names = maps.Clone(r.e.indicators[n.ind.Code].Names) // the engine's own stays unchanged
 			}
 		}
 		for _, c := range n.choices {
@@ -498,6 +498,30 @@ func (e *Engine) screening() []*node {
 		}
 	}
 	return out
+}
+
+// Calm returns, for every question ("flow.node"), an answer that counts for nothing: "no",
+// or "yes" where "no" is the indicator's positive answer, never a choice that sets a flag.
+// Tests walk the content with it, whatever questions an editor adds.
+func (e *Engine) Calm() map[string]string {
+	calm := map[string]string{}
+	for _, f := range e.order {
+		for _, n := range f.order {
+			var ids []string
+			for _, c := range n.choices {
+				if (n.ind == nil || c.id != n.ind.Positive) && len(c.set) == 0 {
+					ids = append(ids, c.id)
+				}
+			}
+			for _, want := range append([]string{"no", "yes", "skip"}, ids...) {
+				if slices.Contains(ids, want) {
+					calm[n.qid] = want
+					break
+				}
+			}
+		}
+	}
+	return calm
 }
 
 // Screening lists the ids of the screening questions (see Answer), in file order.

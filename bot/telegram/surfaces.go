@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"unicode/utf16"
 
@@ -151,30 +150,4 @@ func length(text string) int {
 		n += utf16.RuneLen(r)
 	}
 	return n
-}
-
-// request makes one call of a method the library predates and tries it again after a 429
-// (once its retry_after has passed), a 5xx or a network error, up to Config.Retries times. Its
-// error never carries the token.
-func (c *Channel) request(ctx context.Context, method string, params tgbotapi.Params) error {
-	for tries := 1; ; tries++ {
-		_, err := c.bot(ctx).MakeRequest(method, params)
-		err = redact(err, c.cfg.Token)
-		var apiErr *tgbotapi.Error
-		isAPI := errors.As(err, &apiErr)
-		wait := backoff(tries)
-		switch {
-		case err == nil || tries > c.cfg.Retries || ctx.Err() != nil:
-			return err
-		case isAPI && apiErr.Code == http.StatusTooManyRequests:
-			wait = retryAfter(apiErr)
-		case isAPI && apiErr.Code < 500:
-			return err
-		}
-		select {
-		case <-c.clock.At(c.clock.Now().Add(wait)):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }

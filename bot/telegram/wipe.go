@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 
@@ -84,29 +83,10 @@ func (c *Channel) deleteAll(ctx context.Context, op, chatID string, msgIDs []str
 	return errs
 }
 
-// deleteMessages makes one deleteMessages call, which the library predates, and tries it again
-// after a 429, a 5xx or a network error. The call is not paced with the sends: it is no message.
+// deleteMessages makes one deleteMessages call (see request). The call is not paced with the
+// sends: it is no message.
 func (c *Channel) deleteMessages(ctx context.Context, chatID string, ids []int64) error {
 	params := tgbotapi.Params{"chat_id": chatID}
 	_ = params.AddInterface("message_ids", ids) // numbers only: never fails
-	for tries := 1; ; tries++ {
-		_, err := c.bot(ctx).MakeRequest("deleteMessages", params)
-		err = redact(err, c.cfg.Token)
-		var apiErr *tgbotapi.Error
-		isAPI := errors.As(err, &apiErr)
-		wait := backoff(tries)
-		switch {
-		case err == nil || tries > c.cfg.Retries || ctx.Err() != nil:
-			return err
-		case isAPI && apiErr.Code == http.StatusTooManyRequests:
-			wait = retryAfter(apiErr)
-		case isAPI && apiErr.Code < 500:
-			return err
-		}
-		select {
-		case <-c.clock.At(c.clock.Now().Add(wait)):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return c.request(ctx, "deleteMessages", params)
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/bot/telegram/telegramtest"
@@ -52,69 +50,7 @@ func loadScreen(flowsFS, localesFS fs.FS) (*screenContent, error) {
 	if err != nil {
 		return nil, err
 	}
-	calm, err := calmAnswers(flowsFS)
-	if err != nil {
-		return nil, err
-	}
-	return &screenContent{Content: c, calm: calm}, nil
-}
-
-// calmAnswers reads the flows' questions and returns, for each ("flow.node"), an answer that
-// counts for nothing: "no", or "yes" where "no" is the indicator's positive answer (can_leave),
-// never a choice that sets a flag.
-func calmAnswers(fsys fs.FS) (map[string]string, error) {
-	files, err := fs.Glob(fsys, "*.yaml")
-	if err != nil {
-		return nil, err
-	}
-	calm := map[string]string{}
-	for _, file := range files {
-		data, err := fs.ReadFile(fsys, file)
-		if err != nil {
-			return nil, err
-		}
-		var doc struct {
-			ID    string `yaml:"id"`
-			Nodes map[string]struct {
-				Indicator *struct {
-					Positive string `yaml:"positive"`
-				} `yaml:"indicator"`
-				Choices []struct {
-					ID  string   `yaml:"id"`
-					Set []string `yaml:"set"`
-				} `yaml:"choices"`
-			} `yaml:"nodes"`
-		}
-		if yaml.Unmarshal(data, &doc) != nil || doc.ID == "" {
-			continue // not a flow (triggers.yaml); Load reports broken flows
-		}
-		for id, n := range doc.Nodes {
-			positive := ""
-			if n.Indicator != nil {
-				positive = cmpOr(n.Indicator.Positive, "yes")
-			}
-			var ids []string
-			for _, c := range n.Choices {
-				if c.ID != positive && len(c.Set) == 0 {
-					ids = append(ids, c.ID)
-				}
-			}
-			for _, want := range append([]string{"no", "yes", "skip"}, ids...) {
-				if slices.Contains(ids, want) {
-					calm[doc.ID+"."+id] = want
-					break
-				}
-			}
-		}
-	}
-	return calm, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return &screenContent{Content: c, calm: c.Engine.Calm()}, nil
 }
 
 // isScreening tells whether question ("flow.node") is a screening question.

@@ -28,6 +28,7 @@
   // names it (or a later one) as "after" in a request; the page shows it once.
   const shownBatches = new Set();
   let lastBatch = ''; // the last one shown: what the next request acknowledges
+  let acked = ''; // the last one a message acknowledged: not sent again with every message
   const maxShownBatches = 200; // the server keeps at most the last 100
 
   // A stream that says nothing for this long died without a word: the server writes a
@@ -124,7 +125,9 @@
       let res = null;
       let data = null;
       try {
-        res = await post('/chat/messages', { conversation: id, language: navigator.language || '', after: lastBatch, ...message });
+        const after = lastBatch !== acked ? lastBatch : '';
+        res = await post('/chat/messages', { conversation: id, language: navigator.language || '', after, ...message });
+        if (res.ok) acked = after || acked;
         data = await res.json();
       } catch (err) {
         data = null;
