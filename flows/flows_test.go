@@ -114,7 +114,7 @@ func withAddedQuestion(t *testing.T, buttons ...string) (*dialog.Engine, *locale
 	if err != nil {
 		t.Fatal(err)
 	}
-	node := "  added_fee:\n    ask: q_added_fee\n    indicator: {code: debt_bondage, class: I, weight: 1, positive: \"" + buttons[0] + "\"}\n    choices:\n"
+	node := "  added_fee:\n    ask: q_added_fee\n    brief: \"πλήρωσε αμοιβή για τη δουλειά\"\n    indicator: {code: debt_bondage, class: I, weight: 1, positive: \"" + buttons[0] + "\"}\n    choices:\n"
 	for _, b := range buttons {
 		node += "      - {id: \"" + b + "\", label: choice_" + b + "}\n"
 	}

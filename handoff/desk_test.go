@@ -171,9 +171,11 @@ func (f *fixture) open(t *testing.T, chat, lang string, tier int) string {
 	id, err := f.desk.Open(context.Background(), bot.Handoff{
 		Pseudonym: "pseudo-" + strings.Map(func(r rune) rune { return r - '0' + 'a' }, chat), Channel: "telegram", ChatID: chat, Tier: tier, Reason: "likely",
 		Indicators: []string{"deception", "intimidation_threats"},
-		Answers: []dialog.Answer{{Question: "minor", Choice: "unsure"}, {Question: "promise", Choice: "yes", Code: "deception", Positive: true},
-			{Question: "threats", Choice: "no", Code: "intimidation_threats"}, {Question: "afraid", Choice: "yes", Code: "intimidation_threats", Positive: true},
-			{Question: "wages", Choice: "skip", Code: "withholding_of_wages"}},
+		Answers: []dialog.Answer{{Question: "minor", Brief: "κάτω των 18", Choice: "unsure"},
+			{Question: "promise", Brief: "δουλειά, αμοιβή ή συνθήκες όχι όπως τα υποσχέθηκαν", Choice: "yes", Code: "deception", Positive: true},
+			{Question: "threats", Brief: "απειλές, και στην οικογένεια", Choice: "no", Code: "intimidation_threats"},
+			{Question: "afraid", Brief: "φοβάται τι θα γίνει αν σταματήσει ή φύγει", Choice: "yes", Code: "intimidation_threats", Positive: true},
+			{Question: "wages", Brief: "απλήρωτη δουλειά", Choice: "skip", Code: "withholding_of_wages"}},
 		State: dialog.State{Lang: lang, Answers: map[string]string{"scope": "ekka", "safety": "unsafe"}},
 	})
 	if err != nil {

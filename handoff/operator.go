@@ -708,11 +708,5 @@ func (d *Desk) packetOf(ctx context.Context, r *record) (packet, error) {
 
 // render is packet p of case r as operator to reads it now.
 func (d *Desk) render(p packet, r *record, to Operator, codeword bool) string {
-	asked := func(msg string) string {
-		if msg == "" {
-			return ""
-		}
-		return "«" + d.catalog().Render("el", msg, nil) + "»"
-	}
-	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, asked: asked, lang: d.langName(p.Lang)}.render()
+	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, lang: d.langName(p.Lang)}.render()
 }

@@ -64,20 +64,6 @@ var (
 		"later": "θα το αποφασίσει μαζί σου: μέχρι τότε μόνο ΕΚΚΑ · to decide with you; until then EKKA only"}
 	safetyNames = map[string]string{"safe": "ασφαλές να μιλήσει · safe to chat", "unsure": "δεν ξέρει αν είναι ασφαλές · not sure",
 		"unsafe": "κάποιος άλλος μπορεί να διαβάζει τα μηνύματα · someone else may read the messages"}
-	// questionNames say, for each screening question, what a "yes" would mean, in a few words:
-	// the packet groups the questions by the answer given. A question of the content without a
-	// name here (an editor added it) shows as it was asked, in Greek.
-	questionNames = map[string]string{
-		"minor": "κάτω των 18", "danger": "σε κίνδυνο τώρα ή φοβάται ότι θα πάθει κακό σήμερα", "promise": "δουλειά, αμοιβή ή συνθήκες όχι όπως τα υποσχέθηκαν",
-		"not_agreed": "δουλειές ή άλλα πράγματα που δεν συμφώνησε", "sex_money": "σεξ με εντολή άλλου, που παίρνει ή ελέγχει τα χρήματα",
-		"can_leave": "δεν μπορεί να σταματήσει ή να φύγει", "documents": "κρατούν το διαβατήριο ή την ταυτότητα",
-		"debt": "χρέος που μεγαλώνει", "journey": "δουλεύει για να ξεπληρώσει το ταξίδι",
-		"hurt": "χτύπημα, βία ή εξαναγκασμός σε σεξ", "hurt_now": "η βία συμβαίνει τώρα ή μπορεί να ξανασυμβεί σήμερα",
-		"threats": "απειλές, και στην οικογένεια (αστυνομία, απέλαση, κατάρα ή όρκος juju)", "afraid": "φοβάται τι θα γίνει αν σταματήσει ή φύγει",
-		"wages": "απλήρωτη δουλειά ή άλλος παίρνει τα περισσότερα χρήματα", "hours": "πάρα πολλές ώρες ή χωρίς ρεπό, δεν μπορεί να αρνηθεί",
-		"isolation": "απομόνωση: εμποδίζουν τηλέφωνο, έξοδο χωρίς συνοδεία, επαφή με άλλους", "housing": "μένει όπου ορίζει το αφεντικό, σε κακές συνθήκες",
-		"locked": "κλειδωμένο μέρος, δεν μπορεί να βγει όποτε θέλει", "dependence": "εξάρτηση για στέγη, χαρτιά, φαγητό· νιώθει ότι δεν μπορεί να πει όχι",
-	}
 )
 
 // kind is the likely form of exploitation, from the kinds the content gives the indicators
@@ -124,9 +110,9 @@ var answerGroups = []struct{ choice, title string }{
 }
 
 // answers renders the screening answers grouped: the positive ones first, then unsure,
-// skipped and the rest (no, or a choice the content added). A question without a short label
-// (one an editor added) shows as it was asked, in Greek (asked).
-func (p packet) answers(asked func(msg string) string) string {
+// skipped and the rest (no, or a choice the content added). Each question shows as its brief
+// (flows/screening.yaml).
+func (p packet) answers() string {
 	group := func(a dialog.Answer) string {
 		switch {
 		case a.Positive:
@@ -141,11 +127,7 @@ func (p packet) answers(asked func(msg string) string) string {
 		var names []string
 		for _, a := range p.Answers {
 			if group(a) == g.choice {
-				label := questionNames[a.Question]
-				if label == "" && asked != nil {
-					label = asked(a.Msg)
-				}
-				names = append(names, cmp.Or(label, a.Code, a.Question))
+				names = append(names, cmp.Or(a.Brief, a.Code, a.Question))
 			}
 		}
 		if len(names) > 0 {
@@ -165,9 +147,8 @@ type view struct {
 	to       Operator
 	loc      *time.Location
 	now      time.Time
-	codeword bool                    // the operator claimed the case: the code word is theirs to know
-	asked    func(msg string) string // a question's text in Greek; "" if unknown
-	lang     string                  // the person's language, named for counsellors
+	codeword bool   // the operator claimed the case: the code word is theirs to know
+	lang     string // the person's language, named for counsellors
 }
 
 // render is the packet as the operator reads it: Greek, then one line of English. Tier 3
@@ -200,7 +181,7 @@ func (v view) render() string {
 		b.WriteString("⚠⚠ ΚΡΥΦΟ ΣΗΜΑ: το άτομο το έγραψε· το Faros δεν του γράφει πια πρώτο. · The person typed the duress word; Faros no longer writes to them first.\n")
 	}
 	el, en := p.kind()
-	fmt.Fprintf(&b, "Ενδείξεις: %s\nΠιθανή μορφή εκμετάλλευσης: %s\n%s", cmp.Or(p.indicators("el"), "καμία"), el, p.answers(v.asked))
+	fmt.Fprintf(&b, "Ενδείξεις: %s\nΠιθανή μορφή εκμετάλλευσης: %s\n%s", cmp.Or(p.indicators("el"), "καμία"), el, p.answers())
 	fmt.Fprintf(&b, "Συναίνεση: %s\nΑσφάλεια: %s\n", name(scopeNames, p.Scope), name(safetyNames, p.Safety))
 	if v.codeword {
 		if p.Codeword != "" {

@@ -42,6 +42,7 @@ type Input struct {
 type Answer struct {
 	Question string            // the question's node id
 	Msg      string            // the question's message, for a host that shows the question itself
+	Brief    string            `json:",omitempty"` // the question's few words for counsellors (its brief:), in Greek
 	Choice   string            // the choice's id: "yes", "no", "unsure", "skip"...
 	Code     string            // the question's indicator code; "" if it has none
 	Kind     string            // the indicator's kind (labour, sexual, other), when the content lists it

@@ -14,6 +14,7 @@ start: q
 nodes:
   q:
     ask: m_q
+    brief: "χρέος"
     indicator: {code: debt_bondage, class: C, weight: 3}
     choices:
       - {id: "yes", label: m_yes, set: [owed], next: check}

@@ -87,6 +87,7 @@ type node struct {
 	text    *jump
 	secret  bool // a typed answer that only a handoff carries: the state forgets it
 	ind     *indicatorDoc
+	brief   string // of a question, for the counsellors: what a "yes" would mean, in Greek
 	cases   []branchCase
 	handoff handoffDoc
 	set     []string
@@ -143,9 +144,10 @@ type env struct {
 
 // loader collects problems while it builds an Engine.
 type loader struct {
-	e     *Engine
-	probs []Problem
-	flags map[string]bool // every flag some choice or node sets
+	e      *Engine
+	probs  []Problem
+	flags  map[string]bool  // every flag some choice or node sets
+	briefs map[string]*node // the questions by brief: two alike would read as one in the packet
 }
 
 func (l *loader) at(file string, n *yaml.Node, format string, args ...any) {
@@ -166,7 +168,7 @@ func Load(fsys fs.FS, lex Lexicon) (*Engine, error) {
 		commands:  map[string]*flow{},
 		questions: map[string]*node{},
 		labels:    map[string]map[string]string{},
-	}, flags: map[string]bool{}}
+	}, flags: map[string]bool{}, briefs: map[string]*node{}}
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, err
@@ -334,6 +336,10 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	}
 	n.langs = d.Languages
 	n.secret = d.Secret
+	n.brief = strings.TrimSpace(d.Brief)
+	if n.brief != "" && n.kind != kAsk {
+		l.at(file, vals["brief"], "brief: only a question (ask) has words for the counsellors' packet")
+	}
 	if d.Handoff != nil {
 		n.handoff = *d.Handoff
 	}
@@ -703,6 +709,15 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 				l.at(file, cv["set"], "the flag %q must be lower-case letters, digits and _", f)
 			}
 		}
+	}
+	counts := n.ind != nil || slices.ContainsFunc(n.choices, func(c choice) bool { return len(c.set) > 0 })
+	switch other := l.briefs[n.brief]; {
+	case counts && !n.secret && n.brief == "":
+		l.at(file, n.y, `the question %q counts in the screening: give it a "brief", what a "yes" would mean in a few Greek words, for the counsellors' packet`, n.id)
+	case other != nil:
+		l.at(file, vals["brief"], "the brief %q is also the question %q's (%s:%d): each question needs its own", n.brief, other.id, other.flow.file, other.y.Line)
+	case n.brief != "":
+		l.briefs[n.brief] = n
 	}
 	if ind := n.ind; ind != nil {
 		iv, _ := keyed(vals["indicator"])

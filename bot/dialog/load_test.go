@@ -81,7 +81,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "unknown key far from any",
 			files: map[string]string{"main.yaml": replace(baseMain, "    end: stop", "    colour: red\n    end: stop")},
-			want:  []string{`main.yaml:11:5: unknown key "colour" (known keys: ask, branch, choices, end, goto, handoff, indicator, languages, next, params, reason, say, secret, set, text, tier)`},
+			want:  []string{`main.yaml:11:5: unknown key "colour" (known keys: ask, branch, brief, choices, end, goto, handoff, indicator, languages, next, params, reason, say, secret, set, text, tier)`},
 		},
 		{
 			name:  "wrong type",
@@ -240,21 +240,36 @@ func TestLoadProblems(t *testing.T) {
 			name: "indicator codes listed in triggers.yaml",
 			files: map[string]string{
 				"triggers.yaml": baseTriggers + "indicators:\n  debt: {kind: labour, el: \"χρέος\", en: \"debt\"}\n  isolation: {kind: lonely, el: \"\", en: \"isolation\"}\n",
-				"main.yaml":     replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    indicator: {code: threats, weight: 3}\n"),
+				"main.yaml":     replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    brief: απειλές\n    indicator: {code: threats, weight: 3}\n"),
 			},
 			want: []string{
-				`main.yaml:6:23: indicator code "threats" is not in triggers.yaml's indicators: add it there, with its kind and names`,
+				`main.yaml:7:23: indicator code "threats" is not in triggers.yaml's indicators: add it there, with its kind and names`,
 				`triggers.yaml:10:14: indicator isolation: kind must be labour, sexual or other`,
 				`triggers.yaml:10:14: indicator isolation needs its name for counsellors in Greek (el) and English (en)`,
 			},
 		},
 		{
 			name:  "indicator with a positive answer that is not a choice",
-			files: map[string]string{"main.yaml": replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    indicator: {code: debt, class: X, weight: 3, positive: si}\n")},
+			files: map[string]string{"main.yaml": replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    brief: χρέος\n    indicator: {code: debt, class: X, weight: 3, positive: si}\n")},
 			want: []string{
-				`main.yaml:6:16: the positive answer "si" is not one of this question's choices`,
-				`main.yaml:6:36: class must be I (not freely agreed) or C (coercion), or left out`,
+				`main.yaml:7:16: the positive answer "si" is not one of this question's choices`,
+				`main.yaml:7:36: class must be I (not freely agreed) or C (coercion), or left out`,
 			},
+		},
+		{
+			name: "screening questions without a brief, or with another's",
+			files: map[string]string{"main.yaml": replace(baseMain, "    ask: m_q\n", "    ask: m_q\n    indicator: {code: debt, weight: 3}\n") +
+				"  other:\n    ask: m_x\n    brief: χρέος\n    indicator: {code: debt, weight: 1}\n    choices: [{id: \"yes\", label: m_yes, end: stop}]\n" +
+				"  third:\n    ask: m_x\n    brief: χρέος\n    choices: [{id: \"yes\", label: m_yes, set: [owed], end: stop}]\n"},
+			want: []string{
+				`main.yaml:5:5: the question "q" counts in the screening: give it a "brief", what a "yes" would mean in a few Greek words, for the counsellors' packet`,
+				`main.yaml:20:12: the brief "χρέος" is also the question "other"'s (main.yaml:14): each question needs its own`,
+			},
+		},
+		{
+			name:  "a brief on what is not a question",
+			files: map[string]string{"main.yaml": replace(baseMain, "    end: stop", "    brief: χρέος\n    end: stop")},
+			want:  []string{`main.yaml:11:12: brief: only a question (ask) has words for the counsellors' packet`},
 		},
 		{
 			name:  "flow without id",

@@ -469,7 +469,7 @@ func (r *run) answers() []Answer {
 		if !ok {
 			continue
 		}
-		a := Answer{Question: n.id, Msg: n.msg, Choice: choice}
+		a := Answer{Question: n.id, Msg: n.msg, Brief: n.brief, Choice: choice}
 		if n.ind != nil {
 			a.Code, a.Positive = n.ind.Code, choice == n.ind.Positive
 			a.Kind = r.e.indicators[n.ind.Code].Kind

@@ -259,10 +259,15 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 		asked = append(asked, dialog.Answer{Question: d.Question, Choice: d.Choice, Positive: slices.Contains(positive, d.Question)})
 	}
 	ignored := cmp.FilterPath(func(p cmp.Path) bool {
-		return slices.Contains([]string{".Code", ".Msg", ".Kind", ".Names"}, p.Last().String())
+		return slices.Contains([]string{".Code", ".Msg", ".Brief", ".Kind", ".Names"}, p.Last().String())
 	}, cmp.Ignore())
 	if diff := cmp.Diff(asked, answers, ignored); diff != "" {
 		t.Errorf("the handoff's answers (-want +got):\n%s", diff)
+	}
+	for _, a := range answers {
+		if a.Brief == "" {
+			t.Errorf("%s: the handoff's answer carries no brief for the counsellors", a.Question)
+		}
 	}
 	for _, q := range []string{"hurt_now", "locked"} {
 		if slices.ContainsFunc(answers, func(a dialog.Answer) bool { return a.Question == q }) || !slices.Contains(e.Screening(), q) {
@@ -290,7 +295,7 @@ func TestHandoffCarriesTierReasonAndIndicators(t *testing.T) {
 		}
 	}
 	if diff := cmp.Diff(wantAnswers, known, cmp.FilterPath(func(p cmp.Path) bool {
-		return slices.Contains([]string{".Msg", ".Kind", ".Names"}, p.Last().String())
+		return slices.Contains([]string{".Msg", ".Brief", ".Kind", ".Names"}, p.Last().String())
 	}, cmp.Ignore())); diff != "" {
 		t.Errorf("the handoff's answers to %d known questions (-want +got):\n%s", len(wantAnswers), diff)
 	}

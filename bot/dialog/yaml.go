@@ -62,6 +62,7 @@ type nodeDoc struct {
 	Text      *jumpDoc          `yaml:"text"`
 	Secret    bool              `yaml:"secret"`
 	Indicator *indicatorDoc     `yaml:"indicator"`
+	Brief     string            `yaml:"brief"` // a question's few words for the counsellors' packet, in Greek
 	Branch    []caseDoc         `yaml:"branch"`
 	Handoff   *handoffDoc       `yaml:"handoff"`
 	Set       []string          `yaml:"set"`

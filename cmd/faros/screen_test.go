@@ -144,6 +144,9 @@ func (c *tgChat) answer(answers map[string]string) string {
 	return ""
 }
 
+// addedBrief is the counsellors' words for the question TestAnAddedScreeningQuestion adds.
+const addedBrief = "πλήρωσε αμοιβή για τη δουλειά"
+
 // TestAnAddedScreeningQuestion adds a question in the middle of a copy of the screening, with
 // its message in every language, as an editor does, runs Faros on the copy
 // (FAROS_FLOWS_DIR, FAROS_LOCALES_DIR), and screens a person in every language to a
@@ -225,16 +228,22 @@ func TestAnAddedScreeningQuestion(t *testing.T) {
 		person.say("violet harbour") // the code word
 	}
 	// A case for each person reaches the counsellors.
-	cases := map[string]bool{}
+	// A case for each person reaches the counsellors, and its packet names the new question
+	// by its brief, among the answers that do not apply.
+	cases, briefed := map[string]bool{}, map[string]bool{}
 	for deadline := time.Now().Add(5 * time.Second); len(cases) < len(langs) && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		for _, call := range fake.Calls("sendMessage") {
-			if m := caseID.FindStringSubmatch(call.Params["text"]); m != nil && (call.Params["chat_id"] == "501" || call.Params["chat_id"] == "502") {
+			text := call.Params["text"]
+			if m := caseID.FindStringSubmatch(text); m != nil && (call.Params["chat_id"] == "501" || call.Params["chat_id"] == "502") {
 				cases[m[1]] = true
+				if regexp.MustCompile(`(?m)^Δεν ισχύει[^\n]*` + addedBrief).MatchString(text) {
+					briefed[m[1]] = true
+				}
 			}
 		}
 	}
-	if len(cases) != len(langs) {
-		t.Errorf("%d cases reached the counsellors; want %d, one for each person", len(cases), len(langs))
+	if len(cases) != len(langs) || len(briefed) != len(langs) {
+		t.Errorf("%d cases reached the counsellors, %d with the new question's brief; want %d of each, one for each person", len(cases), len(briefed), len(langs))
 	}
 }
 
@@ -255,6 +264,7 @@ func insertAfter(text, id, added string) (string, bool) {
 		if m := next.FindStringSubmatch(lines[i]); m != nil {
 			lines[i] = "    next: " + added + "\n"
 			node := "\n  " + added + ":\n    ask: q_" + added + "\n" +
+				"    brief: \"" + addedBrief + "\"\n" +
 				"    indicator: {code: debt_bondage, class: I, weight: 1}\n" +
 				"    choices:\n" +
 				"      - {id: \"yes\", label: choice_yes}\n" +

@@ -230,7 +230,7 @@ func TestUpdateKeepsABrokenTranscript(t *testing.T) {
 		switch {
 		case name == "flows/screening.yaml":
 			text = strings.Replace(text, "    next: not_agreed\n", "    next: added_fee\n", 1)
-			return strings.Replace(text, "  not_agreed:\n", "  added_fee:\n    ask: q_added_fee\n"+
+			return strings.Replace(text, "  not_agreed:\n", "  added_fee:\n    ask: q_added_fee\n    brief: \"πλήρωσε αμοιβή για τη δουλειά\"\n"+
 				"    indicator: {code: debt_bondage, class: I, weight: 1}\n    choices: *answers\n    next: not_agreed\n\n  not_agreed:\n", 1)
 		case strings.HasPrefix(name, "locales/"):
 			return text + "\nq_added_fee: \"Did you pay someone a fee for this job?\"\n"
