@@ -19,7 +19,7 @@ import (
 	"github.com/faros-project/faros/locales"
 )
 
-// shipped loads the real content once per test binary.
+// shipped loads the real content: the tests that check the shipped flows themselves.
 func shipped(t testing.TB) *dialog.Engine {
 	t.Helper()
 	cat, err := locales.Load(locales.Files)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/internal/browsertest"
 	"github.com/faros-project/faros/internal/redistest"
 	"github.com/faros-project/faros/internal/testkit"
 )
@@ -27,7 +28,7 @@ import (
 // TestBrowser drives the web chat in Chromium as a person would, then leaves it with Esc and
 // with the quick exit button.
 func TestBrowser(t *testing.T) {
-	browserCtx := testkit.Browser(t, 20*time.Second)
+	browserCtx := browsertest.Start(t, 20*time.Second)
 
 	t.Run("Esc", func(t *testing.T) { testChat(t, browserCtx, chromedp.KeyEvent(kb.Escape)) })
 	t.Run("QuickExitButton", func(t *testing.T) { testChat(t, browserCtx, chromedp.Click(chromedp.ID("exit"))) })
@@ -502,7 +503,7 @@ func (p *livePage) streams() float64 { return testkit.Metric(p.t, p.reg, "faros_
 // what a counsellor wrote meanwhile arrives, once, and what came before does not come again;
 // the page's next message acknowledges it, and the inbox lets it go.
 func TestBrowserReconnects(t *testing.T) {
-	p := openLivePage(t, testkit.Browser(t, 30*time.Second))
+	p := openLivePage(t, browsertest.Start(t, 30*time.Second))
 	id := p.h.messages()[0].ChatID
 
 	if err := p.chat.Send(p.ctx, id, []bot.Reply{{Text: "A counsellor writes: hello"}}); err != nil {
@@ -544,7 +545,7 @@ func TestBrowserReconnects(t *testing.T) {
 // sent again when it says; one it never takes is marked not sent and goes back to the text
 // box; every refusal shows the emergency numbers.
 func TestBrowserSendsInOrder(t *testing.T) {
-	p := openLivePage(t, testkit.Browser(t, 40*time.Second))
+	p := openLivePage(t, browsertest.Start(t, 40*time.Second))
 	const statusShows112 = `!document.getElementById('status').hidden && document.getElementById('status').textContent.includes('112')`
 
 	err := chromedp.Do(p.ctx,

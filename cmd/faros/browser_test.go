@@ -11,15 +11,15 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/faros-project/faros/internal/browsertest"
 	"github.com/faros-project/faros/internal/redistest"
-	"github.com/faros-project/faros/internal/testkit"
 )
 
 // TestWebChatInBrowser talks to the real service in headless Chromium: the language, the
 // safety check and a screening answer; then Esc leaves for the neutral page, the
 // conversation is wiped in Redis, and the browser keeps nothing.
 func TestWebChatInBrowser(t *testing.T) {
-	browser := testkit.Browser(t, 30*time.Second)
+	browser := browsertest.Start(t, 30*time.Second)
 	neutral := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!doctype html><title>Weather</title><p>Sunny, 21°C</p>")
 	}))

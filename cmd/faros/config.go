@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// config is the service's configuration: every FAROS_* variable of DESIGN.md, each also a flag
-// (a flag wins over its variable).
+// config is the service's configuration: every FAROS_* variable (README, "Configuration"),
+// each also a flag (a flag wins over its variable).
 type config struct {
 	HTTPAddr        string
 	RedisURL        string // "" → embedded, nothing persists

@@ -1,16 +1,13 @@
 // Package testkit holds what the tests of several packages share: a log buffer safe for
-// concurrent writers, a metric reader, and a headless Chromium.
+// concurrent writers and a metric reader. The headless Chromium is in browsertest, so that
+// only the browser tests' binaries link chromedp.
 package testkit
 
 import (
 	"bytes"
-	"context"
-	"os"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -64,34 +61,4 @@ func Metric(t testing.TB, reg prometheus.Gatherer, name string, labels ...string
 		}
 	}
 	return -1
-}
-
-// Chromium is Debian's browser, which the browser tests drive.
-const Chromium = "/usr/bin/chromium"
-
-// Browser starts a headless Chromium for t, with a fresh profile and no background traffic,
-// and returns its context (at most timeout long). Without Chromium the test skips, unless
-// FAROS_TEST_STRICT=1 (CI), where it fails.
-func Browser(t testing.TB, timeout time.Duration) context.Context {
-	t.Helper()
-	if _, err := os.Stat(Chromium); err != nil {
-		if os.Getenv("FAROS_TEST_STRICT") == "1" {
-			t.Fatalf("%s is missing (apt-get install chromium) and FAROS_TEST_STRICT=1", Chromium)
-		}
-		t.Skipf("%s is missing: apt-get install chromium to run the browser test", Chromium)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(Chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	) // without UserDataDir, the allocator makes a fresh profile and removes it
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancel() })
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start %s: %v", Chromium, err)
-	}
-	return browser
 }
