@@ -5,10 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // config is the service's configuration: every FAROS_* variable (README, "Configuration"),
@@ -49,37 +53,43 @@ type config struct {
 // setting is one variable and its flag.
 type setting struct {
 	env, flag, def, usage string
-	set                   func(c *config, v string) error
+	set                   value
 }
 
-func str(p func(*config) *string) func(*config, string) error {
-	return func(c *config, v string) error { *p(c) = v; return nil }
+// value sets one setting from its text, and names its kind for -h.
+type value struct {
+	kind string // "text", "duration", "number"
+	set  func(c *config, v string) error
 }
 
-func duration(p func(*config) *time.Duration) func(*config, string) error {
-	return func(c *config, v string) error {
+func str(p func(*config) *string) value {
+	return value{"text", func(c *config, v string) error { *p(c) = v; return nil }}
+}
+
+func duration(p func(*config) *time.Duration) value {
+	return value{"duration", func(c *config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("%q is not a positive duration such as 90s, 30m or 2h", v)
 		}
 		*p(c) = d
 		return nil
-	}
+	}}
 }
 
-func positive(p func(*config) *int) func(*config, string) error {
-	return func(c *config, v string) error {
+func positive(p func(*config) *int) value {
+	return value{"number", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return fmt.Errorf("%q is not a positive whole number", v)
 		}
 		*p(c) = n
 		return nil
-	}
+	}}
 }
 
 var settings = []setting{
-	{"FAROS_HTTP_ADDR", "http-addr", ":8080", "listen address for webhooks, API, web chat, health, metrics", str(func(c *config) *string { return &c.HTTPAddr })},
+	{"FAROS_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "listen address (host:port; :8080 for every interface) for webhooks, API, web chat, health, metrics", str(func(c *config) *string { return &c.HTTPAddr })},
 	{"FAROS_REDIS_URL", "redis-url", "", "redis:// or rediss:// URL; several, comma-separated: a cluster (or sentinels with --redis-master); empty: embedded, nothing persists", str(func(c *config) *string { return &c.RedisURL })},
 	{"FAROS_REDIS_MASTER", "redis-master", "", "Sentinel master name; --redis-url then lists the sentinels", str(func(c *config) *string { return &c.RedisMaster })},
 	{"FAROS_REDIS_PREFIX", "redis-prefix", "faros", "prefix of every Redis key", str(func(c *config) *string { return &c.RedisPrefix })},
@@ -87,12 +97,12 @@ var settings = []setting{
 	{"FAROS_TELEGRAM_API", "telegram-api", "https://api.telegram.org/bot%s/%s", "Bot API endpoint pattern (token, method)", str(func(c *config) *string { return &c.TelegramAPI })},
 	{"FAROS_TELEGRAM_MODE", "telegram-mode", "polling", "polling or webhook", str(func(c *config) *string { return &c.TelegramMode })},
 	{"FAROS_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "", "public https URL Telegram posts updates to (webhook mode)", str(func(c *config) *string { return &c.TelegramHookURL })},
-	{"FAROS_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "secret_token Telegram sends back (webhook mode)", str(func(c *config) *string { return &c.TelegramSecret })},
+	{"FAROS_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "secret_token Telegram sends back (webhook mode); openssl rand -hex 24", str(func(c *config) *string { return &c.TelegramSecret })},
 	{"FAROS_TELEGRAM_RATE", "telegram-rate", "28", "Telegram sends per second, overall (Telegram allows 30)", positive(func(c *config) *int { return &c.TelegramRate })},
 	{"FAROS_TELEGRAM_CHAT_GAP", "telegram-chat-gap", "1.1s", "least time between two sends to one chat (Telegram allows about 1s)", duration(func(c *config) *time.Duration { return &c.TelegramChatGap })},
-	{"FAROS_WEBHOOK_SECRET", "webhook-secret", "", "HMAC key of the generic webhook API; empty disables the API", str(func(c *config) *string { return &c.WebhookSecret })},
+	{"FAROS_WEBHOOK_SECRET", "webhook-secret", "", "HMAC key of the generic webhook API (openssl rand -hex 32); empty disables the API", str(func(c *config) *string { return &c.WebhookSecret })},
 	{"FAROS_WEBHOOK_CALLBACK_URL", "webhook-callback-url", "", "where later messages to API conversations are pushed (signed)", str(func(c *config) *string { return &c.WebhookCallback })},
-	{"FAROS_PSEUDONYM_KEY", "pseudonym-key", "", "key of the HMAC that turns channel ids into pseudonyms; empty: random per run", str(func(c *config) *string { return &c.PseudonymKey })},
+	{"FAROS_PSEUDONYM_KEY", "pseudonym-key", "", "at least 32 random bytes (openssl rand -hex 32): the HMAC key of pseudonyms, and the root of the keys that seal cases and queued messages; empty: random per run", str(func(c *config) *string { return &c.PseudonymKey })},
 	{"FAROS_ROSTER", "roster", "", "path of the operators' roster YAML; empty: no operators", str(func(c *config) *string { return &c.Roster })},
 	{"FAROS_FLOWS_DIR", "flows-dir", "", "flows directory overriding the embedded content (hot-reloaded)", str(func(c *config) *string { return &c.FlowsDir })},
 	{"FAROS_LOCALES_DIR", "locales-dir", "", "message files directory overriding the embedded content (hot-reloaded)", str(func(c *config) *string { return &c.LocalesDir })},
@@ -124,7 +134,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	values := map[string]*string{}
 	for _, s := range settings {
 		// The usage shows the built-in default, never a variable's value: that may be a secret.
-		values[s.env] = fs.String(s.flag, s.def, s.usage+" ($"+s.env+")")
+		// The back-quoted kind is what -h prints after the flag's name.
+		values[s.env] = fs.String(s.flag, s.def, "`"+s.set.kind+"`: "+s.usage+" ($"+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -141,8 +152,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 		if e := getenv(s.env); e != "" && !given[s.flag] {
 			v = e
 		}
-		if err := s.set(c, v); err != nil {
-			problems = append(problems, fmt.Sprintf("%s (--%s): %v", s.env, s.flag, err))
+		if err := s.set.set(c, v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", named(s.env), err))
 		}
 	}
 	for old, instead := range retired {
@@ -160,48 +171,100 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 // check reports settings that are wrong together.
 func (c *config) check() []string {
 	var ps []string
-	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
+	bad := func(env, format string, args ...any) { ps = append(ps, named(env)+": "+fmt.Sprintf(format, args...)) }
+	weak := func(env, secret string, bits float64, generate string) {
+		if secret != "" && strength(secret) < bits {
+			bad(env, "too weak: use at least %.0f random bits; generate one with: %s", bits, generate)
+		}
+	}
+	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+		if _, nerr := strconv.Atoi(c.HTTPAddr); nerr == nil {
+			bad("FAROS_HTTP_ADDR", "%q is a port without a host: write :%s (every interface) or 127.0.0.1:%s (this machine only)", c.HTTPAddr, c.HTTPAddr, c.HTTPAddr)
+		} else {
+			bad("FAROS_HTTP_ADDR", "%q is not host:port, such as 127.0.0.1:8080 or :8080", c.HTTPAddr)
+		}
+	}
 	if c.TelegramMode != "polling" && c.TelegramMode != "webhook" {
-		bad("FAROS_TELEGRAM_MODE: %q is neither polling nor webhook", c.TelegramMode)
+		bad("FAROS_TELEGRAM_MODE", "%q is neither polling nor webhook", c.TelegramMode)
 	}
 	if c.TelegramToken != "" && strings.Count(c.TelegramAPI, "%s") != 2 {
-		bad("FAROS_TELEGRAM_API: the pattern needs two %%s, for the token and the method")
+		bad("FAROS_TELEGRAM_API", "the pattern needs two %%s, for the token and the method")
 	}
 	if c.TelegramToken != "" && c.TelegramMode == "webhook" {
 		if u, err := url.Parse(c.TelegramHookURL); err != nil || u.Scheme == "" || u.Host == "" {
-			bad("FAROS_TELEGRAM_WEBHOOK_URL: webhook mode needs the public URL Telegram posts to")
+			bad("FAROS_TELEGRAM_WEBHOOK_URL", "webhook mode needs the public URL Telegram posts to")
 		}
-		if len(c.TelegramSecret) < 16 {
-			bad("FAROS_TELEGRAM_WEBHOOK_SECRET: webhook mode needs a secret of at least 16 characters")
+		if c.TelegramSecret == "" {
+			bad("FAROS_TELEGRAM_WEBHOOK_SECRET", "webhook mode needs a secret; generate one with: openssl rand -hex 24")
+		} else if !validTelegramSecret.MatchString(c.TelegramSecret) {
+			bad("FAROS_TELEGRAM_WEBHOOK_SECRET", "Telegram takes only A-Z a-z 0-9 _ - (up to 256); generate one with: openssl rand -hex 24")
 		}
+		weak("FAROS_TELEGRAM_WEBHOOK_SECRET", c.TelegramSecret, 128, "openssl rand -hex 24")
 	}
-	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
-		bad("FAROS_WEBHOOK_SECRET: use at least 16 characters")
-	}
+	weak("FAROS_WEBHOOK_SECRET", c.WebhookSecret, 128, "openssl rand -hex 32")
+	weak("FAROS_PSEUDONYM_KEY", c.PseudonymKey, 256, "openssl rand -hex 32")
 	if c.WebhookCallback != "" {
 		if c.WebhookSecret == "" {
-			bad("FAROS_WEBHOOK_CALLBACK_URL: the callback is signed with FAROS_WEBHOOK_SECRET, which is empty")
+			bad("FAROS_WEBHOOK_CALLBACK_URL", "the callback is signed with FAROS_WEBHOOK_SECRET, which is empty")
 		}
 		if u, err := url.Parse(c.WebhookCallback); err != nil || u.Host == "" {
-			bad("FAROS_WEBHOOK_CALLBACK_URL: %q is not an absolute URL", c.WebhookCallback)
+			bad("FAROS_WEBHOOK_CALLBACK_URL", "%q is not an absolute URL", c.WebhookCallback)
 		}
 	}
 	if u, err := url.Parse(c.ExitURL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
-		bad("FAROS_EXIT_URL: %q is not an http(s) URL", c.ExitURL)
+		bad("FAROS_EXIT_URL", "%q is not an http(s) URL", c.ExitURL)
 	}
 	if c.Roster != "" && c.TelegramToken == "" {
-		bad("FAROS_ROSTER: operators work on Telegram, and FAROS_TELEGRAM_TOKEN is empty")
+		bad("FAROS_ROSTER", "operators work on Telegram, and FAROS_TELEGRAM_TOKEN is empty")
 	}
 	if (c.FlowsDir == "") != (c.LocalesDir == "") {
-		bad("FAROS_FLOWS_DIR and FAROS_LOCALES_DIR go together: the flows name the messages")
+		bad("FAROS_FLOWS_DIR", "goes with FAROS_LOCALES_DIR (--locales-dir): the flows name the messages")
 	}
 	if c.RedisMaster != "" && c.RedisURL == "" {
-		bad("FAROS_REDIS_MASTER needs the sentinels' addresses in FAROS_REDIS_URL")
+		bad("FAROS_REDIS_MASTER", "needs the sentinels' addresses in FAROS_REDIS_URL (--redis-url)")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		bad("FAROS_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+		bad("FAROS_LOG_LEVEL", "%q is not debug, info, warn or error", c.LogLevel)
 	}
 	return ps
+}
+
+// named is a setting as every message names it: its variable and its flag.
+func named(env string) string {
+	for _, s := range settings {
+		if s.env == env {
+			return env + " (--" + s.flag + ")"
+		}
+	}
+	return env
+}
+
+// validTelegramSecret is what Telegram accepts as a webhook's secret_token.
+var validTelegramSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// strength estimates the random bits of a secret: its length times the bits a character of the
+// smallest usual alphabet it fits carries (hexadecimal 4, base64 6, other printable 6.5), and
+// nothing for a secret of fewer than 8 different characters ("aaaa…", "abab…"). It is an upper
+// bound: it refuses short or patterned secrets; it cannot see a weak generator.
+func strength(s string) float64 {
+	distinct := map[rune]bool{}
+	hex, b64 := true, true
+	for _, r := range s {
+		distinct[r] = true
+		hex = hex && strings.ContainsRune("0123456789abcdefABCDEF", r)
+		b64 = b64 && (r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) || strings.ContainsRune("+/=-_", r))
+	}
+	if len(distinct) < 8 {
+		return 0
+	}
+	per := 6.5
+	switch {
+	case hex:
+		per = 4
+	case b64:
+		per = 6
+	}
+	return per * float64(utf8.RuneCountInString(s))
 }

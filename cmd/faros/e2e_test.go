@@ -40,7 +40,7 @@ func start(t *testing.T, r *redistest.Redis, env map[string]string, secrets ...s
 		"FAROS_HTTP_ADDR":         "127.0.0.1:0",
 		"FAROS_REDIS_URL":         r.URL(),
 		"FAROS_REDIS_PREFIX":      r.Prefix,
-		"FAROS_PSEUDONYM_KEY":     "e2e pseudonym key",
+		"FAROS_PSEUDONYM_KEY":     "5d1e8a3c9f027b64e1c8d3a5f7092b4e6c1d8a3f5e7092b4c6d1e8a3f5c7092b",
 		"FAROS_TELEGRAM_CHAT_GAP": "1ms",
 		"FAROS_TELEGRAM_RATE":     "1000",
 	}

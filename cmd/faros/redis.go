@@ -1,35 +1,62 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 )
 
+// redisLog is where go-redis' own lines go: the service's JSON log. go-redis has one logger
+// for the process, set before anything runs; each run points it at its log.
+var redisLog atomic.Pointer[slog.Logger]
+
+type redisLogger struct{}
+
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if l := redisLog.Load(); l != nil {
+		l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+	}
+}
+
+func init() { redis.SetLogger(redisLogger{}) }
+
 // openRedis connects to FAROS_REDIS_URL: one URL is one server; several comma-separated URLs
 // (or host:port addresses) are a cluster, or the sentinels of FAROS_REDIS_MASTER. Without a
 // URL it starts an in-process Redis, which keeps nothing when the process ends.
 func openRedis(c *config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	redisLog.Store(log)
 	if c.RedisURL == "" {
 		m := miniredis.NewMiniRedis()
 		m.ClockTTL(true) // keys expire on time, as in Redis: the local run is the same product
+		// It listens on a loopback port: a password only this process knows keeps the other
+		// users of the machine out of the conversations.
+		password := rand.Text()
+		m.RequireAuth(password)
 		if err := m.Start(); err != nil {
 			return nil, nil, fmt.Errorf("embedded redis: %w", err)
 		}
 		log.Warn("FAROS_REDIS_URL is empty: using an embedded Redis; nothing persists when Faros stops")
-		rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+		rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Password: password})
 		return rdb, func() { rdb.Close(); m.Close() }, nil
 	}
 	parts := strings.Split(c.RedisURL, ",")
 	if len(parts) == 1 && c.RedisMaster == "" {
 		opt, err := redis.ParseURL(parts[0])
 		if err != nil {
-			return nil, nil, fmt.Errorf("FAROS_REDIS_URL: %w", err)
+			return nil, nil, fmt.Errorf("%s: %w", named("FAROS_REDIS_URL"), err)
 		}
 		rdb := redis.NewClient(opt)
+		if err := checkRedis(rdb, log); err != nil {
+			rdb.Close()
+			return nil, nil, err
+		}
 		return rdb, func() { rdb.Close() }, nil
 	}
 	uo := &redis.UniversalOptions{MasterName: c.RedisMaster}
@@ -41,11 +68,35 @@ func openRedis(c *config, log *slog.Logger) (redis.UniversalClient, func(), erro
 		}
 		opt, err := redis.ParseURL(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("FAROS_REDIS_URL: %w", err)
+			return nil, nil, fmt.Errorf("%s: %w", named("FAROS_REDIS_URL"), err)
 		}
 		uo.Addrs = append(uo.Addrs, opt.Addr)
 		uo.Username, uo.Password, uo.TLSConfig = opt.Username, opt.Password, opt.TLSConfig
 	}
 	rdb := redis.NewUniversalClient(uo)
+	if err := checkRedis(rdb, log); err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
 	return rdb, func() { rdb.Close() }, nil
+}
+
+// checkRedis asks Redis once at start. A setting Redis refuses (a database number it does not
+// have, a wrong password) stops the start with the variable to change; a Redis that does not
+// answer yet is one ERROR line, and Faros starts all the same: people get the numbers, and
+// /readyz says 503, until Redis answers.
+func checkRedis(rdb redis.UniversalClient, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	err := rdb.Ping(ctx).Err()
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(err.Error(), "DB index is out of range"):
+		return fmt.Errorf("%s: Redis has no such database: %w", named("FAROS_REDIS_URL"), err)
+	case strings.Contains(err.Error(), "WRONGPASS"), strings.Contains(err.Error(), "NOAUTH"):
+		return fmt.Errorf("%s: Redis refused the user or password: %w", named("FAROS_REDIS_URL"), err)
+	}
+	log.Error("Redis does not answer: people get the help numbers, and /readyz says 503, until it does", "err", err)
+	return nil
 }

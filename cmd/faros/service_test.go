@@ -27,21 +27,42 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		"FAROS_TELEGRAM_MODE":  "hook",
 		"FAROS_WEBHOOK_SECRET": "short",
 		"FAROS_FLOWS_DIR":      "/tmp/flows",
+		"FAROS_HTTP_ADDR":      "8080",
+		"FAROS_PSEUDONYM_KEY":  "our pseudonym key 2026",
 	}
 	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("run started with a broken configuration")
 	}
-	for _, want := range []string{"FAROS_SESSION_IDLE (--session-idle)", "FAROS_TELEGRAM_MODE", "FAROS_WEBHOOK_SECRET", "FAROS_FLOWS_DIR and FAROS_LOCALES_DIR"} {
+	for _, want := range []string{
+		`FAROS_SESSION_IDLE (--session-idle): "two hours" is not a positive duration`,
+		`FAROS_TELEGRAM_MODE (--telegram-mode): "hook" is neither polling nor webhook`,
+		"FAROS_WEBHOOK_SECRET (--webhook-secret): too weak: use at least 128 random bits; generate one with: openssl rand -hex 32",
+		"FAROS_PSEUDONYM_KEY (--pseudonym-key): too weak: use at least 256 random bits; generate one with: openssl rand -hex 32",
+		"FAROS_FLOWS_DIR (--flows-dir): goes with FAROS_LOCALES_DIR (--locales-dir)",
+		`FAROS_HTTP_ADDR (--http-addr): "8080" is a port without a host: write :8080 (every interface) or 127.0.0.1:8080 (this machine only)`,
+	} {
 		if !strings.Contains(err.Error(), want) {
-			t.Errorf("the error does not name %s:\n%v", want, err)
+			t.Errorf("the error does not say %s:\n%v", want, err)
 		}
 	}
-	// The usage never shows a variable's value: it may be a secret.
+	// The usage never shows a variable's value: it may be a secret. It names each flag's kind.
 	var usage strings.Builder
 	_, err = loadConfig([]string{"-h"}, func(k string) string { return map[string]string{"FAROS_TELEGRAM_TOKEN": "123:secret"}[k] }, &usage)
-	if !errors.Is(err, flag.ErrHelp) || strings.Contains(usage.String(), "123:secret") || !strings.Contains(usage.String(), "-telegram-token") {
+	if !errors.Is(err, flag.ErrHelp) || strings.Contains(usage.String(), "123:secret") || !strings.Contains(usage.String(), "-telegram-token text") ||
+		!strings.Contains(usage.String(), "-session-idle duration") || !strings.Contains(usage.String(), "-telegram-rate number") {
 		t.Errorf("-h: %v\n%s", err, usage.String())
+	}
+	// Secrets made as the messages say pass; patterned or short ones do not.
+	for secret, bits := range map[string]float64{
+		"9c1f3b0e7a5d2c4f8e6b1a3d5c7e9f0b2a4c6e8d0f1b3a5c7e9d2f4a6c8e0b1d": 256, // openssl rand -hex 32
+		"q3Xv9Lk2Wm8Rt5Yp1Zc7Nb4Hd6Gf0Sj2Ke8Ua3Ow5Ix9=":                    270, // 45 characters of base64
+		"abababababababababababababababababababababab":                     0,
+		"e2e-webhook-secret-0123456789":                                    174,
+	} {
+		if got := strength(secret); got != bits {
+			t.Errorf("strength(%q) = %v; want %v", secret, got, bits)
+		}
 	}
 	// A flag wins over its variable.
 	cfg, err := loadConfig([]string{"--session-idle", "30m"}, func(k string) string { return map[string]string{"FAROS_SESSION_IDLE": "2h"}[k] }, io.Discard)
