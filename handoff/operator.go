@@ -263,9 +263,10 @@ func (d *Desk) cases(ctx context.Context, o Operator) ([]bot.Reply, error) {
 	}
 	var lines []string
 	now := d.now()
+	onCall := d.isOnCall(ctx, o)
 	for _, id := range waiting {
 		r, err := d.load(ctx, id)
-		if err != nil || r == nil || r.State != stateOpen {
+		if err != nil || r == nil || r.State != stateOpen || !onCall && !slices.Contains(r.Notified, o.ID) {
 			continue
 		}
 		lines = append(lines, fmt.Sprintf("[%s] επίπεδο/tier %d · %s · αναμονή/waiting %s", id, r.Tier, d.langName(r.Lang), minutes(now.Sub(r.Created))))
@@ -287,6 +288,13 @@ func lastHeard(r *record, now time.Time) string {
 	return "τελευταίο μήνυμα πριν " + minutes(now.Sub(r.Heard)) + " · last " + minutes(now.Sub(r.Heard))
 }
 
+// isOnCall reports whether o is on call now. An operator off call sees and claims only the
+// cases sent to them (a backup the ladder reached, a case notified before /duty off): a stolen
+// phone of someone off duty reads nothing new.
+func (d *Desk) isOnCall(ctx context.Context, o Operator) bool {
+	return slices.ContainsFunc(d.onCallNow(ctx), func(x Operator) bool { return x.ID == o.ID })
+}
+
 // claim gives a waiting case to o, if nobody was faster.
 func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, error) {
 	if id == "" {
@@ -299,6 +307,15 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 	mine := slices.ContainsFunc(held, func(r *record) bool { return r.ID == id })
 	if limit := max(o.MaxCases, 1); len(held) >= limit && !mine {
 		return say("", opFull, limit, limit), nil
+	}
+	if !mine && !d.isOnCall(ctx, o) {
+		r, err := d.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil && !slices.Contains(r.Notified, o.ID) {
+			return say("", opOffDuty, id), nil
+		}
 	}
 	now := d.now()
 	res, err := claimScript.Run(ctx, d.rdb, []string{d.key(id, "case")}, o.ID, now.UnixMilli()).StringSlice()

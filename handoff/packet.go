@@ -270,6 +270,7 @@ const (
 	opFull           = "Έχεις ήδη όσες υποθέσεις επιτρέπεται (όριο: %d). · You hold as many cases as allowed (limit: %d)."
 	opGone           = "[%s] Δεν υπάρχει ανοιχτή υπόθεση με αυτόν τον κωδικό. · There is no open case %s."
 	opNotYours       = "[%s] Δεν είναι δική σου υπόθεση· τίποτα δεν στάλθηκε. · Not your case; nothing was sent."
+	opOffDuty        = "[%s] Είσαι εκτός βάρδιας: αναλαμβάνεις μόνο υποθέσεις που σου στάλθηκαν. Γράψε /duty on για να πάρεις κι άλλες. · You are off duty: you can claim only cases sent to you. /duty on to take others."
 	opAway           = "[%s] Το μήνυμά σου φυλάχτηκε, αλλά δεν έχει φτάσει ακόμα: η σελίδα του ατόμου δεν είναι ανοιχτή. Θα το δει μόνο αν επιστρέψει στην ίδια σελίδα. · Kept but not delivered: the person's page is closed."
 	opRemoved        = "↩ [%s] Η υπόθεση επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε αναλάβει δεν είναι πια στη λίστα συμβούλων. · Back with those on call: its counsellor left the roster."
 	opReleased       = "[%s] Την άφησες· στάλθηκε ξανά σε όσους εφημερεύουν. · Given back to those on call."
