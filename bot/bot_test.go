@@ -18,18 +18,17 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
-	"github.com/faros-project/faros/flows"
+	"github.com/faros-project/faros/internal/content"
 	"github.com/faros-project/faros/internal/redistest"
-	"github.com/faros-project/faros/locales"
 )
 
-func content(t testing.TB) *bot.Content {
+func shipped(t testing.TB) *bot.Content {
 	t.Helper()
-	c, err := bot.LoadContent(flows.Files, "flows", locales.Files, "locales")
+	e, cat, err := content.Load(content.Built())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return &bot.Content{Engine: e, Catalog: cat}
 }
 
 type fixture struct {
@@ -47,7 +46,7 @@ func newFixture(t testing.TB, rdb redis.UniversalClient, r *redistest.Redis) *fi
 		rdb = r.Client
 	}
 	b, err := bot.New(bot.Config{
-		Redis: rdb, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
+		Redis: rdb, Content: shipped(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
 		Logger: slog.New(slog.NewJSONHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    func() time.Time { return f.now }, Registerer: f.reg,
 	})
@@ -92,7 +91,7 @@ func TestConversationInRedis(t *testing.T) {
 	r := redistest.New(t)
 	f := newFixture(t, nil, r)
 	text, buttons := f.say(t, "chat-4711", bot.Message{Text: "/start", Language: "el-GR"})
-	if !strings.Contains(text, "Διάλεξε τη γλώσσα σου") || len(buttons) != len(content(t).Catalog.Languages())+1 {
+	if !strings.Contains(text, "Διάλεξε τη γλώσσα σου") || len(buttons) != len(shipped(t).Catalog.Languages())+1 {
 		t.Fatalf("first reply %q with %d buttons; want the language question", text, len(buttons))
 	}
 	_, buttons = f.press(t, "chat-4711", buttons, "el")
@@ -303,7 +302,7 @@ func (w *wiper) Wipe(_ context.Context, chat string, ids []string) error {
 func TestWipe(t *testing.T) {
 	r := redistest.New(t)
 	w := &wiper{}
-	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
 		Wipers: map[string]bot.Wiper{"telegram": w}})
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +349,7 @@ func (d *deleter) Delete(_ context.Context, chat string, ids []string) error {
 func TestCodeWordLeavesTheChat(t *testing.T) {
 	r := redistest.New(t)
 	w := &deleter{}
-	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
 		Wipers: map[string]bot.Wiper{"telegram": w}, Desk: &desk{}})
 	if err != nil {
 		t.Fatal(err)
@@ -383,7 +382,7 @@ func TestCodeWordNeverStored(t *testing.T) {
 	r := redistest.New(t)
 	f := newFixture(t, nil, r)
 	var err error
-	f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
+	f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
 		Logger: slog.New(slog.NewJSONHandler(f.log, nil)), Desk: &desk{}}) // with counsellors: the code word is asked
 	if err != nil {
 		t.Fatal(err)
@@ -409,7 +408,7 @@ func TestCodeWordNeverStored(t *testing.T) {
 func TestStopWipes(t *testing.T) {
 	r := redistest.New(t)
 	w := &wiper{}
-	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
 		Wipers: map[string]bot.Wiper{"telegram": w}})
 	if err != nil {
 		t.Fatal(err)
@@ -447,7 +446,7 @@ func TestQuickExit(t *testing.T) {
 // "no", as the engine asks it one answer after the other.
 func thirteenth(t *testing.T, n int) string {
 	t.Helper()
-	c := content(t)
+	c := shipped(t)
 	var s dialog.State
 	var outs []dialog.Output
 	var err error

@@ -138,7 +138,7 @@ func TestAFloodOfCallsForHelpGetsTheNumbers(t *testing.T) {
 // conversation, and the intake of a flooded channel refuses everything but them.
 func TestLeavingPassesEveryLimit(t *testing.T) {
 	r := redistest.New(t)
-	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix, Intake: 5})
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("k"), Prefix: r.Prefix, Intake: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func inCase(t *testing.T, d *desk, r *redistest.Redis, intake int) *fixture {
 	f := newFixture(t, nil, r)
 	newBot := func(intake int) {
 		var err error
-		f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
+		f.bot, err = bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("test key"), Prefix: r.Prefix,
 			Desk: d, Now: func() time.Time { return f.now }, Intake: intake})
 		if err != nil {
 			t.Fatal(err)
@@ -345,7 +345,7 @@ func TestAFirstMessageLivesMinutes(t *testing.T) {
 func TestLimitMetrics(t *testing.T) {
 	r := redistest.New(t)
 	reg := prometheus.NewRegistry()
-	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix, Intake: 1000,
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("k"), Prefix: r.Prefix, Intake: 1000,
 		Limits: bot.Limits{Texts: bot.Bucket{PerMinute: 2}}, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +363,7 @@ func TestLimitMetrics(t *testing.T) {
 // never a notice), and neither steps or saves the conversation.
 func TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing(t *testing.T) {
 	r := redistest.New(t)
-	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
 		Limits: bot.Limits{Help: bot.Bucket{PerMinute: 2}, Duress: bot.Bucket{PerMinute: 2}}})
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +390,7 @@ func TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing(t *testing.T) 
 			t.Errorf("help over its bucket got %q; want the numbers", got)
 		}
 	}
-	innocent := content(t).Catalog.Render("en", "duress_reply", nil)
+	innocent := shipped(t).Catalog.Render("en", "duress_reply", nil)
 	for i := range 5 {
 		if got := say("sunflower"); got != innocent {
 			t.Errorf("duress word %d got %q; want the innocent line", i+1, got)
@@ -414,7 +414,7 @@ func TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing(t *testing.T) 
 // must not pay twice, or a person would be told to slow down for the channel's overload.
 func TestIntakeTakesOnlyWhatItAdmits(t *testing.T) {
 	r := redistest.New(t)
-	b, err := bot.New(bot.Config{Redis: r.Client, Content: content(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
+	b, err := bot.New(bot.Config{Redis: r.Client, Content: shipped(t), PseudonymKey: []byte("k"), Prefix: r.Prefix,
 		Intake: 2, Limits: bot.Limits{Texts: bot.Bucket{PerMinute: 2}}}) // a burst of one typed message
 	if err != nil {
 		t.Fatal(err)

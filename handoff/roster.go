@@ -1,15 +1,10 @@
 package handoff
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
 	"maps"
 	"os"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/faros-project/faros/internal/yamlpos"
 )
 
 // Operator is one EKKA operator of the roster.
@@ -116,14 +113,9 @@ var (
 		"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday,
 		"fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday,
 	}
-	rosterYAMLLine = regexp.MustCompile(`^line (\d+): (.*)$`)
-	rosterUnknown  = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	rosterTypes    = strings.NewReplacer(
-		"handoff.rosterDoc", "the roster, a mapping",
-		"handoff.rosterOperatorDoc", "an operator, a mapping",
-		"handoff.rosterShiftDoc", "a shift, a mapping",
-		"handoff.rosterOverrideDoc", "an override, a mapping",
-	)
+	// A roster's problems go to the log, and its lines hold the operators' Telegram ids: no
+	// problem quotes a number that long, whatever the line it quotes.
+	rosterLongNumber = regexp.MustCompile(`[0-9]{6,}`)
 )
 
 // LoadRoster reads and parses the roster file at path (see ParseRoster).
@@ -135,39 +127,29 @@ func LoadRoster(path string) (*Roster, error) {
 	return ParseRoster(path, data)
 }
 
-// ParseRoster parses and checks a roster file (DESIGN.md, "Operators' roster"); the error lists
-// every problem found, one per line, each as "name:line: problem".
+// ParseRoster parses and checks a roster file (DESIGN.md, "Operators' roster"); the error is
+// a yamlpos.Problems listing every problem found, one per line, as "name:line:column: problem".
 func ParseRoster(name string, data []byte) (*Roster, error) {
-	p := &rosterProblems{name: name}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var te *yaml.TypeError
-	switch err := dec.Decode(new(rosterDoc)); {
-	case errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("%s: the roster is empty", name)
-	case errors.As(err, &te):
-		// Unknown keys and values of the wrong type; the checks below skip what failed.
-		for _, e := range te.Errors {
-			p.list = append(p.list, rosterYAMLProblem(e))
-		}
-	case err != nil:
-		pr := rosterYAMLProblem(err.Error())
-		pr.msg = "YAML syntax: " + pr.msg
-		p.list = append(p.list, pr)
-		return nil, p.err()
+	top, ps := yamlpos.Parse(name, data)
+	if ps != nil {
+		return nil, rosterErr(ps)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err) // not expected: the decoder read it
-	}
-	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: the roster is empty", name)
-	}
-	r := p.roster(doc.Content[0])
+	// Unknown keys and values of the wrong type; the checks below skip the items that fail.
+	p := &rosterProblems{name: name, list: yamlpos.Decode(name, top, new(rosterDoc))}
+	r := p.roster(top)
 	if len(p.list) > 0 {
-		return nil, p.err()
+		return nil, rosterErr(p.list)
 	}
 	return r, nil
+}
+
+// rosterErr returns ps in file order, without long numbers (rosterLongNumber).
+func rosterErr(ps yamlpos.Problems) yamlpos.Problems {
+	for i := range ps {
+		ps[i].Msg = rosterLongNumber.ReplaceAllString(ps[i].Msg, "…")
+	}
+	ps.Sort()
+	return ps
 }
 
 // defaultReferrals are where a counsellor may say a case was referred, when the roster names
@@ -279,49 +261,11 @@ func rosterCopies(ops []Operator, keep func(Operator) bool) []Operator {
 // rosterProblems collects the problems of one file.
 type rosterProblems struct {
 	name string
-	list []rosterProblem
-}
-
-type rosterProblem struct {
-	line int
-	msg  string
+	list yamlpos.Problems
 }
 
 func (p *rosterProblems) add(n *yaml.Node, format string, args ...any) {
-	pr := rosterProblem{msg: fmt.Sprintf(format, args...)}
-	if n != nil {
-		pr.line = n.Line
-	}
-	p.list = append(p.list, pr)
-}
-
-// rosterYAMLProblem turns an error of the YAML package, "line N: ...", into a problem,
-// rewording unknown keys.
-func rosterYAMLProblem(e string) rosterProblem {
-	pr := rosterProblem{msg: strings.TrimPrefix(e, "yaml: ")}
-	if m := rosterYAMLLine.FindStringSubmatch(pr.msg); m != nil {
-		pr.line, _ = strconv.Atoi(m[1])
-		pr.msg = m[2]
-	}
-	if m := rosterUnknown.FindStringSubmatch(pr.msg); m != nil {
-		pr.msg = fmt.Sprintf("unknown key %q", m[1])
-	}
-	pr.msg = rosterTypes.Replace(pr.msg)
-	return pr
-}
-
-// err returns the problems in line order, one per line.
-func (p *rosterProblems) err() error {
-	sort.SliceStable(p.list, func(i, j int) bool { return p.list[i].line < p.list[j].line })
-	errs := make([]error, len(p.list))
-	for i, pr := range p.list {
-		if pr.line > 0 {
-			errs[i] = fmt.Errorf("%s:%d: %s", p.name, pr.line, pr.msg)
-		} else {
-			errs[i] = fmt.Errorf("%s: %s", p.name, pr.msg)
-		}
-	}
-	return errors.Join(errs...)
+	p.list = append(p.list, yamlpos.At(p.name, n, format, args...))
 }
 
 // roster builds the Roster from the document's top mapping, checking it. Items that did not
@@ -334,12 +278,10 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 		overrides: map[string][]rosterOverride{},
 	}
 	if top.Kind != yaml.MappingNode {
-		if len(p.list) == 0 { // null: the decoder had nothing to say
-			p.add(top, "the roster is empty")
-		}
-		return r
+		return r // Decode said what it must be
 	}
-	if tz := rosterValue(top, "timezone"); tz == nil || tz.Value == "" {
+	vals, _ := yamlpos.Keyed(top)
+	if tz := vals["timezone"]; tz == nil || tz.Value == "" {
 		p.add(rosterAt(top, "timezone"), "missing timezone, such as Europe/Athens")
 	} else if loc, err := time.LoadLocation(tz.Value); err != nil || tz.Value == "Local" {
 		p.add(tz, "unknown timezone %q", tz.Value)
@@ -350,7 +292,7 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 	known := map[string]bool{} // operator ids, also of operators that did not decode
 	idLines := map[string]int{}
 	tgLines := map[int64]int{}
-	for _, item := range rosterItems(top, "operators") {
+	for _, item := range yamlpos.Items(vals["operators"]) {
 		var d rosterOperatorDoc
 		err := item.Decode(&d)
 		if d.ID != "" {
@@ -372,9 +314,9 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 		case d.TelegramID == 0:
 			p.add(item, "operator %q without a telegram_id", d.ID)
 		case d.TelegramID <= 0:
-			p.add(tgAt, "telegram_id %d is not a Telegram user id", d.TelegramID)
+			p.add(tgAt, "telegram_id must be the operator's Telegram user id, a number above 0")
 		case tgLines[d.TelegramID] > 0:
-			p.add(tgAt, "telegram_id %d is already used on line %d", d.TelegramID, tgLines[d.TelegramID])
+			p.add(tgAt, "this telegram_id is already used on line %d", tgLines[d.TelegramID])
 		default:
 			tgLines[d.TelegramID] = tgAt.Line
 			r.byTG[d.TelegramID] = len(r.ops)
@@ -384,11 +326,11 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 				p.add(rosterElem(rosterAt(item, "languages"), i), "language %q is not a 2-letter code such as el", l)
 			}
 		}
-		if alias := rosterValue(item, "alias"); alias != nil {
-			for i := 0; i < len(alias.Content); i += 2 {
-				if l := alias.Content[i]; !rosterLang.MatchString(l.Value) {
-					p.add(l, "alias language %q is not a 2-letter code such as el", l.Value)
-				}
+		iv, _ := yamlpos.Keyed(item)
+		_, aliases := yamlpos.Keyed(iv["alias"])
+		for l, at := range aliases {
+			if !rosterLang.MatchString(l) {
+				p.add(at, "alias language %q is not a 2-letter code such as el", l)
 			}
 		}
 		maxCases := 2
@@ -405,9 +347,9 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 	}
 
 	r.referrals = defaultReferrals
-	if n := rosterValue(top, "referrals"); n != nil && n.Kind == yaml.SequenceNode {
+	if n := vals["referrals"]; n != nil && n.Kind == yaml.SequenceNode {
 		r.referrals = nil
-		for _, item := range n.Content {
+		for _, item := range yamlpos.Items(n) {
 			switch {
 			case item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "":
 				p.add(item, "a referral is the name of a service, such as \"A21 (1109)\"")
@@ -427,7 +369,7 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 		}
 	}
 
-	for _, item := range rosterItems(top, "shifts") {
+	for _, item := range yamlpos.Items(vals["shifts"]) {
 		var d rosterShiftDoc
 		if err := item.Decode(&d); err != nil {
 			continue
@@ -448,7 +390,7 @@ func (p *rosterProblems) roster(top *yaml.Node) *Roster {
 		r.shifts[d.Operator] = append(r.shifts[d.Operator], s)
 	}
 
-	for _, item := range rosterItems(top, "overrides") {
+	for _, item := range yamlpos.Items(vals["overrides"]) {
 		var d rosterOverrideDoc
 		if err := item.Decode(&d); err != nil {
 			continue
@@ -497,43 +439,19 @@ func (p *rosterProblems) clock(item *yaml.Node, key, s string, def int) int {
 	return h*60 + m
 }
 
-// rosterValue returns the value of key in mapping m, or nil.
-func rosterValue(m *yaml.Node, key string) *yaml.Node {
-	if m.Kind == yaml.AliasNode {
-		m = m.Alias
-	}
-	for i := 0; i+1 < len(m.Content) && m.Kind == yaml.MappingNode; i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// rosterAt returns the value of key in m for a problem's line, or m itself when key is absent.
+// rosterAt returns the value of key in mapping m for a problem's place, or m itself when key
+// is absent.
 func rosterAt(m *yaml.Node, key string) *yaml.Node {
-	if v := rosterValue(m, key); v != nil {
-		return v
+	if vals, _ := yamlpos.Keyed(m); vals[key] != nil {
+		return vals[key]
 	}
 	return m
 }
 
-// rosterItems returns the items of the sequence at key of m.
-func rosterItems(m *yaml.Node, key string) []*yaml.Node {
-	v := rosterValue(m, key)
-	if v != nil && v.Kind == yaml.AliasNode {
-		v = v.Alias
-	}
-	if v == nil || v.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return v.Content
-}
-
 // rosterElem returns item i of sequence n, or n.
 func rosterElem(n *yaml.Node, i int) *yaml.Node {
-	if n.Kind == yaml.SequenceNode && i < len(n.Content) {
-		return n.Content[i]
+	if items := yamlpos.Items(n); i < len(items) {
+		return items[i]
 	}
 	return n
 }

@@ -168,78 +168,78 @@ func TestParseRosterErrors(t *testing.T) {
 		name, src string
 		want      []string
 	}{
-		{"empty", "", []string{"roster.yaml: the roster is empty"}},
-		{"null", "~\n", []string{"roster.yaml:1: the roster is empty"}},
-		{"syntax", tz + "operators: [\n", []string{"roster.yaml:2: YAML syntax: did not find expected node content"}},
+		{"empty", "", []string{"roster.yaml: the file is empty"}},
+		{"null", "~\n", []string{"roster.yaml:1:1: the file is empty"}},
+		{"syntax", tz + "operators: [\n", []string{"roster.yaml:2:1: YAML syntax: did not find expected node content"}},
 		{"not a mapping", "- op1\n", []string{
-			"roster.yaml:1: cannot unmarshal !!seq into the roster, a mapping",
+			"roster.yaml:1:1: the file must be a set of keys and values",
 		}},
 		{"operator not a mapping", tz + "operators:\n  - op1\n", []string{
-			"roster.yaml:3: cannot unmarshal !!str `op1` into an operator, a mapping",
+			`roster.yaml:3:5: each item of "operators" must be a set of keys and values`,
 		}},
-		{"unknown top key", tz + "operator: []\n", []string{`roster.yaml:2: unknown key "operator"`}},
+		{"unknown top key", tz + "operator: []\n", []string{`roster.yaml:2:1: unknown key "operator" (did you mean "operators"?)`}},
 		{"unknown operator key", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    colour: red\n",
-			[]string{`roster.yaml:5: unknown key "colour"`}},
+			[]string{`roster.yaml:5:5: unknown key "colour" (known keys: alias, backup, id, languages, max_cases, telegram_id)`}},
 		{"unknown shift key", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op1, days: [mon], from: \"08:00\", until: \"16:00\"}\n",
-			[]string{`roster.yaml:4: unknown key "until"`, "roster.yaml:4: missing to"}},
+			[]string{"roster.yaml:4:5: missing to", `roster.yaml:4:49: unknown key "until" (known keys: days, from, operator, to)`}},
 		{"repeated key", tz + "operators:\n  - id: op1\n    id: op2\n    telegram_id: 1\n",
-			[]string{`roster.yaml:4: mapping key "id" already defined at line 3`}},
-		{"empty referrals", tz + "referrals: []\n", []string{"roster.yaml:2: referrals is empty: list at least one service, or leave referrals out for the default list"}},
+			[]string{`roster.yaml:4:5: the key "id" is already defined on line 3: keep one of the two`}},
+		{"empty referrals", tz + "referrals: []\n", []string{"roster.yaml:2:12: referrals is empty: list at least one service, or leave referrals out for the default list"}},
 		{"referrals", tz + "referrals:\n  - A21 (1109)\n  - A21 (1109)\n  - \"\"\n  - Ένας πολύ μακρύς τίτλος υπηρεσίας που δεν χωράει σε κουμπί\n", []string{
-			`roster.yaml:4: referral "A21 (1109)" is listed twice`,
-			`roster.yaml:5: a referral is the name of a service, such as "A21 (1109)"`,
-			`roster.yaml:6: referral "Ένας πολύ μακρύς τίτλος υπηρεσίας που δεν χωράει σε κουμπί" is longer than 40 characters: it must fit on a button`,
+			`roster.yaml:4:5: referral "A21 (1109)" is listed twice`,
+			`roster.yaml:5:5: a referral is the name of a service, such as "A21 (1109)"`,
+			`roster.yaml:6:5: referral "Ένας πολύ μακρύς τίτλος υπηρεσίας που δεν χωράει σε κουμπί" is longer than 40 characters: it must fit on a button`,
 		}},
-		{"missing timezone", "operators: []\n", []string{"roster.yaml:1: missing timezone, such as Europe/Athens"}},
-		{"unknown timezone", "timezone: Europe/Atlantis\n", []string{`roster.yaml:1: unknown timezone "Europe/Atlantis"`}},
-		{"local timezone", "timezone: Local\n", []string{`roster.yaml:1: unknown timezone "Local"`}},
-		{"missing id", tz + "operators:\n  - telegram_id: 1\n", []string{"roster.yaml:3: operator without an id"}},
+		{"missing timezone", "operators: []\n", []string{"roster.yaml:1:1: missing timezone, such as Europe/Athens"}},
+		{"unknown timezone", "timezone: Europe/Atlantis\n", []string{`roster.yaml:1:11: unknown timezone "Europe/Atlantis"`}},
+		{"local timezone", "timezone: Local\n", []string{`roster.yaml:1:11: unknown timezone "Local"`}},
+		{"missing id", tz + "operators:\n  - telegram_id: 1\n", []string{"roster.yaml:3:5: operator without an id"}},
 		{"repeated id", tz + "operators:\n  - {id: op1, telegram_id: 1}\n  - {id: op1, telegram_id: 2}\n",
-			[]string{`roster.yaml:4: operator id "op1" is already used on line 3`}},
-		{"missing telegram_id", tz + "operators:\n  - id: op1\n", []string{`roster.yaml:3: operator "op1" without a telegram_id`}},
+			[]string{`roster.yaml:4:10: operator id "op1" is already used on line 3`}},
+		{"missing telegram_id", tz + "operators:\n  - id: op1\n", []string{`roster.yaml:3:5: operator "op1" without a telegram_id`}},
 		{"negative telegram_id", tz + "operators:\n  - id: op1\n    telegram_id: -5\n",
-			[]string{"roster.yaml:4: telegram_id -5 is not a Telegram user id"}},
+			[]string{"roster.yaml:4:18: telegram_id must be the operator's Telegram user id, a number above 0"}},
 		{"telegram_id not a number", tz + "operators:\n  - id: op1\n    telegram_id: abc\n",
-			[]string{"roster.yaml:4: cannot unmarshal !!str `abc` into int64"}},
+			[]string{`roster.yaml:4:18: "telegram_id" must be a whole number`}},
 		{"repeated telegram_id", tz + "operators:\n  - {id: op1, telegram_id: 1}\n  - {id: op2, telegram_id: 1}\n",
-			[]string{"roster.yaml:4: telegram_id 1 is already used on line 3"}},
+			[]string{"roster.yaml:4:28: this telegram_id is already used on line 3"}},
 		{"max_cases", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    max_cases: 0\n",
-			[]string{"roster.yaml:5: max_cases is 0; it must be at least 1"}},
+			[]string{"roster.yaml:5:16: max_cases is 0; it must be at least 1"}},
 		{"languages", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    languages:\n      - el\n      - eng\n      - EN\n", []string{
-			`roster.yaml:7: language "eng" is not a 2-letter code such as el`,
-			`roster.yaml:8: language "EN" is not a 2-letter code such as el`,
+			`roster.yaml:7:9: language "eng" is not a 2-letter code such as el`,
+			`roster.yaml:8:9: language "EN" is not a 2-letter code such as el`,
 		}},
 		{"alias language", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    alias:\n      english: EKKA 1\n",
-			[]string{`roster.yaml:6: alias language "english" is not a 2-letter code such as el`}},
+			[]string{`roster.yaml:6:7: alias language "english" is not a 2-letter code such as el`}},
 		{"shift of an unknown operator", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op2, days: [mon], from: \"08:00\", to: \"16:00\"}\n",
-			[]string{`roster.yaml:4: unknown operator "op2"`}},
+			[]string{`roster.yaml:4:16: unknown operator "op2"`}},
 		{"shift without operator", tz + "shifts:\n  - {days: [mon], from: \"08:00\", to: \"16:00\"}\n",
-			[]string{"roster.yaml:3: missing operator"}},
+			[]string{"roster.yaml:3:5: missing operator"}},
 		{"days", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - operator: op1\n    days:\n      - mon\n      - Tuesday\n      - dim\n    from: \"08:00\"\n    to: \"16:00\"\n", []string{
-			`roster.yaml:7: day "Tuesday" is not one of mon tue wed thu fri sat sun`,
-			`roster.yaml:8: day "dim" is not one of mon tue wed thu fri sat sun`,
+			`roster.yaml:7:9: day "Tuesday" is not one of mon tue wed thu fri sat sun`,
+			`roster.yaml:8:9: day "dim" is not one of mon tue wed thu fri sat sun`,
 		}},
 		{"no days", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op1, days: [], from: \"08:00\", to: \"16:00\"}\n",
-			[]string{"roster.yaml:4: shift without days"}},
+			[]string{"roster.yaml:4:27: shift without days"}},
 		{"times", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - operator: op1\n    days: [mon]\n    from: \"8:00\"\n    to: \"24:01\"\n  - {operator: op1, days: [tue], from: \"25:00\", to: \"12:60\"}\n", []string{
-			`roster.yaml:6: from "8:00" is not a time from 00:00 to 24:00 such as 08:30`,
-			`roster.yaml:7: to "24:01" is not a time from 00:00 to 24:00 such as 08:30`,
-			`roster.yaml:8: from "25:00" is not a time from 00:00 to 24:00 such as 08:30`,
-			`roster.yaml:8: to "12:60" is not a time from 00:00 to 24:00 such as 08:30`,
+			`roster.yaml:6:11: from "8:00" is not a time from 00:00 to 24:00 such as 08:30`,
+			`roster.yaml:7:9: to "24:01" is not a time from 00:00 to 24:00 such as 08:30`,
+			`roster.yaml:8:40: from "25:00" is not a time from 00:00 to 24:00 such as 08:30`,
+			`roster.yaml:8:53: to "12:60" is not a time from 00:00 to 24:00 such as 08:30`,
 		}},
 		{"missing times", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op1, days: [mon]}\n",
-			[]string{"roster.yaml:4: missing from", "roster.yaml:4: missing to"}},
+			[]string{"roster.yaml:4:5: missing from", "roster.yaml:4:5: missing to"}},
 		{"override of an unknown operator", tz + "overrides:\n  - {operator: op9, date: 2026-12-24, on: false}\n",
-			[]string{`roster.yaml:3: unknown operator "op9"`}},
+			[]string{`roster.yaml:3:16: unknown operator "op9"`}},
 		{"dates", tz + "operators: [{id: op1, telegram_id: 1}]\noverrides:\n  - {operator: op1, date: 2026-02-30, on: false}\n  - {operator: op1, date: 24/12/2026, on: false}\n  - {operator: op1, on: false}\n", []string{
-			`roster.yaml:4: date "2026-02-30" is not a date such as 2026-12-24`,
-			`roster.yaml:5: date "24/12/2026" is not a date such as 2026-12-24`,
-			"roster.yaml:6: override without a date",
+			`roster.yaml:4:27: date "2026-02-30" is not a date such as 2026-12-24`,
+			`roster.yaml:5:27: date "24/12/2026" is not a date such as 2026-12-24`,
+			"roster.yaml:6:5: override without a date",
 		}},
 		{"override without on", tz + "operators: [{id: op1, telegram_id: 1}]\noverrides:\n  - {operator: op1, date: 2026-12-24}\n",
-			[]string{"roster.yaml:4: override without on: true or false"}},
+			[]string{"roster.yaml:4:5: override without on: true or false"}},
 		{"override hours", tz + "operators: [{id: op1, telegram_id: 1}]\noverrides:\n  - {operator: op1, date: 2026-12-24, on: true, from: noon}\n",
-			[]string{`roster.yaml:4: from "noon" is not a time from 00:00 to 24:00 such as 08:30`}},
+			[]string{`roster.yaml:4:55: from "noon" is not a time from 00:00 to 24:00 such as 08:30`}},
 		{"all at once", `timezone: Mars/Olympus
 operators:
   - id: op1
@@ -254,14 +254,14 @@ shifts:
 overrides:
   - {operator: op1, date: 2026-13-01, on: false}
 `, []string{
-			`roster.yaml:1: unknown timezone "Mars/Olympus"`,
-			`roster.yaml:5: language "greek" is not a 2-letter code such as el`,
-			`roster.yaml:6: operator id "op1" is already used on line 3`,
-			"roster.yaml:7: telegram_id 1 is already used on line 4",
-			"roster.yaml:8: max_cases is -1; it must be at least 1",
-			`roster.yaml:9: unknown key "pager"`,
-			`roster.yaml:11: unknown operator "op3"`,
-			`roster.yaml:13: date "2026-13-01" is not a date such as 2026-12-24`,
+			`roster.yaml:1:11: unknown timezone "Mars/Olympus"`,
+			`roster.yaml:5:17: language "greek" is not a 2-letter code such as el`,
+			`roster.yaml:6:9: operator id "op1" is already used on line 3`,
+			"roster.yaml:7:18: this telegram_id is already used on line 4",
+			"roster.yaml:8:16: max_cases is -1; it must be at least 1",
+			`roster.yaml:9:5: unknown key "pager" (known keys: alias, backup, id, languages, max_cases, telegram_id)`,
+			`roster.yaml:11:16: unknown operator "op3"`,
+			`roster.yaml:13:27: date "2026-13-01" is not a date such as 2026-12-24`,
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -276,6 +276,25 @@ overrides:
 				t.Errorf("error lines (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRosterProblemsNeverQuoteTelegramIDs: a roster's problems go to the log, and a line of it
+// may hold a counsellor's Telegram id, in the right key or by mistake in another.
+func TestRosterProblemsNeverQuoteTelegramIDs(t *testing.T) {
+	const id = "987654321"
+	for _, src := range []string{
+		"timezone: UTC\noperators:\n  - {id: a, telegram_id: " + id + "}\n  - {id: b, telegram_id: " + id + "}\n",
+		"timezone: UTC\noperators:\n  - {id: a, telegram_id: -" + id + "}\n",
+		"timezone: UTC\noperators:\n  - {id: a, telegram_id: \"" + id + "\"}\n",
+		"timezone: UTC\noperators:\n  - {id: a, telegram_id: " + id + "0000000000000000}\n",
+		"timezone: UTC\noperators:\n  - {id: \"" + id + "\", telegram_id: 1, languages: [\"" + id + "\"]}\nshifts:\n  - {operator: x" + id + "}\n",
+		"timezone: UTC\noperators:\n  - id: a\n    " + id + ": 1\n",
+	} {
+		_, err := ParseRoster("roster.yaml", []byte(src))
+		if err == nil || strings.Contains(err.Error(), id[:6]) {
+			t.Errorf("problems of\n%s\n%v\nwant problems that never quote the id", src, err)
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/internal/yamlpos"
 )
 
 // Files is the shipped content: el.yaml, en.yaml, fr.yaml, sq.yaml.
@@ -67,13 +68,6 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		return nil, err
 	}
 	var probs dialog.Problems
-	bad := func(file string, y *yaml.Node, format string, args ...any) {
-		p := dialog.Problem{File: file, Msg: fmt.Sprintf(format, args...)}
-		if y != nil {
-			p.Line, p.Col = y.Line, y.Column
-		}
-		probs = append(probs, p)
-	}
 	files := map[string]map[string]message{}
 	data := map[string][]byte{}
 	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}, files: files, data: data}
@@ -84,7 +78,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		lang := strings.TrimSuffix(name, ".yaml")
 		tag, err := language.Parse(lang)
 		if err != nil || tag.String() != lang {
-			bad(name, nil, "the file name must be a language code, such as el.yaml or sq.yaml")
+			probs = append(probs, dialog.Problem{File: name, Msg: "the file name must be a language code, such as el.yaml or sq.yaml"})
 			continue
 		}
 		b, err := fs.ReadFile(fsys, name)
@@ -101,7 +95,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		files[lang], data[lang] = msgs, b
 	}
 	if len(c.langs) == 0 && len(probs) == 0 {
-		bad(".", nil, "no message files: add one per language, such as en.yaml")
+		probs = append(probs, dialog.Problem{File: ".", Msg: "no message files: add one per language, such as en.yaml"})
 	}
 	ref := Reference
 	if !slices.Contains(c.langs, ref) && len(c.langs) > 0 {
@@ -112,7 +106,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	probs = append(probs, compare(files, c.langs, reported)...)
 	for _, lang := range c.langs {
 		if _, err := bundle.ParseMessageFileBytes(data[lang], lang+".yaml"); err != nil {
-			bad(lang+".yaml", nil, "%v", err)
+			probs = append(probs, dialog.Problem{File: lang + ".yaml", Msg: err.Error()})
 			continue
 		}
 		c.loc[lang] = i18n.NewLocalizer(bundle, lang)
@@ -126,9 +120,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	}
 	c.matcher = language.NewMatcher(tags)
 	if len(probs) > 0 {
-		slices.SortStableFunc(probs, func(a, b dialog.Problem) int {
-			return strings.Compare(fmt.Sprintf("%s:%06d", a.File, a.Line), fmt.Sprintf("%s:%06d", b.File, b.Line))
-		})
+		probs.Sort()
 		return c, probs
 	}
 	return c, nil
@@ -136,27 +128,22 @@ func Load(fsys fs.FS) (*Catalog, error) {
 
 // readFile reads one message file: flat keys, each a text or a map of plural forms.
 func readFile(file string, b []byte) (map[string]message, []dialog.Problem) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, []dialog.Problem{dialog.SyntaxProblem(file, b, err)}
+	top, ps := yamlpos.Parse(file, b)
+	if ps != nil {
+		return nil, ps
 	}
-	var ps []dialog.Problem
-	bad := func(y *yaml.Node, format string, args ...any) {
-		ps = append(ps, dialog.Problem{File: file, Line: y.Line, Col: y.Column, Msg: fmt.Sprintf(format, args...)})
+	if top.Kind != yaml.MappingNode {
+		return nil, []dialog.Problem{yamlpos.At(file, top, "the file must be a list of keys, one message each")}
 	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, []dialog.Problem{{File: file, Line: 1, Col: 1, Msg: "the file must be a list of keys, one message each"}}
-	}
+	ps = yamlpos.Decode(file, top, &map[string]yaml.Node{}) // reports a key written twice
+	bad := func(y *yaml.Node, format string, args ...any) { ps = append(ps, yamlpos.At(file, y, format, args...)) }
+	_, keys := yamlpos.Keyed(top)
 	msgs := map[string]message{}
-	seen := map[string]*yaml.Node{}
-	top := doc.Content[0]
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
-		if first := seen[k.Value]; first != nil {
-			bad(k, "%s", dialog.Duplicate(k.Value, first))
-			continue
+		if keys[k.Value] != k {
+			continue // written twice
 		}
-		seen[k.Value] = k
 		if !messageID.MatchString(k.Value) {
 			bad(k, "the key %q must be lower-case letters, digits and _", k.Value)
 			continue

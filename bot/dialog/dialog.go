@@ -4,11 +4,7 @@
 // the same result.
 package dialog
 
-import (
-	"fmt"
-	"path"
-	"strings"
-)
+import "fmt"
 
 // State is one conversation's place and memory. It is plain data: the host saves it (as JSON)
 // between steps. The zero State is a conversation that has not started.
@@ -122,48 +118,4 @@ type Lexicon interface {
 	Text(lang, id string) (string, bool)
 	// Fold makes text comparable: compatibility-decomposed, without marks, case-folded.
 	Fold(text string) string
-}
-
-// Problem is one thing wrong with the content, at a place an editor can open.
-type Problem struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
-
-func (p Problem) String() string {
-	switch {
-	case p.Line > 0:
-		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
-	case p.File != "":
-		return p.File + ": " + p.Msg
-	}
-	return p.Msg
-}
-
-// Problems is every problem found at once; it is the error Load returns.
-type Problems []Problem
-
-func (ps Problems) Error() string { return strings.Join(ps.Strings(), "\n") }
-
-// Strings returns the problems one per line, as "file:line:column: message".
-func (ps Problems) Strings() []string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return lines
-}
-
-// In returns the problems with their files named under dir, as an editor finds them:
-// "flows/screening.yaml".
-func (ps Problems) In(dir string) Problems {
-	out := make(Problems, len(ps))
-	for i, p := range ps {
-		if p.File != "" {
-			p.File = path.Join(dir, p.File)
-		}
-		out[i] = p
-	}
-	return out
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,6 +15,8 @@ import (
 	exprfile "github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/faros-project/faros/internal/yamlpos"
 )
 
 // TriggersFile is the file of a flows directory that holds the global triggers; every other
@@ -183,26 +184,21 @@ func Load(fsys fs.FS, lex Lexicon) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		y, ps := parseYAML(name, data)
-		if ps == nil {
-			if name == TriggersFile {
-				ps = strict(name, y, reflect.TypeFor[triggersDoc]())
-			} else {
-				ps = strict(name, y, reflect.TypeFor[flowDoc]())
-			}
+		y, ps := yamlpos.Parse(name, data)
+		var doc flowDoc
+		switch {
+		case ps != nil:
+		case name == TriggersFile:
+			trig, trigY = new(triggersDoc), y
+			ps = yamlpos.Decode(name, y, trig)
+		default:
+			ps = yamlpos.Decode(name, y, &doc)
 		}
 		if len(ps) > 0 {
 			l.probs = append(l.probs, ps...)
-			continue
+		} else if name != TriggersFile {
+			l.addFlow(name, y, &doc)
 		}
-		if name == TriggersFile {
-			trig, trigY = new(triggersDoc), y
-			if err := y.Decode(trig); err != nil {
-				l.at(name, y, "%v", err)
-			}
-			continue
-		}
-		l.addFlow(name, y)
 	}
 	if !slices.Contains(names, TriggersFile) {
 		l.at(TriggersFile, nil, "the file is missing: it names the entry flow, the commands and the emergency words")
@@ -236,29 +232,16 @@ func Load(fsys fs.FS, lex Lexicon) (*Engine, error) {
 
 // sorted returns the problems in file and line order.
 func (l *loader) sorted() Problems {
-	sort.SliceStable(l.probs, func(i, j int) bool {
-		a, b := l.probs[i], l.probs[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
-	return Problems(l.probs)
+	ps := Problems(l.probs)
+	ps.Sort()
+	return ps
 }
 
 var ident = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// addFlow decodes one flow file and creates its nodes; transitions are resolved later.
-func (l *loader) addFlow(file string, y *yaml.Node) {
-	var doc flowDoc
-	if err := y.Decode(&doc); err != nil {
-		l.at(file, y, "%v", err)
-		return
-	}
-	vals, keys := keyed(y)
+// addFlow creates the nodes of one flow file, y decoded as doc; transitions are resolved later.
+func (l *loader) addFlow(file string, y *yaml.Node, doc *flowDoc) {
+	vals, keys := yamlpos.Keyed(y)
 	f := &flow{id: doc.ID, file: file, nodes: map[string]*node{}, y: y}
 	switch {
 	case doc.ID == "":
@@ -304,7 +287,7 @@ func (l *loader) addFlow(file string, y *yaml.Node) {
 // build fills n from its document and reports what a node cannot be.
 func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	file := n.flow.file
-	vals, _ := keyed(n.y)
+	vals, _ := yamlpos.Keyed(n.y)
 	var kinds []string
 	add := func(k kind, name string, present bool) {
 		if present {
@@ -326,7 +309,7 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	if d.Next != "" || d.Goto != "" || d.End != "" {
 		n.to = &jump{doc: d.jumpDoc, y: n.y}
 	}
-	pv, _ := keyed(vals["params"])
+	pv, _ := yamlpos.Keyed(vals["params"])
 	for name, src := range d.Params {
 		n.params = append(n.params, param{name: name, prog: l.compile(file, pv[name], src, false)})
 	}
@@ -349,7 +332,7 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	if n.tier < 0 || n.tier > 3 {
 		l.at(file, vals["tier"], "tier must be 0, 1, 2 or 3")
 	}
-	for i, it := range items(vals["choices"]) {
+	for i, it := range yamlpos.Items(vals["choices"]) {
 		c := d.Choices[i]
 		ch := choice{id: c.ID, label: c.Label, set: c.Set}
 		if c.Next != "" || c.Goto != "" || c.End != "" {
@@ -357,10 +340,10 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 		}
 		n.choices = append(n.choices, ch)
 	}
-	for i, it := range items(vals["branch"]) {
+	for i, it := range yamlpos.Items(vals["branch"]) {
 		c := d.Branch[i]
 		bc := branchCase{to: &jump{doc: c.jumpDoc, y: it}, isElse: c.Else && c.When == ""}
-		cv, _ := keyed(it)
+		cv, _ := yamlpos.Keyed(it)
 		switch {
 		case c.Else && c.When != "":
 			l.at(file, it, `a branch case has either "when" or "else", not both`)
@@ -438,7 +421,7 @@ func (l *loader) link(n *node, j *jump) {
 		return
 	}
 	file := n.flow.file
-	vals, _ := keyed(j.y)
+	vals, _ := yamlpos.Keyed(j.y)
 	set := 0
 	for _, s := range []string{j.doc.Next, j.doc.Goto, j.doc.End} {
 		if s != "" {
@@ -476,18 +459,17 @@ func (l *loader) link(n *node, j *jump) {
 }
 
 func (l *loader) closest(id string, f *flow) string {
-	for _, n := range f.order {
-		if distance(id, n.id) <= 2 {
-			return fmt.Sprintf(" (did you mean %q?)", n.id)
-		}
+	ids := make([]string, len(f.order))
+	for i, n := range f.order {
+		ids[i] = n.id
 	}
-	return ""
+	return yamlpos.DidYouMean(id, ids)
 }
 
 // triggers reads the triggers file.
 func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
-	vals, _ := keyed(y)
-	iv, _ := keyed(vals["indicators"])
+	vals, _ := yamlpos.Keyed(y)
+	iv, _ := yamlpos.Keyed(vals["indicators"])
 	for code, d := range t.Indicators {
 		if !slices.Contains([]string{"labour", "sexual", "other"}, d.Kind) {
 			l.at(TriggersFile, iv[code], "indicator %s: kind must be labour, sexual or other", code)
@@ -513,7 +495,7 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 	}
 	l.e.entry = flowAt(t.Entry, vals["entry"], "entry")
 	l.e.home = flowAt(t.Home, vals["home"], "home")
-	cv, ck := keyed(vals["commands"])
+	cv, ck := yamlpos.Keyed(vals["commands"])
 	for name, id := range t.Commands {
 		if !slices.Contains(Commands, name) {
 			l.at(TriggersFile, ck[name], "/%s is not a command of Faros (the commands are %s)", name, strings.Join(Commands, ", "))
@@ -528,13 +510,13 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 			l.at(TriggersFile, vals["commands"], "the command /%s needs a flow", name)
 		}
 	}
-	ev, _ := keyed(vals["emergency"])
+	ev, _ := yamlpos.Keyed(vals["emergency"])
 	l.e.emergency = flowAt(t.Emergency.Flow, ev["flow"], "emergency flow")
-	dv, _ := keyed(vals["duress"])
+	dv, _ := yamlpos.Keyed(vals["duress"])
 	l.e.duress = flowAt(t.Duress.Flow, dv["flow"], "duress flow")
-	hv, _ := keyed(vals["help"])
+	hv, _ := yamlpos.Keyed(vals["help"])
 	l.e.help = flowAt(t.Help.Flow, hv["flow"], "help flow")
-	mv, _ := keyed(vals["messages"])
+	mv, _ := yamlpos.Keyed(vals["messages"])
 	for _, m := range []struct {
 		id, key string
 		to      *string
@@ -593,7 +575,7 @@ func (l *loader) message(file string, y *yaml.Node, id string) {
 // check reports what is wrong with one node once all transitions are resolved.
 func (l *loader) check(n *node) {
 	file := n.flow.file
-	vals, keys := keyed(n.y)
+	vals, keys := yamlpos.Keyed(n.y)
 	if n.msg != "" {
 		key := "ask"
 		if n.kind == kSay {
@@ -645,7 +627,7 @@ func (l *loader) check(n *node) {
 
 func (l *loader) checkBranch(n *node, y *yaml.Node) {
 	file := n.flow.file
-	its := items(y)
+	its := yamlpos.Items(y)
 	if len(n.cases) == 0 {
 		l.at(file, y, "the branch has no cases")
 		return
@@ -658,7 +640,7 @@ func (l *loader) checkBranch(n *node, y *yaml.Node) {
 			l.at(file, its[i+1], "this case comes after \"else\" and can never be chosen")
 		}
 		if c.cond != nil {
-			cv, _ := keyed(its[i])
+			cv, _ := yamlpos.Keyed(its[i])
 			l.checkNames(file, cv["when"], c.cond)
 		}
 	}
@@ -669,7 +651,7 @@ func (l *loader) checkBranch(n *node, y *yaml.Node) {
 
 func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 	file := n.flow.file
-	its := items(vals["choices"])
+	its := yamlpos.Items(vals["choices"])
 	switch {
 	case n.langs && len(n.choices) > 0:
 		l.at(file, keys["languages"], `a language question makes its own choices: remove "choices"`)
@@ -684,7 +666,7 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 	}
 	seen := map[string]bool{}
 	for i, c := range n.choices {
-		cv, _ := keyed(its[i])
+		cv, _ := yamlpos.Keyed(its[i])
 		switch {
 		case c.id == "":
 			l.at(file, its[i], `the choice needs an "id"`)
@@ -720,7 +702,7 @@ func (l *loader) checkAsk(n *node, vals, keys map[string]*yaml.Node) {
 		l.briefs[n.brief] = n
 	}
 	if ind := n.ind; ind != nil {
-		iv, _ := keyed(vals["indicator"])
+		iv, _ := yamlpos.Keyed(vals["indicator"])
 		if ind.Code == "" {
 			l.at(file, vals["indicator"], "the indicator needs a code")
 		} else if _, listed := l.e.indicators[ind.Code]; l.e.indicators != nil && !listed {

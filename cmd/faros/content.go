@@ -18,20 +18,27 @@ import (
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
-	"github.com/faros-project/faros/flows"
 	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/internal/content"
 	"github.com/faros-project/faros/locales"
 )
 
-// loadContent reads the content directories, or the embedded content without them.
+// loadContent reads the content directories, or the embedded content without them, with the
+// checks of flowctl lint (content.Load).
 func loadContent(c *config) (*bot.Content, error) {
-	if c.FlowsDir == "" {
-		return bot.LoadContent(flows.Files, "flows", locales.Files, "locales")
+	src := content.Built()
+	if c.FlowsDir != "" {
+		src = content.Dirs(c.FlowsDir, c.LocalesDir)
 	}
-	return bot.LoadContent(os.DirFS(c.FlowsDir), c.FlowsDir, os.DirFS(c.LocalesDir), c.LocalesDir)
+	e, cat, err := content.Load(src)
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Content{Engine: e, Catalog: cat}, nil
 }
 
-// logProblems writes each content problem as its own log line: file:line:column and what.
+// logProblems writes each problem of the content or the roster as its own log line:
+// file:line:column and what.
 func logProblems(log *slog.Logger, msg string, err error) {
 	var probs dialog.Problems
 	if !errors.As(err, &probs) {
@@ -95,18 +102,18 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger, 
 		dirs = []string{c.FlowsDir, c.LocalesDir}
 	}
 	return watch(ctx, dirs, func(string) bool { return true }, func(why string) {
-		content, err := loadContent(c)
+		loaded, err := loadContent(c)
 		if err != nil {
 			logProblems(log, "content refused; the previous content keeps serving", err)
 			return
 		}
-		b.SetContent(content)
+		b.SetContent(loaded)
 		select {
 		case reloaded <- struct{}{}:
 		default:
 		}
-		st := content.Engine.Stats()
-		log.Info("content reloaded", "why", why, "flows", st.Flows, "nodes", st.Nodes, "languages", len(content.Catalog.Languages()))
+		st := loaded.Engine.Stats()
+		log.Info("content reloaded", "why", why, "flows", st.Flows, "nodes", st.Nodes, "languages", len(loaded.Catalog.Languages()))
 	})
 }
 
@@ -120,7 +127,7 @@ func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handof
 	return watch(ctx, dirs, ours, func(why string) {
 		r, err := handoff.LoadRoster(path)
 		if err != nil {
-			log.Error("roster refused; the previous roster stays in force", "err", err)
+			logProblems(log, "roster refused; the previous roster stays in force", err)
 			return
 		}
 		previous := roster.Swap(r)
@@ -130,12 +137,14 @@ func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handof
 }
 
 // watch calls reload on SIGHUP, and when a file of dirs for which ours is true changed (after
-// a short quiet time, so that an editor's save is read whole), until ctx is done.
+// a short quiet time, so that an editor's save is read whole) or after a watcher error, until
+// ctx is done.
 func watch(ctx context.Context, dirs []string, ours func(name string) bool, reload func(why string)) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	var events <-chan fsnotify.Event
+	var errs <-chan error
 	if len(dirs) > 0 {
 		w, err := fsnotify.NewWatcher()
 		if err != nil {
@@ -147,9 +156,10 @@ func watch(ctx context.Context, dirs []string, ours func(name string) bool, relo
 				return err
 			}
 		}
-		events = w.Events
+		events, errs = w.Events, w.Errors
 	}
 	var quiet <-chan time.Time
+	why := ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -158,11 +168,16 @@ func watch(ctx context.Context, dirs []string, ours func(name string) bool, relo
 			reload("SIGHUP")
 		case e := <-events:
 			if ours(e.Name) {
-				quiet = time.After(300 * time.Millisecond)
+				quiet, why = time.After(300*time.Millisecond), cmp.Or(why, "files changed")
 			}
+		case err := <-errs:
+			// Changes may have been lost (the event queue overflowed): read everything again.
+			// An error left unread would block the watcher, and every later change, for good.
+			quiet, why = time.After(300*time.Millisecond), "watcher error: "+err.Error()
 		case <-quiet:
 			quiet = nil
-			reload("files changed")
+			reload(why)
+			why = ""
 		}
 	}
 }

@@ -385,7 +385,7 @@ func TestRosterReload(t *testing.T) {
 
 	write(strings.Replace(withoutOp2, "max_cases: 3", "max_cases: many", 1))
 	eventually("the refusal", func() bool { return strings.Contains(in.log.String(), "roster refused") })
-	if !strings.Contains(in.log.String(), "roster.yaml:3: cannot unmarshal !!str `many` into int") {
+	if !strings.Contains(in.log.String(), `roster.yaml:3:173: \"max_cases\" must be a whole number`) {
 		t.Errorf("the refusal does not name the line and the problem:\n%s", in.log)
 	}
 	if !isOperator() {

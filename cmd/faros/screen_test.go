@@ -15,6 +15,7 @@ import (
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/bot/telegram/telegramtest"
 	"github.com/faros-project/faros/flows"
+	"github.com/faros-project/faros/internal/content"
 	"github.com/faros-project/faros/internal/redistest"
 	"github.com/faros-project/faros/locales"
 )
@@ -46,11 +47,11 @@ func shippedScreen(t testing.TB) *screenContent {
 }
 
 func loadScreen(flowsFS, localesFS fs.FS) (*screenContent, error) {
-	c, err := bot.LoadContent(flowsFS, "flows", localesFS, "locales")
+	e, cat, err := content.Load(content.Source{Flows: flowsFS, Locales: localesFS, FlowsDir: "flows", LocalesDir: "locales"})
 	if err != nil {
 		return nil, err
 	}
-	return &screenContent{Content: c, calm: c.Engine.Calm()}, nil
+	return &screenContent{Content: &bot.Content{Engine: e, Catalog: cat}, calm: e.Calm()}, nil
 }
 
 // isScreening tells whether question ("flow.node") is a screening question.

@@ -42,8 +42,7 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
-	"github.com/faros-project/faros/flows"
-	"github.com/faros-project/faros/locales"
+	"github.com/faros-project/faros/internal/content"
 )
 
 func main() {
@@ -88,14 +87,14 @@ func run(args []string, out io.Writer) error {
 	prefix := "faros-load-" + randomHex(4)
 	defer deleteKeys(rdb, prefix)
 
-	content, err := bot.LoadContent(flows.Files, "flows", locales.Files, "locales")
+	engine, catalog, err := content.Load(content.Built())
 	if err != nil {
 		return err
 	}
 	// Each synthetic person answers far faster than a person: the buckets are made too large to
 	// empty, but they are counted as in production, so that their cost is measured.
 	unlimited := bot.Bucket{PerMinute: 100_000_000}
-	b, err := bot.New(bot.Config{Redis: rdb, Content: content, PseudonymKey: secret, Prefix: prefix,
+	b, err := bot.New(bot.Config{Redis: rdb, Content: &bot.Content{Engine: engine, Catalog: catalog}, PseudonymKey: secret, Prefix: prefix,
 		Limits: bot.Limits{Buttons: unlimited, Texts: unlimited}})
 	if err != nil {
 		return err

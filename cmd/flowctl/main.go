@@ -18,11 +18,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/flows"
 	"github.com/faros-project/faros/flows/transcript"
+	"github.com/faros-project/faros/internal/content"
 	"github.com/faros-project/faros/locales"
 )
 
@@ -144,82 +143,9 @@ func abs(dir string) string {
 	return dir
 }
 
-// load reads and checks all content; the error lists every problem, flows and locales alike.
+// load reads and checks all content (see content.Load).
 func (s sources) load() (*dialog.Engine, *locales.Catalog, error) {
-	cat, lerr := locales.Load(s.localesFS())
-	var probs dialog.Problems
-	if ps, ok := lerr.(dialog.Problems); ok {
-		probs = append(probs, ps.In(s.locales)...)
-	} else if lerr != nil {
-		return nil, nil, lerr
-	}
-	e, ferr := dialog.Load(s.flowsFS(), cat)
-	if ps, ok := ferr.(dialog.Problems); ok {
-		probs = append(probs, ps.In(s.flows)...)
-	} else if ferr != nil {
-		return nil, nil, ferr
-	}
-	if lerr == nil {
-		given, err := flowParams(s.flowsFS())
-		if err != nil {
-			return nil, nil, err
-		}
-		probs = append(probs, cat.CheckParams(given).In(s.locales)...)
-	}
-	if len(probs) > 0 {
-		return nil, nil, probs
-	}
-	return e, cat, nil
-}
-
-// flowParams returns the names of the values that the flows give each message: the
-// "params:" of the nodes that "say" it.
-func flowParams(fsys fs.FS) (map[string][]string, error) {
-	names, err := fs.Glob(fsys, "*.yaml")
-	if err != nil {
-		return nil, err
-	}
-	given := map[string][]string{}
-	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		var doc yaml.Node
-		if yaml.Unmarshal(data, &doc) != nil {
-			continue // dialog.Load reports it
-		}
-		var walk func(n *yaml.Node)
-		walk = func(n *yaml.Node) {
-			if n.Kind == yaml.MappingNode {
-				var msg string
-				var params *yaml.Node
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					switch k, v := n.Content[i].Value, n.Content[i+1]; {
-					case k == "say" && v.Kind == yaml.ScalarNode:
-						msg = v.Value
-					case k == "params":
-						params = v
-						if v.Kind == yaml.AliasNode {
-							params = v.Alias
-						}
-					}
-				}
-				if msg != "" && params != nil && params.Kind == yaml.MappingNode {
-					for i := 0; i < len(params.Content); i += 2 {
-						if p := params.Content[i].Value; !contains(given[msg], p) {
-							given[msg] = append(given[msg], p)
-						}
-					}
-				}
-			}
-			for _, c := range n.Content {
-				walk(c)
-			}
-		}
-		walk(&doc)
-	}
-	return given, nil
+	return content.Load(content.Source{Flows: s.flowsFS(), Locales: s.localesFS(), FlowsDir: s.flows, LocalesDir: s.locales})
 }
 
 func lint(src sources, out io.Writer) error {
