@@ -8,7 +8,7 @@ import (
 )
 
 func TestVital(t *testing.T) {
-	e := shipped(t)
+	e := fixture(t)
 	tests := []struct {
 		name string
 		in   dialog.Input
@@ -24,20 +24,23 @@ func TestVital(t *testing.T) {
 		{"/language", dialog.Input{Command: "language"}, dialog.Ordinary},
 		{"/start with an emergency word after it", dialog.Input{Text: "/start sos"}, dialog.Ordinary},
 		{"an unknown command with a help word", dialog.Input{Text: "/fly help"}, dialog.AsksForHelp},
-		{"the leave button", dialog.Input{Choice: dialog.Leave, Question: "screening.minor"}, dialog.MustPass},
+		{"the leave button", dialog.Input{Choice: dialog.Leave, Question: "screen.minor"}, dialog.MustPass},
 		{"the leave button of an unknown question", dialog.Input{Choice: dialog.Leave}, dialog.MustPass},
-		{"the leave label typed", dialog.Input{Text: "Φεύγω τώρα"}, dialog.MustPass},
+		{"the leave label typed, Greek", dialog.Input{Text: "Φεύγω τώρα"}, dialog.MustPass},
+		{"the leave label typed, English, in capitals", dialog.Input{Text: "LEAVE NOW"}, dialog.MustPass},
 		{"delete, after /help", dialog.Input{Choice: "wipe", Question: "help.after"}, dialog.MustPass},
 		{"go back, after /help", dialog.Input{Choice: "back", Question: "help.after"}, dialog.AsksForHelp},
-		{"talk to someone now, in an emergency", dialog.Input{Choice: "now", Question: "emergency.emergency_offer"}, dialog.AsksForHelp},
-		{"no, in an emergency", dialog.Input{Choice: "no", Question: "emergency.emergency_offer"}, dialog.AsksForHelp},
+		{"talk to someone now, in an emergency", dialog.Input{Choice: "now", Question: "emergency.offer"}, dialog.AsksForHelp},
+		{"no, in an emergency", dialog.Input{Choice: "no", Question: "emergency.offer"}, dialog.AsksForHelp},
 		{"a button without its question", dialog.Input{Choice: "now"}, dialog.Ordinary},
-		{"a screening answer", dialog.Input{Choice: "yes", Question: "screening.minor"}, dialog.Ordinary},
+		{"a screening answer", dialog.Input{Choice: "yes", Question: "screen.minor"}, dialog.Ordinary},
 		{"a menu button", dialog.Input{Choice: "numbers", Question: "menu.menu"}, dialog.Ordinary},
 		{"a button of an unknown question", dialog.Input{Choice: "wipe", Question: "help.gone"}, dialog.Ordinary},
 		{"the help word", dialog.Input{Text: "Βοήθεια"}, dialog.AsksForHelp},
-		{"an emergency word", dialog.Input{Text: "au secours"}, dialog.AsksForHelp},
-		{"the duress word", dialog.Input{Text: "tournesol"}, dialog.Watched},
+		{"the help word in another spelling", dialog.Input{Text: "voithia"}, dialog.AsksForHelp},
+		{"an emergency phrase", dialog.Input{Text: "σωστε με"}, dialog.AsksForHelp},
+		{"the duress word", dialog.Input{Text: "ΗΛΙΟΤΡΟΠΙΟ"}, dialog.Watched},
+		{"the duress word beside a help word", dialog.Input{Text: "help sunflower"}, dialog.Watched},
 		{"an answer typed", dialog.Input{Text: "yes"}, dialog.Ordinary},
 		{"other words", dialog.Input{Text: "hello there"}, dialog.Ordinary},
 		{"a help word beyond MaxText", dialog.Input{Text: strings.Repeat("x", dialog.MaxText) + " help"}, dialog.Ordinary},
