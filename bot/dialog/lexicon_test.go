@@ -21,6 +21,7 @@ func newWords(ids ...string) words {
 		w.texts["en"][id] = id
 		w.texts["fr"][id] = strings.ToUpper(id)
 	}
+	w.texts["en"]["ln"], w.texts["fr"]["ln"] = "English", "Français" // two languages, two names
 	return w
 }
 

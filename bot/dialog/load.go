@@ -540,6 +540,14 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 		}
 		l.message(TriggersFile, m.y, m.id)
 	}
+	named := map[string]string{} // folded language name → the language
+	for _, lang := range l.e.langs {
+		text, _ := l.e.lex.Text(lang, l.e.msg.languageName)
+		if other, dup := named[l.e.lex.Fold(text)]; dup && text != "" {
+			l.at(TriggersFile, mv["language_name"], "the languages %s and %s have the same name %q (%s): a person choosing one could not tell them apart", other, lang, text, l.e.msg.languageName)
+		}
+		named[l.e.lex.Fold(text)] = lang
+	}
 	l.e.triggerWords = wordIndex{}
 	l.phrases(t.Help.Keywords, Signals{Help: true})
 	l.phrases(t.Emergency.Keywords, Signals{Emergency: true})

@@ -357,6 +357,11 @@ func TestLoadProblems(t *testing.T) {
 			want: []string{`triggers.yaml:7:18: the message "kw3" is missing in fr`},
 		},
 		{
+			name: "two languages with one name",
+			lex:  func(w words) words { w.texts["fr"]["ln"] = " english"; return w },
+			want: []string{`triggers.yaml:5:76: the languages en and fr have the same name " english" (ln): a person choosing one could not tell them apart`},
+		},
+		{
 			name:  "triggers file missing",
 			files: map[string]string{"triggers.yaml": ""},
 			want:  []string{`triggers.yaml: the file is missing: it names the entry flow, the commands and the emergency words`},

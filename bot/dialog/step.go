@@ -188,7 +188,10 @@ func (r *run) label(cur *node, folded string) (string, int) {
 			continue
 		}
 		for _, lang := range e.langs {
-			if (r.s.Lang == "" || lang == r.s.Lang) && folded != "" && folded == e.labels[lang][b.Label] {
+			// Leave now is understood in every language, as Vital lets it through: a person in a
+			// hurry may type it in the language they know best.
+			mine := r.s.Lang == "" || lang == r.s.Lang || b.ID == Leave
+			if mine && folded != "" && folded == e.labels[lang][b.Label] {
 				return "", i
 			}
 		}

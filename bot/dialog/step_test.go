@@ -271,6 +271,12 @@ func TestLeaveNow(t *testing.T) {
 			t.Errorf("%+v: ended %v, language %q, outputs (-want +got):\n%s", in, got.Ended, got.Lang, diff)
 		}
 	}
+	// Typed in another language than the conversation's, leave now still leaves (other labels
+	// count only in the conversation's language).
+	s, _ = steps(t, e, atMenu(t, e, "el"), pick("check")...)
+	if got, outs := steps(t, e, s, dialog.Input{Text: "Leave now"}); !got.Ended || !slices.Contains(kinds(outs), "end:") {
+		t.Errorf("\"Leave now\" typed in a Greek conversation: ended %v, outputs %v; want it to leave", got.Ended, kinds(outs))
+	}
 }
 
 func TestWipeForgetsEverything(t *testing.T) {
