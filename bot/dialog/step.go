@@ -454,11 +454,9 @@ func (r *run) params(n *node) (map[string]any, error) {
 // indicators lists the codes of the positive answers, in the order of the questions.
 func (r *run) indicators() []string {
 	var codes []string
-	for _, f := range r.e.order {
-		for _, n := range f.order {
-			if n.ind != nil && r.s.Answers[n.id] == n.ind.Positive && !slices.Contains(codes, n.ind.Code) {
-				codes = append(codes, n.ind.Code)
-			}
+	for n := range r.e.nodes() {
+		if n.ind != nil && r.s.Answers[n.id] == n.ind.Positive && !slices.Contains(codes, n.ind.Code) {
+			codes = append(codes, n.ind.Code)
 		}
 	}
 	return codes
@@ -488,16 +486,12 @@ func (r *run) answers() []Answer {
 	return out
 }
 
-// screening returns the screening questions in file order: those with an indicator, or with a
-// choice that sets a flag (secret questions never).
+// screening returns the screening questions in file order (secret questions never).
 func (e *Engine) screening() []*node {
 	var out []*node
-	for _, f := range e.order {
-		for _, n := range f.order {
-			flags := slices.ContainsFunc(n.choices, func(c choice) bool { return len(c.set) > 0 })
-			if !n.secret && (n.ind != nil || flags) {
-				out = append(out, n)
-			}
+	for n := range e.nodes() {
+		if !n.secret && n.screens() {
+			out = append(out, n)
 		}
 	}
 	return out
@@ -508,19 +502,17 @@ func (e *Engine) screening() []*node {
 // Tests walk the content with it, whatever questions an editor adds.
 func (e *Engine) Calm() map[string]string {
 	calm := map[string]string{}
-	for _, f := range e.order {
-		for _, n := range f.order {
-			var ids []string
-			for _, c := range n.choices {
-				if (n.ind == nil || c.id != n.ind.Positive) && len(c.set) == 0 {
-					ids = append(ids, c.id)
-				}
+	for n := range e.nodes() {
+		var ids []string
+		for _, c := range n.choices {
+			if (n.ind == nil || c.id != n.ind.Positive) && len(c.set) == 0 {
+				ids = append(ids, c.id)
 			}
-			for _, want := range append([]string{"no", "yes", "skip"}, ids...) {
-				if slices.Contains(ids, want) {
-					calm[n.qid] = want
-					break
-				}
+		}
+		for _, want := range append([]string{"no", "yes", "skip"}, ids...) {
+			if slices.Contains(ids, want) {
+				calm[n.qid] = want
+				break
 			}
 		}
 	}

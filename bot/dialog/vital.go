@@ -63,7 +63,8 @@ func (e *Engine) Vital(in Input) Vital {
 
 // prepareVital finds the buttons Vital lets through, by the question they are shown with:
 // every button that leads to the flow of /stop or /wipe or ends the conversation itself, and
-// every other button of the emergency and help flows. It runs after the buttons are prepared.
+// every other button of the urgent flows (the emergency and help flows, and /help's). It runs
+// after the buttons are prepared and the urgent flows marked.
 func (e *Engine) prepareVital() {
 	stop, wipe := e.commands["stop"], e.commands["wipe"]
 	leaves := func(j *jump) bool {
@@ -76,25 +77,22 @@ func (e *Engine) prepareVital() {
 		return j.end == "stop" || j.end == "wipe"
 	}
 	e.vital = map[button]Vital{}
-	for _, f := range e.order {
-		urgent := f == e.emergency || f == e.help || f == e.commands["help"]
-		for _, n := range f.order {
-			if n.kind != kAsk {
-				continue
+	for n := range e.nodes() {
+		if n.kind != kAsk {
+			continue
+		}
+		if n.flow.urgent {
+			for _, b := range n.buttons {
+				e.vital[button{n.qid, b.ID}] = AsksForHelp
 			}
-			if urgent {
-				for _, b := range n.buttons {
-					e.vital[button{n.qid, b.ID}] = AsksForHelp
-				}
+		}
+		for _, c := range n.choices {
+			to := c.to
+			if to == nil {
+				to = n.to
 			}
-			for _, c := range n.choices {
-				to := c.to
-				if to == nil {
-					to = n.to
-				}
-				if leaves(to) {
-					e.vital[button{n.qid, c.id}] = MustPass
-				}
+			if leaves(to) {
+				e.vital[button{n.qid, c.id}] = MustPass
 			}
 		}
 	}
