@@ -399,8 +399,12 @@ func decompose(s string, max int) string {
 	return string(out)
 }
 
+// dropMarks drops the marks that spelling may leave out (accents, Greek tonos, Arabic
+// vowel signs, Bengali's candrabindu and hasanta) and invisible format characters (a zero-width
+// non-joiner inside an Urdu word, a pasted direction mark). Spacing marks, such as Bengali's
+// vowel signs, are part of how a word is spelled and stay.
 func dropMarks(r rune) rune {
-	if unicode.Is(unicode.Mn, r) {
+	if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Cf, r) {
 		return -1
 	}
 	return r

@@ -36,6 +36,12 @@ func TestFold(t *testing.T) {
 		{"Ｓｏｓ", "sos"}, // full-width letters, as some keyboards type them
 		{"  two \t spaces ", "two spaces"},
 		{"straße", "strasse"},
+		{"বাঁচাও", "বাচাও"},          // Bengali: the candrabindu may be left out; the vowel signs stay
+		{"সাহায্য", "সাহাযয"},        // and the hasanta
+		{"مدد", "مدد"},               // Urdu
+		{"مَدَد", "مدد"},             // with the optional vowel marks
+		{"بچا\u200cؤ", "بچاو"},       // a zero-width non-joiner inside a word; the hamza above is a mark
+		{"\u200fhelp\u200e", "help"}, // pasted direction marks
 		{"", ""},
 	}
 	for _, tt := range tests {

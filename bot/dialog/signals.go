@@ -61,8 +61,13 @@ func (idx wordIndex) in(words []string) Signals {
 	return s
 }
 
-// isSeparator splits folded text into words: anything but letters and digits separates.
-func isSeparator(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+// isSeparator splits folded text into words: anything but letters, digits and marks
+// separates. Marks belong to their word: Bengali's vowel signs, for one, are spacing marks
+// between the letters of a word, and splitting there would make বাঁচান ("save") match
+// বেচেন ("you sell").
+func isSeparator(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+}
 
 // clip returns the first MaxText characters of s (an invalid byte counts as one).
 func clip(s string) string { return Prefix(s, MaxText) }

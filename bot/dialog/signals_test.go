@@ -45,3 +45,23 @@ func TestSignals(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalsInScriptsWithMarks: a word of a script whose vowels are marks between its
+// letters (Bengali) is matched whole, not letter by letter.
+func TestSignalsInScriptsWithMarks(t *testing.T) {
+	w := newWords()
+	w.texts["en"]["kw"] = "বাঁচান"
+	e, err := dialog.Load(content(nil), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]bool{
+		"আমাকে বাঁচান": true,  // "save me"
+		"বেচেন":        false, // "you sell": the same letters, other vowel signs
+		"বাঁচানো":      false, // "saving": another word
+	} {
+		if got := e.Signals(text).Emergency; got != want {
+			t.Errorf("Signals(%q).Emergency = %v; want %v", text, got, want)
+		}
+	}
+}
