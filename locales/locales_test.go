@@ -147,8 +147,8 @@ func TestRenderPluralForms(t *testing.T) {
 func TestRenderEveryLanguage(t *testing.T) {
 	cat := shipped(t)
 	got := strings.Split(cat.Render("", "language_prompt", nil), "\n")
-	if len(got) != 4 {
-		t.Errorf("the language prompt in every language has %d lines; want 4: %q", len(got), got)
+	if len(got) != len(cat.Languages()) {
+		t.Errorf("the language prompt in every language has %d lines; want one a language: %q", len(got), got)
 	}
 	if got := cat.Render("el", "no_such_message", nil); got != "[no_such_message]" {
 		t.Errorf("a missing message renders as %q; want its id in brackets", got)
