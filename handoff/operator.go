@@ -688,16 +688,13 @@ func (d *Desk) logged(ctx context.Context, o Operator, id, who, text, msgID stri
 	return r, nil, nil
 }
 
-// langName is a language's name for counsellors: Greek for the shipped languages, else the
-// language's own name from its locale file (a language an editor added), else its code.
+// langName is a language's name for counsellors, in Greek: its locale file's language_name_el,
+// or its code for a language the content no longer has.
 func (d *Desk) langName(lang string) string {
-	if n, ok := langNames[lang]; ok {
-		return n
-	}
 	if c := d.catalog(); c != nil && slices.Contains(c.Languages(), lang) {
-		return c.Render(lang, "language_name", nil)
+		return c.Render(lang, "language_name_el", nil)
 	}
-	return name(langNames, lang)
+	return lang
 }
 
 // brief renders case r's packet for operator to.

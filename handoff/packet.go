@@ -57,7 +57,6 @@ func hotlines(tier int, minor bool) []string {
 }
 
 var (
-	langNames   = map[string]string{"el": "Ελληνικά", "en": "Αγγλικά", "fr": "Γαλλικά", "sq": "Αλβανικά"}
 	reasonNames = map[string]string{"urgent": "οι απαντήσεις δείχνουν κίνδυνο", "emergency": "λέξη κινδύνου", "likely": "πιθανή εκμετάλλευση",
 		"possible": "κάποιες ενδείξεις", "asked": "ζήτησε σύμβουλο", "duress": "ΚΡΥΦΟ ΣΗΜΑ: ίσως κάποιος διαβάζει τα μηνύματα"}
 	scopeNames = map[string]string{"ekka": "μόνο ΕΚΚΑ · EKKA only", "ngo": "ΕΚΚΑ και οργανώσεις · EKKA and NGOs", "police": "ΕΚΚΑ, οργανώσεις και αστυνομία (για καταγγελία) · also police, to report a crime",
@@ -169,7 +168,7 @@ func (v view) render() string {
 		fmt.Fprintf(&b, " · μηνύματα στην αναμονή: %d · messages while waiting: %d", r.Waited, r.Waited)
 	}
 	interpreter := !v.to.Speaks(p.Lang) && p.Lang != "el"
-	fmt.Fprintf(&b, "\nΓλώσσα: %s", cmp.Or(v.lang, name(langNames, p.Lang)))
+	fmt.Fprintf(&b, "\nΓλώσσα: %s", cmp.Or(v.lang, p.Lang))
 	if interpreter {
 		b.WriteString(" — χρειάζεσαι διερμηνέα · you need an interpreter")
 	}

@@ -277,7 +277,25 @@ func (c *Catalog) checkPlurals(files map[string]map[string]message) []dialog.Pro
 	return ps
 }
 
-// Languages lists the languages, in file name order.
+// InOrder is the catalog with its languages in the order of langs (the flows' order, see
+// dialog.Engine.Languages); those langs does not name follow, as they were.
+func (c *Catalog) InOrder(langs []string) *Catalog {
+	o := *c
+	o.langs = nil
+	for _, lang := range append(slices.Clone(langs), c.langs...) {
+		if slices.Contains(c.langs, lang) && !slices.Contains(o.langs, lang) {
+			o.langs = append(o.langs, lang)
+		}
+	}
+	tags := make([]language.Tag, len(o.langs))
+	for i, lang := range o.langs {
+		tags[i] = language.Make(lang)
+	}
+	o.matcher = language.NewMatcher(tags)
+	return &o
+}
+
+// Languages lists the languages: by file name, or in the order InOrder gave them.
 func (c *Catalog) Languages() []string { return c.langs }
 
 // Text returns message id in lang, the "other" form for plural messages.

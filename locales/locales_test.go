@@ -2,6 +2,7 @@ package locales_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -278,5 +279,22 @@ func TestLoadProblems(t *testing.T) {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// InOrder gives the languages in the flows' order, and matching still finds each.
+func TestInOrder(t *testing.T) {
+	cat := shipped(t)
+	o := cat.InOrder([]string{"sq", "xx", "fr"})
+	if got := o.Languages(); !slices.Equal(got[:2], []string{"sq", "fr"}) || len(got) != len(cat.Languages()) {
+		t.Errorf("InOrder: %v; want sq, fr, then the others", got)
+	}
+	for _, lang := range cat.Languages() {
+		if got := o.Match(lang); got != lang {
+			t.Errorf("Match(%q) after InOrder = %q", lang, got)
+		}
+	}
+	if lines := strings.Split(o.Render("", "language_name", nil), "\n"); lines[0] != o.Render("sq", "language_name", nil) {
+		t.Errorf("every language's text starts with %q; want the first language's", lines[0])
 	}
 }

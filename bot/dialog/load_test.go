@@ -2,6 +2,7 @@ package dialog_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -362,6 +363,14 @@ func TestLoadProblems(t *testing.T) {
 			want: []string{`triggers.yaml:5:76: the languages en and fr have the same name " english" (ln): a person choosing one could not tell them apart`},
 		},
 		{
+			name:  "languages in an order that names an unknown one, and one twice",
+			files: map[string]string{"triggers.yaml": "languages: [fr, de, fr]\n" + baseTriggers},
+			want: []string{
+				`triggers.yaml:1:17: languages: "de" has no message file (locales/de.yaml)`,
+				`triggers.yaml:1:21: languages: "fr" is listed twice`,
+			},
+		},
+		{
 			name:  "triggers file missing",
 			files: map[string]string{"triggers.yaml": ""},
 			want:  []string{`triggers.yaml: the file is missing: it names the entry flow, the commands and the emergency words`},
@@ -391,4 +400,22 @@ func replace(s, old, new string) string {
 		panic("replace: " + old + " not found")
 	}
 	return strings.Replace(s, old, new, 1)
+}
+
+// The languages come in triggers.yaml's order; those it does not list follow.
+func TestLanguageOrder(t *testing.T) {
+	w := newWords()
+	w.langs = append(w.langs, "de")
+	w.texts["de"] = map[string]string{}
+	for id, text := range w.texts["en"] {
+		w.texts["de"][id] = text
+	}
+	w.texts["de"]["ln"] = "Deutsch"
+	e, err := dialog.Load(content(map[string]string{"triggers.yaml": "languages: [fr]\n" + baseTriggers}), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Languages(); !slices.Equal(got, []string{"fr", "en", "de"}) {
+		t.Errorf("Languages() = %v; want fr, then the others as the lexicon gives them", got)
+	}
 }

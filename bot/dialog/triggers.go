@@ -18,6 +18,7 @@ import (
 // triggers reads the triggers file.
 func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 	vals, _ := yamlpos.Keyed(y)
+	l.order(t.Languages, vals["languages"])
 	iv, _ := yamlpos.Keyed(vals["indicators"])
 	for code, d := range t.Indicators {
 		if !slices.Contains([]string{"labour", "sexual", "other"}, d.Kind) {
@@ -101,6 +102,28 @@ func (l *loader) triggers(t *triggersDoc, y *yaml.Node) {
 	l.phrases(t.Help.Keywords, Signals{Help: true})
 	l.phrases(t.Emergency.Keywords, Signals{Emergency: true})
 	l.phrases(t.Duress.Keywords, Signals{Duress: true})
+}
+
+// order puts the languages listed first, in their order; the others follow as they were.
+func (l *loader) order(listed []string, y *yaml.Node) {
+	items := yamlpos.Items(y)
+	var langs []string
+	for i, lang := range listed {
+		switch {
+		case !slices.Contains(l.e.langs, lang):
+			l.at(TriggersFile, items[i], "languages: %q has no message file (locales/%s.yaml)", lang, lang)
+		case slices.Contains(langs, lang):
+			l.at(TriggersFile, items[i], "languages: %q is listed twice", lang)
+		default:
+			langs = append(langs, lang)
+		}
+	}
+	for _, lang := range l.e.langs {
+		if !slices.Contains(langs, lang) {
+			langs = append(langs, lang)
+		}
+	}
+	l.e.langs = langs
 }
 
 // phrases indexes the comma-separated words of message id in every language, folded and

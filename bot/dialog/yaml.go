@@ -15,6 +15,9 @@ type (
 // type is reported with its line and column.
 
 type triggersDoc struct {
+	// Languages orders the languages: the language question's buttons and every message shown
+	// in all languages. Languages it does not list follow, by code.
+	Languages []string          `yaml:"languages"`
 	Entry     string            `yaml:"entry"`
 	Home      string            `yaml:"home"`
 	Commands  map[string]string `yaml:"commands"`

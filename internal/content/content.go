@@ -62,7 +62,7 @@ func Load(src Source) (*dialog.Engine, *locales.Catalog, error) {
 	if len(probs) > 0 {
 		return nil, nil, probs
 	}
-	return e, cat, nil
+	return e, cat.InOrder(e.Languages()), nil
 }
 
 // flowParams returns the names of the values that the flows give each message: the
