@@ -389,6 +389,7 @@ func Fold(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(dropMarks, decompose(s, MaxFold))
 	s = strings.Map(cherokee, cases.Fold().String(s))
+	s = strings.Map(sameKey, s)
 	// Folding case and dropping marks can leave text that decomposes further, or marks out of
 	// their canonical order: one more pass settles it.
 	s = strings.Map(dropMarks, norm.NFKD.String(s))
@@ -424,6 +425,26 @@ func decompose(s string, max int) string {
 func dropMarks(r rune) rune {
 	if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Cf, r) {
 		return -1
+	}
+	return r
+}
+
+// sameKey folds what different keyboards type for the same thing: the digits of the Arabic,
+// Persian, Bengali and Devanagari keyboards to 0–9 (۱۱۲ and ১১২ are 112), and the Arabic
+// keyboard's yeh, kaf and heh to the forms Urdu and Persian keyboards type.
+func sameKey(r rune) rune {
+	for _, zero := range []rune{0x0660, 0x06F0, 0x09E6, 0x0966} {
+		if r >= zero && r <= zero+9 {
+			return '0' + r - zero
+		}
+	}
+	switch r {
+	case 'ي', 'ى':
+		return 'ی'
+	case 'ك':
+		return 'ک'
+	case 'ه':
+		return 'ہ'
 	}
 	return r
 }

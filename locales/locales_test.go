@@ -43,6 +43,9 @@ func TestFold(t *testing.T) {
 		{"مَدَد", "مدد"},             // with the optional vowel marks
 		{"بچا\u200cؤ", "بچاو"},       // a zero-width non-joiner inside a word; the hamza above is a mark
 		{"\u200fhelp\u200e", "help"}, // pasted direction marks
+		{"۱۱۲", "112"},               // Urdu keyboard digits
+		{"١١٢ ১১২", "112 112"},       // Arabic and Bengali digits
+		{"كيا مدد", "کیا مدد"},       // the Arabic keyboard's kaf and yeh, as Urdu keyboards type them
 		{"", ""},
 	}
 	for _, tt := range tests {
