@@ -17,6 +17,7 @@ import (
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/flows"
 	"github.com/faros-project/faros/flows/transcript"
+	"github.com/faros-project/faros/internal/content"
 	"github.com/faros-project/faros/locales"
 )
 
@@ -24,13 +25,9 @@ var update = flag.Bool("update", false, "rewrite the transcripts in testdata wit
 
 func load(t testing.TB) (*dialog.Engine, *locales.Catalog) {
 	t.Helper()
-	cat, err := locales.Load(locales.Files)
+	e, cat, err := content.Load(content.Built()) // as the service and flowctl load it
 	if err != nil {
-		t.Fatalf("locales: %v", err)
-	}
-	e, err := dialog.Load(flows.Files, cat)
-	if err != nil {
-		t.Fatalf("flows: %v", err)
+		t.Fatal(err)
 	}
 	return e, cat
 }
@@ -147,13 +144,9 @@ func withAddedQuestion(t *testing.T, buttons ...string) (*dialog.Engine, *locale
 			t.Fatal(err)
 		}
 	}
-	cat, err := locales.Load(os.DirFS(localesDir))
+	e, cat, err := content.Load(content.Dirs(flowsDir, localesDir))
 	if err != nil {
-		t.Fatalf("the edited locales: %v", err)
-	}
-	e, err := dialog.Load(os.DirFS(flowsDir), cat)
-	if err != nil {
-		t.Fatalf("the edited flows: %v", err)
+		t.Fatalf("the edited content: %v", err)
 	}
 	return e, cat
 }

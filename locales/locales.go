@@ -326,6 +326,11 @@ func (c *Catalog) Render(lang, id string, params map[string]any) string {
 	if err != nil {
 		return "[" + id + "]"
 	}
+	if rightToLeft(lang) {
+		// In a right-to-left line a command's slash would show after its word ("help/"): a
+		// left-to-right mark before it keeps "/help" whole.
+		text = commandStart.ReplaceAllString(text, "$1\u200e$2")
+	}
 	return text
 }
 
@@ -447,6 +452,19 @@ func sameKey(r rune) rune {
 		return 'ہ'
 	}
 	return r
+}
+
+// commandStart is a /command at the start of a line or after a space.
+var commandStart = regexp.MustCompile(`(?m)(^|\s)(/[a-z]+)`)
+
+// rightToLeft reports whether lang is written right to left, from its usual script.
+func rightToLeft(lang string) bool {
+	script, _ := language.Make(lang).Script()
+	switch script.String() {
+	case "Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Rohg", "Mand", "Samr":
+		return true
+	}
+	return false
 }
 
 // cherokee folds Cherokee small letters to the capitals, as Unicode's case folding does;

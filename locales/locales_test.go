@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/faros-project/faros/bot/dialog"
@@ -168,6 +169,8 @@ func TestShippedWording(t *testing.T) {
 		"el": {"θυμα", "εμπορια", "πορνεια", "πορνη"},
 		"fr": {"victime", "traite", "prostitu"},
 		"sq": {"viktim", "trafik", "prostitu"},
+		"ur": {"اسمگلنگ", "متاثرہ", "شکار", "جسم فروشی", "بردہ فروشی"},
+		"bn": {"পাচার", "ভুক্তভোগী", "শিকার", "পতিতা", "দেহব্যবসা"},
 	}
 	marks := map[string]string{"el": "άέήίόύώ", "fr": "éèàçêù", "sq": "ëç"}
 	for _, lang := range cat.Languages() {
@@ -299,5 +302,18 @@ func TestInOrder(t *testing.T) {
 	}
 	if lines := strings.Split(o.Render("", "language_name", nil), "\n"); lines[0] != o.Render("sq", "language_name", nil) {
 		t.Errorf("every language's text starts with %q; want the first language's", lines[0])
+	}
+}
+
+// In a language written right to left, a command keeps its slash before its word.
+func TestCommandsInRightToLeftText(t *testing.T) {
+	cat := shipped(t)
+	for _, lang := range cat.Languages() {
+		text := cat.Render(lang, "safety_tips", nil)
+		marked := strings.Contains(text, "\u200e/wipe")
+		script, _ := language.Make(lang).Script()
+		if rtl := script.String() == "Arab"; marked != rtl || !strings.Contains(text, "/wipe") {
+			t.Errorf("%s (%s): /wipe marked left-to-right %v; want %v:\n%s", lang, script, marked, rtl, text)
+		}
 	}
 }
