@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,12 +105,13 @@ type Desk struct {
 	now        func() time.Time
 	m          *metrics
 
-	busy atomic.Int64 // work started by later and not done
+	bg backgroundWork // what later started
 
-	mu      sync.Mutex
-	onCall  []Operator // cached for a few seconds: OnDuty runs on every message
-	cachedT time.Time
-	cachedR *Roster // the roster onCall was read from: a new one is read at once
+	mu         sync.Mutex
+	onCall     []Operator // cached for a few seconds: OnDuty runs on every message
+	cachedT    time.Time
+	cachedR    *Roster       // the roster onCall was read from: a new one is read at once
+	refreshing chan struct{} // closed when the reading of onCall in flight ends; nil if none
 }
 
 var _ bot.Desk = (*Desk)(nil)
@@ -143,6 +143,7 @@ func New(cfg Config) (*Desk, error) {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	d.bg.ctx, d.bg.cut = context.WithCancel(context.Background())
 	return d, nil
 }
 
@@ -151,47 +152,6 @@ func newID() string {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return base32.StdEncoding.EncodeToString(b)
-}
-
-// onCallNow returns the operators on duty now, by roster and /duty, cached for 5 seconds.
-func (d *Desk) onCallNow(ctx context.Context) []Operator {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	r := d.roster()
-	if d.onCall != nil && r == d.cachedR && now.Sub(d.cachedT) < 5*time.Second && !now.Before(d.cachedT) {
-		return d.onCall
-	}
-	if r == nil {
-		return nil
-	}
-	ops := r.Operators()
-	keys := make([]string, len(ops))
-	for i, o := range ops {
-		keys[i] = d.opKey(o.ID, "duty:"+r.Day(now))
-	}
-	duty := map[string]bool{}
-	if len(keys) > 0 {
-		// One GET each in a pipeline, not MGET: on a cluster the keys live on different nodes.
-		pipe := d.rdb.Pipeline()
-		gets := make([]*redis.StringCmd, len(keys))
-		for i, k := range keys {
-			gets[i] = pipe.Get(ctx, k)
-		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			d.log.Warn("handoff: /duty not read; shifts only", "err", err)
-		}
-		for i, g := range gets {
-			if v, err := g.Result(); err == nil {
-				duty[ops[i].ID] = v == "on"
-			}
-		}
-	}
-	d.onCall, d.cachedT, d.cachedR = r.OnCall(now, duty), now, r
-	if d.onCall == nil {
-		d.onCall = []Operator{}
-	}
-	return d.onCall
 }
 
 // recipients are the operators a case goes to at an escalation level: at first those on call
@@ -224,16 +184,6 @@ func union(a, b []Operator) []Operator {
 		}
 	}
 	return out
-}
-
-// OnDuty counts the operators on call a new case in lang would go to now (backups, who may be
-// asleep, are not counted).
-func (d *Desk) OnDuty(lang string) int {
-	onCall := d.onCallNow(context.Background())
-	if speakers := rosterCopies(onCall, func(o Operator) bool { return o.Speaks(lang) }); len(speakers) > 0 {
-		return len(speakers)
-	}
-	return len(onCall)
 }
 
 // Open creates a case. It is written before anything else happens, then queued: if this
@@ -512,26 +462,6 @@ func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 	d.audit(ctx, how, id, "operator", r.Operator, "state", r.State)
 	d.m.closed.WithLabelValues(how).Inc()
 	return nil
-}
-
-// later runs f in the background, on a context of its own that ends after two minutes: work for
-// the counsellors' phones that a person must not wait for (Telegram may make a chat wait).
-func (d *Desk) later(f func(ctx context.Context)) {
-	d.busy.Add(1)
-	go func() {
-		defer d.busy.Add(-1)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		f(ctx)
-	}()
-}
-
-// Wait waits until no work later started is left: the service calls it on shutdown, tests
-// before they look at the counsellors' phones. Work may start while it waits.
-func (d *Desk) Wait() {
-	for d.busy.Load() > 0 {
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // operator finds an operator of the roster in force by handle.

@@ -50,8 +50,9 @@ type env struct {
 	reg  *prometheus.Registry
 }
 
-// start makes a Channel against a new fake server; edit changes its config. When the test ends
-// it closes the Channel and checks that no log line showed the token.
+// start makes a Channel against a new fake server, with its delivery running; edit changes its
+// config. When the test ends it closes the Channel, waits for Deliver and checks that no log
+// line showed the token.
 func start(t *testing.T, h bot.Handler, edit func(*telegram.Config)) *env {
 	t.Helper()
 	e := &env{srv: telegramtest.New(t), logs: &testkit.LogBuffer{}, reg: prometheus.NewRegistry()}
@@ -69,10 +70,15 @@ func start(t *testing.T, h bot.Handler, edit func(*telegram.Config)) *env {
 		t.Fatalf("New: %v", err)
 	}
 	e.ch = ch
+	delivered := make(chan error, 1)
+	go func() { delivered <- ch.Deliver(context.Background()) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = ch.Close(ctx)
+		if err := <-delivered; err != nil {
+			t.Errorf("Deliver: %v", err)
+		}
 		if logs := e.logs.String(); strings.Contains(logs, token) {
 			t.Errorf("the logs show the token:\n%s", logs)
 		}

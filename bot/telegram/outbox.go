@@ -206,7 +206,6 @@ func (c *Channel) dropWiped(ctx context.Context) {
 // meanwhile, and takes over those whose instance let its lease lapse. It flushes once more
 // when ctx is done, and returns.
 func (c *Channel) tend(ctx context.Context) {
-	defer close(c.tended)
 	defer c.flush()
 	settle := time.NewTicker(settleEvery)
 	defer settle.Stop()

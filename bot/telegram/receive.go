@@ -27,7 +27,7 @@ var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
 // poll runs getUpdates until ctx is done. Each batch is handled before the next request, whose
 // offset confirms it: an update that was not handled is delivered again, and bot.Handle drops
-// what was handled twice.
+// what was handled twice. A batch is handled to the end when ctx ends under it (see handling).
 func (c *Channel) poll(ctx context.Context) error {
 	api := c.bot(ctx)
 	// A webhook left from webhook mode would make getUpdates fail with 409.
@@ -61,14 +61,16 @@ func (c *Channel) poll(ctx context.Context) error {
 }
 
 // handleBatch handles the updates of one chat one at a time and in order, and different chats in
-// parallel.
-func (c *Channel) handleBatch(ctx context.Context, updates []tgbotapi.Update) {
+// parallel. intake is the poll's context: its end does not cut the batch short.
+func (c *Channel) handleBatch(intake context.Context, updates []tgbotapi.Update) {
+	ctx, done := c.handling(intake)
+	defer done()
 	byChat := map[string][]tgbotapi.Update{}
 	var order []string
 	for _, u := range updates {
 		m, _, ok := decode(u)
 		if !ok {
-			c.handlePolled(ctx, u) // only answers a callback query
+			c.handlePolled(intake, ctx, u) // only answers a callback query
 			continue
 		}
 		if byChat[m.ChatID] == nil {
@@ -80,7 +82,7 @@ func (c *Channel) handleBatch(ctx context.Context, updates []tgbotapi.Update) {
 	for _, chat := range order {
 		wg.Go(func() {
 			for _, u := range byChat[chat] {
-				c.handlePolled(ctx, u)
+				c.handlePolled(intake, ctx, u)
 			}
 		})
 	}
@@ -115,12 +117,16 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 	return nil
 }
 
-// handlePolled handles an update taken by polling, which nobody delivers again: while the
-// intake is full it waits its turn, a second at a time.
-func (c *Channel) handlePolled(ctx context.Context, u tgbotapi.Update) {
+// handlePolled handles an update taken by polling under ctx. Nobody delivers it again while
+// this instance polls: while the intake is full it waits its turn, a second at a time. Once
+// intake ends it gives up instead: its offset was never confirmed, so Telegram delivers it to
+// the next poller.
+func (c *Channel) handlePolled(intake, ctx context.Context, u tgbotapi.Update) {
 	for c.handleUpdate(ctx, u) != nil {
 		select {
 		case <-c.clock.At(c.clock.Now().Add(time.Second)):
+		case <-intake.Done():
+			return
 		case <-ctx.Done():
 			return
 		}
@@ -259,12 +265,21 @@ func (c *Channel) serveUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(body, &u); err != nil {
 		return &statusError{http.StatusBadRequest, fmt.Errorf("decode update: %w", err)}
 	}
-	if err := c.handleUpdate(r.Context(), u); err != nil {
+	if !c.receiving.enter() { // stopping: Telegram delivers it again, to an instance that runs
+		w.Header().Set("Retry-After", "1")
+		return &statusError{http.StatusServiceUnavailable, errStopping}
+	}
+	defer c.receiving.leave()
+	ctx, done := c.handling(r.Context())
+	defer done()
+	if err := c.handleUpdate(ctx, u); err != nil {
 		w.Header().Set("Retry-After", "1")
 		return &statusError{http.StatusServiceUnavailable, err} // Telegram delivers it again
 	}
 	return nil
 }
+
+var errStopping = errors.New("telegram: stopping")
 
 type statusError struct {
 	status int

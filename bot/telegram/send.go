@@ -24,7 +24,7 @@ const (
 	reasonRejected = "rejected"          // another 4xx: chat not found, bad request
 	reasonRetries  = "retries_exhausted" // network errors or 5xx, Retries times over
 	reasonShutdown = "shutdown"          // still queued when Close ran out of time
-	reasonClosed   = "closed"            // handed over after Close
+	reasonClosed   = "closed"            // handed over after Close: left in the outbox
 	reasonWiped    = "wiped"             // queued, or in flight and then failed, when Wipe ran for its chat
 )
 
@@ -145,7 +145,8 @@ func split(text string, max int) []string {
 }
 
 // enqueue keeps messages in the outbox and hands them to the delivery loop. It gives up those
-// of a chat wiped since they were kept, and after Close all of them.
+// of a chat wiped since they were kept, and after Close all of them, which then stay in the
+// outbox for another instance.
 func (c *Channel) enqueue(msgs []*outgoing) error {
 	c.keep(msgs)
 	var wiped []*outgoing
@@ -163,12 +164,10 @@ func (c *Channel) enqueue(msgs []*outgoing) error {
 	c.m.depth.Set(float64(c.q.n))
 	c.mu.Unlock()
 	c.signal()
-	if closed {
+	if closed { // not settled: with an Outbox, they wait there for another instance
 		for _, o := range msgs {
 			c.giveUp(o, reasonClosed, ErrClosed)
 		}
-		c.settle(msgs...)
-		c.flush()
 		return ErrClosed
 	}
 	for _, o := range wiped {
@@ -300,7 +299,7 @@ func retryAfter(err *tgbotapi.Error) time.Duration {
 func (c *Channel) giveUp(o *outgoing, reason string, err error) {
 	c.m.givenUp.WithLabelValues(reason).Inc()
 	c.log.Warn("telegram: message given up", "method", o.apiMethod(), "reason", reason, "urgent", o.urgent,
-		"in_outbox", o.box != "" && reason == reasonShutdown, "error", err)
+		"in_outbox", o.box != "" && (reason == reasonShutdown || reason == reasonClosed), "error", err)
 	if o.result != nil {
 		op := "send"
 		if o.method == methodCopy {

@@ -105,8 +105,8 @@ var ErrClosed = errors.New("telegram: channel closed")
 var ErrWiped = errors.New("telegram: chat wiped")
 
 // Channel is the Telegram channel: Run receives updates, ServeHTTP serves them in webhook mode,
-// Send, Copy and the replies to updates leave through one outbound queue. Its methods may be called
-// concurrently; Close comes last, once Run has returned.
+// Send, Copy and the replies to updates leave through one outbound queue, which Deliver works
+// through. New starts nothing. Its methods may be called concurrently; Close comes last.
 type Channel struct {
 	cfg   Config
 	h     bot.Handler
@@ -116,17 +116,27 @@ type Channel struct {
 	clock Clock
 	m     *metrics
 
-	mu     sync.Mutex
-	q      *queue
-	closed bool
+	mu         sync.Mutex
+	q          *queue
+	closed     bool // Close began: nothing more is queued
+	delivering bool // Deliver ran
 
-	wake     chan struct{}      // tells the delivery loop that the queue changed
-	abort    context.CancelFunc // cancels sends in flight when Close runs out of time
-	stopped  chan struct{}      // closed when the delivery loop has ended
-	inflight sync.WaitGroup     // sends in flight
+	// receiving counts Run and the webhook updates being handled; Stop shuts it.
+	receiving  *gate
+	intake     context.Context    // done once Stop began: Run stops asking for updates
+	stopIntake context.CancelFunc //
+	cut        context.Context    // done when the updates being handled are cut off
+	cutOff     context.CancelFunc //
 
-	stopTending context.CancelFunc // stops the outbox's upkeep (tend)
-	tended      chan struct{}      // closed when tend has ended
+	wake      chan struct{}      // tells the delivery loop that the queue changed
+	aborted   context.Context    // done when Close runs out of time: sends in flight give up
+	abort     context.CancelFunc //
+	stopped   chan struct{}      // closed when the delivery loop has ended
+	delivered chan struct{}      // closed when Deliver has returned
+	inflight  sync.WaitGroup     // sends in flight; only the delivery loop adds to it
+
+	tending     context.Context    // done when the outbox's upkeep (tend) is to stop
+	stopTending context.CancelFunc //
 	settledMu   sync.Mutex
 	settled     []string        // outbox ids of settled messages, for flush
 	wipes       map[string]wipe // by chat, under mu: this instance's recent wipes
@@ -142,8 +152,8 @@ var secretToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 // quietLibrary silences the library's logger, which prints errors that carry the token.
 var quietLibrary sync.Once
 
-// New checks cfg, asks Telegram who the bot is (getMe) and starts the outbound queue. It does
-// not receive updates until Run.
+// New checks cfg and asks Telegram who the bot is (getMe). It starts nothing: Run receives
+// updates, Deliver sends what is queued.
 func New(cfg Config, h bot.Handler) (*Channel, error) {
 	if err := cfg.check(h); err != nil {
 		return nil, err
@@ -161,31 +171,25 @@ func New(cfg Config, h bot.Handler) (*Channel, error) {
 	}
 	api.Debug = false
 
-	ctx, abort := context.WithCancel(context.Background())
 	c := &Channel{
-		cfg:     cfg,
-		h:       h,
-		api:     api,
-		http:    cfg.HTTPClient,
-		log:     cfg.Logger,
-		clock:   cfg.Clock,
-		m:       m,
-		q:       newQueue(cfg.PerChat, time.Second/time.Duration(cfg.PerSecond)),
-		wake:    make(chan struct{}, 1),
-		abort:   abort,
-		stopped: make(chan struct{}),
-		wipes:   map[string]wipe{},
+		cfg:       cfg,
+		h:         h,
+		api:       api,
+		http:      cfg.HTTPClient,
+		log:       cfg.Logger,
+		clock:     cfg.Clock,
+		m:         m,
+		q:         newQueue(cfg.PerChat, time.Second/time.Duration(cfg.PerSecond)),
+		receiving: newGate(),
+		wake:      make(chan struct{}, 1),
+		stopped:   make(chan struct{}),
+		delivered: make(chan struct{}),
+		wipes:     map[string]wipe{},
 	}
-	go c.deliver(ctx)
-	c.tended = make(chan struct{})
-	if cfg.Outbox != nil {
-		var tctx context.Context
-		tctx, c.stopTending = context.WithCancel(context.Background())
-		go c.tend(tctx)
-	} else {
-		c.stopTending = func() {}
-		close(c.tended)
-	}
+	c.intake, c.stopIntake = context.WithCancel(context.Background())
+	c.cut, c.cutOff = context.WithCancel(context.Background())
+	c.aborted, c.abort = context.WithCancel(context.Background())
+	c.tending, c.stopTending = context.WithCancel(context.Background())
 	return c, nil
 }
 
@@ -255,9 +259,17 @@ func (cfg *Config) defaults() {
 	}
 }
 
-// Run receives updates until ctx is done, then returns nil. In polling mode it long-polls
-// getUpdates; in webhook mode it registers WebhookURL and leaves the updates to ServeHTTP.
+// Run receives updates until ctx is done or Stop begins, then returns nil once the updates it
+// took are handled. In polling mode it long-polls getUpdates; in webhook mode it registers
+// WebhookURL and leaves the updates to ServeHTTP.
 func (c *Channel) Run(ctx context.Context) error {
+	if !c.receiving.enter() {
+		return nil // stopped
+	}
+	defer c.receiving.leave()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.intake, cancel)()
 	if c.cfg.Mode == "webhook" {
 		if err := c.setWebhook(ctx); err != nil && ctx.Err() == nil {
 			return err
@@ -268,36 +280,148 @@ func (c *Channel) Run(ctx context.Context) error {
 	return c.poll(ctx)
 }
 
-// Close stops taking messages and delivers those queued until ctx is done; then it gives up the
-// rest, counting and logging each, and returns an error. With an Outbox, what it gave up stays
-// there for another instance to send.
+// Deliver sends what is queued, paced, and with an Outbox keeps it (leases, take-overs,
+// wipes), until Close is done with the queue; then it returns nil. Until it runs, messages
+// wait in the queue. When ctx ends first, it stops as a Close that ran out of time would, and
+// what is queued stays in the Outbox. It runs once; after Close it returns at once.
+func (c *Channel) Deliver(ctx context.Context) error {
+	c.mu.Lock()
+	again, closed := c.delivering, c.closed
+	c.delivering = !closed
+	c.mu.Unlock()
+	switch {
+	case again:
+		return errors.New("telegram: Deliver runs once")
+	case closed: // Close gave up what was queued
+		return nil
+	}
+	defer close(c.delivered)
+	defer context.AfterFunc(ctx, func() { c.abort(); c.stopTending() })()
+	var loops sync.WaitGroup
+	loops.Go(func() { c.deliver(c.aborted) })
+	if c.cfg.Outbox != nil {
+		loops.Go(func() { c.tend(c.tending) })
+	}
+	loops.Wait()
+	c.inflight.Wait() // the delivery loop has ended: nothing adds to it any more
+	return nil
+}
+
+// Stop stops receiving: Run stops asking for updates, and ServeHTTP refuses them with 503, for
+// Telegram to deliver them again (to another instance, or to this one restarted). It waits
+// until the updates taken are handled and their replies queued, or until ctx is done: then it
+// cuts them off, and waits for them to return. Close calls it first.
+func (c *Channel) Stop(ctx context.Context) {
+	c.stopIntake()
+	idle := c.receiving.shut()
+	select {
+	case <-idle:
+		return
+	case <-ctx.Done():
+	}
+	c.cutOff()
+	<-idle
+}
+
+// handling is the context an update is handled under: it carries ctx's values but not its
+// end, so that stopping the intake does not cut off a message half handled (an update marked
+// seen and not answered would be lost: Telegram's redelivery is then a duplicate). Stop cuts it
+// off when its time runs out. Call the func when the update is handled.
+func (c *Channel) handling(ctx context.Context) (context.Context, func()) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(c.cut, cancel)
+	return hctx, func() { stop(); cancel() }
+}
+
+// Close stops the channel: it calls Stop, then delivers what is queued until ctx is done;
+// then it gives up the rest, counting and logging each, and returns an error. With an Outbox,
+// what it gave up stays there for another instance to send, as does what is queued after
+// Close. When Close returns, Run and Deliver have returned (or, called later, return at once).
 func (c *Channel) Close(ctx context.Context) error {
+	c.Stop(ctx)
 	c.mu.Lock()
 	c.closed = true
+	delivering := c.delivering
 	c.mu.Unlock()
 	c.signal()
 	defer func() { // once the queue is done with: the last settled messages are forgotten
 		c.stopTending()
-		<-c.tended
+		if delivering {
+			<-c.delivered
+		}
 	}()
 
-	select {
-	case <-c.stopped:
-		c.inflight.Wait()
-		return nil
-	case <-ctx.Done():
+	cause := errNotDelivered
+	if delivering {
+		select {
+		case <-c.stopped:
+			c.inflight.Wait()
+			return nil
+		case <-ctx.Done():
+		}
+		c.abort()
+		<-c.stopped
+		c.inflight.Wait() // the sends in flight give themselves up
+		cause = ctx.Err()
 	}
-	c.abort()
-	<-c.stopped
-	c.inflight.Wait() // the sends in flight give themselves up
 	c.mu.Lock()
 	left := c.q.drain()
 	c.mu.Unlock()
 	c.m.depth.Set(0)
 	for _, o := range left {
-		c.giveUp(o, reasonShutdown, ctx.Err())
+		c.giveUp(o, reasonShutdown, cause)
 	}
-	return fmt.Errorf("telegram: close: %d messages not sent: %w", len(left), ctx.Err())
+	if !delivering && len(left) == 0 {
+		return nil
+	}
+	return fmt.Errorf("telegram: close: %d messages not sent: %w", len(left), cause)
+}
+
+// errNotDelivered is why Close gives up what is queued when Deliver never ran.
+var errNotDelivered = errors.New("telegram: Deliver did not run")
+
+// gate counts work in flight (Run, webhook updates being handled) and, once shut, refuses
+// more. Unlike a sync.WaitGroup, nothing can start while it is waited for, and the wait can
+// end at a deadline.
+type gate struct {
+	mu     sync.Mutex
+	n      int
+	closed bool
+	idle   chan struct{} // closed once shut with nothing in flight
+}
+
+func newGate() *gate { return &gate{idle: make(chan struct{})} }
+
+// enter counts one more in flight, unless the gate is shut.
+func (g *gate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.n++
+	return true
+}
+
+func (g *gate) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n--; g.n == 0 && g.closed {
+		close(g.idle)
+	}
+}
+
+// shut refuses more, and returns a channel closed once nothing is in flight.
+func (g *gate) shut() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.closed {
+		g.closed = true
+		if g.n == 0 {
+			close(g.idle)
+		}
+	}
+	return g.idle
 }
 
 // bot returns the API client with its requests bound to ctx, which the library's methods do not

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -208,11 +209,11 @@ func TestSeveralInstances(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("op1 was told of %d cases; want 2", len(ids))
 	}
-	update := 500000
-	post := func(p *process, from int64, text string) {
-		update++
+	var update atomic.Int64
+	update.Store(500000)
+	post := func(p *process, from int64, text string) { // from two goroutines at once
 		u := telegramtest.Text(from, text)
-		u.UpdateID = update
+		u.UpdateID = int(update.Add(1))
 		body, _ := json.Marshal(u)
 		postUpdate(t, "http://"+p.addr+"/tg", hookSecret, body)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -182,51 +183,94 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
 	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()))
+	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, chat: chat, b: b, desk: desk, tg: tg, roster: &roster}
+	return sv.serve(ctx)
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 7)
+// service is what run built: nothing of it runs until serve.
+type service struct {
+	cfg    *config
+	log    *slog.Logger
+	srv    *http.Server
+	ln     net.Listener
+	chat   *webhook.Chat
+	b      *bot.Bot
+	desk   *handoff.Desk     // nil without a roster
+	tg     *telegram.Channel // nil without a token
+	roster *atomic.Pointer[handoff.Roster]
+}
+
+// serve starts every loop of the service, waits for ctx to end (SIGTERM) or a loop to fail,
+// then stops in order. When it returns, every goroutine it started has returned.
+func (s *service) serve(ctx context.Context) error {
+	// The intake: what receives messages, reloads, and the desk's queue reader.
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	failed := make(chan error, 1) // the first loop to fail stops the service
+	var intake, delivery sync.WaitGroup
+	loop := func(wg *sync.WaitGroup, f func() error) {
+		wg.Go(func() {
+			if err := f(); err != nil {
+				select {
+				case failed <- err:
+				default:
+				}
+			}
+		})
+	}
+	if s.tg != nil { // the queue first: everything after may send
+		loop(&delivery, func() error { return s.tg.Deliver(context.WithoutCancel(ctx)) })
+	}
 	reloaded := make(chan struct{}, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	go func() { errc <- chat.Run(ctx) }()
-	go func() { errc <- watchContent(ctx, cfg, b, log, reloaded) }()
-	if desk != nil {
-		go func() { errc <- desk.Run(ctx) }()
-		go func() { errc <- watchRoster(ctx, cfg.Roster, &roster, desk, log) }()
+	loop(&intake, func() error { return s.chat.Run(intakeCtx) })
+	loop(&intake, func() error { return watchContent(intakeCtx, s.cfg, s.b, s.log, reloaded) })
+	if s.desk != nil {
+		loop(&intake, func() error { return s.desk.Run(intakeCtx) })
+		loop(&intake, func() error { return watchRoster(intakeCtx, s.cfg.Roster, s.roster, s.desk, s.log) })
 	}
-	if tg != nil {
-		go func() { errc <- tg.Run(ctx) }()
-		go func() { errc <- showSurfaces(ctx, tg, b, log, reloaded) }()
+	if s.tg != nil {
+		loop(&intake, func() error { return s.tg.Run(intakeCtx) })
+		loop(&intake, func() error { return showSurfaces(intakeCtx, s.tg, s.b, s.log, reloaded) })
 	}
+	loop(&intake, func() error {
+		if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-errc:
+	case runErr = <-failed:
 	}
-	log.Info("stopping: finishing messages in flight and the outbound queue")
-	cancel()
-	stopCtx, stopCancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer stopCancel()
-	if err := srv.Shutdown(stopCtx); err != nil {
-		log.Warn("http shutdown", "err", err)
+	s.log.Info("stopping: finishing messages in flight and the outbound queue")
+	// Messages being handled finish on a context that the stop does not cancel, within the
+	// grace period; whatever is still queued after it stays in the outbox for another instance.
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	stopIntake()                                    // no more polling, reloads or reading of the desk's queue
+	if err := s.srv.Shutdown(stopCtx); err != nil { // the webhooks and the web chat's requests in flight
+		s.log.Warn("http shutdown", "err", err)
+		s.srv.Close() // past the grace period: their contexts end
 	}
-	if desk != nil { // its messages to counsellors' phones, before the channel closes
-		waited := make(chan struct{})
-		go func() { desk.Wait(); close(waited) }()
-		select {
-		case <-waited:
-		case <-stopCtx.Done():
+	if s.tg != nil {
+		s.tg.Stop(stopCtx) // the polled updates in flight, their replies queued
+	}
+	intake.Wait()
+	if s.desk != nil {
+		s.desk.Drain(stopCtx) // its messages to counsellors' phones, queued before the channel closes
+	}
+	if s.tg != nil {
+		if err := s.tg.Close(stopCtx); err != nil { // what is left stays in the outbox
+			s.log.Warn("telegram queue not flushed", "err", err)
 		}
 	}
-	if tg != nil {
-		if err := tg.Close(stopCtx); err != nil {
-			log.Warn("telegram queue not flushed", "err", err)
-		}
-	}
-	if errors.Is(runErr, http.ErrServerClosed) || errors.Is(runErr, context.Canceled) {
+	delivery.Wait()
+	s.log.Info("stopped")
+	if errors.Is(runErr, context.Canceled) { // a loop that saw the stop before serve did
 		runErr = nil
 	}
-	log.Info("stopped")
 	return runErr
 }
 

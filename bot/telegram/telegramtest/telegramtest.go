@@ -4,7 +4,8 @@
 // answerCallbackQuery and deleteMessages for any token, records every call, and can answer
 // sendMessage, copyMessage and deleteMessages with errors and 429s like Telegram's flood
 // control. It also answers setMyDescription, setMyShortDescription, setMyCommands and
-// deleteMyCommands, which FailSurface can make fail:
+// deleteMyCommands, which FailSurface can make fail. Hold makes the calls of a method wait
+// until released, so that a test can stop the service with requests in flight.
 //
 //	srv := telegramtest.New(t)
 //	ch, err := telegram.New(telegram.Config{Token: "1:x", Endpoint: srv.URL()}, handler)
@@ -65,6 +66,7 @@ type Server struct {
 	accepted  []time.Time          // of the sendMessage and copyMessage calls answered 200, for Limit
 	lastSend  map[string]time.Time // by chat id, for Limit
 	messageID map[string]int       // by chat id: the last one sendMessage or copyMessage gave
+	holds     map[string]*Hold     // by method
 	broken    bool
 }
 
@@ -102,6 +104,68 @@ func (s *Server) Break() {
 	defer s.mu.Unlock()
 	s.broken = true
 }
+
+// Hold makes every later call of method wait, before it is answered, until Release (or until
+// its client gives up): a test can then stop the service while its requests are in flight.
+func (s *Server) Hold(method string) *Hold {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds == nil {
+		s.holds = map[string]*Hold{}
+	}
+	h := &Hold{t: s.t, changed: make(chan struct{}), released: make(chan struct{})}
+	s.holds[method] = h
+	return h
+}
+
+// Hold holds the calls of one method; see Server.Hold.
+type Hold struct {
+	t        testing.TB
+	mu       sync.Mutex
+	n        int           // calls that arrived
+	changed  chan struct{} // closed and replaced when a call arrives
+	released chan struct{}
+	once     sync.Once
+}
+
+// wait counts a call of r and holds it until Release. A nil Hold holds nothing.
+func (h *Hold) wait(r *http.Request) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.n++
+	close(h.changed)
+	h.changed = make(chan struct{})
+	h.mu.Unlock()
+	select {
+	case <-h.released:
+	case <-r.Context().Done():
+	}
+}
+
+// Wait waits up to 5 seconds until n calls have arrived, held or since released; it fails the
+// test if they have not, so call it from the test's goroutine.
+func (h *Hold) Wait(n int) {
+	h.t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		h.mu.Lock()
+		got, changed := h.n, h.changed
+		h.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			h.t.Fatalf("telegramtest: %d calls held; want %d", got, n)
+		}
+	}
+}
+
+// Release answers the calls held, and lets later ones through.
+func (h *Hold) Release() { h.once.Do(func() { close(h.released) }) }
 
 // QueueUpdate queues an update for getUpdates and returns its update_id, which it sets when zero.
 func (s *Server) QueueUpdate(u tgbotapi.Update) int {
@@ -339,6 +403,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler) // net/http cuts the connection and logs nothing
 	}
 	method := path.Base(r.URL.Path)
+	s.mu.Lock()
+	hold := s.holds[method]
+	s.mu.Unlock()
+	hold.wait(r)
 	var result any = true
 	var f failure
 	params, err := decodeParams(r)

@@ -1,0 +1,102 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// OnDuty counts the operators on call a new case in lang would go to now (backups, who may be
+// asleep, are not counted). bot.Desk gives it no context: it waits for Redis at most
+// onDutyWait, and rarely at all (see onCallNow).
+func (d *Desk) OnDuty(lang string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), onDutyWait)
+	defer cancel()
+	onCall := d.onCallNow(ctx)
+	if speakers := rosterCopies(onCall, func(o Operator) bool { return o.Speaks(lang) }); len(speakers) > 0 {
+		return len(speakers)
+	}
+	return len(onCall)
+}
+
+// onDutyWait bounds OnDuty's wait for Redis: a person's message must not hang on it.
+const onDutyWait = 2 * time.Second
+
+// onCallNow returns the operators on duty now, by roster and /duty, kept for 5 seconds. One
+// caller at a time reads Redis, outside the lock; meanwhile the others take the last count of
+// the same roster, or wait for the new one (or for ctx: then shifts alone decide).
+func (d *Desk) onCallNow(ctx context.Context) []Operator {
+	for {
+		d.mu.Lock()
+		now, r, kept := d.now(), d.roster(), d.onCall
+		ours := kept != nil && r == d.cachedR // a count of this roster
+		fresh := ours && now.Sub(d.cachedT) < 5*time.Second && !now.Before(d.cachedT)
+		wait := d.refreshing
+		if r != nil && !fresh && wait == nil {
+			d.refreshing = make(chan struct{})
+		}
+		d.mu.Unlock()
+		switch {
+		case r == nil:
+			return nil
+		case fresh:
+			return kept
+		case wait == nil: // this caller reads
+			return d.refreshOnCall(ctx, r, now)
+		case ours:
+			return kept // a little old: the new count is being read
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return r.OnCall(now, nil)
+		}
+	}
+}
+
+// refreshOnCall reads who is on duty by /duty today, counts the operators on call, keeps the
+// count (unless ctx ended: another caller reads again) and tells those waiting for it.
+func (d *Desk) refreshOnCall(ctx context.Context, r *Roster, now time.Time) []Operator {
+	duty, err := d.readDuty(ctx, r, now)
+	onCall := r.OnCall(now, duty)
+	if onCall == nil {
+		onCall = []Operator{}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil || ctx.Err() == nil {
+		d.onCall, d.cachedT, d.cachedR = onCall, now, r
+	}
+	close(d.refreshing)
+	d.refreshing = nil
+	return onCall
+}
+
+// readDuty reads the operators' /duty of the day. When Redis fails, shifts alone decide.
+func (d *Desk) readDuty(ctx context.Context, r *Roster, now time.Time) (map[string]bool, error) {
+	ops := r.Operators()
+	duty := map[string]bool{}
+	if len(ops) == 0 {
+		return duty, nil
+	}
+	// One GET each in a pipeline, not MGET: on a cluster the keys live on different nodes.
+	pipe := d.rdb.Pipeline()
+	gets := make([]*redis.StringCmd, len(ops))
+	for i, o := range ops {
+		gets[i] = pipe.Get(ctx, d.opKey(o.ID, "duty:"+r.Day(now)))
+	}
+	_, err := pipe.Exec(ctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		d.log.Warn("handoff: /duty not read; shifts only", "err", err)
+	} else {
+		err = nil
+	}
+	for i, g := range gets {
+		if v, err := g.Result(); err == nil {
+			duty[ops[i].ID] = v == "on"
+		}
+	}
+	return duty, err
+}
