@@ -37,6 +37,7 @@ type Reply struct {
 	Text    string   `json:"t"`
 	Buttons []Button `json:"b,omitempty"`
 	Urgent  bool     `json:"u,omitempty"` // emergency and safety messages: delivered before others
+	Lang    string   `json:"g,omitempty"` // the language it is written in; "" for several at once
 	Forget  bool     `json:"-"`           // do not report its message id: the last word after a wipe must leave no trace
 	// Ring lets the phone make a sound: for counsellors, whose alerts must be heard. A person's
 	// messages never ring: someone else may hold the phone.

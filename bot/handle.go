@@ -409,11 +409,14 @@ func render(c *Content, outs []dialog.Output) []Reply {
 		}
 		text, buttons := c.Catalog.Show(o)
 		if cur == nil {
-			replies = append(replies, Reply{})
+			replies = append(replies, Reply{Lang: o.Lang})
 			cur = &replies[len(replies)-1]
 		}
 		if cur.Text != "" {
 			cur.Text += "\n\n"
+		}
+		if cur.Lang != o.Lang {
+			cur.Lang = "" // texts of two languages joined
 		}
 		cur.Text += text
 		cur.Urgent = cur.Urgent || o.Urgent

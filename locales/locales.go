@@ -327,9 +327,7 @@ func (c *Catalog) Render(lang, id string, params map[string]any) string {
 		return "[" + id + "]"
 	}
 	if rightToLeft(lang) {
-		// In a right-to-left line a command's slash would show after its word ("help/"): a
-		// left-to-right mark before it keeps "/help" whole.
-		text = commandStart.ReplaceAllString(text, "$1\u200e$2")
+		text = commandsWhole(text)
 	}
 	return text
 }
@@ -454,8 +452,19 @@ func sameKey(r rune) rune {
 	return r
 }
 
-// commandStart is a /command at the start of a line or after a space.
-var commandStart = regexp.MustCompile(`(?m)(^|\s)(/[a-z]+)`)
+// commandsWhole keeps each /command of a right-to-left text whole: in a right-to-left line its
+// slash would show after its word ("help/"), so a left-to-right mark goes before it. A line
+// that begins with a command first gets a right-to-left mark, or the left-to-right one would
+// turn the whole line left to right.
+func commandsWhole(text string) string {
+	text = lineCommand.ReplaceAllString(text, "\u200f\u200e$1")
+	return innerCommand.ReplaceAllString(text, "$1\u200e$2")
+}
+
+var (
+	lineCommand  = regexp.MustCompile(`(?m)^(/[a-z]+)`)
+	innerCommand = regexp.MustCompile(`([^\S\n])(/[a-z]+)`)
+)
 
 // rightToLeft reports whether lang is written right to left, from its usual script.
 func rightToLeft(lang string) bool {

@@ -115,6 +115,7 @@ func testChat(t *testing.T, browserCtx context.Context, exit chromedp.Action[chr
 	console := collectConsole(ctx)
 
 	converse(t, ctx, srv.URL)
+	screenshots(t, ctx)("conversation")
 	id := checkMessages(t, h)
 	checkPage(t, ctx)
 	requests.check(t, id)

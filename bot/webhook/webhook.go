@@ -86,6 +86,7 @@ type reply struct {
 	Text    string   `json:"text"`
 	Choices []choice `json:"choices,omitempty"`
 	Urgent  bool     `json:"urgent,omitempty"`
+	Lang    string   `json:"lang,omitempty"` // the language it is written in, when it is one
 }
 
 type choice struct {
@@ -101,7 +102,7 @@ func encodeReplies(replies []bot.Reply) []reply {
 		for _, b := range r.Buttons {
 			choices = append(choices, choice{ID: b.Data, Label: b.Label})
 		}
-		out = append(out, reply{Text: r.Text, Choices: choices, Urgent: r.Urgent})
+		out = append(out, reply{Text: r.Text, Choices: choices, Urgent: r.Urgent, Lang: r.Lang})
 	}
 	return out
 }

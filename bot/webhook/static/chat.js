@@ -182,9 +182,41 @@
   function addMessage(text, className) {
     const div = document.createElement('div');
     div.className = className;
-    div.textContent = text; // replies are text, never markup
+    setText(div, text);
     log.append(div);
+    // The message as a whole (the side of an urgent one's bar) goes as its first line.
+    div.dir = getComputedStyle(div.firstChild).direction;
     return div;
+  }
+
+  // Numbers (with the spaces, dots and dashes of a phone number) and /commands keep their
+  // left-to-right order inside right-to-left text: "112" and "/help" in an Urdu line read as
+  // they are typed, not "211" or "help/". A left-to-right mark before one (the messages may
+  // put one before a command in right-to-left text) goes with it, so that a line that
+  // begins with a command still takes its direction from its words.
+  const leftToRight = /\u200e?(?:\+?\p{Nd}(?:[\p{Nd} .-]*\p{Nd})?|(?<![\p{L}\p{N}_/])\/[\p{L}\p{N}_]+)/gu;
+
+  // setText puts text in el as text, never markup: each line in a block of its own with
+  // dir="auto", so that it runs in the direction of its first letter outside the runs of
+  // leftToRight, which each go in a <bdi> (a question in six languages has its Urdu line
+  // right to left, the others left to right). No language is named here.
+  function setText(el, text) {
+    el.replaceChildren(...text.split('\n').map((line) => {
+      const span = document.createElement('span');
+      span.className = 'line';
+      span.dir = 'auto';
+      let end = 0;
+      for (const m of line.matchAll(leftToRight)) {
+        const bdi = document.createElement('bdi');
+        bdi.dir = 'ltr';
+        bdi.textContent = m[0];
+        span.append(line.slice(end, m.index), bdi); // strings become text nodes
+        end = m.index + m[0].length;
+      }
+      span.append(line.slice(end));
+      if (!line) span.append(document.createElement('br')); // an empty line keeps its height
+      return span;
+    }));
   }
 
   // render shows replies, with a button for each choice.
@@ -192,6 +224,7 @@
     let first = null;
     for (const r of replies) {
       const div = addMessage(r.text, r.urgent ? 'msg bot urgent' : 'msg bot');
+      if (r.lang) div.lang = r.lang; // for the fonts and a screen reader's voice
       first = first || div;
       if (!r.choices || r.choices.length === 0) continue;
       const group = document.createElement('div');
@@ -200,7 +233,7 @@
       for (const c of r.choices) {
         const button = document.createElement('button');
         button.type = 'button';
-        button.textContent = c.label;
+        setText(button, c.label);
         button.addEventListener('click', () => choose(group, c));
         group.append(button);
       }
