@@ -408,7 +408,7 @@ func TestStreamFlood(t *testing.T) {
 	if counts[http.StatusNotFound] != len(statuses) {
 		t.Errorf("10,000 streams of made-up conversations: %v; want all 404", counts)
 	}
-	_, metrics := get(t, base+"/metrics")
+	_, metrics := get(t, "http://"+in.ops+"/metrics")
 	if !regexp.MustCompile(`(?m)^faros_webchat_streams 0$`).MatchString(metrics) {
 		t.Errorf("streams open after the flood:\n%s", regexp.MustCompile(`(?m)^faros_webchat_streams .*$`).FindString(metrics))
 	}

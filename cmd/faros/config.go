@@ -19,6 +19,7 @@ import (
 // each also a flag (a flag wins over its variable).
 type config struct {
 	HTTPAddr        string
+	OpsAddr         string // /readyz and /metrics
 	RedisURL        string // "" → embedded, nothing persists
 	RedisMaster     string // Sentinel: the master's name; RedisURL then lists the sentinels
 	RedisPrefix     string // of every key: several deployments can share one Redis
@@ -90,6 +91,7 @@ func positive(p func(*config) *int) value {
 
 var settings = []setting{
 	{"FAROS_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "listen address (host:port; :8080 for every interface) for webhooks, API, web chat, health, metrics", str(func(c *config) *string { return &c.HTTPAddr })},
+	{"FAROS_OPS_ADDR", "ops-addr", "127.0.0.1:9090", "listen address (host:port) of /readyz and /metrics, for the orchestrator and Prometheus: keep it off the public network", str(func(c *config) *string { return &c.OpsAddr })},
 	{"FAROS_REDIS_URL", "redis-url", "", "redis:// or rediss:// URL; several, comma-separated: a cluster (or sentinels with --redis-master); empty: embedded, nothing persists", str(func(c *config) *string { return &c.RedisURL })},
 	{"FAROS_REDIS_MASTER", "redis-master", "", "Sentinel master name; --redis-url then lists the sentinels", str(func(c *config) *string { return &c.RedisMaster })},
 	{"FAROS_REDIS_PREFIX", "redis-prefix", "faros", "prefix of every Redis key", str(func(c *config) *string { return &c.RedisPrefix })},
@@ -177,12 +179,17 @@ func (c *config) check() []string {
 			bad(env, "too weak: use at least %.0f random bits; generate one with: %s", bits, generate)
 		}
 	}
-	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
-		if _, nerr := strconv.Atoi(c.HTTPAddr); nerr == nil {
-			bad("FAROS_HTTP_ADDR", "%q is a port without a host: write :%s (every interface) or 127.0.0.1:%s (this machine only)", c.HTTPAddr, c.HTTPAddr, c.HTTPAddr)
-		} else {
-			bad("FAROS_HTTP_ADDR", "%q is not host:port, such as 127.0.0.1:8080 or :8080", c.HTTPAddr)
+	for env, addr := range map[string]string{"FAROS_HTTP_ADDR": c.HTTPAddr, "FAROS_OPS_ADDR": c.OpsAddr} {
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			if _, nerr := strconv.Atoi(addr); nerr == nil {
+				bad(env, "%q is a port without a host: write :%s (every interface) or 127.0.0.1:%s (this machine only)", addr, addr, addr)
+			} else {
+				bad(env, "%q is not host:port, such as 127.0.0.1:8080 or :8080", addr)
+			}
 		}
+	}
+	if _, port, _ := net.SplitHostPort(c.OpsAddr); c.HTTPAddr == c.OpsAddr && port != "0" {
+		bad("FAROS_OPS_ADDR", "is FAROS_HTTP_ADDR's address too: readiness and metrics need their own port")
 	}
 	if c.TelegramMode != "polling" && c.TelegramMode != "webhook" {
 		bad("FAROS_TELEGRAM_MODE", "%q is neither polling nor webhook", c.TelegramMode)

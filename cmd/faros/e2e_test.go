@@ -25,11 +25,12 @@ import (
 // instance is one Faros started by run, as the binary would be.
 type instance struct {
 	addr string
+	ops  string // the ops listener: /readyz, /metrics
 	log  *testkit.LogBuffer
 	r    *redistest.Redis
 }
 
-var listening = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+var listening = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)".*"ops":"([^"]+)"`)
 
 // start runs Faros with the test's Redis and env on a free port, and stops it when the test
 // ends, checking that it stopped cleanly and that neither Redis nor the log holds anything
@@ -38,6 +39,7 @@ func start(t *testing.T, r *redistest.Redis, env map[string]string, secrets ...s
 	t.Helper()
 	vars := map[string]string{
 		"FAROS_HTTP_ADDR":         "127.0.0.1:0",
+		"FAROS_OPS_ADDR":          "127.0.0.1:0",
 		"FAROS_REDIS_URL":         r.URL(),
 		"FAROS_REDIS_PREFIX":      r.Prefix,
 		"FAROS_PSEUDONYM_KEY":     "5d1e8a3c9f027b64e1c8d3a5f7092b4e6c1d8a3f5e7092b4c6d1e8a3f5c7092b",
@@ -54,7 +56,7 @@ func start(t *testing.T, r *redistest.Redis, env map[string]string, secrets ...s
 	deadline := time.Now().Add(5 * time.Second)
 	for in.addr == "" {
 		if m := listening.FindStringSubmatch(in.log.String()); m != nil {
-			in.addr = m[1]
+			in.addr, in.ops = m[1], m[2]
 		}
 		select {
 		case err := <-done:

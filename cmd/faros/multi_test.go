@@ -57,7 +57,7 @@ func TestSeveralInstances(t *testing.T) {
 	fake := telegramtest.New(t)
 	const hookSecret = "multi-webhook-secret-0123456789"
 	env := []string{
-		"FAROS_HTTP_ADDR=127.0.0.1:0", "FAROS_REDIS_URL=" + r.URL(), "FAROS_REDIS_PREFIX=" + r.Prefix,
+		"FAROS_HTTP_ADDR=127.0.0.1:0", "FAROS_OPS_ADDR=127.0.0.1:0", "FAROS_REDIS_URL=" + r.URL(), "FAROS_REDIS_PREFIX=" + r.Prefix,
 		"FAROS_PSEUDONYM_KEY=8b2e4f6a1c3d5e7f9a0b2c4d6e8f1a3b5c7d9e0f2a4b6c8d1e3f5a7b9c0d2e4f", "FAROS_WEBHOOK_SECRET=" + apiSecret, "FAROS_BUTTONS_PER_MINUTE=10000", "FAROS_TEXTS_PER_MINUTE=10000",
 		"FAROS_TELEGRAM_TOKEN=" + token, "FAROS_TELEGRAM_API=" + fake.URL(), "FAROS_TELEGRAM_MODE=webhook",
 		"FAROS_TELEGRAM_WEBHOOK_URL=https://bot.example.org/tg", "FAROS_TELEGRAM_WEBHOOK_SECRET=" + hookSecret,

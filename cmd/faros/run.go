@@ -123,17 +123,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		mux.Handle("/api/v1/messages", api)
 		people["api"] = api
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-		defer cancel()
-		if err := rdb.Ping(ctx).Err(); err != nil {
-			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	healthz := func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }
+	mux.HandleFunc("GET /healthz", healthz)
+	// Readiness and metrics are for the deployment's own eyes, on their own listener.
+	ops := &opsDoor{rdb: rdb}
+	opsMux := http.NewServeMux()
+	opsMux.HandleFunc("GET /healthz", healthz)
+	opsMux.Handle("GET /readyz", ops)
+	opsMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	if cfg.TelegramToken != "" {
 		tg, err = telegram.New(telegram.Config{
@@ -165,10 +162,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("FAROS_TELEGRAM_TOKEN is empty: Telegram is off")
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	ln, err := listen("FAROS_HTTP_ADDR", cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
+	opsLn, err := listen("FAROS_OPS_ADDR", cfg.OpsAddr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	opsSrv := &http.Server{Handler: opsMux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srv := &http.Server{
 		Handler: guard(mux, reg, log),
 		// A client that sends slowly, or not at all, holds a connection and its memory: each
@@ -182,8 +186,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
-	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()))
-	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, chat: chat, b: b, desk: desk, tg: tg, roster: &roster}
+	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()), "ops", opsLn.Addr().String())
+	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, ops: ops, opsSrv: opsSrv, opsLn: opsLn, chat: chat, b: b, desk: desk, tg: tg, roster: &roster}
 	return sv.serve(ctx)
 }
 
@@ -193,6 +197,9 @@ type service struct {
 	log    *slog.Logger
 	srv    *http.Server
 	ln     net.Listener
+	ops    *opsDoor     // readiness, which says "stopping" once the stop begins
+	opsSrv *http.Server // /readyz and /metrics, off the public listener
+	opsLn  net.Listener
 	chat   *webhook.Chat
 	b      *bot.Bot
 	desk   *handoff.Desk     // nil without a roster
@@ -238,6 +245,13 @@ func (s *service) serve(ctx context.Context) error {
 		}
 		return nil
 	})
+	var opsDone sync.WaitGroup // the ops listener stays up to the end: the drain is measured
+	loop(&opsDone, func() error {
+		if err := s.opsSrv.Serve(s.opsLn); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
 
 	var runErr error
 	select {
@@ -245,6 +259,7 @@ func (s *service) serve(ctx context.Context) error {
 	case runErr = <-failed:
 	}
 	s.log.Info("stopping: finishing messages in flight and the outbound queue")
+	s.ops.stopping.Store(true) // not ready: the balancer sends no more
 	// Messages being handled finish on a context that the stop does not cancel, within the
 	// grace period; whatever is still queued after it stays in the outbox for another instance.
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
@@ -267,6 +282,8 @@ func (s *service) serve(ctx context.Context) error {
 		}
 	}
 	delivery.Wait()
+	s.opsSrv.Close()
+	opsDone.Wait()
 	s.log.Info("stopped")
 	if errors.Is(runErr, context.Canceled) { // a loop that saw the stop before serve did
 		runErr = nil

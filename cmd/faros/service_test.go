@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -155,10 +156,16 @@ func TestSignedAPIHealthAndMetrics(t *testing.T) {
 	if code, body := get(t, "http://"+in.addr+"/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	if code, _ := get(t, "http://"+in.addr+"/readyz"); code != 200 {
+	if code, _ := get(t, "http://"+in.ops+"/readyz"); code != 200 {
 		t.Errorf("/readyz: %d; want 200 with Redis up", code)
 	}
-	code, metrics := get(t, "http://"+in.addr+"/metrics")
+	// Readiness and metrics are on the ops listener only: the public door has neither.
+	for _, path := range []string{"/readyz", "/metrics"} {
+		if code, _ := get(t, "http://"+in.addr+path); code != http.StatusNotFound {
+			t.Errorf("%s on the public listener: %d; want 404", path, code)
+		}
+	}
+	code, metrics := get(t, "http://"+in.ops+"/metrics")
 	for _, want := range []string{`faros_messages_in_total{channel="api",language="fr"} 1`, "faros_handle_seconds_bucket", `faros_api_requests_total`} {
 		if code != 200 || !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -171,10 +178,25 @@ func TestReadyzWithoutRedis(t *testing.T) {
 	proxy, url := r.Proxy(t)
 	in := start(t, r, map[string]string{"FAROS_REDIS_URL": url})
 	proxy.Cut()
-	if code, _ := get(t, "http://"+in.addr+"/readyz"); code != http.StatusServiceUnavailable {
-		t.Errorf("/readyz with Redis down: %d; want 503", code)
+	if code, body := get(t, "http://"+in.ops+"/readyz"); code != http.StatusServiceUnavailable || body != "redis: unreachable\n" {
+		t.Errorf("/readyz with Redis down: %d %q; want 503 naming Redis", code, body)
 	}
 	proxy.Restore()
+}
+
+// A port in use is a start error that names the variable to change.
+func TestPortInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	r := redistest.New(t)
+	env := map[string]string{"FAROS_HTTP_ADDR": "127.0.0.1:0", "FAROS_OPS_ADDR": busy.Addr().String(), "FAROS_REDIS_URL": r.URL(), "FAROS_REDIS_PREFIX": r.Prefix}
+	err = run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "FAROS_OPS_ADDR (--ops-addr): "+busy.Addr().String()+" is in use") {
+		t.Errorf("a port in use: %v; want an error naming FAROS_OPS_ADDR", err)
+	}
 }
 
 // TestContentReload edits the content directories of a running Faros: a good change is
