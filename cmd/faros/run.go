@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logProblems(log, "content refused", err)
 		return errors.New("the content does not pass its checks (see the log)")
 	}
+	warnPublicDuressWords(log, content)
 	rdb, closeRedis, err := openRedis(cfg, log)
 	if err != nil {
 		return err
