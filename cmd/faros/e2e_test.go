@@ -287,20 +287,34 @@ func (c *tgChat) tap(label string) string {
 	return c.do(telegramtest.Callback(c.id, data))
 }
 
-// screening answers the welcome and every question, as in DOMAIN.md, and returns the
-// closing text; the answers make tier 2 (a broken promise and threats), every other answer
-// counts for nothing (whatever questions the content asks).
+// screening answers the welcome and every question, and returns the closing text; the
+// answers make tier 2 (a broken promise and threats, as docs/SCREENING.md describes), every
+// other answer counts for nothing (whatever questions the content asks).
 func (c *tgChat) screening(lang string) string {
+	c.t.Helper()
+	return c.screenTo(lang, tierAnswers[2])
+}
+
+// screenTo answers the welcome, then the screening with answers, and returns the closing text.
+func (c *tgChat) screenTo(lang string, answers map[string]string) string {
 	c.t.Helper()
 	c.say("/start")
 	c.press(lang)
 	c.press("safe")
 	c.press("check")
-	return c.answer(map[string]string{"promise": "yes", "threats": "yes"})
+	return c.answer(answers)
 }
+
+// tierAnswers make each tier, every other answer counting for nothing; tierResults are the
+// messages that say each result.
+var (
+	tierAnswers = []map[string]string{{}, {"documents": "yes"}, {"promise": "yes", "threats": "yes"}, {"danger": "yes"}}
+	tierResults = []string{"result_info", "result_possible", "result_likely", "result_urgent"}
+)
 
 const token = "123456:e2e-token-never-logged"
 
+// Every language reaches every tier over Telegram: Urdu and Bengali came as content only.
 func TestTelegramPollingScreeningInEveryLanguage(t *testing.T) {
 	r := redistest.New(t)
 	fake := telegramtest.New(t)
@@ -308,21 +322,24 @@ func TestTelegramPollingScreeningInEveryLanguage(t *testing.T) {
 	langs := sc.Catalog.Languages()
 	var secrets []string
 	for i, lang := range langs {
-		secrets = append(secrets, strconv.Itoa(7001+i))
+		for tier := range tierAnswers {
+			secrets = append(secrets, strconv.Itoa(7001+i+100*tier))
+		}
 		secrets = append(secrets, sc.likelyLine(lang)) // what the bot says is not logged either
 	}
 	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()},
 		append(secrets, "Maria", "maria_k", token)...)
 	var wg sync.WaitGroup
 	for i, lang := range langs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &tgChat{t: t, fake: fake, id: int64(7001 + i)}
-			if text := c.screening(lang); !strings.Contains(text, sc.likelyLine(lang)) {
-				t.Errorf("%s: the screening ended with %q; want the tier 2 message", lang, text)
-			}
-		}()
+		for tier := range tierAnswers {
+			wg.Go(func() {
+				c := &tgChat{t: t, fake: fake, id: int64(7001 + i + 100*tier)}
+				want, _, _ := strings.Cut(sc.Catalog.Render(lang, tierResults[tier], nil), "\n")
+				if text := c.screenTo(lang, tierAnswers[tier]); !strings.Contains(text, want) {
+					t.Errorf("%s, tier %d: the screening ended with %q; want %q", lang, tier, text, want)
+				}
+			})
+		}
 	}
 	wg.Wait()
 }
