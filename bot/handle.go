@@ -24,8 +24,9 @@ import (
 // Desk takes handoffs to operators (package handoff). Without one, nobody is on duty: the
 // flows tell the person so, and handoffs are only counted.
 type Desk interface {
-	// OnDuty counts the operators on duty for a conversation in lang.
-	OnDuty(lang string) int
+	// OnDuty counts the operators on duty for a conversation in lang. It must answer quickly,
+	// within ctx: it runs on every message the flows see.
+	OnDuty(ctx context.Context, lang string) int
 	// Open starts a case and returns its id.
 	Open(ctx context.Context, h Handoff) (caseID string, err error)
 	// Relay passes a person's message in case caseID to its operator, with alert saying what
@@ -232,7 +233,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		}
 	}
 	if b.desk != nil {
-		in.OnDuty = b.desk.OnDuty(s.State.Lang)
+		in.OnDuty = b.desk.OnDuty(ctx, s.State.Lang)
 	}
 	in.InCase = s.Case != ""  // the flows never run consent again in a case
 	in.NoDesk = b.desk == nil // nor promise a counsellor who does not exist

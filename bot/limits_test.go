@@ -183,7 +183,7 @@ type desk struct {
 	refusing bool // cases are over: Relay says so
 }
 
-func (d *desk) OnDuty(string) int { return 1 }
+func (d *desk) OnDuty(context.Context, string) int { return 1 }
 func (d *desk) Open(context.Context, bot.Handoff) (string, error) {
 	return "CASE1", nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
 )
 
@@ -22,8 +23,8 @@ func bareDesk(t *testing.T) *Desk {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
 	t.Cleanup(func() { rdb.Close() })
-	d, err := New(Config{Redis: rdb, Secret: []byte("secret"), Roster: func() *Roster { return nil },
-		Operators: noPhones{}, Catalog: func() *locales.Catalog { return nil }})
+	d, err := New(Config{Redis: rdb, Secret: []byte("secret"), Roster: func() *roster.Roster { return nil },
+		Operators: map[string]Phones{"telegram": noPhones{}}, Catalog: func() *locales.Catalog { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

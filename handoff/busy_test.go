@@ -11,6 +11,7 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
 )
 
@@ -158,12 +159,12 @@ func TestAnUnreachableCounsellorsCaseGoesOn(t *testing.T) {
 	f := setup(t)
 	p := &phones{inbox: f.ops}
 	d, err := handoff.New(handoff.Config{Redis: f.r.Client, Prefix: f.r.Prefix, Secret: []byte("desk test secret"),
-		Roster: func() *handoff.Roster { return f.rosterPtr }, Operators: p, People: map[string]bot.Sender{"telegram": f.ppl},
+		Roster: func() *roster.Roster { return f.rosterPtr }, Operators: map[string]handoff.Phones{"telegram": p}, People: map[string]bot.Sender{"telegram": f.ppl},
 		Conversations: f.convs, Catalog: catalog(t), Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.desk, f.ops.sent = d, d.Sent
+	f.desk, f.ops.sent = d, sentOn(d, "telegram")
 	id := f.open(t, "9971", "en", 1)
 	f.act(t, 501, bot.Message{Button: "claim:" + id})
 	p.fail = "501"
@@ -187,7 +188,7 @@ func TestRedisDownTheCounsellorIsTold(t *testing.T) {
 	}
 	p, c := f.r.ProxyClient(t)
 	d, err := handoff.New(handoff.Config{Redis: c, Prefix: f.r.Prefix, Secret: []byte("desk test secret"),
-		Roster: func() *handoff.Roster { return f.rosterPtr }, Operators: f.ops, People: map[string]bot.Sender{"telegram": f.ppl},
+		Roster: func() *roster.Roster { return f.rosterPtr }, Operators: map[string]handoff.Phones{"telegram": f.ops}, People: map[string]bot.Sender{"telegram": f.ppl},
 		Conversations: f.convs, Catalog: catalog(t), Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
 // Package handoff brings a person who agreed to it to an EKKA operator on call, and keeps
-// them talking through the bot without either learning who the other is: the roster, a
-// durable queue of cases on Redis Streams, notification and claim, the relay both ways,
-// escalation, and cases sealed with their own key until they close.
+// them talking through the bot without either learning who the other is: a durable queue of
+// cases on Redis Streams, notification and claim, the relay both ways, escalation, and cases
+// sealed with their own key until they close. Who the operators are, where they are reached
+// and when they are on call is package roster's.
 package handoff
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
 )
 
@@ -30,12 +32,16 @@ type Conversations interface {
 	Goto(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error)
 }
 
-// Phones reaches operators' private Telegram chats, by their Telegram user id (package
-// telegram's Channel).
+// Phones reaches operators on one channel, by the id of their address on it (roster.Address):
+// for Telegram, the service's telegram.Channel, by user id.
 type Phones interface {
+	// Send delivers replies to an operator's chat. A reply with a Tag is reported to Desk.Sent
+	// with its message ids once sent, so that a reply to it goes to its case and it is deleted
+	// with the case.
 	bot.Sender
-	// Copy copies message msgID of chat fromChat (a person's) into chat toChat, protected from
-	// forwarding and saving, and waits until it is sent; tag is reported with its id.
+	// Copy copies message msgID of chat fromChat (a person's, on the same channel) into chat
+	// toChat, protected from forwarding and saving, and waits until it is sent; tag is
+	// reported with its id. A channel that cannot copies nothing and returns an error.
 	Copy(ctx context.Context, toChat, fromChat, msgID, tag string) error
 	// Delete deletes messages of a chat where the channel can (Telegram: under 48 hours old).
 	Delete(ctx context.Context, chatID string, msgIDs []string) error
@@ -48,10 +54,12 @@ type Config struct {
 	// Secret wraps the cases' keys; keep it stable, or open cases become unreadable.
 	Secret []byte
 	// Roster returns the roster in force (it is reloaded); nil means nobody is on call.
-	Roster func() *Roster
-	// Operators delivers to operators' private Telegram chats, by their Telegram user id.
-	Operators Phones
-	// People delivers to persons, by channel ("telegram", "web", "api").
+	Roster func() *roster.Roster
+	// Operators reaches operators, by the channel of their address (roster.Address.Channel;
+	// roster.Telegram for the roster's telegram_id). An operator whose channel is missing is
+	// unreachable: told nothing, their cases given back.
+	Operators map[string]Phones
+	// People delivers to persons, by the channel of their messages (bot.Message.Channel).
 	People map[string]bot.Sender
 	// Conversations takes a person back to the flows when their case closes; nil: it does not.
 	Conversations Conversations
@@ -88,8 +96,8 @@ type Desk struct {
 	rdb        redis.UniversalClient
 	prefix     string
 	keys       keyring
-	roster     func() *Roster
-	operators  Phones
+	roster     func() *roster.Roster
+	operators  map[string]Phones
 	people     map[string]bot.Sender
 	convs      Conversations
 	catalog    func() *locales.Catalog
@@ -108,17 +116,17 @@ type Desk struct {
 	bg backgroundWork // what later started
 
 	mu         sync.Mutex
-	onCall     []Operator // cached for a few seconds: OnDuty runs on every message
+	onCall     []roster.Operator // cached for a few seconds: OnDuty runs on every message
 	cachedT    time.Time
-	cachedR    *Roster       // the roster onCall was read from: a new one is read at once
-	refreshing chan struct{} // closed when the reading of onCall in flight ends; nil if none
+	cachedR    *roster.Roster // the roster onCall was read from: a new one is read at once
+	refreshing chan struct{}  // closed when the reading of onCall in flight ends; nil if none
 }
 
 var _ bot.Desk = (*Desk)(nil)
 
 // New returns a Desk.
 func New(cfg Config) (*Desk, error) {
-	if cfg.Redis == nil || len(cfg.Secret) == 0 || cfg.Roster == nil || cfg.Operators == nil || cfg.Catalog == nil {
+	if cfg.Redis == nil || len(cfg.Secret) == 0 || cfg.Roster == nil || len(cfg.Operators) == 0 || cfg.Catalog == nil {
 		return nil, errors.New("handoff: Redis, Secret, Roster, Operators and Catalog are required")
 	}
 	d := &Desk{
@@ -157,29 +165,40 @@ func newID() string {
 // recipients are the operators a case goes to at an escalation level: at first those on call
 // who speak the person's language (everyone on call for tier 3, or when none does, and then
 // the backups who speak it too), then everyone on call, then the backups too.
-func (d *Desk) recipients(ctx context.Context, lang string, tier, level int) []Operator {
+func (d *Desk) recipients(ctx context.Context, lang string, tier, level int) []roster.Operator {
 	onCall := d.onCallNow(ctx)
-	var backups []Operator
+	var backups []roster.Operator
 	if r := d.roster(); r != nil {
 		backups = r.Backups()
 	}
-	speaks := func(o Operator) bool { return o.Speaks(lang) }
+	speaks := func(o roster.Operator) bool { return o.Speaks(lang) }
 	switch {
 	case level >= 2:
 		return union(onCall, backups)
 	case !slices.ContainsFunc(onCall, speaks):
-		return union(onCall, rosterCopies(backups, speaks))
+		return union(onCall, only(backups, speaks))
 	case level == 0 && tier < 3:
-		return rosterCopies(onCall, speaks)
+		return only(onCall, speaks)
 	}
 	return slices.Clone(onCall)
 }
 
+// only returns the operators of ops for whom keep is true.
+func only(ops []roster.Operator, keep func(roster.Operator) bool) []roster.Operator {
+	var out []roster.Operator
+	for _, o := range ops {
+		if keep(o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // union is a then those of b not in a.
-func union(a, b []Operator) []Operator {
+func union(a, b []roster.Operator) []roster.Operator {
 	out := slices.Clone(a)
 	for _, o := range b {
-		if !slices.ContainsFunc(out, func(x Operator) bool { return x.ID == o.ID }) {
+		if !slices.ContainsFunc(out, func(x roster.Operator) bool { return x.ID == o.ID }) {
 			out = append(out, o)
 		}
 	}
@@ -307,7 +326,7 @@ func (d *Desk) raise(ctx context.Context, r *record, alert string) {
 // relayTo passes a person's message to o, who holds the case: words with the case's id,
 // media copied from the person's chat (Faros keeps none), an alert loud and first. When o's
 // chat cannot be reached, the case goes to the others on call at once.
-func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message, alert string) ([]bot.Reply, bool, error) {
+func (d *Desk) relayTo(ctx context.Context, o roster.Operator, r *record, m bot.Message, alert string) ([]bot.Reply, bool, error) {
 	id := r.ID
 	var replies []bot.Reply
 	if alert != "" {
@@ -316,14 +335,14 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	switch {
 	case m.Media == "":
 		replies = append(replies, bot.Reply{Text: fmt.Sprintf("[%s] %s", id, m.Text)})
-	case r.Channel == "telegram" && m.MsgID != "":
+	case copiable(r, o, m):
 		replies = append(replies, bot.Reply{Text: fmt.Sprintf(opMedia, id, name(mediaNames, m.Media))})
 	}
 	for i := range replies {
 		replies[i].Ring, replies[i].Tag = true, id
 	}
 	d.watchFor(ctx, r, alert != "")
-	if err := d.operators.Send(ctx, chatOf(o), replies); err != nil {
+	if err := d.send(ctx, o, replies); err != nil {
 		if ctx.Err() != nil { // stopping: the message stays queued for the counsellor
 			return nil, true, err
 		}
@@ -343,8 +362,11 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 		return d.alerted(r, alert, 1), true, nil
 	}
 	err := errors.New("no message to copy")
-	if r.Channel == "telegram" && m.MsgID != "" {
-		err = d.operators.Copy(ctx, chatOf(o), m.ChatID, m.MsgID, id)
+	if copiable(r, o, m) {
+		var p Phones
+		if p, err = d.phones(o.Address.Channel); err == nil {
+			err = p.Copy(ctx, o.Address.ID, m.ChatID, m.MsgID, id)
+		}
 	}
 	if err == nil {
 		return nil, true, nil
@@ -352,8 +374,15 @@ func (d *Desk) relayTo(ctx context.Context, o Operator, r *record, m bot.Message
 	d.log.Warn("handoff: the person's media was not copied to the operator", "case", id, "media", m.Media, "err", err)
 	d.audit(ctx, "media_not_passed", id, "media", m.Media, "why", "copy_failed")
 	lost := fmt.Sprintf(opMediaLost, id, name(mediaNames, m.Media), name(mediaNames, m.Media))
-	_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: lost, Ring: true, Tag: id}})
+	_ = d.send(ctx, o, []bot.Reply{{Text: lost, Ring: true, Tag: id}})
 	return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_failed", nil)}}, true, nil
+}
+
+// copiable reports whether the person's media m in case r can be copied to operator o: a
+// channel copies a message of one of its chats into another (Telegram's copyMessage), so the
+// person and the operator must be on the same channel. Faros itself keeps no media.
+func copiable(r *record, o roster.Operator, m bot.Message) bool {
+	return m.MsgID != "" && r.Channel == o.Address.Channel
 }
 
 // released is what the person of a case just given back is told, in Relay's answer: another
@@ -451,7 +480,7 @@ func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 		}
 		// The person's stop or wipe does not wait for the counsellor's phone.
 		d.later(func(ctx context.Context) {
-			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: text, Ring: true, Urgent: urgent}})
+			_ = d.send(ctx, o, []bot.Reply{{Text: text, Ring: true, Urgent: urgent}})
 		})
 	}
 	d.shred(ctx, r)
@@ -465,15 +494,30 @@ func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 }
 
 // operator finds an operator of the roster in force by handle.
-func (d *Desk) operator(handle string) (Operator, bool) {
+func (d *Desk) operator(handle string) (roster.Operator, bool) {
 	r := d.roster()
 	if r == nil || handle == "" {
-		return Operator{}, false
+		return roster.Operator{}, false
 	}
 	return r.Operator(handle)
 }
 
-func chatOf(o Operator) string { return strconv.FormatInt(o.TelegramID, 10) }
+// send delivers replies to operator o, at their address.
+func (d *Desk) send(ctx context.Context, o roster.Operator, replies []bot.Reply) error {
+	p, err := d.phones(o.Address.Channel)
+	if err != nil {
+		return err
+	}
+	return p.Send(ctx, o.Address.ID, replies)
+}
+
+// phones returns what reaches operators on channel.
+func (d *Desk) phones(channel string) (Phones, error) {
+	if p := d.operators[channel]; p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("no way to reach operators on channel %q", channel)
+}
 
 // tell delivers replies to the person of a case.
 func (d *Desk) tell(ctx context.Context, r *record, replies []bot.Reply) error {

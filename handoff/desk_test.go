@@ -13,6 +13,7 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/internal/redistest"
 	"github.com/faros-project/faros/locales"
 )
@@ -131,7 +132,7 @@ type fixture struct {
 	ops, ppl  *inbox
 	convs     *goTo
 	now       time.Time
-	rosterPtr *handoff.Roster
+	rosterPtr *roster.Roster
 }
 
 func newDesk(t *testing.T, r *redistest.Redis, f *fixture, consumer string) *handoff.Desk {
@@ -142,7 +143,7 @@ func newDesk(t *testing.T, r *redistest.Redis, f *fixture, consumer string) *han
 	}
 	d, err := handoff.New(handoff.Config{
 		Redis: r.Client, Prefix: r.Prefix, Secret: []byte("desk test secret"),
-		Roster: func() *handoff.Roster { return f.rosterPtr }, Operators: f.ops,
+		Roster: func() *roster.Roster { return f.rosterPtr }, Operators: map[string]handoff.Phones{"telegram": f.ops},
 		People: map[string]bot.Sender{"telegram": f.ppl, "web": f.ppl}, Conversations: f.convs,
 		Catalog: func() *locales.Catalog { return cat }, Idle: 50 * time.Millisecond, Consumer: consumer,
 		Now: func() time.Time { return f.now },
@@ -155,14 +156,14 @@ func newDesk(t *testing.T, r *redistest.Redis, f *fixture, consumer string) *han
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	ros, err := handoff.ParseRoster("roster.yaml", []byte(rosterYAML))
+	ros, err := roster.Parse("roster.yaml", []byte(rosterYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{r: redistest.New(t), ops: &inbox{}, ppl: &inbox{}, convs: &goTo{},
 		now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), rosterPtr: ros}
 	f.desk = newDesk(t, f.r, f, "a")
-	f.ops.sent = f.desk.Sent
+	f.ops.sent = sentOn(f.desk, "telegram")
 	return f
 }
 
@@ -229,10 +230,10 @@ func consume(t *testing.T, f *fixture, d *handoff.Desk, until func() bool) {
 
 func TestNotifyByLanguageAndClaimOnce(t *testing.T) {
 	f := setup(t)
-	if got := f.desk.OnDuty("fr"); got != 1 {
+	if got := f.desk.OnDuty(context.Background(), "fr"); got != 1 {
 		t.Errorf("OnDuty(fr) = %d; want 1 (op2 speaks French)", got)
 	}
-	if got := f.desk.OnDuty("sq"); got != 2 {
+	if got := f.desk.OnDuty(context.Background(), "sq"); got != 2 {
 		t.Errorf("OnDuty(sq) = %d; want 2 (nobody speaks Albanian: everyone on call)", got)
 	}
 	id := f.open(t, "9001", "sq", 2)
@@ -454,22 +455,22 @@ func TestEscalation(t *testing.T) {
 // operator on for the day.
 func TestDuty(t *testing.T) {
 	f := setup(t)
-	ros, err := handoff.ParseRoster("roster.yaml", []byte(strings.Split(rosterYAML, "shifts:")[0]))
+	ros, err := roster.Parse("roster.yaml", []byte(strings.Split(rosterYAML, "shifts:")[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.rosterPtr = ros
-	if got := f.desk.OnDuty("el"); got != 0 {
+	if got := f.desk.OnDuty(context.Background(), "el"); got != 0 {
 		t.Fatalf("OnDuty without shifts = %d; want 0", got)
 	}
 	if out := f.operator(t, 503, "/duty on", ""); !strings.Contains(out, "σε εφημερία") {
 		t.Errorf("/duty on: %q", out)
 	}
-	if got := f.desk.OnDuty("el"); got != 1 {
+	if got := f.desk.OnDuty(context.Background(), "el"); got != 1 {
 		t.Errorf("OnDuty after /duty on = %d; want 1", got)
 	}
 	f.operator(t, 503, "/duty off", "")
-	if got := f.desk.OnDuty("el"); got != 0 {
+	if got := f.desk.OnDuty(context.Background(), "el"); got != 0 {
 		t.Errorf("OnDuty after /duty off = %d; want 0", got)
 	}
 }
@@ -567,7 +568,7 @@ func TestWordsToAPersonAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err := handoff.New(handoff.Config{Redis: f.r.Client, Prefix: f.r.Prefix, Secret: []byte("desk test secret"),
-		Roster: func() *handoff.Roster { return f.rosterPtr }, Operators: f.ops,
+		Roster: func() *roster.Roster { return f.rosterPtr }, Operators: map[string]handoff.Phones{"telegram": f.ops},
 		People: map[string]bot.Sender{"telegram": away{}}, Catalog: func() *locales.Catalog { return cat }, Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -576,4 +577,9 @@ func TestWordsToAPersonAway(t *testing.T) {
 	if err != nil || len(out) != 1 || !strings.Contains(out[0].Text, "Kept but not delivered: the person's page is closed") {
 		t.Errorf("words to a person away: %v, %v; want the operator told they are kept", out, err)
 	}
+}
+
+// sentOn is the desk's Sent for the operators' messages of channel, as the service wires it.
+func sentOn(d *handoff.Desk, channel string) func(chat, tag string, ids []string) {
+	return func(chat, tag string, ids []string) { d.Sent(channel, chat, tag, ids) }
 }

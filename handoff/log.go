@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/handoff/roster"
 )
 
 // entry is one line of a case's log, sealed with the case: what the person and the operators
@@ -107,16 +107,16 @@ func (d *Desk) location() *time.Location {
 	return time.UTC
 }
 
-// Sent records the ids of messages about case tag in an operator's chat: a reply to one of
-// them goes to its case, and all of them are deleted when the case closes. The service calls
-// it for every message the Telegram channel sent with a tag.
-func (d *Desk) Sent(chatID, tag string, msgIDs []string) {
-	tgID, err := strconv.ParseInt(chatID, 10, 64)
+// Sent records the ids of messages about case tag in an operator's chat (chatID on channel):
+// a reply to one of them goes to its case, and all of them are deleted when the case closes.
+// The service calls it for every message a channel of operators (Config.Operators) sent with a
+// tag.
+func (d *Desk) Sent(channel, chatID, tag string, msgIDs []string) {
 	ros := d.roster()
-	if err != nil || ros == nil || tag == "" {
+	if ros == nil || tag == "" {
 		return
 	}
-	o, ok := ros.ByTelegramID(tgID)
+	o, ok := ros.ByAddress(channel, chatID)
 	if !ok {
 		return
 	}
@@ -125,9 +125,9 @@ func (d *Desk) Sent(chatID, tag string, msgIDs []string) {
 	d.phoned(ctx, o, tag, msgIDs)
 }
 
-// phoned records messages of operator o's chat as case id's. Each entry names the chat too, so
-// that they can be deleted after o left the roster.
-func (d *Desk) phoned(ctx context.Context, o Operator, id string, msgIDs []string) {
+// phoned records messages of operator o's chat as case id's. Each entry names the chat too
+// (see parsePhoned), so that they can be deleted after o left the roster.
+func (d *Desk) phoned(ctx context.Context, o roster.Operator, id string, msgIDs []string) {
 	if len(msgIDs) == 0 {
 		return
 	}
@@ -136,7 +136,7 @@ func (d *Desk) phoned(ctx context.Context, o Operator, id string, msgIDs []strin
 	entries = append(entries, d.retention.Milliseconds())
 	fields := make([]any, 0, 2*len(msgIDs))
 	for _, m := range msgIDs {
-		entries = append(entries, op+":"+chatOf(o)+":"+m)
+		entries = append(entries, op+":"+o.Address.Channel+":"+m+":"+o.Address.ID)
 		fields = append(fields, m, id)
 	}
 	kept, err := phonedScript.Run(ctx, d.rdb, []string{d.key(id, "case"), d.key(id, "phones")}, entries...).Int()
@@ -145,7 +145,7 @@ func (d *Desk) phoned(ctx context.Context, o Operator, id string, msgIDs []strin
 	}
 	if err == nil && kept == 0 {
 		// The case closed while these waited to be sent (the person stopped): they go at once.
-		d.later(func(ctx context.Context) { _ = d.operators.Delete(ctx, chatOf(o), msgIDs) })
+		d.later(func(ctx context.Context) { _ = d.deleteIn(ctx, o.Address, msgIDs) })
 		return
 	}
 	pipe := d.rdb.Pipeline()
@@ -154,6 +154,15 @@ func (d *Desk) phoned(ctx context.Context, o Operator, id string, msgIDs []strin
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Warn("handoff: ids of an operator's messages not kept; they stay in the chat", "case", id, "err", err)
 	}
+}
+
+// deleteIn deletes messages of an operator's chat, at address a.
+func (d *Desk) deleteIn(ctx context.Context, a roster.Address, msgIDs []string) error {
+	p, err := d.phones(a.Channel)
+	if err != nil {
+		return err
+	}
+	return p.Delete(ctx, a.ID, msgIDs)
 }
 
 // phonedScript keeps message ids of case KEYS[1] in its list KEYS[2] for ARGV[1] ms, if the
@@ -166,7 +175,7 @@ return 1
 `)
 
 // caseOfReply returns the case of the message an operator replied to; "" if none is known.
-func (d *Desk) caseOfReply(ctx context.Context, o Operator, msgID string) string {
+func (d *Desk) caseOfReply(ctx context.Context, o roster.Operator, msgID string) string {
 	if msgID == "" {
 		return ""
 	}
@@ -184,26 +193,24 @@ func (d *Desk) unphone(ctx context.Context, id string) {
 	if err != nil || len(all) == 0 {
 		return
 	}
-	type phone struct{ op, chat string }
 	byPhone := map[phone][]string{}
 	var phones []phone
 	for _, s := range all {
-		parts := strings.SplitN(s, ":", 3)
-		if len(parts) != 3 {
+		p, msg, ok := parsePhoned(s)
+		if !ok {
 			continue
 		}
-		p := phone{parts[0], parts[1]}
 		if !slices.Contains(phones, p) {
 			phones = append(phones, p)
 		}
-		byPhone[p] = append(byPhone[p], parts[2])
+		byPhone[p] = append(byPhone[p], msg)
 	}
 	pipe := d.rdb.Pipeline()
 	for _, p := range phones {
 		msgs := byPhone[p]
 		pipe.HDel(ctx, d.opKey(p.op, "msgs"), msgs...)
 		d.later(func(ctx context.Context) {
-			if err := d.operators.Delete(ctx, p.chat, msgs); err != nil {
+			if err := d.deleteIn(ctx, p.chat, msgs); err != nil {
 				d.log.Warn("handoff: a closed case's messages were not all deleted from an operator's chat", "case", id, "operator", p.op, "err", err)
 			}
 		})
@@ -211,6 +218,26 @@ func (d *Desk) unphone(ctx context.Context, id string) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Warn("handoff: ids of a closed case's messages not forgotten; they expire", "case", id, "err", err)
 	}
+}
+
+// phone is an operator's chat that holds messages of a case.
+type phone struct {
+	op   string         // the operator's handle
+	chat roster.Address // the chat, which outlives the operator's place on the roster
+}
+
+// parsePhoned reads an entry of a case's phones list: "OPERATOR:CHANNEL:MESSAGE:CHAT" (the
+// chat last: another channel's chat ids may hold a colon), or "OPERATOR:CHAT:MESSAGE" as kept
+// before operators were reached on any channel but Telegram. ok is false for anything else.
+func parsePhoned(s string) (p phone, msgID string, ok bool) {
+	parts := strings.SplitN(s, ":", 4)
+	switch len(parts) {
+	case 4:
+		return phone{parts[0], roster.Address{Channel: parts[1], ID: parts[3]}}, parts[2], true
+	case 3: // the older form, in cases opened before it changed (7 days at most)
+		return phone{parts[0], roster.Address{Channel: roster.Telegram, ID: parts[1]}}, parts[2], true
+	}
+	return phone{}, "", false
 }
 
 // heldLife is how long words an operator wrote while holding several cases wait for them to
@@ -224,7 +251,7 @@ type held struct {
 }
 
 // hold keeps an operator's words, sealed, until they choose the case; it returns their number.
-func (d *Desk) hold(ctx context.Context, o Operator, h held) (string, error) {
+func (d *Desk) hold(ctx context.Context, o roster.Operator, h held) (string, error) {
 	n := newID()[:4]
 	data, _ := json.Marshal(h)
 	pipe := d.rdb.Pipeline()
@@ -235,7 +262,7 @@ func (d *Desk) hold(ctx context.Context, o Operator, h held) (string, error) {
 }
 
 // unhold takes held words n back; ok is false when they are gone (sent, or expired).
-func (d *Desk) unhold(ctx context.Context, o Operator, n string) (h held, ok bool, err error) {
+func (d *Desk) unhold(ctx context.Context, o roster.Operator, n string) (h held, ok bool, err error) {
 	box, err := d.rdb.HGet(ctx, d.opKey(o.ID, "held"), n).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return held{}, false, nil

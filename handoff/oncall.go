@@ -6,28 +6,31 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/faros-project/faros/handoff/roster"
 )
 
 // OnDuty counts the operators on call a new case in lang would go to now (backups, who may be
-// asleep, are not counted). bot.Desk gives it no context: it waits for Redis at most
-// onDutyWait, and rarely at all (see onCallNow).
-func (d *Desk) OnDuty(lang string) int {
-	ctx, cancel := context.WithTimeout(context.Background(), onDutyWait)
+// asleep, are not counted). It waits for Redis at most onDutyWait, or less if ctx ends first,
+// and rarely at all (see onCallNow).
+func (d *Desk) OnDuty(ctx context.Context, lang string) int {
+	ctx, cancel := context.WithTimeout(ctx, onDutyWait)
 	defer cancel()
 	onCall := d.onCallNow(ctx)
-	if speakers := rosterCopies(onCall, func(o Operator) bool { return o.Speaks(lang) }); len(speakers) > 0 {
+	if speakers := only(onCall, func(o roster.Operator) bool { return o.Speaks(lang) }); len(speakers) > 0 {
 		return len(speakers)
 	}
 	return len(onCall)
 }
 
-// onDutyWait bounds OnDuty's wait for Redis: a person's message must not hang on it.
+// onDutyWait bounds OnDuty's wait for Redis, whatever the caller's deadline: a person's
+// message must not hang on it, nor outlive its conversation's lock.
 const onDutyWait = 2 * time.Second
 
 // onCallNow returns the operators on duty now, by roster and /duty, kept for 5 seconds. One
 // caller at a time reads Redis, outside the lock; meanwhile the others take the last count of
 // the same roster, or wait for the new one (or for ctx: then shifts alone decide).
-func (d *Desk) onCallNow(ctx context.Context) []Operator {
+func (d *Desk) onCallNow(ctx context.Context) []roster.Operator {
 	for {
 		d.mu.Lock()
 		now, r, kept := d.now(), d.roster(), d.onCall
@@ -58,11 +61,11 @@ func (d *Desk) onCallNow(ctx context.Context) []Operator {
 
 // refreshOnCall reads who is on duty by /duty today, counts the operators on call, keeps the
 // count (unless ctx ended: another caller reads again) and tells those waiting for it.
-func (d *Desk) refreshOnCall(ctx context.Context, r *Roster, now time.Time) []Operator {
+func (d *Desk) refreshOnCall(ctx context.Context, r *roster.Roster, now time.Time) []roster.Operator {
 	duty, err := d.readDuty(ctx, r, now)
 	onCall := r.OnCall(now, duty)
 	if onCall == nil {
-		onCall = []Operator{}
+		onCall = []roster.Operator{}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -75,7 +78,7 @@ func (d *Desk) refreshOnCall(ctx context.Context, r *Roster, now time.Time) []Op
 }
 
 // readDuty reads the operators' /duty of the day. When Redis fails, shifts alone decide.
-func (d *Desk) readDuty(ctx context.Context, r *Roster, now time.Time) (map[string]bool, error) {
+func (d *Desk) readDuty(ctx context.Context, r *roster.Roster, now time.Time) (map[string]bool, error) {
 	ops := r.Operators()
 	duty := map[string]bool{}
 	if len(ops) == 0 {

@@ -43,7 +43,7 @@ var _ redis.Hook = (*holdDuty)(nil)
 // lock, so every message of the process waited for that round trip.
 func TestOnDutyDoesNotWaitBehindAnotherRead(t *testing.T) {
 	f := setup(t)
-	if got := f.desk.OnDuty("fr"); got != 1 {
+	if got := f.desk.OnDuty(context.Background(), "fr"); got != 1 {
 		t.Fatalf("OnDuty(fr) = %d; want 1 (op2 speaks French)", got)
 	}
 	hold := &holdDuty{entered: make(chan struct{}, 1), release: make(chan struct{})}
@@ -51,10 +51,10 @@ func TestOnDutyDoesNotWaitBehindAnotherRead(t *testing.T) {
 	f.now = f.now.Add(6 * time.Second) // the count is old: the next OnDuty reads Redis again
 
 	first := make(chan int, 1)
-	go func() { first <- f.desk.OnDuty("el") }()
+	go func() { first <- f.desk.OnDuty(context.Background(), "el") }()
 	<-hold.entered
 	second := make(chan int, 1)
-	go func() { second <- f.desk.OnDuty("fr") }()
+	go func() { second <- f.desk.OnDuty(context.Background(), "fr") }()
 	waited := false
 	select {
 	case got := <-second:

@@ -14,11 +14,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/handoff/roster"
 )
 
-// Route returns a bot.Handler that gives the Telegram messages of the roster's operators to
-// the desk and every other message to people. Operators' messages never reach the flows; to
-// anyone else, operator commands are unknown words.
+// Route returns a bot.Handler that gives the messages of the roster's operators to the desk,
+// and every other message to people. An operator's message is one from their roster address:
+// its channel and chat id (roster.Roster.ByAddress), whatever the channel. Operators' messages
+// never reach the flows; to anyone else, operator commands are unknown words.
 func (d *Desk) Route(people bot.Handler) bot.Handler { return router{d: d, people: people} }
 
 type router struct {
@@ -27,19 +29,15 @@ type router struct {
 }
 
 func (r router) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, error) {
-	if m.Channel == "telegram" {
-		if id, err := strconv.ParseInt(m.ChatID, 10, 64); err == nil {
-			if ros := r.d.roster(); ros != nil {
-				if o, ok := ros.ByTelegramID(id); ok {
-					replies, err := r.d.fromOperator(ctx, o, m)
-					if err != nil && !errors.Is(err, bot.ErrDuplicate) {
-						// The counsellor must know their words or command did not go through.
-						r.d.log.Error("handoff: an operator's message failed", "operator", o.ID, "err", err)
-						return say("", opTechnical), nil
-					}
-					return replies, err
-				}
+	if ros := r.d.roster(); ros != nil {
+		if o, ok := ros.ByAddress(m.Channel, m.ChatID); ok {
+			replies, err := r.d.fromOperator(ctx, o, m)
+			if err != nil && !errors.Is(err, bot.ErrDuplicate) {
+				// The counsellor must know their words or command did not go through.
+				r.d.log.Error("handoff: an operator's message failed", "operator", o.ID, "err", err)
+				return say("", opTechnical), nil
 			}
+			return replies, err
 		}
 	}
 	return r.people.Handle(ctx, m)
@@ -52,7 +50,7 @@ func say(id, format string, args ...any) []bot.Reply {
 }
 
 // fromOperator handles one message of an operator: a button, a command, or words for a person.
-func (d *Desk) fromOperator(ctx context.Context, o Operator, m bot.Message) ([]bot.Reply, error) {
+func (d *Desk) fromOperator(ctx context.Context, o roster.Operator, m bot.Message) ([]bot.Reply, error) {
 	if m.ID != "" {
 		fresh, err := d.rdb.SetNX(ctx, d.opKey(o.ID, "seen:"+m.ID), 1, 24*time.Hour).Result()
 		if err == nil && !fresh {
@@ -112,7 +110,7 @@ func (d *Desk) fromOperator(ctx context.Context, o Operator, m bot.Message) ([]b
 // argument names; else the case of the message it replies to; else the operator's only case.
 // An argument is a case id when it is one (8 of A–Z and 2–7) written in capitals or with a
 // digit, or names an open case: "/close referred" and "/note Employer..." are not ids.
-func (d *Desk) about(ctx context.Context, o Operator, m bot.Message, words []string) (id, rest string, err error) {
+func (d *Desk) about(ctx context.Context, o roster.Operator, m bot.Message, words []string) (id, rest string, err error) {
 	rest = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(m.Text), words[0]))
 	if len(words) > 1 {
 		w := words[1]
@@ -152,7 +150,7 @@ func isCaseID(s string) bool {
 // pressed handles a button of an operator's message: "claim:ID", "to:N:ID" (send held words
 // N), "release:ID", "outcome:ID:OUTCOME", "ref:ID:I", "closeok:ID:OUTCOME[:I]",
 // "cancel".
-func (d *Desk) pressed(ctx context.Context, o Operator, b []string) ([]bot.Reply, error) {
+func (d *Desk) pressed(ctx context.Context, o roster.Operator, b []string) ([]bot.Reply, error) {
 	at := func(i int) string {
 		if i < len(b) {
 			return b[i]
@@ -195,7 +193,7 @@ func (d *Desk) pressed(ctx context.Context, o Operator, b []string) ([]bot.Reply
 	return say("", opHelp), nil
 }
 
-func (d *Desk) duty(ctx context.Context, o Operator, onOff string) ([]bot.Reply, error) {
+func (d *Desk) duty(ctx context.Context, o roster.Operator, onOff string) ([]bot.Reply, error) {
 	if onOff != "on" && onOff != "off" {
 		return say("", opHelp), nil
 	}
@@ -226,7 +224,7 @@ func (d *Desk) duty(ctx context.Context, o Operator, onOff string) ([]bot.Reply,
 }
 
 // mine returns the cases o holds, oldest claim first.
-func (d *Desk) mine(ctx context.Context, o Operator) ([]*record, error) {
+func (d *Desk) mine(ctx context.Context, o roster.Operator) ([]*record, error) {
 	ids, err := d.rdb.SMembers(ctx, d.opKey(o.ID, "cases")).Result()
 	if err != nil {
 		return nil, err
@@ -252,7 +250,7 @@ func (d *Desk) mine(ctx context.Context, o Operator) ([]*record, error) {
 }
 
 // cases lists the cases waiting and the operator's own.
-func (d *Desk) cases(ctx context.Context, o Operator) ([]bot.Reply, error) {
+func (d *Desk) cases(ctx context.Context, o roster.Operator) ([]bot.Reply, error) {
 	waiting, err := d.rdb.ZRange(ctx, d.global("waiting"), 0, -1).Result()
 	if err != nil {
 		return nil, err
@@ -291,12 +289,12 @@ func lastHeard(r *record, now time.Time) string {
 // isOnCall reports whether o is on call now. An operator off call sees and claims only the
 // cases sent to them (a backup the ladder reached, a case notified before /duty off): a stolen
 // phone of someone off duty reads nothing new.
-func (d *Desk) isOnCall(ctx context.Context, o Operator) bool {
-	return slices.ContainsFunc(d.onCallNow(ctx), func(x Operator) bool { return x.ID == o.ID })
+func (d *Desk) isOnCall(ctx context.Context, o roster.Operator) bool {
+	return slices.ContainsFunc(d.onCallNow(ctx), func(x roster.Operator) bool { return x.ID == o.ID })
 }
 
 // claim gives a waiting case to o, if nobody was faster.
-func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, error) {
+func (d *Desk) claim(ctx context.Context, o roster.Operator, id string) ([]bot.Reply, error) {
 	if id == "" {
 		return say("", opHelp), nil
 	}
@@ -364,7 +362,7 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 			continue
 		}
 		if op, ok := d.operator(other); ok {
-			_ = d.operators.Send(ctx, chatOf(op), say(id, opTakenBy, id, o.AliasIn("el"), o.AliasIn("en")))
+			_ = d.send(ctx, op, say(id, opTakenBy, id, o.AliasIn("el"), o.AliasIn("en")))
 		}
 	}
 	replies := say(id, opClaimed, id, o.AliasIn(r.Lang), o.AliasIn(r.Lang))
@@ -377,7 +375,7 @@ func (d *Desk) claim(ctx context.Context, o Operator, id string) ([]bot.Reply, e
 
 // claimFromRemoved gives back case id, held by operator gone who left the roster, and claims
 // it for o; it returns what claimScript did.
-func (d *Desk) claimFromRemoved(ctx context.Context, o Operator, id, gone string, now time.Time) ([]string, error) {
+func (d *Desk) claimFromRemoved(ctx context.Context, o roster.Operator, id, gone string, now time.Time) ([]string, error) {
 	r, err := d.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -391,7 +389,7 @@ func (d *Desk) claimFromRemoved(ctx context.Context, o Operator, id, gone string
 }
 
 // heldBy loads a case that o holds, or says why not.
-func (d *Desk) heldBy(ctx context.Context, o Operator, id string) (*record, []bot.Reply, error) {
+func (d *Desk) heldBy(ctx context.Context, o roster.Operator, id string) (*record, []bot.Reply, error) {
 	r, err := d.load(ctx, id)
 	switch {
 	case err != nil:
@@ -404,7 +402,7 @@ func (d *Desk) heldBy(ctx context.Context, o Operator, id string) (*record, []bo
 	return r, nil, nil
 }
 
-func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply, error) {
+func (d *Desk) release(ctx context.Context, o roster.Operator, id string) ([]bot.Reply, error) {
 	r, refusal, err := d.heldBy(ctx, o, id)
 	if r == nil {
 		return refusal, err
@@ -420,7 +418,7 @@ func (d *Desk) release(ctx context.Context, o Operator, id string) ([]bot.Reply,
 }
 
 // notClosing says why case id did not close: it is closing already, it is gone, or not o's.
-func (d *Desk) notClosing(ctx context.Context, o Operator, id string, err error) ([]bot.Reply, error) {
+func (d *Desk) notClosing(ctx context.Context, o roster.Operator, id string, err error) ([]bot.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +435,7 @@ func (d *Desk) notClosing(ctx context.Context, o Operator, id string, err error)
 }
 
 // nowTo adds to replies, when o holds one case only, that their words go to it.
-func (d *Desk) nowTo(ctx context.Context, o Operator, replies []bot.Reply) ([]bot.Reply, error) {
+func (d *Desk) nowTo(ctx context.Context, o roster.Operator, replies []bot.Reply) ([]bot.Reply, error) {
 	if id := d.solely(ctx, o); id != "" {
 		replies = append(replies, say(id, opNowTo, id, id)...)
 	}
@@ -445,7 +443,7 @@ func (d *Desk) nowTo(ctx context.Context, o Operator, replies []bot.Reply) ([]bo
 }
 
 // sole returns the case o's words go to without a reply (see solely); "" if none.
-func (d *Desk) sole(ctx context.Context, o Operator) string {
+func (d *Desk) sole(ctx context.Context, o roster.Operator) string {
 	return d.rdb.Get(ctx, d.opKey(o.ID, "sole")).Val()
 }
 
@@ -453,7 +451,7 @@ func (d *Desk) sole(ctx context.Context, o Operator) string {
 // close, a choice of case), that their words go to it, and returns it. A case that becomes
 // their only one otherwise (its person stopped, the watchdog took the other) is not theirs to
 // write to without a reply or a choice: they may be writing to the other person.
-func (d *Desk) solely(ctx context.Context, o Operator) string {
+func (d *Desk) solely(ctx context.Context, o roster.Operator) string {
 	mine, err := d.mine(ctx, o)
 	if err != nil {
 		return ""
@@ -467,7 +465,7 @@ func (d *Desk) solely(ctx context.Context, o Operator) string {
 }
 
 // askOutcome asks how case id closes (outcome ""), or, for "referred", to whom, or confirms.
-func (d *Desk) askOutcome(ctx context.Context, o Operator, id, outcome string) ([]bot.Reply, error) {
+func (d *Desk) askOutcome(ctx context.Context, o roster.Operator, id, outcome string) ([]bot.Reply, error) {
 	r, refusal, err := d.heldBy(ctx, o, id)
 	if r == nil {
 		return refusal, err
@@ -493,7 +491,7 @@ func (d *Desk) referrals() []string {
 	if r := d.roster(); r != nil {
 		return r.Referrals()
 	}
-	return defaultReferrals
+	return roster.DefaultReferrals()
 }
 
 // confirmClose asks to confirm closing case r with outcome (and referral ref, an index of the
@@ -531,7 +529,7 @@ func (d *Desk) referral(ref string) (string, bool) {
 // closings are the goodbyes the person gets, by outcome; the others get handoff_closed.
 var closings = map[string]string{"referred": "handoff_closed_referred", "no_contact": "handoff_closed_no_contact"}
 
-func (d *Desk) close(ctx context.Context, o Operator, id, outcome, ref string) ([]bot.Reply, error) {
+func (d *Desk) close(ctx context.Context, o roster.Operator, id, outcome, ref string) ([]bot.Reply, error) {
 	if !slices.Contains(outcomes, outcome) {
 		return d.askOutcome(ctx, o, id, "")
 	}
@@ -593,7 +591,7 @@ func (d *Desk) close(ctx context.Context, o Operator, id, outcome, ref string) (
 // words sends an operator's words to the right person: the case of the message they replied
 // to, else their only case. Holding several, words that reply to nothing are kept back and the
 // operator chooses the case: a word of safety advice must never reach the wrong person.
-func (d *Desk) words(ctx context.Context, o Operator, m bot.Message) ([]bot.Reply, error) {
+func (d *Desk) words(ctx context.Context, o roster.Operator, m bot.Message) ([]bot.Reply, error) {
 	if id := d.caseOfReply(ctx, o, m.ReplyTo); id != "" {
 		return d.toPerson(ctx, o, id, m.Text, m.MsgID)
 	}
@@ -627,7 +625,7 @@ func (d *Desk) words(ctx context.Context, o Operator, m bot.Message) ([]bot.Repl
 
 // toPerson relays an operator's words to the person of case id, which they must hold, signed
 // with the operator's alias in the person's language.
-func (d *Desk) toPerson(ctx context.Context, o Operator, id, text, msgID string) ([]bot.Reply, error) {
+func (d *Desk) toPerson(ctx context.Context, o roster.Operator, id, text, msgID string) ([]bot.Reply, error) {
 	r, refusal, err := d.logged(ctx, o, id, "o", text, msgID)
 	if r == nil {
 		return refusal, err
@@ -660,7 +658,7 @@ func (d *Desk) answered(ctx context.Context, r *record) {
 }
 
 // note keeps an operator's internal note in the case's log, for whoever holds it next.
-func (d *Desk) note(ctx context.Context, o Operator, id, text, msgID string) ([]bot.Reply, error) {
+func (d *Desk) note(ctx context.Context, o roster.Operator, id, text, msgID string) ([]bot.Reply, error) {
 	r, refusal, err := d.logged(ctx, o, id, "n", text, msgID)
 	if r == nil {
 		return refusal, err
@@ -672,7 +670,7 @@ func (d *Desk) note(ctx context.Context, o Operator, id, text, msgID string) ([]
 // logged keeps what operator o wrote in case id, which they must hold, in the case's log (who:
 // "o" words for the person, "n" a note), and the id of their message (msgID), which is deleted
 // from their chat with the case. It returns the case, or what o is told instead.
-func (d *Desk) logged(ctx context.Context, o Operator, id, who, text, msgID string) (*record, []bot.Reply, error) {
+func (d *Desk) logged(ctx context.Context, o roster.Operator, id, who, text, msgID string) (*record, []bot.Reply, error) {
 	r, refusal, err := d.heldBy(ctx, o, id)
 	if r == nil {
 		return nil, refusal, err
@@ -698,7 +696,7 @@ func (d *Desk) langName(lang string) string {
 }
 
 // brief renders case r's packet for operator to.
-func (d *Desk) brief(ctx context.Context, r *record, to Operator, codeword bool) (string, error) {
+func (d *Desk) brief(ctx context.Context, r *record, to roster.Operator, codeword bool) (string, error) {
 	p, err := d.packetOf(ctx, r)
 	if err != nil {
 		return "", err
@@ -721,6 +719,6 @@ func (d *Desk) packetOf(ctx context.Context, r *record) (packet, error) {
 }
 
 // render is packet p of case r as operator to reads it now.
-func (d *Desk) render(p packet, r *record, to Operator, codeword bool) string {
+func (d *Desk) render(p packet, r *record, to roster.Operator, codeword bool) string {
 	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, lang: d.langName(p.Lang)}.render()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/handoff/roster"
 )
 
 // packet is what the operator learns about a case when it opens (DOMAIN.md, "What an operator
@@ -143,7 +144,7 @@ func (p packet) answers() string {
 type view struct {
 	p        packet
 	r        *record
-	to       Operator
+	to       roster.Operator
 	loc      *time.Location
 	now      time.Time
 	codeword bool   // the operator claimed the case: the code word is theirs to know

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/handoff/roster"
 )
 
 // Each answer shows under the answer given, as its own question's brief.
@@ -28,13 +29,13 @@ func TestAnswersShowUnderWhatWasAnswered(t *testing.T) {
 
 func TestInterpreterForTheReader(t *testing.T) {
 	r := &record{Tier: 1, Created: time.Unix(0, 0)}
-	fr := Operator{Languages: []string{"el", "fr"}}
-	en := Operator{Languages: []string{"el", "en"}}
+	fr := roster.Operator{Languages: []string{"el", "fr"}}
+	en := roster.Operator{Languages: []string{"el", "en"}}
 	for _, tt := range []struct {
 		lang string
-		to   Operator
+		to   roster.Operator
 		need bool
-	}{{"fr", fr, false}, {"fr", en, true}, {"en", fr, true}, {"en", en, false}, {"el", Operator{}, false}} {
+	}{{"fr", fr, false}, {"fr", en, true}, {"en", fr, true}, {"en", en, false}, {"el", roster.Operator{}, false}} {
 		got := view{p: packet{Lang: tt.lang}, r: r, to: tt.to, loc: time.UTC}.render()
 		if strings.Contains(got, "διερμηνέα") != tt.need {
 			t.Errorf("%s to an operator speaking %v: interpreter %v; want %v", tt.lang, tt.to.Languages, !tt.need, tt.need)

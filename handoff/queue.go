@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,12 +18,15 @@ import (
 const group = "desk"
 
 // Run notifies operators of queued cases, takes over cases another instance left unconfirmed,
-// and escalates unclaimed cases, until ctx ends.
+// and escalates unclaimed cases (Tick, every 5 seconds), until ctx ends. When it returns, the
+// goroutines it started have returned.
 func (d *Desk) Run(ctx context.Context) error {
 	if err := d.createGroup(ctx); err != nil {
 		return err
 	}
-	go d.tickEvery(ctx, 5*time.Second)
+	var ticks sync.WaitGroup
+	defer ticks.Wait() // Run returns only once the escalations have stopped too
+	ticks.Go(func() { d.tickEvery(ctx, 5*time.Second) })
 	for ctx.Err() == nil {
 		err := d.consume(ctx)
 		if err != nil && strings.Contains(err.Error(), "NOGROUP") {
@@ -115,7 +119,7 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, not
 		}
 		reply := bot.Reply{Text: text, Urgent: r.Tier >= 3, Ring: true, Tag: r.ID,
 			Buttons: []bot.Button{{Data: "claim:" + r.ID, Label: "Ανάληψη · Claim [" + r.ID + "]"}}}
-		if err := d.operators.Send(ctx, chatOf(o), []bot.Reply{reply}); err != nil {
+		if err := d.send(ctx, o, []bot.Reply{reply}); err != nil {
 			d.log.Warn("handoff: operator not notified", "case", r.ID, "operator", o.ID, "err", err)
 			continue
 		}
@@ -247,7 +251,7 @@ func (d *Desk) watch(ctx context.Context, now time.Time) {
 			if r.Duress { // the counsellor may be silent on purpose: once, and never taken away
 				remind = fmt.Sprintf(opRemindDuress, id, silent, silent)
 			}
-			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: remind, Ring: true, Urgent: r.Tier >= 3, Tag: id}})
+			_ = d.send(ctx, o, []bot.Reply{{Text: remind, Ring: true, Urgent: r.Tier >= 3, Tag: id}})
 			d.audit(ctx, "reminded", id, "operator", r.Operator)
 			continue
 		}
@@ -265,7 +269,7 @@ func (d *Desk) watch(ctx context.Context, now time.Time) {
 			continue
 		}
 		if known {
-			_ = d.operators.Send(ctx, chatOf(o), []bot.Reply{{Text: fmt.Sprintf(opTakenAway, id, silent, silent), Ring: true, Tag: id}})
+			_ = d.send(ctx, o, []bot.Reply{{Text: fmt.Sprintf(opTakenAway, id, silent, silent), Ring: true, Tag: id}})
 		}
 	}
 }

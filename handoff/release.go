@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/faros-project/faros/handoff/roster"
 )
 
 // Why a case went back to those on call, in the audit trail.
@@ -26,7 +28,7 @@ const (
 // and the operators are told once. A case this misses (an instance still on the old roster let
 // the removed operator claim it) goes back when the person writes, when someone claims it, or
 // at the next instance's call.
-func (d *Desk) RosterReloaded(ctx context.Context, previous *Roster) {
+func (d *Desk) RosterReloaded(ctx context.Context, previous *roster.Roster) {
 	if previous == nil {
 		return
 	}
@@ -43,7 +45,7 @@ func (d *Desk) RosterReloaded(ctx context.Context, previous *Roster) {
 
 // dropOperator gives back the cases of operator op, who left the roster, then deletes their
 // keys; was is the roster they were on, for the days of their /duty.
-func (d *Desk) dropOperator(ctx context.Context, op string, was *Roster) {
+func (d *Desk) dropOperator(ctx context.Context, op string, was *roster.Roster) {
 	ids, err := d.rdb.SMembers(ctx, d.opKey(op, "cases")).Result()
 	if err != nil {
 		d.log.Error("handoff: the cases of a removed operator were not read", "operator", op, "err", err)

@@ -12,16 +12,17 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/handoff/roster"
 )
 
 // backNotice is the English half of the line that heads a case whose counsellor left the roster.
 const backNotice = "its counsellor left the roster"
 
 // rosterWithout is the test roster without operator id, as its file would be edited.
-func rosterWithout(t *testing.T, id string) *handoff.Roster {
+func rosterWithout(t *testing.T, id string) *roster.Roster {
 	t.Helper()
 	src := regexp.MustCompile(`(?m)^.*(id|operator): `+id+`\b.*\n`).ReplaceAllString(rosterYAML, "")
-	ros, err := handoff.ParseRoster("roster.yaml", []byte(src))
+	ros, err := roster.Parse("roster.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +238,11 @@ func TestRosterReloadedOnEveryInstance(t *testing.T) {
 func TestRosterReloadedKeepsTheCasesOfThoseStillOnIt(t *testing.T) {
 	tests := []struct {
 		name   string
-		roster func(t *testing.T, previous *handoff.Roster) *handoff.Roster
+		roster func(t *testing.T, previous *roster.Roster) *roster.Roster
 	}{
-		{"another removed", func(t *testing.T, _ *handoff.Roster) *handoff.Roster { return rosterWithout(t, "op1") }},
-		{"the same roster", func(_ *testing.T, previous *handoff.Roster) *handoff.Roster { return previous }},
-		{"the same file read again", func(t *testing.T, _ *handoff.Roster) *handoff.Roster { return rosterWithout(t, "nobody") }},
+		{"another removed", func(t *testing.T, _ *roster.Roster) *roster.Roster { return rosterWithout(t, "op1") }},
+		{"the same roster", func(_ *testing.T, previous *roster.Roster) *roster.Roster { return previous }},
+		{"the same file read again", func(t *testing.T, _ *roster.Roster) *roster.Roster { return rosterWithout(t, "nobody") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -282,11 +283,11 @@ func TestRosterReloadedKeepsTheCasesOfThoseStillOnIt(t *testing.T) {
 // The operators on call follow a new roster at once, not after the few seconds they are kept.
 func TestOnCallFollowsANewRoster(t *testing.T) {
 	f := setup(t)
-	if got := f.desk.OnDuty("sq"); got != 2 {
+	if got := f.desk.OnDuty(context.Background(), "sq"); got != 2 {
 		t.Fatalf("OnDuty(sq) = %d; want 2", got)
 	}
 	f.rosterPtr = rosterWithout(t, "op1")
-	if got := f.desk.OnDuty("sq"); got != 1 {
+	if got := f.desk.OnDuty(context.Background(), "sq"); got != 1 {
 		t.Errorf("OnDuty(sq) just after op1 left the roster = %d; want 1", got)
 	}
 }

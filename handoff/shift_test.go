@@ -10,7 +10,7 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/dialog"
-	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/handoff/roster"
 )
 
 // A counsellor's shift, observation by observation (issue 10): nothing silent, nothing to the
@@ -92,7 +92,7 @@ func TestWordOfTheAlertOnlyWhenTrue(t *testing.T) {
 		t.Errorf("help in a claimed case: %v", r)
 	}
 	// Nobody on call: nobody was told, and the person is not told otherwise.
-	ros, err := handoff.ParseRoster("roster.yaml", []byte(strings.Split(rosterYAML, "shifts:")[0]))
+	ros, err := roster.Parse("roster.yaml", []byte(strings.Split(rosterYAML, "shifts:")[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestWordsGoToTheCaseRepliedTo(t *testing.T) {
 	f.ops.mu.Lock()
 	f.ops.ids["501"] = append(f.ops.ids["501"], theirs) // as if op1 could reply to it
 	f.ops.mu.Unlock()
-	f.desk.Sent("501", third, []string{"9999"})
+	f.desk.Sent("telegram", "501", third, []string{"9999"})
 	if out := f.act(t, 501, bot.Message{Text: "hi", ReplyTo: "9999"}); !strings.Contains(texts(out), "Δεν είναι δική σου") {
 		t.Errorf("a reply to another's case: %q", texts(out))
 	}
@@ -314,7 +314,7 @@ func TestTheLadderEnds(t *testing.T) {
 // does.
 func TestBackupsWhoSpeakTheLanguageAtOnce(t *testing.T) {
 	f := setup(t)
-	ros, err := handoff.ParseRoster("roster.yaml", []byte(strings.Replace(rosterYAML, "languages: [el], backup: true", "languages: [el, sq], backup: true", 1)))
+	ros, err := roster.Parse("roster.yaml", []byte(strings.Replace(rosterYAML, "languages: [el], backup: true", "languages: [el, sq], backup: true", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
 	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/internal/content"
 	"github.com/faros-project/faros/locales"
 )
@@ -121,16 +122,16 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger, 
 // into a container may change without the directory telling). A roster with problems is
 // refused, each problem logged, and the previous one stays in force. The cases of operators
 // the new roster leaves out go back to those on call.
-func watchRoster(ctx context.Context, path string, roster *atomic.Pointer[handoff.Roster], desk *handoff.Desk, log *slog.Logger) error {
+func watchRoster(ctx context.Context, path string, current *atomic.Pointer[roster.Roster], desk *handoff.Desk, log *slog.Logger) error {
 	dirs := []string{filepath.Dir(path)} // the directory: editors replace files
 	ours := func(name string) bool { return filepath.Clean(name) == filepath.Clean(path) }
 	return watch(ctx, dirs, ours, func(why string) {
-		r, err := handoff.LoadRoster(path)
+		r, err := roster.Load(path)
 		if err != nil {
 			logProblems(log, "roster refused; the previous roster stays in force", err)
 			return
 		}
-		previous := roster.Swap(r)
+		previous := current.Swap(r)
 		desk.RosterReloaded(ctx, previous) // the cases of whoever left it go to those on call
 		log.Info("roster reloaded", "why", why, "operators", len(r.Operators()))
 	})

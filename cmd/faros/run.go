@@ -23,6 +23,7 @@ import (
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
 	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
 )
 
@@ -60,13 +61,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, _ = rand.Read(key)
 		log.Warn("FAROS_PSEUDONYM_KEY is empty: a random key is used, so conversations do not survive a restart")
 	}
-	var roster atomic.Pointer[handoff.Roster]
+	var current atomic.Pointer[roster.Roster] // the roster in force: watchRoster swaps it
 	if cfg.Roster != "" {
-		r, err := handoff.LoadRoster(cfg.Roster)
+		r, err := roster.Load(cfg.Roster)
 		if err != nil {
 			return fmt.Errorf("FAROS_ROSTER: %w", err)
 		}
-		roster.Store(r)
+		current.Store(r)
 	} else {
 		log.Info("FAROS_ROSTER is empty: no operators; people are given the hotlines")
 	}
@@ -87,8 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var handler bot.Handler = lateHandler{&b}
 	if cfg.Roster != "" {
 		desk, err = handoff.New(handoff.Config{
-			Redis: rdb, Prefix: cfg.RedisPrefix, Secret: key, Roster: roster.Load, People: people,
-			Operators: latePhones{&tg},
+			Redis: rdb, Prefix: cfg.RedisPrefix, Secret: key, Roster: current.Load, People: people,
+			Operators: map[string]handoff.Phones{roster.Telegram: latePhones{&tg}},
 			Conversations: handoff.ConversationsFunc(func(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error) {
 				return b.Goto(ctx, channel, chatID, flow)
 			}),
@@ -140,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
 			Sent: func(chatID, tag string, msgIDs []string) {
 				if tag != "" && desk != nil { // a message about a case, in an operator's chat: deleted when it closes
-					desk.Sent(chatID, tag, msgIDs)
+					desk.Sent(roster.Telegram, chatID, tag, msgIDs)
 					return
 				}
 				// For a wipe: the bot's own messages.
@@ -188,7 +189,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
 	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()), "ops", opsLn.Addr().String())
-	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, ops: ops, opsSrv: opsSrv, opsLn: opsLn, chat: chat, b: b, desk: desk, tg: tg, roster: &roster}
+	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, ops: ops, opsSrv: opsSrv, opsLn: opsLn, chat: chat, b: b, desk: desk, tg: tg, roster: &current}
 	return sv.serve(ctx)
 }
 
@@ -205,7 +206,7 @@ type service struct {
 	b      *bot.Bot
 	desk   *handoff.Desk     // nil without a roster
 	tg     *telegram.Channel // nil without a token
-	roster *atomic.Pointer[handoff.Roster]
+	roster *atomic.Pointer[roster.Roster]
 }
 
 // serve starts every loop of the service, waits for ctx to end (SIGTERM) or a loop to fail,

@@ -1,8 +1,10 @@
-package handoff
+package roster
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +63,7 @@ overrides:
 
 func rosterParse(t *testing.T, src string) *Roster {
 	t.Helper()
-	r, err := ParseRoster("roster.yaml", []byte(src))
+	r, err := Parse("roster.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,13 +102,13 @@ func rosterIDs(ops []Operator) []string {
 }
 
 func TestLoadRosterDesign(t *testing.T) {
-	r, err := LoadRoster("testdata/roster_design.yaml")
+	r, err := Load("testdata/roster_design.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Operator{{
-		ID:         "op1",
-		TelegramID: 123456789,
+		ID:      "op1",
+		Address: Address{Channel: "telegram", ID: "123456789"},
 		Alias: map[string]string{
 			"el": "Σύμβουλος ΕΚΚΑ 1", "en": "EKKA counsellor 1",
 			"fr": "Conseiller EKKA 1", "sq": "Këshilltar EKKA 1",
@@ -136,7 +138,7 @@ func TestLoadRosterDesign(t *testing.T) {
 }
 
 func TestLoadRosterMissing(t *testing.T) {
-	_, err := LoadRoster("testdata/no_such_roster.yaml")
+	_, err := Load("testdata/no_such_roster.yaml")
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("got %v; want fs.ErrNotExist", err)
 	}
@@ -144,7 +146,7 @@ func TestLoadRosterMissing(t *testing.T) {
 
 func TestParseRosterDefaults(t *testing.T) {
 	r := rosterParse(t, "timezone: UTC\noperators:\n  - {id: op1, telegram_id: 7}\n")
-	want := []Operator{{ID: "op1", TelegramID: 7, MaxCases: 2}}
+	want := []Operator{{ID: "op1", Address: Address{"telegram", "7"}, MaxCases: 2}}
 	if diff := cmp.Diff(want, r.Operators()); diff != "" {
 		t.Errorf("Operators() (-want +got):\n%s", diff)
 	}
@@ -265,7 +267,7 @@ overrides:
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r, err := ParseRoster("roster.yaml", []byte(c.src))
+			r, err := Parse("roster.yaml", []byte(c.src))
 			if err == nil {
 				t.Fatalf("got roster %v; want an error", r)
 			}
@@ -291,7 +293,7 @@ func TestRosterProblemsNeverQuoteTelegramIDs(t *testing.T) {
 		"timezone: UTC\noperators:\n  - {id: \"" + id + "\", telegram_id: 1, languages: [\"" + id + "\"]}\nshifts:\n  - {operator: x" + id + "}\n",
 		"timezone: UTC\noperators:\n  - id: a\n    " + id + ": 1\n",
 	} {
-		_, err := ParseRoster("roster.yaml", []byte(src))
+		_, err := Parse("roster.yaml", []byte(src))
 		if err == nil || strings.Contains(err.Error(), id[:6]) {
 			t.Errorf("problems of\n%s\n%v\nwant problems that never quote the id", src, err)
 		}
@@ -506,21 +508,24 @@ func TestOnCallOverride(t *testing.T) {
 func TestRosterLookup(t *testing.T) {
 	r := rosterParse(t, rosterWeek)
 	for _, c := range []struct {
-		tg     int64
-		want   string
-		wantOK bool
+		channel, id string
+		want        string
+		wantOK      bool
 	}{
-		{1, "day", true},
-		{4, "backup", true},
-		{99, "", false},
-		{0, "", false},
+		{"telegram", "1", "day", true},
+		{"telegram", "4", "backup", true},
+		{"telegram", "99", "", false},
+		{"telegram", "0", "", false},
+		{"telegram", "", "", false},
+		{"web", "1", "", false}, // the same id on another channel is somebody else
+		{"api", "4", "", false},
 	} {
-		got, ok := r.ByTelegramID(c.tg)
+		got, ok := r.ByAddress(c.channel, c.id)
 		if got.ID != c.want || ok != c.wantOK {
-			t.Errorf("ByTelegramID(%d) = %q, %v; want %q, %v", c.tg, got.ID, ok, c.want, c.wantOK)
+			t.Errorf("ByAddress(%s, %s) = %q, %v; want %q, %v", c.channel, c.id, got.ID, ok, c.want, c.wantOK)
 		}
 	}
-	if got, ok := r.Operator("night"); !ok || got.TelegramID != 2 {
+	if got, ok := r.Operator("night"); !ok || got.Address != (Address{Telegram, "2"}) {
 		t.Errorf("Operator(night) = %+v, %v; want telegram_id 2, true", got, ok)
 	}
 	if got, ok := r.Operator("ghost"); ok {
@@ -540,7 +545,7 @@ func TestRosterCopies(t *testing.T) {
 	ops := r.Operators()
 	ops[0].Languages[0] = "xx"
 	ops[0].Alias["en"] = "changed"
-	op, _ := r.ByTelegramID(1)
+	op, _ := r.ByAddress(Telegram, "1")
 	op.Languages[0] = "yy"
 	got, _ := r.Operator("op1")
 	if got.Languages[0] != "el" || got.Alias["en"] != "EKKA 1" {
@@ -582,5 +587,54 @@ func TestAliasIn(t *testing.T) {
 				t.Errorf("AliasIn(%q) = %q; want %q", c.lang, got, c.want)
 			}
 		})
+	}
+}
+
+// An operator's address is as secret as a person's chat id: printing an operator, as a
+// careless log line or error might, shows the channel and never the id.
+func TestAnAddressIsNeverPrinted(t *testing.T) {
+	r := rosterParse(t, "timezone: UTC\noperators:\n  - {id: op1, telegram_id: 987654321}\n")
+	o, _ := r.Operator("op1")
+	var log strings.Builder
+	slog.New(slog.NewJSONHandler(&log, nil)).Info("operator", "address", o.Address, "operator", o)
+	for _, s := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), fmt.Sprint(o.Address), log.String()} {
+		if strings.Contains(s, "987654321") || !strings.Contains(s, "telegram") {
+			t.Errorf("%s: want the channel and never the id", s)
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	desk := Address{Channel: "desk-test", ID: "a"}
+	r, err := New(nil, []Operator{
+		{ID: "op1", Address: Address{Telegram, "1"}, Languages: []string{"el"}},
+		{ID: "op2", Address: desk, MaxCases: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := r.ByAddress("desk-test", "a"); !ok || o.ID != "op2" || o.MaxCases != 1 {
+		t.Errorf("ByAddress(desk-test, a) = %+v, %v; want op2", o, ok)
+	}
+	if o, _ := r.Operator("op1"); o.MaxCases != 2 {
+		t.Errorf("MaxCases = %d; want the file's default, 2", o.MaxCases)
+	}
+	if got := rosterIDs(r.OnCall(time.Now(), map[string]bool{"op2": true})); !cmp.Equal(got, []string{"op2"}) {
+		t.Errorf("OnCall with op2 on duty = %v; want [op2]: no shifts", got)
+	}
+	if r.Timezone() != time.UTC || len(r.Referrals()) == 0 {
+		t.Errorf("Timezone() = %v, Referrals() = %v; want UTC and the default referrals", r.Timezone(), r.Referrals())
+	}
+	for _, ops := range [][]Operator{
+		{{Address: desk}},
+		{{ID: "op1"}},
+		{{ID: "op1", Address: Address{Channel: "desk-test"}}},
+		{{ID: "op1", Address: desk}, {ID: "op1", Address: Address{Telegram, "1"}}},
+		{{ID: "op1", Address: desk}, {ID: "op2", Address: desk}},
+		{{ID: "op1", Address: desk, MaxCases: -1}},
+	} {
+		if r, err := New(time.UTC, ops); err == nil || r != nil || strings.Contains(err.Error(), `"a"`) {
+			t.Errorf("New(%+v) = %v, %v; want an error that does not quote the address", ops, r, err)
+		}
 	}
 }
