@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/stats"
 )
 
 // A conversation with a counsellor: relaying the person's messages to the desk while a case
@@ -101,7 +102,9 @@ func (b *Bot) handoff(ctx context.Context, p string, m Message, s dialog.State, 
 	if err != nil {
 		b.m.errors.WithLabelValues("handoff").Inc()
 		b.log.Error("handle: the handoff failed", "channel", m.Channel, "tier", o.Tier, "err", err)
+		return ""
 	}
+	b.count(ctx, m.Channel, s, dialog.Output{Kind: dialog.Count, Msg: "accepted"})
 	return id
 }
 
@@ -149,4 +152,29 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	s.State, s.Case = next, ""
 	b.save(ctx, p, bg.token, &s, Message{Channel: channel}, nil)
 	return render(c, outs), nil
+}
+
+// count adds one to a weekly statistic: one a node counts (count:), or a handoff accepted. It
+// records no person, and a failure is logged, never felt by the person.
+func (b *Bot) count(ctx context.Context, channel string, st dialog.State, o dialog.Output) {
+	if b.stats == nil {
+		return
+	}
+	var err error
+	switch o.Msg {
+	case "screened":
+		var kinds []string
+		for _, a := range o.Answers {
+			if a.Positive && a.Kind != "" {
+				kinds = append(kinds, a.Kind)
+			}
+		}
+		err = b.stats.Screened(ctx, stats.Screening{Lang: st.Lang, Channel: channel, Tier: o.Tier,
+			Codes: o.Indicators, Kinds: kinds, Minor: st.Flags["minor"]})
+	default: // offered, accepted
+		err = b.stats.Handoff(ctx, o.Msg)
+	}
+	if err != nil {
+		b.log.Warn("handle: a statistic was not counted", "count", o.Msg, "err", err)
+	}
 }

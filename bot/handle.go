@@ -19,6 +19,7 @@ import (
 
 	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/internal/seal"
+	"github.com/faros-project/faros/stats"
 )
 
 // Desk takes handoffs to operators (package handoff). Without one, nobody is on duty: the
@@ -64,6 +65,7 @@ type Config struct {
 	MaxAge       time.Duration    // and never lives longer than this; 0: 24h
 	Prefix       string           // of every Redis key; "": "faros"
 	Desk         Desk             // nil: no operators
+	Stats        *stats.Counter   // the weekly statistics the flows count (count:); nil: none kept
 	Wipers       map[string]Wiper // by channel: delete a wiped conversation's messages; none: nothing to delete
 	Limits       Limits           // what one conversation may send; zero: see Limits
 	Intake       int              // messages a second each channel hands in, all conversations together; 0: no limit
@@ -79,6 +81,7 @@ type Bot struct {
 	key     []byte
 	maxAge  time.Duration
 	desk    Desk
+	stats   *stats.Counter
 	wipers  map[string]Wiper
 	log     *slog.Logger
 	now     func() time.Time
@@ -101,6 +104,7 @@ func New(cfg Config) (*Bot, error) {
 		key:    cfg.PseudonymKey,
 		maxAge: cmp.Or(cfg.MaxAge, 24*time.Hour),
 		desk:   cfg.Desk,
+		stats:  cfg.Stats,
 		wipers: cfg.Wipers,
 		log:    cfg.Logger,
 		now:    cfg.Now,
@@ -252,6 +256,8 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		case o.Kind == dialog.Handoff && s.Case == "": // with a case open, relay alerted the operator
 			s.Case = b.handoff(ctx, p, m, next, o)
 			secret = len(o.Secrets) > 0 // this message was the code word
+		case o.Kind == dialog.Count:
+			b.count(ctx, m.Channel, next, o)
 		case o.Kind == dialog.End:
 			// Every end deletes the chat's messages, as /wipe does: a person who leaves in a
 			// hurry must not leave the screening's questions on the screen. o.Wipe tells a

@@ -25,6 +25,7 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
+	"github.com/faros-project/faros/stats"
 )
 
 // Conversations puts a person's conversation back on a flow (the bot does).
@@ -67,6 +68,10 @@ type Config struct {
 	Catalog func() *locales.Catalog
 	// AfterClose is the flow a person returns to when their case closes; "": "info".
 	AfterClose string
+	// Stats counts claims and closings in the weekly statistics, and answers /stats; nil:
+	// none kept. StatsNames names the indicators there (the content's list).
+	Stats      *stats.Counter
+	StatsNames func() stats.Names
 	// Wait is how long a case may stay unclaimed before it escalates, by tier; missing tiers:
 	// 3 minutes for tier 3, 10 minutes for the others.
 	Wait map[int]time.Duration
@@ -102,6 +107,8 @@ type Desk struct {
 	convs      Conversations
 	catalog    func() *locales.Catalog
 	afterClose string
+	stats      *stats.Counter
+	statsNames func() stats.Names
 	wait       map[int]time.Duration
 	answer     map[int]time.Duration
 	reassure   time.Duration
@@ -132,7 +139,7 @@ func New(cfg Config) (*Desk, error) {
 	d := &Desk{
 		rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), keys: newKeyring(cfg.Secret), roster: cfg.Roster,
 		operators: cfg.Operators, people: cfg.People, convs: cfg.Conversations, catalog: cfg.Catalog,
-		afterClose: cmp.Or(cfg.AfterClose, "info"), wait: map[int]time.Duration{1: 10 * time.Minute, 2: 10 * time.Minute, 3: 3 * time.Minute},
+		afterClose: cmp.Or(cfg.AfterClose, "info"), stats: cfg.Stats, statsNames: cfg.StatsNames, wait: map[int]time.Duration{1: 10 * time.Minute, 2: 10 * time.Minute, 3: 3 * time.Minute},
 		answer:   map[int]time.Duration{1: 15 * time.Minute, 2: 15 * time.Minute, 3: 5 * time.Minute},
 		reassure: cmp.Or(cfg.Reassure, 3*time.Minute), retention: cmp.Or(cfg.Retention, 7*24*time.Hour),
 		auditLife: cmp.Or(cfg.AuditRetention, 90*24*time.Hour),
@@ -490,7 +497,19 @@ func (d *Desk) Leave(ctx context.Context, id string, wiped bool) error {
 	}
 	d.audit(ctx, how, id, "operator", r.Operator, "state", r.State)
 	d.m.closed.WithLabelValues(how).Inc()
+	d.count("closed", func(s *stats.Counter) error { return s.Closed(ctx, how) })
 	return nil
+}
+
+// count adds one to a weekly statistic with add, when the desk keeps them. It records no
+// person, case or operator; a failure is logged and changes nothing else.
+func (d *Desk) count(what string, add func(*stats.Counter) error) {
+	if d.stats == nil {
+		return
+	}
+	if err := add(d.stats); err != nil {
+		d.log.Warn("handoff: a statistic was not counted", "count", what, "err", err)
+	}
 }
 
 // operator finds an operator of the roster in force by handle.

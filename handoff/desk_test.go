@@ -16,6 +16,7 @@ import (
 	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/internal/redistest"
 	"github.com/faros-project/faros/locales"
+	"github.com/faros-project/faros/stats"
 )
 
 const rosterYAML = `timezone: Europe/Athens
@@ -133,6 +134,16 @@ type fixture struct {
 	convs     *goTo
 	now       time.Time
 	rosterPtr *roster.Roster
+	counter   *stats.Counter
+}
+
+// stats is the desk's weekly statistics, on the fixture's clock: one for all its desks.
+func (f *fixture) stats(r *redistest.Redis) *stats.Counter {
+	if f.counter == nil {
+		f.counter = stats.New(r.Client, r.Prefix)
+		f.counter.Now = func() time.Time { return f.now }
+	}
+	return f.counter
 }
 
 func newDesk(t *testing.T, r *redistest.Redis, f *fixture, consumer string) *handoff.Desk {
@@ -146,6 +157,7 @@ func newDesk(t *testing.T, r *redistest.Redis, f *fixture, consumer string) *han
 		Roster: func() *roster.Roster { return f.rosterPtr }, Operators: map[string]handoff.Phones{"telegram": f.ops},
 		People: map[string]bot.Sender{"telegram": f.ppl, "web": f.ppl}, Conversations: f.convs,
 		Catalog: func() *locales.Catalog { return cat }, Idle: 50 * time.Millisecond, Consumer: consumer,
+		Stats: f.stats(r), StatsNames: func() stats.Names { return stats.Names{"deception": {"el": "εξαπάτηση"}} },
 		Now: func() time.Time { return f.now },
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/handoff/roster"
+	"github.com/faros-project/faros/stats"
 )
 
 // Route returns a bot.Handler that gives the messages of the roster's operators to the desk,
@@ -82,6 +83,8 @@ func (d *Desk) fromOperator(ctx context.Context, o roster.Operator, m bot.Messag
 		return d.duty(ctx, o, strings.ToLower(arg(1)))
 	case "/cases":
 		return d.cases(ctx, o)
+	case "/stats":
+		return d.statsFor(ctx)
 	case "/claim":
 		return d.claim(ctx, o, arg(1))
 	case "/release", "/close", "/note":
@@ -354,6 +357,7 @@ func (d *Desk) claim(ctx context.Context, o roster.Operator, id string) ([]bot.R
 		return nil, err
 	}
 	d.m.claimTime.Observe(now.Sub(r.Created).Seconds())
+	d.count("claimed", func(s *stats.Counter) error { return s.Claimed(ctx, now.Sub(r.Created)) })
 	d.audit(ctx, "claimed", id, "operator", o.ID, "alias", o.AliasIn("el"))
 	d.solely(ctx, o)
 	d.tellMessage(ctx, r, "handoff_claimed", map[string]any{"Alias": o.AliasIn(r.Lang)})
@@ -581,6 +585,7 @@ func (d *Desk) close(ctx context.Context, o roster.Operator, id, outcome, ref st
 	d.shred(ctx, r)
 	d.audit(ctx, "closed", id, "operator", o.ID, "outcome", outcome, "referred_to", to, "goodbye", goodbye)
 	d.m.closed.WithLabelValues(outcome).Inc()
+	d.count("closed", func(s *stats.Counter) error { return s.Closed(ctx, outcome) })
 	label := outcomeNames[outcome]
 	if referred {
 		label += ": " + to
@@ -721,4 +726,21 @@ func (d *Desk) packetOf(ctx context.Context, r *record) (packet, error) {
 // render is packet p of case r as operator to reads it now.
 func (d *Desk) render(p packet, r *record, to roster.Operator, codeword bool) string {
 	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, lang: d.langName(p.Lang)}.render()
+}
+
+// statsFor answers /stats: the last four weeks' counts in Greek, every count under 5 (and any
+// that would give one away) hidden; nothing finer than a week, nothing about anyone.
+func (d *Desk) statsFor(ctx context.Context) ([]bot.Reply, error) {
+	if d.stats == nil {
+		return say("", opNoStats), nil
+	}
+	var names stats.Names
+	if d.statsNames != nil {
+		names = d.statsNames()
+	}
+	text, err := d.stats.ForOperators(ctx, 5, names)
+	if err != nil {
+		return nil, err
+	}
+	return say("", "%s", text), nil
 }

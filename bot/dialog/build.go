@@ -52,7 +52,7 @@ func (l *loader) addFlow(file string, y *yaml.Node, doc *flowDoc) {
 			v = v.Alias
 		}
 		d := doc.Nodes[k.Value]
-		n := &node{id: k.Value, flow: f, y: v, set: d.Set, tier: d.Tier, reason: d.Reason, ind: d.Indicator}
+		n := &node{id: k.Value, flow: f, y: v, set: d.Set, tier: d.Tier, reason: d.Reason, count: d.Count, ind: d.Indicator}
 		if !ident.MatchString(n.id) {
 			l.at(file, k, "the node id %q must be lower-case letters, digits and _", n.id)
 		}
@@ -118,6 +118,9 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 	}
 	if n.tier < 0 || n.tier > 3 {
 		l.at(file, vals["tier"], "tier must be 0, 1, 2 or 3")
+	}
+	if n.count != "" && !slices.Contains(Counts, n.count) {
+		l.at(file, vals["count"], "count: %q is not a statistic Faros keeps (%s)", n.count, strings.Join(Counts, ", "))
 	}
 	for i, it := range yamlpos.Items(vals["choices"]) {
 		c := d.Choices[i]

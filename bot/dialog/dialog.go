@@ -62,7 +62,13 @@ const (
 	Handoff                     // hand the conversation to an operator (Tier, Reason, Indicators)
 	SetLanguage                 // the person chose Lang
 	End                         // the conversation is over; Wipe: delete everything about it
+	Count                       // count statistic Msg (one of Counts) for the weekly figures; for "screened", with Tier, Indicators and Answers
 )
+
+// Counts are the statistics a node may count (its count:): "screened", a screening's result
+// reached, with the tier; "offered", a counsellor offered. They hold no person: see the host's
+// statistics.
+var Counts = []string{"screened", "offered"}
 
 func (k Kind) String() string {
 	switch k {
@@ -76,6 +82,8 @@ func (k Kind) String() string {
 		return "language"
 	case End:
 		return "end"
+	case Count:
+		return "count"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

@@ -6,6 +6,7 @@ package dialog
 
 import (
 	"iter"
+	"maps"
 	"path"
 	"slices"
 
@@ -99,6 +100,7 @@ type node struct {
 	handoff handoffDoc
 	set     []string
 	tier    int
+	count   string // a statistic it counts (Counts)
 	reason  string
 	to      *jump
 	buttons []Choice // Ask output, prepared once
@@ -147,6 +149,17 @@ type env struct {
 	OnDuty    int               `expr:"on_duty"`   // operators on duty (Input.OnDuty)
 	InCase    bool              `expr:"in_case"`   // in an open case with a counsellor (Input.InCase)
 	NoDesk    bool              `expr:"no_desk"`   // no counsellors at all (Input.NoDesk)
+}
+
+// Indicators lists the indicator codes the content lists (triggers.yaml), by code.
+func (e *Engine) Indicators() []Indicator {
+	var list []Indicator
+	for _, code := range slices.Sorted(maps.Keys(e.indicators)) {
+		ind := e.indicators[code]
+		ind.Names = maps.Clone(ind.Names) // the engine's own stay unchanged
+		list = append(list, ind)
+	}
+	return list
 }
 
 // Languages lists the languages of the content.

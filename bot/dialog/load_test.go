@@ -82,7 +82,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:  "unknown key far from any",
 			files: map[string]string{"main.yaml": replace(baseMain, "    end: stop", "    colour: red\n    end: stop")},
-			want:  []string{`main.yaml:11:5: unknown key "colour" (known keys: ask, branch, brief, choices, end, goto, handoff, indicator, languages, next, params, reason, say, secret, set, text, tier)`},
+			want:  []string{`main.yaml:11:5: unknown key "colour" (known keys: ask, branch, brief, choices, count, end, goto, handoff, indicator, languages, next, params, reason, say, secret, set, text, tier)`},
 		},
 		{
 			name:  "wrong type",
@@ -371,6 +371,11 @@ func TestLoadProblems(t *testing.T) {
 			},
 		},
 		{
+			name:  "a count Faros does not keep",
+			files: map[string]string{"main.yaml": replace(baseMain, "    say: m_done\n", "    say: m_done\n    count: visits\n")},
+			want:  []string{`main.yaml:11:12: count: "visits" is not a statistic Faros keeps (screened, offered)`},
+		},
+		{
 			name:  "triggers file missing",
 			files: map[string]string{"triggers.yaml": ""},
 			want:  []string{`triggers.yaml: the file is missing: it names the entry flow, the commands and the emergency words`},
@@ -417,5 +422,53 @@ func TestLanguageOrder(t *testing.T) {
 	}
 	if got := e.Languages(); !slices.Equal(got, []string{"fr", "en", "de"}) {
 		t.Errorf("Languages() = %v; want fr, then the others as the lexicon gives them", got)
+	}
+}
+
+// A node's count: is an output each time it is passed: a screening's result with the node's
+// own tier and the indicators answered yes, never anything of the person.
+func TestCount(t *testing.T) {
+	w := newWords()
+	main := `id: main
+start: q
+nodes:
+  q:
+    ask: m_q
+    brief: χρέος
+    indicator: {code: debt, weight: 3}
+    choices:
+      - {id: "yes", label: m_yes, next: result}
+      - {id: "no", label: m_no, next: result}
+  result:
+    say: m_done
+    tier: 2
+    count: screened
+    next: offer
+  offer:
+    ask: m_x
+    count: offered
+    choices: [{id: "yes", label: m_yes, end: stop}]
+`
+	e, err := dialog.Load(content(map[string]string{"main.yaml": main}), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := e.Step(dialog.State{}, dialog.Input{Command: "start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, outs, err := e.Step(s, dialog.Input{Choice: "yes", Question: "main.q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts []dialog.Output
+	for _, o := range outs {
+		if o.Kind == dialog.Count {
+			counts = append(counts, o)
+		}
+	}
+	if len(counts) != 2 || counts[0].Msg != "screened" || counts[0].Tier != 2 || !slices.Equal(counts[0].Indicators, []string{"debt"}) ||
+		len(counts[0].Answers) != 1 || counts[1].Msg != "offered" {
+		t.Errorf("counts: %+v; want screened at tier 2 with the indicator, then offered", counts)
 	}
 }

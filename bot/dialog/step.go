@@ -283,6 +283,13 @@ func (r *run) visit(n *node) (*node, error) {
 	if n.tier > r.s.Tier {
 		r.s.Tier, r.s.Reason = n.tier, n.reason
 	}
+	if n.count != "" {
+		o := Output{Kind: Count, Msg: n.count, Tier: n.tier} // the node's own: what this screening found
+		if n.count == "screened" {
+			o.Indicators, o.Answers = r.indicators(), r.answers()
+		}
+		r.out = append(r.out, o)
+	}
 	r.urgent = n.flow.urgent
 	switch n.kind {
 	case kSay:

@@ -70,6 +70,7 @@ type nodeDoc struct {
 	Set       []string          `yaml:"set"`
 	Tier      int               `yaml:"tier"`
 	Reason    string            `yaml:"reason"`
+	Count     string            `yaml:"count"` // a statistic the node counts (Counts), once each time it is passed
 	jumpDoc   `yaml:",inline"`
 }
 

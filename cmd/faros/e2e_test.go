@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/faros-project/faros/bot/telegram/telegramtest"
 	"github.com/faros-project/faros/internal/redistest"
 	"github.com/faros-project/faros/internal/testkit"
+	"github.com/faros-project/faros/stats"
 )
 
 // instance is one Faros started by run, as the binary would be.
@@ -129,7 +131,8 @@ func inventory(t *testing.T, prefix string) []*regexp.Regexp {
 		t.Fatal(err)
 	}
 	placeholders := strings.NewReplacer("PREFIX", regexp.QuoteMeta(prefix), `\{p:P\}`, `\{p:[A-Za-z0-9_-]+\}`,
-		`\{c:CASE\}`, `\{c:[A-Z2-7]+\}`, ":OP:", ":[a-z0-9_-]+:", ":DAY", `:\d{4}-\d{2}-\d{2}`, ":UPDATE", `:\d+`)
+		`\{c:CASE\}`, `\{c:[A-Z2-7]+\}`, ":OP:", ":[a-z0-9_-]+:", ":DAY", `:\d{4}-\d{2}-\d{2}`, ":UPDATE", `:\d+`,
+		`\{WEEK\}`, `\{\d{4}-W\d{2}\}`)
 	var out []*regexp.Regexp
 	for _, m := range regexp.MustCompile("(?m)^\\| `(PREFIX:[^`]+)`").FindAllStringSubmatch(string(doc), -1) {
 		out = append(out, regexp.MustCompile("^"+placeholders.Replace(regexp.QuoteMeta(m[1]))+"$"))
@@ -342,6 +345,24 @@ func TestTelegramPollingScreeningInEveryLanguage(t *testing.T) {
 		}
 	}
 	wg.Wait()
+
+	// Each screening counted once in the week's statistics, by language, channel and tier.
+	week := stats.WeekOf(time.Now())
+	table, err := stats.New(r.Client, r.Prefix).Read(context.Background(), week, week, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := map[string]int{}
+	for _, row := range table.Section("tiers").Rows {
+		counted[row.Key] = row.Total.N
+	}
+	for _, lang := range langs {
+		for tier := range tierAnswers {
+			if key := fmt.Sprintf("%s|telegram|%d", lang, tier); counted[key] != 1 {
+				t.Errorf("the statistics count %d screenings of %s; want 1 (%v)", counted[key], key, counted)
+			}
+		}
+	}
 }
 
 // secret is the Telegram webhook's secret token in webhook mode.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,8 +17,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && os.Args[1] == "audit" {
-		code := audit(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	if len(os.Args) > 1 && (os.Args[1] == "audit" || os.Args[1] == "stats") {
+		command := map[string]func(context.Context, []string, func(string) string, io.Writer, io.Writer) int{
+			"audit": audit, "stats": statsCommand}[os.Args[1]]
+		code := command(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/faros-project/faros/handoff"
 	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
+	"github.com/faros-project/faros/stats"
 )
 
 // shutdownGrace is how long a stopping Faros lets in-flight messages finish and the
@@ -73,8 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	counter := stats.New(rdb, cfg.RedisPrefix) // the weekly statistics: counts, never records
 	bcfg := bot.Config{
-		Redis: rdb, Content: content, PseudonymKey: key, Prefix: cfg.RedisPrefix,
+		Redis: rdb, Content: content, PseudonymKey: key, Prefix: cfg.RedisPrefix, Stats: counter,
 		Idle: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge, Logger: log, Registerer: reg,
 		Wipers: map[string]bot.Wiper{}, Intake: cfg.IntakeRate,
 		Limits: bot.Limits{Buttons: bot.Bucket{PerMinute: cfg.ButtonsPerMin}, Texts: bot.Bucket{PerMinute: cfg.TextsPerMin}},
@@ -94,6 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return b.Goto(ctx, channel, chatID, flow)
 			}),
 			Catalog: func() *locales.Catalog { return b.Content().Catalog }, Logger: log, Registerer: reg,
+			Stats: counter, StatsNames: func() stats.Names { return indicatorNamesOf(b.Content().Engine) },
 		})
 		if err != nil {
 			return err

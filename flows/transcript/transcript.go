@@ -133,6 +133,12 @@ func Lines(cat *locales.Catalog, outs []dialog.Output) []string {
 			lines = append(lines, fmt.Sprintf("! handoff tier=%d reason=%s indicators=%s", o.Tier, o.Reason, strings.Join(o.Indicators, ",")))
 		case dialog.SetLanguage:
 			lines = append(lines, "! language "+o.Lang)
+		case dialog.Count:
+			if o.Msg == "screened" {
+				lines = append(lines, fmt.Sprintf("! count screened tier=%d", o.Tier))
+			} else {
+				lines = append(lines, "! count "+o.Msg)
+			}
 		case dialog.End:
 			if o.Wipe {
 				lines = append(lines, "! end wipe")
