@@ -25,7 +25,8 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"internal/seal":    {},
 		"stats":            {}, // bot and handoff both record into it
 		"bot":              {"bot/dialog", "locales", "internal/seal", "stats", y},
-		"bot/telegram":     {"bot", "bot/dialog", "locales", "internal/seal", "stats", y},
+		"bot/deliver":      {"bot", "bot/dialog", "locales", "internal/seal", "stats", y},
+		"bot/telegram":     {"bot", "bot/deliver", "bot/dialog", "locales", "internal/seal", "stats", y},
 		"bot/webhook":      {"bot", "bot/dialog", "locales", "internal/seal", "stats", y},
 		"handoff":          {"bot", "bot/dialog", "locales", "internal/seal", "handoff/roster", "stats", y},
 		"handoff/roster":   {y}, // who the operators are, where and when: no cases, no channels

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/faros-project/faros/bot/deliver"
 )
 
 // methodCopy is the Bot API method of Copy: a copy carries no link to the original, so the
@@ -29,18 +31,18 @@ func (c *Channel) Copy(ctx context.Context, toChat, fromChat, msgID, tag string)
 	if id, err := strconv.ParseInt(msgID, 10, 64); err != nil || id <= 0 {
 		return errors.New("telegram: copy: message id is not a positive number")
 	}
-	o := &outgoing{
-		chat:   toChat,
-		method: methodCopy,
-		params: tgbotapi.Params{
+	o := outgoing{
+		Chat:   toChat,
+		Method: methodCopy,
+		Params: tgbotapi.Params{
 			"chat_id":         toChat,
 			"from_chat_id":    fromChat,
 			"message_id":      msgID,
 			"protect_content": "true",
 		},
-		tag: tag,
+		Tag: tag,
 	}
-	return c.sendAndWait(ctx, "copy", []*outgoing{o})
+	return c.out.Send(ctx, "copy", []deliver.Message{o.message()})
 }
 
 // isInt says whether s is a decimal integer, as Telegram's chat ids are.

@@ -15,6 +15,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/deliver"
 )
 
 const (
@@ -43,7 +44,7 @@ func (c *Channel) poll(ctx context.Context) error {
 		}
 		if err != nil {
 			failures++
-			wait := backoff(failures)
+			wait := deliver.Backoff(failures)
 			c.log.Warn("telegram: get updates", "error", redact(err, c.cfg.Token), "retry_in", wait)
 			select {
 			case <-c.clock.At(c.clock.Now().Add(wait)):
@@ -112,7 +113,7 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 	case err != nil:
 		c.log.Error("telegram: handle update", "error", err)
 	default:
-		_ = c.enqueue(messages(m.ChatID, replies)) // after Close: given up, counted and logged
+		_ = c.out.Post(messages(m.ChatID, replies)) // after Close: given up, counted and logged
 	}
 	return nil
 }
@@ -288,8 +289,3 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
-
-// backoff is the wait after the n-th failure in a row: 1s, 2s, 4s... up to 30s.
-func backoff(n int) time.Duration {
-	return min(time.Second<<min(n-1, 5), 30*time.Second)
-}

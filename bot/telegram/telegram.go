@@ -1,6 +1,7 @@
 // Package telegram connects Faros to Telegram's Bot API: it receives updates by long polling or
-// webhook, hands them to a bot.Handler, delivers the replies through a paced outbound queue and
-// deletes a conversation's messages on request.
+// webhook, hands them to a bot.Handler, delivers the replies through the paced outbound queue of
+// package deliver (of which it keeps only what is Telegram's: the requests, 429's retry_after,
+// 403) and deletes a conversation's messages on request.
 //
 // What it sends: texts (sendMessage), cut into parts of Telegram's 4,096 characters, with the
 // buttons under the last part; and copies of a person's messages for their counsellor (Copy,
@@ -33,6 +34,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/deliver"
 )
 
 // Config configures a Channel. Only Token is required in polling mode; webhook mode also needs
@@ -86,23 +88,13 @@ type Config struct {
 
 // Clock is the time source of the outbound queue and of the waits between retries, so that tests
 // can check a wait to the nanosecond without sleeping.
-type Clock interface {
-	Now() time.Time
-	// At returns a channel that receives once the time is t or later. A deadline rather than a
-	// duration: a fake clock moved between Now and At still fires at the time meant.
-	At(t time.Time) <-chan time.Time
-}
+type Clock = deliver.Clock
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                  { return time.Now() }
-func (systemClock) At(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
-
-// ErrClosed is returned by Send and Copy after Close.
-var ErrClosed = errors.New("telegram: channel closed")
+// ErrClosed is the cause of the error Send and Copy return after Close.
+var ErrClosed = deliver.ErrClosed
 
 // ErrWiped is the cause of the error Send returns for a message that Wipe dropped.
-var ErrWiped = errors.New("telegram: chat wiped")
+var ErrWiped = deliver.ErrWiped
 
 // Channel is the Telegram channel: Run receives updates, ServeHTTP serves them in webhook mode,
 // Send, Copy and the replies to updates leave through one outbound queue, which Deliver works
@@ -114,12 +106,7 @@ type Channel struct {
 	http  *http.Client
 	log   *slog.Logger
 	clock Clock
-	m     *metrics
-
-	mu         sync.Mutex
-	q          *queue
-	closed     bool // Close began: nothing more is queued
-	delivering bool // Deliver ran
+	out   *deliver.Queue // the paced queue over Config.Outbox
 
 	// receiving counts Run and the webhook updates being handled; Stop shuts it.
 	receiving  *gate
@@ -127,20 +114,6 @@ type Channel struct {
 	stopIntake context.CancelFunc //
 	cut        context.Context    // done when the updates being handled are cut off
 	cutOff     context.CancelFunc //
-
-	wake      chan struct{}      // tells the delivery loop that the queue changed
-	aborted   context.Context    // done when Close runs out of time: sends in flight give up
-	abort     context.CancelFunc //
-	stopped   chan struct{}      // closed when the delivery loop has ended
-	delivered chan struct{}      // closed when Deliver has returned
-	inflight  sync.WaitGroup     // sends in flight; only the delivery loop adds to it
-
-	tending     context.Context    // done when the outbox's upkeep (tend) is to stop
-	stopTending context.CancelFunc //
-	settledMu   sync.Mutex
-	settled     []string        // outbox ids of settled messages, for flush
-	wipes       map[string]wipe // by chat, under mu: this instance's recent wipes
-	wipeCursor  int64           // of Outbox.WipedSince; only tend uses it
 }
 
 var _ bot.Sender = (*Channel)(nil)
@@ -161,35 +134,21 @@ func New(cfg Config, h bot.Handler) (*Channel, error) {
 	cfg.defaults()
 	quietLibrary.Do(func() { _ = tgbotapi.SetLogger(stdlog.New(io.Discard, "", 0)) })
 
-	m, err := newMetrics(cfg.Registerer)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: %w", err)
-	}
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, cfg.HTTPClient)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: get me: %w", redact(err, cfg.Token))
 	}
 	api.Debug = false
 
-	c := &Channel{
-		cfg:       cfg,
-		h:         h,
-		api:       api,
-		http:      cfg.HTTPClient,
-		log:       cfg.Logger,
-		clock:     cfg.Clock,
-		m:         m,
-		q:         newQueue(cfg.PerChat, time.Second/time.Duration(cfg.PerSecond)),
-		receiving: newGate(),
-		wake:      make(chan struct{}, 1),
-		stopped:   make(chan struct{}),
-		delivered: make(chan struct{}),
-		wipes:     map[string]wipe{},
+	c := &Channel{cfg: cfg, h: h, api: api, http: cfg.HTTPClient, log: cfg.Logger, clock: cfg.Clock, receiving: newGate()}
+	c.out, err = deliver.New(deliver.Config{Name: "telegram", Title: "Telegram", PerChat: cfg.PerChat,
+		PerSecond: cfg.PerSecond, Retries: cfg.Retries, Outbox: cfg.Outbox, Logger: cfg.Logger,
+		Registerer: cfg.Registerer, Clock: cfg.Clock}, courier{c})
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	c.intake, c.stopIntake = context.WithCancel(context.Background())
 	c.cut, c.cutOff = context.WithCancel(context.Background())
-	c.aborted, c.abort = context.WithCancel(context.Background())
-	c.tending, c.stopTending = context.WithCancel(context.Background())
 	return c, nil
 }
 
@@ -255,7 +214,7 @@ func (cfg *Config) defaults() {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = systemClock{}
+		cfg.Clock = deliver.SystemClock
 	}
 }
 
@@ -284,28 +243,7 @@ func (c *Channel) Run(ctx context.Context) error {
 // wipes), until Close is done with the queue; then it returns nil. Until it runs, messages
 // wait in the queue. When ctx ends first, it stops as a Close that ran out of time would, and
 // what is queued stays in the Outbox. It runs once; after Close it returns at once.
-func (c *Channel) Deliver(ctx context.Context) error {
-	c.mu.Lock()
-	again, closed := c.delivering, c.closed
-	c.delivering = !closed
-	c.mu.Unlock()
-	switch {
-	case again:
-		return errors.New("telegram: Deliver runs once")
-	case closed: // Close gave up what was queued
-		return nil
-	}
-	defer close(c.delivered)
-	defer context.AfterFunc(ctx, func() { c.abort(); c.stopTending() })()
-	var loops sync.WaitGroup
-	loops.Go(func() { c.deliver(c.aborted) })
-	if c.cfg.Outbox != nil {
-		loops.Go(func() { c.tend(c.tending) })
-	}
-	loops.Wait()
-	c.inflight.Wait() // the delivery loop has ended: nothing adds to it any more
-	return nil
-}
+func (c *Channel) Deliver(ctx context.Context) error { return c.out.Deliver(ctx) }
 
 // Stop stops receiving: Run stops asking for updates, and ServeHTTP refuses them with 503, for
 // Telegram to deliver them again (to another instance, or to this one restarted). It waits
@@ -339,46 +277,8 @@ func (c *Channel) handling(ctx context.Context) (context.Context, func()) {
 // Close. When Close returns, Run and Deliver have returned (or, called later, return at once).
 func (c *Channel) Close(ctx context.Context) error {
 	c.Stop(ctx)
-	c.mu.Lock()
-	c.closed = true
-	delivering := c.delivering
-	c.mu.Unlock()
-	c.signal()
-	defer func() { // once the queue is done with: the last settled messages are forgotten
-		c.stopTending()
-		if delivering {
-			<-c.delivered
-		}
-	}()
-
-	cause := errNotDelivered
-	if delivering {
-		select {
-		case <-c.stopped:
-			c.inflight.Wait()
-			return nil
-		case <-ctx.Done():
-		}
-		c.abort()
-		<-c.stopped
-		c.inflight.Wait() // the sends in flight give themselves up
-		cause = ctx.Err()
-	}
-	c.mu.Lock()
-	left := c.q.drain()
-	c.mu.Unlock()
-	c.m.depth.Set(0)
-	for _, o := range left {
-		c.giveUp(o, reasonShutdown, cause)
-	}
-	if !delivering && len(left) == 0 {
-		return nil
-	}
-	return fmt.Errorf("telegram: close: %d messages not sent: %w", len(left), cause)
+	return c.out.Close(ctx)
 }
-
-// errNotDelivered is why Close gives up what is queued when Deliver never ran.
-var errNotDelivered = errors.New("telegram: Deliver did not run")
 
 // gate counts work in flight (Run, webhook updates being handled) and, once shut, refuses
 // more. Unlike a sync.WaitGroup, nothing can start while it is waited for, and the wait can

@@ -23,20 +23,8 @@ func (c *Channel) Wipe(ctx context.Context, chatID string, msgIDs []string) erro
 	if !isInt(chatID) {
 		return errors.New("telegram: wipe: chat id is not a number")
 	}
-	c.mu.Lock()
-	dropped := c.q.drop(chatID)
-	c.wiping(chatID)
-	c.m.depth.Set(float64(c.q.n))
-	c.mu.Unlock()
-	c.signal() // Close may be waiting for the queue to empty
-	for _, o := range dropped {
-		c.giveUp(o, reasonWiped, ErrWiped)
-	}
-	c.settle(dropped...)
-	c.flush()
 	var errs []error
-	if err := c.wiped(ctx, chatID); err != nil { // so that no other instance sends them
-		c.log.Warn("telegram: wipe not recorded in the outbox", "error", err)
+	if err := c.out.Wipe(ctx, chatID); err != nil { // logged: not recorded in the outbox
 		errs = append(errs, fmt.Errorf("telegram: wipe: %w", err))
 	}
 	errs = append(errs, c.deleteAll(ctx, "wipe", chatID, msgIDs)...)

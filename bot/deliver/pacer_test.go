@@ -1,10 +1,9 @@
-package telegram
+package deliver
 
 import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -14,14 +13,14 @@ type sent struct {
 	At   time.Duration
 }
 
-// msg is a message for the queue; its text names it.
-func msg(chat, text string, urgent bool) *outgoing {
-	return &outgoing{chat: chat, params: tgbotapi.Params{"text": text}, urgent: urgent}
+// msg is a message for the pacer; its payload names it.
+func msg(chat, text string, urgent bool) *item {
+	return &item{Message: Message{Chat: chat, Urgent: urgent, Payload: []byte(text)}}
 }
 
 // simulate sends everything in q, each send succeeding at once, jumping the time forward to
 // each wait the queue asks for.
-func simulate(t *testing.T, q *queue) []sent {
+func simulate(t *testing.T, q *pacer) []sent {
 	t.Helper()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := start
@@ -35,7 +34,7 @@ func simulate(t *testing.T, q *queue) []sent {
 			now = now.Add(wait)
 			continue
 		}
-		got = append(got, sent{o.params["text"], now.Sub(start)})
+		got = append(got, sent{string(o.Payload), now.Sub(start)})
 		q.done(o)
 	}
 	return got
@@ -47,45 +46,45 @@ func TestQueueOrderAndPacing(t *testing.T) {
 		name    string
 		perChat time.Duration
 		gap     time.Duration
-		push    []*outgoing
+		push    []*item
 		want    []sent
 	}{{
 		name:    "one chat gets one message per perChat",
 		perChat: time.Second, gap: 100 * ms,
-		push: []*outgoing{msg("A", "a1", false), msg("A", "a2", false), msg("A", "a3", false)},
+		push: []*item{msg("A", "a1", false), msg("A", "a2", false), msg("A", "a3", false)},
 		want: []sent{{"a1", 0}, {"a2", time.Second}, {"a3", 2 * time.Second}},
 	}, {
 		name:    "chats interleave, one send per gap overall",
 		perChat: time.Second, gap: 100 * ms,
-		push: []*outgoing{msg("A", "a1", false), msg("A", "a2", false), msg("B", "b1", false),
+		push: []*item{msg("A", "a1", false), msg("A", "a2", false), msg("B", "b1", false),
 			msg("B", "b2", false), msg("C", "c1", false)},
 		want: []sent{{"a1", 0}, {"b1", 100 * ms}, {"c1", 200 * ms}, {"a2", time.Second}, {"b2", 1100 * ms}},
 	}, {
 		name:    "the overall rate holds when many chats wait",
 		perChat: time.Second, gap: 250 * ms,
-		push: []*outgoing{msg("A", "a", false), msg("B", "b", false), msg("C", "c", false),
+		push: []*item{msg("A", "a", false), msg("B", "b", false), msg("C", "c", false),
 			msg("D", "d", false), msg("E", "e", false)},
 		want: []sent{{"a", 0}, {"b", 250 * ms}, {"c", 500 * ms}, {"d", 750 * ms}, {"e", time.Second}},
 	}, {
 		name:    "urgent messages of any chat go first",
 		perChat: time.Second, gap: time.Second,
-		push: []*outgoing{msg("A", "a", false), msg("B", "b", false), msg("C", "c!", true),
+		push: []*item{msg("A", "a", false), msg("B", "b", false), msg("C", "c!", true),
 			msg("D", "d!", true)},
 		want: []sent{{"c!", 0}, {"d!", time.Second}, {"a", 2 * time.Second}, {"b", 3 * time.Second}},
 	}, {
 		name:    "an urgent message waits for its chat's earlier ones, which go ahead of other chats",
 		perChat: time.Second, gap: 100 * ms,
-		push: []*outgoing{msg("B", "b1", false), msg("A", "a1", false), msg("A", "a2!", true)},
+		push: []*item{msg("B", "b1", false), msg("A", "a1", false), msg("A", "a2!", true)},
 		want: []sent{{"a1", 0}, {"b1", 100 * ms}, {"a2!", time.Second}},
 	}, {
 		name:    "without urgency the oldest message goes first",
 		perChat: time.Second, gap: 100 * ms,
-		push: []*outgoing{msg("B", "b1", false), msg("A", "a1", false), msg("C", "c1", false)},
+		push: []*item{msg("B", "b1", false), msg("A", "a1", false), msg("C", "c1", false)},
 		want: []sent{{"b1", 0}, {"a1", 100 * ms}, {"c1", 200 * ms}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q := newQueue(tt.perChat, tt.gap)
+			q := newPacer(tt.perChat, tt.gap)
 			for _, o := range tt.push {
 				q.push(o)
 			}
@@ -98,7 +97,7 @@ func TestQueueOrderAndPacing(t *testing.T) {
 
 func TestQueueRetry(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	q := newQueue(time.Second, 100*time.Millisecond)
+	q := newPacer(time.Second, 100*time.Millisecond)
 	q.push(msg("A", "a1", false))
 	q.push(msg("A", "a2", false))
 
@@ -108,7 +107,7 @@ func TestQueueRetry(t *testing.T) {
 		t.Fatalf("take after a 429 = %v, %v; want nothing, 3s", o, wait)
 	}
 	o, _ = q.take(t0.Add(3 * time.Second))
-	if got := o.params["text"]; got != "a1" {
+	if got := string(o.Payload); got != "a1" {
 		t.Fatalf("got %q after the wait; want a1 again", got)
 	}
 	q.done(o)
@@ -127,7 +126,7 @@ func TestQueueRetry(t *testing.T) {
 
 func TestQueueDrainKeepsWhatIsInFlight(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	q := newQueue(time.Second, time.Millisecond)
+	q := newPacer(time.Second, time.Millisecond)
 	q.push(msg("A", "a1", true))
 	q.push(msg("A", "a2", true))
 	q.push(msg("B", "b1", false))
@@ -135,7 +134,7 @@ func TestQueueDrainKeepsWhatIsInFlight(t *testing.T) {
 
 	var left []string
 	for _, o := range q.drain() {
-		left = append(left, o.params["text"])
+		left = append(left, string(o.Payload))
 	}
 	if len(left) != 2 || q.n != 1 {
 		t.Fatalf("drain took %q and left %d; want 2 taken, 1 left", left, q.n)
@@ -148,7 +147,7 @@ func TestQueueDrainKeepsWhatIsInFlight(t *testing.T) {
 
 func TestQueueDropTakesOnlyThatChat(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	q := newQueue(time.Second, time.Millisecond)
+	q := newPacer(time.Second, time.Millisecond)
 	q.push(msg("A", "a1", false))
 	q.push(msg("A", "a2", true))
 	q.push(msg("B", "b1", false))
@@ -156,7 +155,7 @@ func TestQueueDropTakesOnlyThatChat(t *testing.T) {
 
 	var dropped []string
 	for _, o := range q.drop("A") {
-		dropped = append(dropped, o.params["text"])
+		dropped = append(dropped, string(o.Payload))
 	}
 	if diff := cmp.Diff([]string{"a2"}, dropped); diff != "" {
 		t.Errorf("dropped (-want +got):\n%s", diff)

@@ -1,19 +1,17 @@
-package telegram
+package deliver
 
 import (
 	"slices"
 	"time"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// queue decides which message goes next and when. It is given the time and never waits, so that
-// its pacing is tested without a clock; Channel.deliver does the waiting and the sending.
+// pacer decides which message goes next and when. It is given the time and never waits, so that
+// its pacing is tested without a clock; Queue.deliver does the waiting and the sending.
 //
 // Rules: one send per perChat per chat and one per gap overall; a chat's messages go in order,
 // one at a time; among the chats that may send, one with an urgent message waiting goes first,
 // then the one whose next message is oldest.
-type queue struct {
+type pacer struct {
 	perChat time.Duration
 	gap     time.Duration
 	chats   map[string]*chatQueue
@@ -23,20 +21,16 @@ type queue struct {
 }
 
 type chatQueue struct {
-	items  []*outgoing // items[0] is in flight while busy
-	urgent int         // urgent messages among items
-	next   time.Time   // no send to this chat before then
+	items  []*item   // items[0] is in flight while busy
+	urgent int       // urgent messages among items
+	next   time.Time // no send to this chat before then
 	busy   bool
 }
 
-// outgoing is one Bot API call that sends a message: sendMessage, or copyMessage for Copy.
-type outgoing struct {
-	chat   string
-	method string // "" means sendMessage
-	params tgbotapi.Params
-	urgent bool
-	forget bool         // its id is not reported to Config.Sent
-	tag    string       // the bot.Reply's Tag (or Copy's), reported to Config.Sent with the id
+// item is one message in the queue.
+type item struct {
+	Message
+	op     string       // names the caller in the error of a message given up: "send", "copy"...
 	box    string       // its id in Config.Outbox; "" if not kept there
 	wiped  bool         // in flight when Wipe ran: not to be tried again
 	seq    uint64       // order of arrival
@@ -44,28 +38,20 @@ type outgoing struct {
 	result chan<- error // receives the outcome; nil when nobody waits for it
 }
 
-// apiMethod returns the Bot API method that sends o.
-func (o *outgoing) apiMethod() string {
-	if o.method == "" {
-		return "sendMessage"
-	}
-	return o.method
+func newPacer(perChat, gap time.Duration) *pacer {
+	return &pacer{perChat: perChat, gap: gap, chats: map[string]*chatQueue{}}
 }
 
-func newQueue(perChat, gap time.Duration) *queue {
-	return &queue{perChat: perChat, gap: gap, chats: map[string]*chatQueue{}}
-}
-
-func (q *queue) push(o *outgoing) {
+func (q *pacer) push(o *item) {
 	q.seq++
 	o.seq = q.seq
-	cq := q.chats[o.chat]
+	cq := q.chats[o.Chat]
 	if cq == nil {
 		cq = &chatQueue{}
-		q.chats[o.chat] = cq
+		q.chats[o.Chat] = cq
 	}
 	cq.items = append(cq.items, o)
-	if o.urgent {
+	if o.Urgent {
 		cq.urgent++
 	}
 	q.n++
@@ -73,7 +59,7 @@ func (q *queue) push(o *outgoing) {
 
 // take returns the message to send at now and holds its chat until done or retry. When none may
 // go yet, it returns how long to wait; zero means until the queue changes.
-func (q *queue) take(now time.Time) (*outgoing, time.Duration) {
+func (q *pacer) take(now time.Time) (*item, time.Duration) {
 	var best *chatQueue
 	var wait time.Duration
 	for id, cq := range q.chats {
@@ -114,10 +100,10 @@ func goesBefore(a, b *chatQueue) bool {
 }
 
 // done removes the message taken last from its chat: it was sent or given up.
-func (q *queue) done(o *outgoing) {
-	cq := q.chats[o.chat]
+func (q *pacer) done(o *item) {
+	cq := q.chats[o.Chat]
 	cq.items = cq.items[1:]
-	if o.urgent {
+	if o.Urgent {
 		cq.urgent--
 	}
 	cq.busy = false
@@ -125,8 +111,8 @@ func (q *queue) done(o *outgoing) {
 }
 
 // retry puts the message taken last back at the head of its chat, not to go before at.
-func (q *queue) retry(o *outgoing, at time.Time) {
-	cq := q.chats[o.chat]
+func (q *pacer) retry(o *item, at time.Time) {
+	cq := q.chats[o.Chat]
 	cq.busy = false
 	if at.After(cq.next) {
 		cq.next = at
@@ -134,7 +120,7 @@ func (q *queue) retry(o *outgoing, at time.Time) {
 }
 
 // boxes returns the outbox ids of the messages waiting or in flight.
-func (q *queue) boxes() []string {
+func (q *pacer) boxes() []string {
 	var ids []string
 	for _, cq := range q.chats {
 		for _, o := range cq.items {
@@ -147,8 +133,8 @@ func (q *queue) boxes() []string {
 }
 
 // drain empties the queue but for the messages in flight, and returns what it removed.
-func (q *queue) drain() []*outgoing {
-	var left []*outgoing
+func (q *pacer) drain() []*item {
+	var left []*item
 	for _, cq := range q.chats {
 		left = append(left, q.cut(cq)...)
 	}
@@ -157,12 +143,12 @@ func (q *queue) drain() []*outgoing {
 
 // drop removes the chat's messages but the one in flight, which it marks not to be tried again,
 // and returns what it removed.
-func (q *queue) drop(chat string) []*outgoing {
-	return q.dropIf(chat, func(*outgoing) bool { return true })
+func (q *pacer) drop(chat string) []*item {
+	return q.dropIf(chat, func(*item) bool { return true })
 }
 
 // dropIf is drop for the chat's messages that match.
-func (q *queue) dropIf(chat string, match func(*outgoing) bool) []*outgoing {
+func (q *pacer) dropIf(chat string, match func(*item) bool) []*item {
 	cq := q.chats[chat]
 	if cq == nil {
 		return nil
@@ -173,14 +159,14 @@ func (q *queue) dropIf(chat string, match func(*outgoing) bool) []*outgoing {
 		cq.items[0].wiped = cq.items[0].wiped || match(cq.items[0])
 	}
 	kept := slices.Clone(cq.items[:start]) // a new array: what is removed stays as it is
-	var removed []*outgoing
+	var removed []*item
 	for _, o := range cq.items[start:] {
 		if !match(o) {
 			kept = append(kept, o)
 			continue
 		}
 		removed = append(removed, o)
-		if o.urgent {
+		if o.Urgent {
 			cq.urgent--
 		}
 	}
@@ -190,7 +176,7 @@ func (q *queue) dropIf(chat string, match func(*outgoing) bool) []*outgoing {
 }
 
 // cut removes the chat's messages but the one in flight and returns them.
-func (q *queue) cut(cq *chatQueue) []*outgoing {
+func (q *pacer) cut(cq *chatQueue) []*item {
 	keep := 0
 	if cq.busy {
 		keep = 1
@@ -198,7 +184,7 @@ func (q *queue) cut(cq *chatQueue) []*outgoing {
 	left := slices.Clone(cq.items[keep:]) // a copy: the chat's next pushes reuse the array
 	cq.items = cq.items[:keep]
 	cq.urgent = 0
-	if keep == 1 && cq.items[0].urgent {
+	if keep == 1 && cq.items[0].Urgent {
 		cq.urgent = 1
 	}
 	q.n -= len(left)

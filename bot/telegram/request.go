@@ -1,0 +1,131 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/faros-project/faros/bot/deliver"
+)
+
+// outgoing is one Bot API call that sends a message, as the queue carries it (the Payload of a
+// deliver.Message) and the outbox keeps it. Fields are only ever added, with omitempty, so
+// that an instance reads what one of an older version put: a request without a method is a
+// sendMessage, one without a tag has none.
+type outgoing struct {
+	Chat   string          `json:"c"`
+	Method string          `json:"m,omitempty"` // "" means sendMessage
+	Params tgbotapi.Params `json:"p"`           // disable_notification among them: whether it rings
+	Urgent bool            `json:"u,omitempty"`
+	Forget bool            `json:"f,omitempty"` // its id is not reported to Config.Sent
+	Tag    string          `json:"t,omitempty"` // the bot.Reply's Tag (or Copy's), reported to Config.Sent with the id
+}
+
+// apiMethod returns the Bot API method that sends r.
+func (r outgoing) apiMethod() string {
+	if r.Method == "" {
+		return "sendMessage"
+	}
+	return r.Method
+}
+
+// message is r as the queue carries it.
+func (r outgoing) message() deliver.Message {
+	payload, _ := json.Marshal(r) // strings and bools: never fails
+	return deliver.Message{Chat: r.Chat, Urgent: r.Urgent, Kind: r.apiMethod(), Payload: payload}
+}
+
+// courier is how the queue sends: one Bot API call per message.
+type courier struct{ c *Channel }
+
+var _ deliver.Sender = courier{}
+
+// Decode reads back a request the outbox kept.
+func (courier) Decode(payload []byte) (deliver.Message, error) {
+	var r outgoing
+	if err := json.Unmarshal(payload, &r); err != nil {
+		return deliver.Message{}, err
+	}
+	return deliver.Message{Chat: r.Chat, Urgent: r.Urgent, Kind: r.apiMethod(), Payload: payload}, nil
+}
+
+// Send makes one sendMessage (or copyMessage) call and tells Config.Sent the id of the
+// message sent. A 429 is to be tried again after its retry_after, a 403 (the bot blocked) and
+// any other 4xx never; a 5xx or a network error is transient.
+func (s courier) Send(ctx context.Context, m deliver.Message) error {
+	c := s.c
+	var r outgoing
+	if err := json.Unmarshal(m.Payload, &r); err != nil {
+		return deliver.Refused(deliver.ReasonRejected, err)
+	}
+	resp, err := c.bot(ctx).MakeRequest(r.apiMethod(), r.Params)
+	err = redact(err, c.cfg.Token)
+	if err == nil {
+		if !r.Forget && c.cfg.Sent != nil {
+			c.report(r, resp.Result) // the chat is still busy: its next message waits for this
+		}
+		return nil
+	}
+	var apiErr *tgbotapi.Error
+	switch {
+	case !errors.As(err, &apiErr):
+	case apiErr.Code == http.StatusTooManyRequests:
+		return deliver.RetryAfter(retryAfter(apiErr), err)
+	case apiErr.Code == http.StatusForbidden:
+		return deliver.Refused(deliver.ReasonBlocked, err)
+	case apiErr.Code >= 400 && apiErr.Code < 500:
+		return deliver.Refused(deliver.ReasonRejected, err)
+	}
+	return err
+}
+
+// report tells Config.Sent the id of a message Telegram accepted, which its result holds: the
+// Message that sendMessage returns or the MessageId that copyMessage does, both with a
+// message_id.
+func (c *Channel) report(r outgoing, result json.RawMessage) {
+	var m struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if err := json.Unmarshal(result, &m); err != nil || m.MessageID == 0 {
+		c.log.Warn("telegram: sent message has no message_id", "error", err)
+		return
+	}
+	c.cfg.Sent(r.Chat, r.Tag, []string{strconv.FormatInt(m.MessageID, 10)})
+}
+
+// retryAfter is how long a 429 says to wait. Telegram always gives retry_after with a 429; a
+// second is a guess should it not.
+func retryAfter(err *tgbotapi.Error) time.Duration {
+	return max(time.Duration(err.RetryAfter)*time.Second, time.Second)
+}
+
+// request makes one call of a method the library predates, outside the queue, and tries it again
+// after a 429 (once its retry_after has passed), a 5xx or a network error, up to
+// Config.Retries times. Its error never carries the token.
+func (c *Channel) request(ctx context.Context, method string, params tgbotapi.Params) error {
+	for tries := 1; ; tries++ {
+		_, err := c.bot(ctx).MakeRequest(method, params)
+		err = redact(err, c.cfg.Token)
+		var apiErr *tgbotapi.Error
+		isAPI := errors.As(err, &apiErr)
+		wait := deliver.Backoff(tries)
+		switch {
+		case err == nil || tries > c.cfg.Retries || ctx.Err() != nil:
+			return err
+		case isAPI && apiErr.Code == http.StatusTooManyRequests:
+			wait = retryAfter(apiErr)
+		case isAPI && apiErr.Code < 500:
+			return err
+		}
+		select {
+		case <-c.clock.At(c.clock.Now().Add(wait)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
