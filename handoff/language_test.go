@@ -10,7 +10,7 @@ import (
 func TestPacketNamesANewLanguage(t *testing.T) {
 	f := setup(t)
 	for chat, want := range map[string]string{
-		"9201": "Γλώσσα: Ουρντού — χρειάζεσαι διερμηνέα",
+		"9201": "Γλώσσα: Ούρντου — χρειάζεσαι διερμηνέα",
 		"9202": "Γλώσσα: Βεγγαλικά — χρειάζεσαι διερμηνέα",
 	} {
 		lang := map[string]string{"9201": "ur", "9202": "bn"}[chat]

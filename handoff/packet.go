@@ -263,7 +263,7 @@ const (
 		"/note ID κείμενο — εσωτερική σημείωση, δεν τη βλέπει το άτομο · internal note, never shown to the person\n" +
 		"/release ID — επιστροφή στην αναμονή · give a case back\n" +
 		"/close ID — κλείσιμο, με έκβαση · close, with its outcome\n" +
-		"/stats — οι αριθμοί των τεσσάρων τελευταίων εβδομάδων, χωρίς πρόσωπα · the last four weeks' counts, about no one\n" +
+		"/stats — στατιστικά των τελευταίων 4 εβδομάδων (μόνο αριθμοί, χωρίς προσωπικά στοιχεία) · the last four weeks' counts, about no one\n" +
 		"Για να γράψεις στο άτομο: κάνε reply σε μήνυμα της υπόθεσης ή, αν έχεις μόνο μία υπόθεση, απλώς γράψε. · To write to the person, reply to a message of the case, or, if you hold only one case, just write."
 	opClaimed        = "[%s] Ανέλαβες την υπόθεση. Ό,τι γράφεις φτάνει στο άτομο με την υπογραφή «%s». · You have this case; what you write reaches the person, signed %q."
 	opTaken          = "[%s] Την έχει ήδη αναλάβει: %s. · Already taken."
@@ -271,8 +271,8 @@ const (
 	opFull           = "Έχεις ήδη όσες υποθέσεις επιτρέπεται (όριο: %d). · You hold as many cases as allowed (limit: %d)."
 	opGone           = "[%s] Δεν υπάρχει ανοιχτή υπόθεση με αυτόν τον κωδικό. · There is no open case %s."
 	opNotYours       = "[%s] Δεν είναι δική σου υπόθεση· τίποτα δεν στάλθηκε. · Not your case; nothing was sent."
-	opNoStats        = "Αυτό το Faros δεν κρατά στατιστικά. · This Faros keeps no statistics."
-	opOffDuty        = "[%s] Είσαι εκτός βάρδιας: αναλαμβάνεις μόνο υποθέσεις που σου στάλθηκαν. Γράψε /duty on για να πάρεις κι άλλες. · You are off duty: you can claim only cases sent to you. /duty on to take others."
+	opNoStats        = "Σε αυτό το σύστημα δεν τηρούνται στατιστικά. · This Faros keeps no statistics."
+	opOffDuty        = "[%s] Δεν εφημερεύεις τώρα: μπορείς να αναλάβεις μόνο υποθέσεις που στάλθηκαν σε σένα. Γράψε /duty on για να αναλαμβάνεις κι άλλες. · You are off duty: you can claim only cases sent to you. /duty on to take others."
 	opAway           = "[%s] Το μήνυμά σου φυλάχτηκε, αλλά δεν έχει φτάσει ακόμα: η σελίδα του ατόμου δεν είναι ανοιχτή. Θα το δει μόνο αν επιστρέψει στην ίδια σελίδα. · Kept but not delivered: the person's page is closed."
 	opRemoved        = "↩ [%s] Η υπόθεση επιστρέφει σε όσους εφημερεύουν: ο/η σύμβουλος που την είχε αναλάβει δεν είναι πια στη λίστα συμβούλων. · Back with those on call: its counsellor left the roster."
 	opReleased       = "[%s] Την άφησες· στάλθηκε ξανά σε όσους εφημερεύουν. · Given back to those on call."

@@ -44,7 +44,7 @@ func OperatorTable(t Table, names Names) string {
 		ps = append(ps, periodName(p))
 	}
 	fmt.Fprintf(&b, "Στήλες: %s | σύνολο\n", strings.Join(ps, " | "))
-	fmt.Fprintf(&b, hiddenNote.el+". Οι γραμμές με μόνο μηδενικά παραλείπονται.\n", t.K)
+	fmt.Fprintf(&b, hiddenNote.el+". Γραμμές μόνο με μηδενικά δεν εμφανίζονται.\n", t.K)
 	for _, s := range t.Sections {
 		fmt.Fprintf(&b, "\n%s\n", sectionTitles[s.Name].el)
 		shown := 0

@@ -32,7 +32,9 @@ func TestForOperators(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := c.ForOperators(ctx, 5, Names{"debt_bondage": {"el": "χρέος που δεσμεύει", "en": "debt bondage"}})
+	names := Names{"debt_bondage": {"el": "χρέος που δεσμεύει", "en": "debt bondage"},
+		"el": {"el": "Ελληνικά", "en": "Greek"}, "sq": {"el": "Αλβανικά", "en": "Albanian"}}
+	got, err := c.ForOperators(ctx, 5, names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,30 +44,30 @@ func TestForOperators(t *testing.T) {
 	}
 	tab = Suppress(tab, 5)
 	for _, want := range []string{
-		"📊 Στατιστικά 2026-W45 – 2026-W48\n",
-		"Στήλες: W45 2026 | W46 2026 | W47 2026 | W48 2026 | σύνολο\n",
-		"x: κρυφό (λιγότερα από 5",
-		"Ολοκληρωμένες αξιολογήσεις, ανά γλώσσα, κανάλι και βαθμίδα\n",
-		"• ελληνικά, Telegram, βαθμίδα 1: 6 | 0 | 0 | 0 | 6\n",
+		"📊 Στατιστικά 2/11/2026 – 29/11/2026\n", // weeks by their Mondays: nobody counts in ISO weeks
+		"Στήλες: 2/11 | 9/11 | 16/11 | 23/11 | σύνολο\n",
+		"x: δεν εμφανίζεται (κάτω από 5",
+		"Ολοκληρωμένες αξιολογήσεις ανά γλώσσα, κανάλι και επίπεδο\n",
+		"• Ελληνικά, Telegram, επίπεδο 1: 6 | 0 | 0 | 0 | 6\n",
 		// The 3 is hidden, and with it the cheapest cells that keep it from being 11 - 8.
-		"• ελληνικά, Telegram, βαθμίδα 2: 0 | 0 | 0 | x | x\n",
-		"• αλβανικά, web chat, βαθμίδα 3: 0 | 0 | 0 | x | x\n",
+		"• Ελληνικά, Telegram, επίπεδο 2: 0 | 0 | 0 | x | x\n",
+		"• Αλβανικά, ιστοσελίδα, επίπεδο 3: 0 | 0 | 0 | x | x\n",
 		"• σύνολο: 6 | 0 | 0 | 11 | 17\n",
 		"• χρέος που δεσμεύει: 0 | 0 | 0 | 8 | 8\n",
 		"• προτάθηκε: 0 | 0 | 0 | x | x\n",
-		"• πιθανοί ανήλικοι: 0 | 0 | 0 | x | x\n",
+		"• κάτω των 18 ή αβέβαιη ηλικία: 0 | 0 | 0 | x | x\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("lacks %q:\n%s", want, got)
 		}
 	}
 	// Nothing from W44, nothing in English.
-	for _, line := range strings.Split(got, "\n") {
+	for _, line := range strings.Split(got, "\n")[2:] { // after the dates
 		if strings.Contains(line, "9") || strings.Contains(line, "Screenings") || strings.Contains(line, "tier") || strings.Contains(line, "debt") {
 			t.Errorf("line %q: an older week, or English", line)
 		}
 	}
-	if got != OperatorTable(tab, Names{"debt_bondage": {"el": "χρέος που δεσμεύει"}}) {
+	if got != OperatorTable(tab, names) {
 		t.Error("ForOperators is not OperatorTable of the suppressed last four weeks")
 	}
 }

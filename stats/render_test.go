@@ -228,7 +228,7 @@ func expectedBars(t Table, names Names) map[string]bool {
 	}
 	for k, n := range sums {
 		if p := strings.Split(k, "|"); n > 0 {
-			bars[fmt.Sprintf("%s · %s · %s: %d", langName(p[0]), tierName(p[1]), p[2], n)] = true
+			bars[fmt.Sprintf("%s · %s · %s: %d", name(p[0], names), tierName(p[1]), p[2], n)] = true
 		}
 	}
 	series := t.Section("handoffs").Rows
@@ -273,7 +273,7 @@ func checkSelfContained(t *testing.T, what, s string) {
 			t.Errorf("%s names %s", what, u)
 		}
 	}
-	for _, word := range []string{"Ολοκληρωμένες αξιολογήσεις", "Screenings", "βαθμίδα 3", "tier 3", "Time to claim", "αναμονής"} {
+	for _, word := range []string{"Ολοκληρωμένες αξιολογήσεις", "Screenings", "επίπεδο 3", "tier 3", "Time to claim", "αναμονής"} {
 		if !strings.Contains(s, word) {
 			t.Errorf("%s lacks %q", what, word)
 		}
@@ -297,7 +297,9 @@ func TestSeededChart(t *testing.T) {
 	var b bytes.Buffer
 	names := Names{"debt_bondage": {"el": "χρέος που δεσμεύει", "en": "debt bondage"},
 		"sexual_exploitation":  {"el": "σεξουαλική εκμετάλλευση", "en": "sexual exploitation"},
-		"withholding_of_wages": {"el": "παρακράτηση μισθού", "en": "wages withheld"}}
+		"withholding_of_wages": {"el": "παρακράτηση μισθού", "en": "wages withheld"},
+		"el":                   {"el": "Ελληνικά", "en": "Greek"}, "en": {"el": "Αγγλικά", "en": "English"}, "fr": {"el": "Γαλλικά", "en": "French"},
+		"sq": {"el": "Αλβανικά", "en": "Albanian"}, "ur": {"el": "Ούρντου", "en": "Urdu"}, "bn": {"el": "Βεγγαλικά", "en": "Bengali"}}
 	if err := WriteSVG(&b, Suppress(seeded(), 5), Options{Names: names, Note: "Δεδομένα δοκιμής, όχι πραγματικά · test data, not real"}); err != nil {
 		t.Fatal(err)
 	}

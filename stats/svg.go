@@ -72,18 +72,15 @@ func charts(t Table, o Options) (string, float64) {
 		d.text(left, d.y, "start", ` font-size="13" fill="#b00" font-weight="bold"`, o.Note)
 	}
 	d.y += 16
-	d.text(left, d.y, "start", ` fill="#444"`, fmt.Sprintf(hiddenNote.el+" · "+hiddenNote.en+"; τα κρυφά δεν σχεδιάζονται · hidden cells are not drawn", t.K, t.K))
-	tiersChart(d, t)
+	d.text(left, d.y, "start", ` fill="#444"`, fmt.Sprintf(hiddenNote.el+" · "+hiddenNote.en+"· όσα δεν εμφανίζονται δεν σχεδιάζονται · hidden counts are not drawn", t.K, t.K))
+	tiersChart(d, t, o.Names)
 	indicatorsChart(d, t, o.Names)
 	handoffsChart(d, t)
 	return d.b.String(), d.y + 20
 }
 
 func span(t Table) string {
-	if t.From == t.To {
-		return t.From.String()
-	}
-	return t.From.String() + " – " + t.To.String()
+	return t.From.Monday().Format("2/1/2006") + " – " + t.To.Monday().AddDate(0, 0, 6).Format("2/1/2006")
 }
 
 // stack is one segment series of a bar chart: a name and a value per period.
@@ -94,8 +91,8 @@ type stack struct {
 
 // tiersChart: for each tier a panel of the screenings per period, stacked by language. A
 // segment is the shown cells of that language (all channels) added up.
-func tiersChart(d *svgDoc, t Table) {
-	d.heading(bi{"Ολοκληρωμένες αξιολογήσεις ανά βαθμίδα και γλώσσα", "Screenings per tier, stacked by language"})
+func tiersChart(d *svgDoc, t Table, names Names) {
+	d.heading(bi{"Ολοκληρωμένες αξιολογήσεις ανά επίπεδο και γλώσσα", "Screenings per tier, stacked by language"})
 	var langs []string
 	for _, r := range t.Section("tiers").Rows {
 		if l, _, _ := strings.Cut(r.Key, "|"); !slices.Contains(langs, l) {
@@ -107,7 +104,7 @@ func tiersChart(d *svgDoc, t Table) {
 	for tier := range 4 {
 		sums := make([]int, len(t.Periods))
 		for _, l := range langs {
-			s := stack{name: langName(l), vals: make([]int, len(t.Periods))}
+			s := stack{name: name(l, names), vals: make([]int, len(t.Periods))}
 			for _, r := range t.Section("tiers").Rows {
 				if p := strings.Split(r.Key, "|"); p[0] == l && p[2] == strconv.Itoa(tier) {
 					for j, c := range r.Cells {

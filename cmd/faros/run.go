@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return b.Goto(ctx, channel, chatID, flow)
 			}),
 			Catalog: func() *locales.Catalog { return b.Content().Catalog }, Logger: log, Registerer: reg,
-			Stats: counter, StatsNames: func() stats.Names { return indicatorNamesOf(b.Content().Engine) },
+			Stats: counter, StatsNames: func() stats.Names { return namesOf(b.Content()) },
 		})
 		if err != nil {
 			return err

@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/faros-project/faros/bot/dialog"
+	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/stats"
 )
 
@@ -114,7 +114,7 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	var names stats.Names
 	if c, err := loadContent(cfg); err == nil {
-		names = indicatorNamesOf(c.Engine)
+		names = namesOf(c)
 	} else {
 		// The charts then name indicators by their codes: worth a line, not a failure.
 		fmt.Fprintln(stderr, "faros stats: the content does not load, so the indicators are named by their codes:", err)
@@ -131,11 +131,16 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	return 0
 }
 
-// indicatorNamesOf is the content's names of the indicators, for the statistics.
-func indicatorNamesOf(e *dialog.Engine) stats.Names {
+// namesOf is the content's names of the indicators and the languages, for the statistics.
+func namesOf(c *bot.Content) stats.Names {
 	names := stats.Names{}
-	for _, ind := range e.Indicators() {
+	for _, ind := range c.Engine.Indicators() {
 		names[ind.Code] = ind.Names
+	}
+	for _, lang := range c.Catalog.Languages() {
+		el, _ := c.Catalog.Text(lang, "language_name_el")
+		en, _ := c.Catalog.Text(lang, "language_name_en")
+		names[lang] = map[string]string{"el": el, "en": en}
 	}
 	return names
 }
