@@ -250,14 +250,21 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}
 	s.State, lang = next, next.Lang
 	b.langs.set(p, lang)
+	return b.apply(ctx, c, p, token, &s, m, outs, relayed), nil
+}
+
+// apply does what the flows' outputs ask beyond words (open a case, count a statistic, end
+// and wipe the conversation), saves the conversation, and returns the replies: the flows'
+// words, then the desk's (relayed).
+func (b *Bot) apply(ctx context.Context, c *Content, p, token string, s *session, m Message, outs []dialog.Output, relayed []Reply) []Reply {
 	wipe, secret := false, false
 	for _, o := range outs {
 		switch {
 		case o.Kind == dialog.Handoff && s.Case == "": // with a case open, relay alerted the operator
-			s.Case = b.handoff(ctx, p, m, next, o)
+			s.Case = b.handoff(ctx, p, m, s.State, o)
 			secret = len(o.Secrets) > 0 // this message was the code word
 		case o.Kind == dialog.Count:
-			b.count(ctx, m.Channel, next, o)
+			b.count(ctx, m.Channel, s.State, o)
 		case o.Kind == dialog.End:
 			// Every end deletes the chat's messages, as /wipe does: a person who leaves in a
 			// hurry must not leave the screening's questions on the screen. o.Wipe tells a
@@ -271,21 +278,21 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 			}
 		}
 	}
-	replies = joined(render(c, outs), relayed) // the flows' numbers, then word of the counsellor
+	replies := joined(render(c, outs), relayed) // the flows' numbers, then word of the counsellor
 	if wipe {
 		b.wipe(ctx, p, token, m)
 		for i := range replies {
 			replies[i].Forget = true
 		}
-		return replies, nil
+		return replies
 	}
-	b.save(ctx, p, token, &s, m, replies)
+	b.save(ctx, p, token, s, m, replies)
 	// After the save: the deletion may wait on Telegram, and must not hold the conversation's
 	// lock while the new case waits to be saved.
 	if secret && b.unsay(ctx, m) && len(replies) > 0 {
-		replies[0].Text = c.Catalog.Render(next.Lang, "codeword_deleted", nil) + "\n\n" + replies[0].Text
+		replies[0].Text = c.Catalog.Render(s.State.Lang, "codeword_deleted", nil) + "\n\n" + replies[0].Text
 	}
-	return replies, nil
+	return replies
 }
 
 // limited answers a message over its conversation's limit, outside a case, and unlocks the

@@ -24,7 +24,7 @@ import (
 	"github.com/faros-project/faros/internal/yamlpos"
 )
 
-// Files is the shipped content: el.yaml, en.yaml, fr.yaml, sq.yaml.
+// Files is the shipped content: one message file per language (el.yaml, en.yaml…).
 //
 //go:embed *.yaml
 var Files embed.FS
@@ -35,7 +35,7 @@ const Reference = "en"
 // Catalog is a loaded, checked set of message files. It is immutable and safe for concurrent
 // use. It implements dialog.Lexicon.
 type Catalog struct {
-	langs   []string                      // by file name
+	langs   []string                      // by file name, or in the order InOrder gave
 	texts   map[string]map[string]string  // lang → id → text ("other" form of plurals)
 	files   map[string]map[string]message // lang → id → message as read, for CheckParams
 	data    map[string][]byte             // lang → the file, for positions
@@ -373,8 +373,9 @@ func (c *Catalog) Match(prefs ...string) string {
 // message within twice the cost of a plain one (BenchmarkStepLongText in bot/dialog).
 const MaxFold = dialog.MaxText * 3 / 2
 
-// Fold makes typed text comparable: compatibility decomposition (NFKD), combining marks
-// removed, case folded (final sigma too), spaces collapsed. "ΒΟΗΘΕΙΑ", "βοήθεια" and
+// Fold makes typed text comparable: compatibility decomposition (NFKD), combining marks and
+// invisible format characters removed, case folded (final sigma too), the digits and letters
+// different keyboards type for the same thing made one (sameKey), spaces collapsed. "ΒΟΗΘΕΙΑ", "βοήθεια" and
 // "βοηθεια" fold to the same word. Folding twice gives what folding once gave.
 //
 // Only the beginning of a long text is folded: as much as decomposes into MaxFold runes
@@ -423,8 +424,10 @@ func decompose(s string, max int) string {
 
 // dropMarks drops the marks that spelling may leave out (accents, Greek tonos, Arabic
 // vowel signs, Bengali's candrabindu and hasanta) and invisible format characters (a zero-width
-// non-joiner inside an Urdu word, a pasted direction mark). Spacing marks, such as Bengali's
-// vowel signs, are part of how a word is spelled and stay.
+// joiner or non-joiner inside a word, a pasted direction mark). Spacing marks, such as
+// Bengali's vowel signs, are part of how a word is spelled and stay. A zero-width non-joiner
+// typed between two words (a Persian keyboard's Shift+Space) joins them: rare in the
+// languages served, and a word split inside would be missed more often.
 func dropMarks(r rune) rune {
 	if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Cf, r) {
 		return -1
@@ -433,8 +436,9 @@ func dropMarks(r rune) rune {
 }
 
 // sameKey folds what different keyboards type for the same thing: the digits of the Arabic,
-// Persian, Bengali and Devanagari keyboards to 0–9 (۱۱۲ and ১১২ are 112), and the Arabic
-// keyboard's yeh, kaf and heh to the forms Urdu and Persian keyboards type.
+// Persian, Bengali and Devanagari keyboards to 0–9 (۱۱۲ and ১১২ are 112), the Arabic
+// keyboard's yeh and kaf to the forms Urdu keyboards type, and the three hehs (Arabic ه, Urdu
+// ہ and do-chashmi ھ, which an Arabic keyboard lacks: مجهے for مجھے) to one.
 func sameKey(r rune) rune {
 	for _, zero := range []rune{0x0660, 0x06F0, 0x09E6, 0x0966} {
 		if r >= zero && r <= zero+9 {
@@ -446,7 +450,7 @@ func sameKey(r rune) rune {
 		return 'ی'
 	case 'ك':
 		return 'ک'
-	case 'ه':
+	case 'ه', 'ھ':
 		return 'ہ'
 	}
 	return r

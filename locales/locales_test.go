@@ -47,6 +47,8 @@ func TestFold(t *testing.T) {
 		{"۱۱۲", "112"},               // Urdu keyboard digits
 		{"١١٢ ১১২", "112 112"},       // Arabic and Bengali digits
 		{"كيا مدد", "کیا مدد"},       // the Arabic keyboard's kaf and yeh, as Urdu keyboards type them
+		{"مجهے مار", "مجہے مار"},     // the Arabic keyboard's heh, for the Urdu keyboard's do-chashmi heh
+		{"مجھے مار", "مجہے مار"},
 		{"", ""},
 	}
 	for _, tt := range tests {

@@ -124,6 +124,7 @@ type Lexicon interface {
 	Languages() []string
 	// Text returns message id in lang (the "other" form of a plural message).
 	Text(lang, id string) (string, bool)
-	// Fold makes text comparable: compatibility-decomposed, without marks, case-folded.
+	// Fold makes text comparable: compatibility-decomposed, without marks or invisible
+	// format characters, case-folded, one form for what keyboards type differently.
 	Fold(text string) string
 }

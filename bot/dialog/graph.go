@@ -225,7 +225,7 @@ func (e *Engine) DOT(flowID, lang string) (string, error) {
 // that counts when it is not "yes".
 func indicatorLine(ind *indicatorDoc) string {
 	s := fmt.Sprintf("%s · %s · %d", ind.Code, ind.Class, ind.Weight)
-	if ind.Positive != "" && ind.Positive != "yes" {
+	if ind.Positive != "yes" { // build set the default
 		s += " · counts: " + ind.Positive
 	}
 	return s

@@ -366,7 +366,7 @@ func TestLoadProblems(t *testing.T) {
 			name:  "languages in an order that names an unknown one, and one twice",
 			files: map[string]string{"triggers.yaml": "languages: [fr, de, fr]\n" + baseTriggers},
 			want: []string{
-				`triggers.yaml:1:17: languages: "de" has no message file (locales/de.yaml)`,
+				`triggers.yaml:1:17: languages: "de" has no message file that loads (locales/de.yaml)`,
 				`triggers.yaml:1:21: languages: "fr" is listed twice`,
 			},
 		},

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/expr-lang/expr"
 )
@@ -24,8 +25,8 @@ var ErrLoop = errors.New("dialog: the flow passed too many nodes without asking"
 func (e *Engine) Step(s State, in Input) (State, []Output, error) {
 	r := &run{e: e, s: s, out: make([]Output, 0, 4), onDuty: in.OnDuty, inCase: in.InCase, noDesk: in.NoDesk}
 	in.Text = clip(in.Text)
-	if in.Command == "" && strings.HasPrefix(in.Text, "/") {
-		if c := commandName(in.Text); e.commands[c] != nil {
+	if typed := commandText(in.Text); in.Command == "" && strings.HasPrefix(typed, "/") {
+		if c := commandName(typed); e.commands[c] != nil {
 			in.Command, in.Text = c, ""
 		}
 	}
@@ -55,6 +56,7 @@ func (r *run) forgetSecrets() {
 // Command returns the command typed text sends ("help" for "/help", "/HELP" or
 // "/help@faros_bot"), or "" if it sends none of Commands.
 func Command(text string) string {
+	text = commandText(text)
 	if !strings.HasPrefix(text, "/") {
 		return ""
 	}
@@ -62,6 +64,12 @@ func Command(text string) string {
 		return c
 	}
 	return ""
+}
+
+// commandText is typed text without the spaces and invisible marks before it: a /command
+// copied from a right-to-left message brings its direction marks along ("\u200f\u200e/stop").
+func commandText(text string) string {
+	return strings.TrimLeftFunc(text, func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) })
 }
 
 // commandName reads "/help", "/HELP" or "/help@faros_bot" as "help".

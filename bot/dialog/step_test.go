@@ -527,3 +527,18 @@ func TestStepNumbersBeforeTheStart(t *testing.T) {
 		})
 	}
 }
+
+// A /command copied from a right-to-left message brings its direction marks along: it is the
+// command all the same.
+func TestCommandAfterDirectionMarks(t *testing.T) {
+	e := fixture(t)
+	for _, text := range []string{"\u200f\u200e/wipe", " \u200e/wipe"} {
+		if got := dialog.Command(text); got != "wipe" {
+			t.Errorf("Command(%q) = %q; want wipe", text, got)
+		}
+		_, outs := steps(t, e, atMenu(t, e, "en"), dialog.Input{Text: text})
+		if last := outs[len(outs)-1]; last.Kind != dialog.End || !last.Wipe {
+			t.Errorf("%q: %v; want the wipe", text, kinds(outs))
+		}
+	}
+}

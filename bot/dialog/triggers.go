@@ -111,7 +111,7 @@ func (l *loader) order(listed []string, y *yaml.Node) {
 	for i, lang := range listed {
 		switch {
 		case !slices.Contains(l.e.langs, lang):
-			l.at(TriggersFile, items[i], "languages: %q has no message file (locales/%s.yaml)", lang, lang)
+			l.at(TriggersFile, items[i], "languages: %q has no message file that loads (locales/%s.yaml)", lang, lang)
 		case slices.Contains(langs, lang):
 			l.at(TriggersFile, items[i], "languages: %q is listed twice", lang)
 		default:

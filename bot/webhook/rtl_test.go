@@ -34,7 +34,8 @@ import (
 // written right to left; its lines carry numbers and /commands, which must read as typed.
 var (
 	urdu = map[string]string{
-		"language_name":   "اردو",
+		"language_name":    "اردو",
+		"language_name_el": "Ούρντου", "language_name_en": "Urdu",
 		"language_prompt": "اپنی زبان منتخب کریں:",
 		"welcome_hello":   "السلام علیکم۔ یہ یونان میں کام، حقوق اور مدد کے بارے میں ایک مفت اور رازدارانہ چیٹ ہے۔\nآپ کو اپنا نام بتانے کی ضرورت نہیں۔",
 		"safety_question": urduEmergency + "\n" + urduStop + "\nپہلے: کیا ابھی بات کرنا آپ کے لیے محفوظ ہے؟ کیا اس فون پر کوئی اور پیغامات پڑھتا ہے؟",
@@ -49,7 +50,8 @@ var (
 		"web_send":        "بھیجیں",
 	}
 	bengali = map[string]string{
-		"language_name":   "বাংলা",
+		"language_name":    "বাংলা",
+		"language_name_el": "Βεγγαλικά", "language_name_en": "Bengali",
 		"language_prompt": "আপনার ভাষা বেছে নিন:",
 		"choice_leave":    "এখনই চলে যান",
 	}

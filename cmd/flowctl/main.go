@@ -275,7 +275,7 @@ func chat(src sources, lang string, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if lang != "" && !contains(cat.Languages(), lang) {
+	if lang != "" && !slices.Contains(cat.Languages(), lang) {
 		return fmt.Errorf("--lang %s: the languages are %s", lang, strings.Join(cat.Languages(), ", "))
 	}
 	fmt.Fprintf(out, "Talking to %s.\n", src)
@@ -338,13 +338,4 @@ func show(cat *locales.Catalog, outs []dialog.Output, out io.Writer) []locales.B
 func isLanguageQuestion(outs []dialog.Output) bool {
 	last := outs[len(outs)-1]
 	return last.Kind == dialog.Ask && len(last.Choices) > 0 && last.Choices[0].Lang != ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

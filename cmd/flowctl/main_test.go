@@ -106,6 +106,7 @@ func TestFifthLanguage(t *testing.T) {
 	}
 	de := strings.NewReplacer(
 		"language_name: English", "language_name: Deutsch",
+		"language_name_el: Αγγλικά", "language_name_el: Γερμανικά", "language_name_en: English", "language_name_en: German",
 		`language_prompt: "Choose your language:"`, `language_prompt: "Wähle deine Sprache:"`,
 		`safety_question: "First: is it safe`, `safety_question: "Zuerst: Kannst du sicher schreiben? Is it safe`,
 	).Replace(string(en))

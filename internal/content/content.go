@@ -4,9 +4,12 @@
 package content
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -59,10 +62,37 @@ func Load(src Source) (*dialog.Engine, *locales.Catalog, error) {
 		}
 		probs = append(probs, cat.CheckParams(given).In(src.LocalesDir)...)
 	}
+	if lerr == nil && e != nil {
+		// In the flows' order, so that a language added last is the one told.
+		probs = append(probs, namesForCounsellors(cat.InOrder(e.Languages()), src.LocalesDir)...)
+	}
 	if len(probs) > 0 {
 		return nil, nil, probs
 	}
 	return e, cat.InOrder(e.Languages()), nil
+}
+
+// namesForCounsellors checks each language's names for the counsellors' packet and the
+// statistics (language_name_el, language_name_en): written, and no two languages alike, or a
+// counsellor would read that the person speaks another language.
+func namesForCounsellors(cat *locales.Catalog, dir string) dialog.Problems {
+	var probs dialog.Problems
+	for _, id := range []string{"language_name_el", "language_name_en"} {
+		seen := map[string]string{}
+		for _, lang := range cat.Languages() {
+			text, _ := cat.Text(lang, id)
+			file := path.Join(dir, lang+".yaml")
+			switch other, dup := seen[strings.ToLower(strings.TrimSpace(text))]; {
+			case strings.TrimSpace(text) == "":
+				probs = append(probs, dialog.Problem{File: file, Msg: fmt.Sprintf("%s is empty: write the language's name, for the counsellors", id)})
+			case dup:
+				probs = append(probs, dialog.Problem{File: file, Msg: fmt.Sprintf("%s %q is %s's too: the counsellors would read the wrong language", id, text, other)})
+			default:
+				seen[strings.ToLower(strings.TrimSpace(text))] = lang
+			}
+		}
+	}
+	return probs
 }
 
 // flowParams returns the names of the values that the flows give each message: the

@@ -64,3 +64,41 @@ func TestDirs(t *testing.T) {
 		}
 	}
 }
+
+// Each language's names for the counsellors are written, and no two alike: a counsellor must
+// never read that the person speaks another language.
+func TestNamesForCounsellors(t *testing.T) {
+	root := t.TempDir()
+	for _, dir := range []string{"flows", "locales"} {
+		files, _ := filepath.Glob(filepath.Join("..", "..", dir, "*.yaml"))
+		if err := os.Mkdir(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(b)
+			switch filepath.Base(f) {
+			case "fr.yaml":
+				text = strings.Replace(text, "language_name_el: Γαλλικά", "language_name_el: Αγγλικά", 1)
+			case "sq.yaml":
+				text = strings.Replace(text, "language_name_en: Albanian", `language_name_en: " "`, 1)
+			}
+			if err := os.WriteFile(filepath.Join(root, dir, filepath.Base(f)), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	locales := filepath.Join(root, "locales")
+	_, _, err := content.Load(content.Dirs(filepath.Join(root, "flows"), locales))
+	for _, want := range []string{
+		locales + `/fr.yaml: language_name_el "Αγγλικά" is en's too: the counsellors would read the wrong language`,
+		locales + `/sq.yaml: language_name_en is empty: write the language's name, for the counsellors`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("load: %v\nwant %s", err, want)
+		}
+	}
+}
