@@ -45,7 +45,8 @@ func (c *Channel) poll(ctx context.Context) error {
 		if err != nil {
 			failures++
 			wait := deliver.Backoff(failures)
-			c.log.Warn("telegram: get updates", "error", redact(err, c.cfg.Token), "retry_in", wait)
+			c.log.Warn("telegram: get updates", "error", redact(err, c.cfg.Token), "retry_in_seconds", wait.Seconds())
+			c.suspect() // Telegram down: sends wait for it
 			select {
 			case <-c.clock.At(c.clock.Now().Add(wait)):
 			case <-ctx.Done():

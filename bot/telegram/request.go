@@ -56,12 +56,16 @@ func (courier) Decode(payload []byte) (deliver.Message, error) {
 
 // Send makes one sendMessage (or copyMessage) call and tells Config.Sent the id of the
 // message sent. A 429 is to be tried again after its retry_after, a 403 (the bot blocked) and
-// any other 4xx never; a 5xx or a network error is transient.
+// any other 4xx never; a 5xx or a network error is transient, and has Run check Telegram.
+// While Run finds Telegram down, Send waits for it instead (waitForLink).
 func (s courier) Send(ctx context.Context, m deliver.Message) error {
 	c := s.c
 	var r outgoing
 	if err := json.Unmarshal(m.Payload, &r); err != nil {
 		return deliver.Refused(deliver.ReasonRejected, err)
+	}
+	if err := c.waitForLink(ctx); err != nil {
+		return err
 	}
 	resp, err := c.bot(ctx).MakeRequest(r.apiMethod(), r.Params)
 	err = redact(err, c.cfg.Token)
@@ -73,7 +77,10 @@ func (s courier) Send(ctx context.Context, m deliver.Message) error {
 	}
 	var apiErr *tgbotapi.Error
 	switch {
-	case !errors.As(err, &apiErr):
+	case !errors.As(err, &apiErr) || apiErr.Code >= 500:
+		if ctx.Err() == nil {
+			c.suspect() // is Telegram down? Then the next attempts wait for it
+		}
 	case apiErr.Code == http.StatusTooManyRequests:
 		return deliver.RetryAfter(retryAfter(apiErr), err)
 	case apiErr.Code == http.StatusForbidden:

@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -65,8 +66,15 @@ type Config struct {
 	PerSecond int
 	// Retries is how often a send that failed on the network or with a 5xx is tried again, and
 	// a deletion of Wipe or Delete that failed so or with a 429. Zero means 3; negative means
-	// never.
+	// never. A send that waits while Run finds Telegram down does not count (see Run).
 	Retries int
+	// RetryBase is Run's first wait after Telegram did not answer getMe: the waits double up
+	// to 60 times it, and a refused token is asked again every 60 times it. Zero means 1s (so
+	// a minute at most).
+	RetryBase time.Duration
+	// TokenName is where the operator sets Token (FAROS_TELEGRAM_TOKEN), named in the error
+	// logged when Telegram refuses it. Empty means "the token".
+	TokenName string
 	// Logger receives the channel's logs, which never hold a text, a chat id or the token.
 	// Nil means slog.Default().
 	Logger *slog.Logger
@@ -107,6 +115,10 @@ type Channel struct {
 	log   *slog.Logger
 	clock Clock
 	out   *deliver.Queue // the paced queue over Config.Outbox
+	link  *link          // whether Telegram answers, as Run found
+	probe chan struct{}  // a send suspects Telegram is down: Run checks (suspect)
+
+	hooked atomic.Bool // the webhook is set (webhook mode)
 
 	// receiving counts Run and the webhook updates being handled; Stop shuts it.
 	receiving  *gate
@@ -125,8 +137,8 @@ var secretToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 // quietLibrary silences the library's logger, which prints errors that carry the token.
 var quietLibrary sync.Once
 
-// New checks cfg and asks Telegram who the bot is (getMe). It starts nothing: Run receives
-// updates, Deliver sends what is queued.
+// New checks cfg. It starts nothing and asks Telegram nothing: Run asks who the bot is (getMe)
+// and receives updates, Deliver sends what is queued.
 func New(cfg Config, h bot.Handler) (*Channel, error) {
 	if err := cfg.check(h); err != nil {
 		return nil, err
@@ -134,13 +146,13 @@ func New(cfg Config, h bot.Handler) (*Channel, error) {
 	cfg.defaults()
 	quietLibrary.Do(func() { _ = tgbotapi.SetLogger(stdlog.New(io.Discard, "", 0)) })
 
-	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, cfg.HTTPClient)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: get me: %w", redact(err, cfg.Token))
-	}
-	api.Debug = false
+	// The library's constructor asks getMe: the client is made without it.
+	api := &tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
+	api.SetAPIEndpoint(cfg.Endpoint)
 
-	c := &Channel{cfg: cfg, h: h, api: api, http: cfg.HTTPClient, log: cfg.Logger, clock: cfg.Clock, receiving: newGate()}
+	c := &Channel{cfg: cfg, h: h, api: api, http: cfg.HTTPClient, log: cfg.Logger, clock: cfg.Clock, receiving: newGate(),
+		link: newLink(), probe: make(chan struct{}, 1)}
+	var err error
 	c.out, err = deliver.New(deliver.Config{Name: "telegram", Title: "Telegram", PerChat: cfg.PerChat,
 		PerSecond: cfg.PerSecond, Retries: cfg.Retries, Outbox: cfg.Outbox, Logger: cfg.Logger,
 		Registerer: cfg.Registerer, Clock: cfg.Clock}, courier{c})
@@ -182,6 +194,9 @@ func (cfg Config) check(h bot.Handler) error {
 	if cfg.PerSecond < 0 {
 		errs = append(errs, errors.New("sends per second is negative"))
 	}
+	if cfg.RetryBase < 0 {
+		errs = append(errs, errors.New("retry base is negative"))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("telegram: config: %w", errors.Join(errs...))
 	}
@@ -210,6 +225,9 @@ func (cfg *Config) defaults() {
 	case cfg.Retries < 0:
 		cfg.Retries = 0
 	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -219,8 +237,12 @@ func (cfg *Config) defaults() {
 }
 
 // Run receives updates until ctx is done or Stop begins, then returns nil once the updates it
-// took are handled. In polling mode it long-polls getUpdates; in webhook mode it registers
-// WebhookURL and leaves the updates to ServeHTTP.
+// took are handled. First it asks Telegram who the bot is (getMe) and, in webhook mode,
+// registers WebhookURL, again and again until Telegram answers (see connect): an outage or a
+// refused token is logged and shown by Ready, never returned, so that the rest of Faros serves
+// meanwhile. Then, in polling mode, it long-polls getUpdates; in webhook mode it leaves the
+// updates to ServeHTTP. Whenever Telegram does not answer, sends wait for it in the queue (and
+// its outbox) instead of using up their retries, until Run finds it back.
 func (c *Channel) Run(ctx context.Context) error {
 	if !c.receiving.enter() {
 		return nil // stopped
@@ -229,10 +251,13 @@ func (c *Channel) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.intake, cancel)()
+	if !c.connect(ctx) {
+		return nil
+	}
+	var watching sync.WaitGroup
+	watching.Go(func() { c.watch(ctx) })
+	defer func() { cancel(); watching.Wait() }()
 	if c.cfg.Mode == "webhook" {
-		if err := c.setWebhook(ctx); err != nil && ctx.Err() == nil {
-			return err
-		}
 		<-ctx.Done()
 		return nil
 	}

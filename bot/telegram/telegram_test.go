@@ -477,11 +477,15 @@ func TestTheTokenNeverShows(t *testing.T) {
 		}
 	}
 
-	t.Run("New", func(t *testing.T) {
-		srv := telegramtest.New(t)
-		srv.Break()
-		_, err := telegram.New(telegram.Config{Token: token, Endpoint: srv.URL()}, &handler{})
-		check(t, "New", err)
+	t.Run("getMe", func(t *testing.T) {
+		e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(false) })
+		e.srv.Break()
+		e.run(t)
+		waitFor(t, "a failed getMe logged", func() bool { return strings.Contains(e.logs.String(), "not connected") })
+		check(t, "Ready", e.ch.Ready())
+		if !strings.Contains(e.logs.String(), "<token>") {
+			t.Errorf("got logs %q; want the failed getMe with <token>", e.logs)
+		}
 	})
 	t.Run("Send", func(t *testing.T) {
 		e := start(t, &handler{}, func(cfg *telegram.Config) { cfg.Clock = newClock(true) })
@@ -512,14 +516,21 @@ func TestTheTokenNeverShows(t *testing.T) {
 		check(t, "Delete", e.ch.Delete(context.Background(), "42", []string{"1", "2"}))
 	})
 	t.Run("webhook Run", func(t *testing.T) {
-		e := webhookEnv(t, &handler{})
-		e.srv.Break()
-		check(t, "Run", e.ch.Run(context.Background()))
+		e := start(t, &handler{}, func(cfg *telegram.Config) {
+			fast(cfg)
+			cfg.Mode, cfg.WebhookURL, cfg.WebhookSecret = "webhook", "https://faros.example/telegram", secret
+			cfg.Clock = newClock(false)
+		})
+		e.srv.FailGetMe(1, 0, "") // the connection cut
+		e.run(t)
+		waitFor(t, "a failed getMe logged", func() bool { return strings.Contains(e.logs.String(), "not connected") })
+		check(t, "Ready", e.ch.Ready())
 	})
 	t.Run("polling", func(t *testing.T) {
 		e := start(t, &handler{}, nil)
-		e.srv.Break()
 		e.run(t)
+		waitFor(t, "connected", func() bool { return e.ch.Ready() == nil })
+		e.srv.Break()
 		waitFor(t, "a failed poll logged", func() bool { return strings.Contains(e.logs.String(), "get updates") })
 		if !strings.Contains(e.logs.String(), "<token>") {
 			t.Errorf("got logs %q; want the failed poll with <token>", e.logs)

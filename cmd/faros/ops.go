@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -13,34 +14,55 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// opsDoor answers /readyz on the ops listener: 200 when every part is ready, else 503 with
-// one line per part, so that the orchestrator's log says which is not.
+// opsDoor answers /readyz on the ops listener, one line per part that is not ready
+// ("redis: unreachable", "telegram: not connected: ..."), then "ready" when the instance can
+// still serve: 503 only when Redis is unreachable or the instance is stopping. A channel that
+// is down (Telegram) is said, not a reason for 503: a balancer that took the instance out for
+// it would take the web chat down with Telegram.
 type opsDoor struct {
-	rdb      redis.UniversalClient
+	parts    []readyPart
 	stopping atomic.Bool
+}
+
+// readyPart is one part of Faros that may not be ready: ready returns why not, or nil. Its
+// error is printed: it must not hold a secret.
+type readyPart struct {
+	name    string
+	ready   func(ctx context.Context) error
+	channel bool // one channel among others: said, but the instance serves without it
+}
+
+// redisPart is ready when Redis answers. Meanwhile people are answered with the numbers; no
+// conversation goes on.
+func redisPart(rdb redis.UniversalClient) readyPart {
+	return readyPart{name: "redis", ready: func(ctx context.Context) error {
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			return errors.New("unreachable")
+		}
+		return nil
+	}}
 }
 
 func (o *opsDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 	defer cancel()
-	redisState, ready := "ok", true
-	if err := o.rdb.Ping(ctx).Err(); err != nil {
-		// People are answered with the numbers meanwhile; no conversation goes on.
-		redisState, ready = "unreachable", false
+	var lines []string
+	serves := !o.stopping.Load()
+	for _, p := range o.parts {
+		if err := p.ready(ctx); err != nil {
+			lines = append(lines, p.name+": "+err.Error())
+			serves = serves && p.channel
+		}
 	}
 	if o.stopping.Load() {
-		ready = false
+		lines = append(lines, "faros: stopping")
 	}
-	if !ready {
+	if serves {
+		lines = append(lines, "ready")
+	} else {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	fmt.Fprintf(w, "redis: %s\n", redisState)
-	if o.stopping.Load() {
-		fmt.Fprintln(w, "faros: stopping")
-	}
-	if ready {
-		fmt.Fprintln(w, "ready")
-	}
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
 }
 
 // listen opens addr, the value of the variable env; an address in use names the variable to

@@ -28,6 +28,10 @@ import (
 	"github.com/faros-project/faros/stats"
 )
 
+// telegramRetryBase is the Telegram channel's first wait after Telegram did not answer; zero
+// means its default (1s, doubling to a minute). Tests shorten it.
+var telegramRetryBase time.Duration
+
 // shutdownGrace is how long a stopping Faros lets in-flight messages finish and the
 // outbound queue drain.
 const shutdownGrace = 10 * time.Second
@@ -131,7 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	healthz := func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }
 	mux.HandleFunc("GET /healthz", healthz)
 	// Readiness and metrics are for the deployment's own eyes, on their own listener.
-	ops := &opsDoor{rdb: rdb}
+	ops := &opsDoor{parts: []readyPart{redisPart(rdb)}}
 	opsMux := http.NewServeMux()
 	opsMux.HandleFunc("GET /healthz", healthz)
 	opsMux.Handle("GET /readyz", ops)
@@ -139,7 +143,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	if cfg.TelegramToken != "" {
 		tg, err = telegram.New(telegram.Config{
-			Token: cfg.TelegramToken, Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
+			Token: cfg.TelegramToken, TokenName: "FAROS_TELEGRAM_TOKEN", RetryBase: telegramRetryBase,
+			Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
 			WebhookURL: cfg.TelegramHookURL, WebhookSecret: cfg.TelegramSecret,
 			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
 			Sent: func(chatID, tag string, msgIDs []string) {
@@ -158,6 +163,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("telegram: %w", err)
 		}
 		people["telegram"] = tg
+		// Telegram down, or the token refused, stops nothing else: Run tries again meanwhile.
+		ops.parts = append(ops.parts, readyPart{"telegram", func(context.Context) error { return tg.Ready() }, true})
 		bcfg.Wipers["telegram"] = tg
 		if cfg.TelegramMode == "webhook" {
 			u, _ := url.Parse(cfg.TelegramHookURL)

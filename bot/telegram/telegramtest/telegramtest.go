@@ -1,6 +1,6 @@
 // Package telegramtest is a fake Telegram Bot API for tests, to be used with the real client.
 //
-// A Server answers getMe, getUpdates, setWebhook, deleteWebhook, sendMessage, copyMessage,
+// A Server answers getMe (which FailGetMe can make fail), getUpdates, setWebhook, deleteWebhook, sendMessage, copyMessage,
 // answerCallbackQuery and deleteMessages for any token, records every call, and can answer
 // sendMessage, copyMessage and deleteMessages with errors and 429s like Telegram's flood
 // control. It also answers setMyDescription, setMyShortDescription, setMyCommands and
@@ -237,6 +237,24 @@ func (s *Server) Deleted(chatID int64) []int {
 	return ids
 }
 
+// FailGetMe answers the next n getMe calls with the error code and description, such as 502
+// "Bad Gateway" (Telegram unreachable) or 401 "Unauthorized" (a revoked token); code 0 cuts
+// the connection without an answer, as Break does.
+func (s *Server) FailGetMe(n, code int, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures["getMe "] = append(s.failures["getMe "], failure{code: code, description: description})
+	}
+}
+
+// Mend undoes Break: later calls are answered again.
+func (s *Server) Mend() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken = false
+}
+
 // Fail429 answers the next n sendMessage calls for the chat with 429 Too Many Requests and
 // retry_after seconds.
 func (s *Server) Fail429(chatID int64, n, retryAfter int) {
@@ -407,12 +425,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	hold := s.holds[method]
 	s.mu.Unlock()
 	hold.wait(r)
+	s.mu.Lock()
+	meFailure, meFailed := s.failure(method, "") // getMe's (FailGetMe)
+	if meFailed && meFailure.code == 0 {
+		s.calls = append(s.calls, Call{Method: method, Time: time.Now()})
+		s.mu.Unlock()
+		panic(http.ErrAbortHandler) // the connection cut
+	}
+	s.mu.Unlock()
 	var result any = true
 	var f failure
 	params, err := decodeParams(r)
 	switch {
 	case err != nil:
 		f = failure{http.StatusBadRequest, "Bad Request: " + err.Error(), 0}
+	case method == "getMe" && meFailed:
+		f = meFailure
 	case method == "getMe":
 		result = tgbotapi.User{ID: 1, IsBot: true, FirstName: "Faros", UserName: "faros_bot"}
 	case method == "getUpdates":
