@@ -544,7 +544,7 @@ func TestShippedTriggerWords(t *testing.T) {
 	}
 }
 
-// TestShippedSpellings: the spellings EDITING.md and the editors promise, by language (a
+// TestShippedSpellings: the spellings docs/EDITING.md and the editors promise, by language (a
 // language no longer shipped is skipped): accents and capitals ignored, Greeklish, the help
 // word inside an emergency phrase, phrases matched whole.
 func TestShippedSpellings(t *testing.T) {

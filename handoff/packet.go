@@ -2,6 +2,8 @@ package handoff
 
 import (
 	"cmp"
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,9 +15,9 @@ import (
 	"github.com/faros-project/faros/handoff/roster"
 )
 
-// packet is what the operator learns about a case when it opens (DOMAIN.md, "What an operator
-// receives"): never a name, a username or an id of the person. It is sealed with the case;
-// what changes while the case lives (tier, waiting, history, numbers given) is in the record.
+// packet is what the operator learns about a case when it opens (docs/OPERATORS.md, "A new
+// case"): never a name, a username or an id of the person. It is sealed with the case; what
+// changes while the case lives (tier, waiting, history, numbers given) is in the record.
 type packet struct {
 	Case       string          `json:"case"`
 	Channel    string          `json:"channel"`
@@ -211,6 +213,43 @@ func (v view) render() string {
 func (v view) ageUnsure() bool {
 	i := slices.IndexFunc(v.p.Answers, func(a dialog.Answer) bool { return a.Question == "minor" })
 	return i >= 0 && v.p.Answers[i].Choice != "no"
+}
+
+// langName is a language's name for counsellors, in Greek: its locale file's language_name_el,
+// or its code for a language the content no longer has.
+func (d *Desk) langName(lang string) string {
+	if c := d.catalog(); c != nil && slices.Contains(c.Languages(), lang) {
+		return c.Render(lang, "language_name_el", nil)
+	}
+	return lang
+}
+
+// brief renders case r's packet for operator to.
+func (d *Desk) brief(ctx context.Context, r *record, to roster.Operator, codeword bool) (string, error) {
+	p, err := d.packetOf(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	return d.render(p, r, to, codeword), nil
+}
+
+// packetOf opens case r's sealed packet.
+func (d *Desk) packetOf(ctx context.Context, r *record) (packet, error) {
+	var p packet
+	key, err := d.caseKey(ctx, r.ID)
+	if err != nil {
+		return p, err
+	}
+	data, err := openData(key, r.Packet, "packet")
+	if err == nil {
+		err = json.Unmarshal(data, &p)
+	}
+	return p, err
+}
+
+// render is packet p of case r as operator to reads it now.
+func (d *Desk) render(p packet, r *record, to roster.Operator, codeword bool) string {
+	return view{p: p, r: r, to: to, loc: d.location(), now: d.now(), codeword: codeword, lang: d.langName(p.Lang)}.render()
 }
 
 // minutes is a duration as an operator reads it: "4′", "1 ώρ. 05′".

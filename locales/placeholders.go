@@ -14,7 +14,7 @@ import (
 )
 
 // GoParams names the values that Go code gives the messages it renders itself, rather than a
-// flow's "params:" (handoff/operator.go renders handoff_claimed with the counsellor's alias).
+// flow's "params:" (handoff/claim.go renders handoff_claimed with the counsellor's alias).
 // A placeholder of such a message may use these names. TestGoParams finds the calls in the
 // Go code and checks that this table names every value they give.
 var GoParams = map[string][]string{

@@ -149,7 +149,7 @@ func (l *loader) build(n *node, d nodeDoc, key *yaml.Node) {
 
 // defaults fills in what a node may leave out, so that the checks only check and Step reads
 // one value. It is the one place where a default is set, and today there is one:
-//   - an indicator's positive answer: "yes" (EDITING.md).
+//   - an indicator's positive answer: "yes" (docs/EDITING.md, "Flows").
 //
 // What else may be left out keeps its zero value (an indicator's class "", counted as neither
 // I nor C, and weight 0; a node's tier 0), or is decided where it is followed rather than

@@ -18,7 +18,8 @@ import (
 // *.yaml file at the top of the directory is one flow.
 const TriggersFile = "triggers.yaml"
 
-// Commands are the commands every conversation understands, in every language (DESIGN.md).
+// Commands are the commands every conversation understands, in every language
+// (docs/DESIGN.md, "Commands every conversation understands").
 var Commands = []string{"start", "language", "help", "stop", "wipe"}
 
 // Ends are the values of "end:".

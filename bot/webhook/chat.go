@@ -1,16 +1,16 @@
 package webhook
 
+// The web chat: its configuration, NewChat, and how replies reach a conversation's page
+// (Send, and Run for the inbox shared by instances). Serving the page is page.go's, a message
+// the page posts message.go's, the event streams events.go's.
+
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
-	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,17 +28,6 @@ const (
 	staticPrefix = "/chat/static/"
 	maxChatBody  = 64 << 10
 )
-
-//go:embed static
-var static embed.FS
-
-// staticTypes lists the files served under staticPrefix, with their types. index.html is not
-// among them: it is served at "/" with the exit URL filled in.
-var staticTypes = map[string]string{
-	"chat.css": "text/css; charset=utf-8",
-	"chat.js":  "text/javascript; charset=utf-8",
-	"icon.svg": "image/svg+xml",
-}
 
 // ErrNotConnected is returned by (*Chat).Send when the replies cannot reach the conversation:
 // without an Inbox, no page of it is open on this instance; with one, the conversation no
@@ -277,41 +266,6 @@ func NewChat(cfg ChatConfig) (*Chat, error) {
 	return c, nil
 }
 
-// PageText is what the web page says itself, not the dialogue, in one language.
-type PageText struct {
-	Lang    string // a language code, for the lang attribute
-	Exit    string // the quick exit button's label
-	NotSent string // shown when a message could not be sent: with 112 and the help numbers
-	NeedsJS string // shown without JavaScript
-	Message string // the text field's label
-	Send    string // the send button's label
-}
-
-// englishPage is the page's own text when no locale files give it.
-var englishPage = []PageText{{Lang: "en", Exit: "Quick exit", NotSent: "Not sent, try again. In danger: 112. Help: 1109, 197.",
-	NeedsJS: "This chat needs JavaScript", Message: "Message", Send: "Send"}}
-
-// renderPage puts the exit URL in a data attribute: the script reads it there, because the
-// Content-Security-Policy allows no inline script. The page's own words come in every language
-// at once: the page does not know the person's language before they choose it.
-func renderPage(exitURL string, texts []PageText) ([]byte, error) {
-	t, err := template.ParseFS(static, "static/index.html")
-	if err != nil {
-		return nil, fmt.Errorf("webhook: page: %w", err)
-	}
-	if len(texts) == 0 {
-		texts = englishPage
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, struct {
-		ExitURL string
-		Langs   []PageText
-	}{exitURL, texts}); err != nil {
-		return nil, fmt.Errorf("webhook: page: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
 // Close ends every open event stream, which http.Server.Shutdown would otherwise wait for:
 // register it with RegisterOnShutdown. From then on Send reaches no page of this instance
 // (with an Inbox, it still keeps the replies for the page's next stream, on another instance).
@@ -327,236 +281,6 @@ func (c *Chat) closed() bool {
 	default:
 		return false
 	}
-}
-
-// ServeHTTP answers the page, its files, its messages and its event streams.
-func (c *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	// Nothing of a conversation may stay in a cache, leak to another site or run from
-	// elsewhere; the page loads only its own files and talks only to this server.
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	name := chatRoute(r.URL.Path)
-	c.serve(w, r, name, func(w http.ResponseWriter, r *http.Request) error { return c.route(w, r, name) })
-}
-
-// routeStatic is the name of the routes of the page's files.
-const routeStatic = "/chat/static"
-
-// chatRoute names the route of path, for routing and for the log.
-func chatRoute(path string) string {
-	switch {
-	case path == "/" || path == messagesPath || path == eventsPath:
-		return path
-	case strings.HasPrefix(path, staticPrefix):
-		return routeStatic
-	}
-	return routeUnknown
-}
-
-func (c *Chat) route(w http.ResponseWriter, r *http.Request, name string) error {
-	switch name {
-	case "/":
-		return c.file(w, r, "text/html; charset=utf-8", c.page)
-	case messagesPath:
-		return c.message(w, r)
-	case eventsPath:
-		return c.events(w, r)
-	case routeStatic:
-		file := strings.TrimPrefix(r.URL.Path, staticPrefix)
-		contentType, ok := staticTypes[file]
-		if !ok {
-			return errNotFound
-		}
-		b, err := static.ReadFile("static/" + file)
-		if err != nil {
-			return err
-		}
-		return c.file(w, r, contentType, b)
-	}
-	return errNotFound
-}
-
-func (c *Chat) file(w http.ResponseWriter, r *http.Request, contentType string, b []byte) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return methodNotAllowed("GET, HEAD")
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return nil
-	}
-	_, err := w.Write(b)
-	return err
-}
-
-var (
-	errContentType = &httpError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json"}
-	errCrossOrigin = &httpError{status: http.StatusForbidden, msg: "cross-origin request refused"}
-)
-
-// checkPost admits the page's own POSTs only: from the page's origin (Sec-Fetch-Site, or
-// Origin against Host; a request with neither is not a browser's, and passes) and with
-// Content-Type application/json, which another site's form or beacon cannot send, nor its
-// script without a CORS preflight that this server never grants.
-func (c *Chat) checkPost(r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return methodNotAllowed(http.MethodPost)
-	}
-	if err := c.origin.Check(r); err != nil {
-		return c.metrics.refuse(refusedCrossOrigin, errCrossOrigin)
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return errContentType
-	}
-	return nil
-}
-
-func (c *Chat) message(w http.ResponseWriter, r *http.Request) error {
-	if err := c.checkPost(r); err != nil {
-		return err
-	}
-	body, err := readBody(w, r, maxChatBody)
-	if err != nil {
-		return err
-	}
-	req, err := decodeRequest(body)
-	if err != nil {
-		return err
-	}
-	if !validConversation(req.Conversation) {
-		return errConversation
-	}
-	// Accept-Language lists all the person's languages; navigator.language only the first.
-	lang := r.Header.Get("Accept-Language")
-	if lang == "" || len(lang) > maxLanguage {
-		lang = req.Language
-	}
-	m := bot.Message{
-		Channel:  "web",
-		ChatID:   req.Conversation,
-		Text:     req.Text,
-		Button:   req.Choice,
-		Language: lang,
-	}
-	freshOnly, err := c.admit(r, m)
-	if err != nil {
-		return err
-	}
-	if freshOnly {
-		return writeJSON(w, http.StatusOK, response{Replies: encodeReplies(c.conversations.Fresh(m))})
-	}
-	c.ack(r.Context(), m.ChatID, req.After)
-	err = handle(r.Context(), w, c.handler, m)
-	if errors.Is(err, bot.ErrOverloaded) {
-		return c.metrics.refuse(refusedOverloaded, err)
-	}
-	return err
-}
-
-// admit applies its client address's limits to a message before the bot sees it.
-//
-// A message of a conversation that does not exist would make a session: it costs a token of
-// the address's budget of new conversations, vital or not, so that made-up conversations
-// cannot fill Redis under cover of a help word. Beyond the budget a vital message is answered
-// by the chat with the numbers (numbersOnly), the bot never called and nothing stored; the
-// quick exit of a conversation that does not exist has nothing to wipe. Any other gets 429.
-//
-// A message of a live conversation that is not vital costs a token of the address's message
-// rate, so that one address cannot spend the bot's intake for everyone; beyond it, 429. The
-// bot limits each conversation besides. Vital messages never count, and are never refused.
-func (c *Chat) admit(r *http.Request, m bot.Message) (freshOnly bool, err error) {
-	if c.conversations == nil {
-		return false, nil
-	}
-	// Live first: a made-up conversation with budget left costs no folding of its text.
-	live, inCase, err := c.conversations.Live(r.Context(), m.Channel, m.ChatID)
-	if err != nil {
-		return false, nil // Redis is down: the bot answers with the numbers, storing nothing, within its intake
-	}
-	addr := c.sourceOf(r)
-	if live {
-		if inCase || c.conversations.Vital(m) {
-			return false, nil // what is written to a counsellor is never refused
-		}
-		if wait, ok := c.sources.allow(addr, messages); !ok {
-			return false, c.metrics.refuse(refusedSourceRate, &httpError{status: http.StatusTooManyRequests,
-				msg: "too many messages from this address; try again in a moment", retryAfter: seconds(wait)})
-		}
-		return false, nil
-	}
-	wait, ok := c.sources.allow(addr, newConversations)
-	switch {
-	case ok:
-		return false, nil
-	case c.conversations.Vital(m):
-		c.metrics.count(refusedSourceVital)
-		return true, nil
-	}
-	return false, c.metrics.refuse(refusedSource, &httpError{status: http.StatusTooManyRequests,
-		msg: "too many new conversations from this address; try again later", retryAfter: seconds(wait)})
-}
-
-// sourceOf is the client address that request r counts by (see clientAddr). A configured
-// header that is missing is counted, and logged once: behind a proxy that does not set it,
-// every person counts as the proxy, and the limits of one address fall on all of them.
-func (c *Chat) sourceOf(r *http.Request) string {
-	addr, missing := clientAddr(r, c.addrHeader)
-	if missing {
-		c.addrMissing.Inc()
-		c.warnMissing.Do(func() {
-			c.log.Warn("webchat: a request lacks the client address header; it counts by its connection's address, the proxy's if there is one",
-				"header", c.addrHeader)
-		})
-	}
-	return addr
-}
-
-// ack deletes from the inbox what the page says it has shown (after, from its request),
-// which it will not be sent again. It is best effort: what stays is sent again, and the page
-// drops what it has shown.
-func (c *Chat) ack(ctx context.Context, id, after string) {
-	if c.inbox == nil || !validBatch(after) {
-		return
-	}
-	if err := c.inbox.Ack(ctx, id, after); err != nil {
-		c.log.Warn("webchat: the inbox was not trimmed", "err", err)
-	}
-}
-
-// validBatch accepts the ids the inbox gives batches: decimal digits.
-func validBatch(id string) bool {
-	if id == "" || len(id) > 20 {
-		return false
-	}
-	for _, r := range id {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// seconds rounds d up to whole seconds, at least one, for a Retry-After header.
-func seconds(d time.Duration) int { return max(1, int((d+time.Second-1)/time.Second)) }
-
-var errConversation = badRequest("conversation must be 32 to 128 lowercase hexadecimal digits")
-
-// validConversation accepts the ids the page makes: hex of 16 or more random bytes. Anything
-// shorter could be guessed, and whoever knows the id reads the conversation.
-func validConversation(id string) bool {
-	if len(id) < 32 || len(id) > 128 {
-		return false
-	}
-	for _, r := range id {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // Send delivers replies to the page of conversation chatID.

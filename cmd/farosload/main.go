@@ -11,11 +11,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,16 +22,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -257,237 +251,6 @@ func front(via string, b *bot.Bot, outbox *bot.Outbox) (http.Handler, string, fu
 		return nil, "", nil, err
 	}
 	return ch, "/tg", func() { _ = ch.Close(context.Background()); fake.Close() }, nil
-}
-
-// conversation plays one person: a complete screening in its language, again and again.
-type conversation struct {
-	id, lang, url, via string
-	chat               int64
-	client             *http.Client
-	step, seq          int
-	buttons            []string
-}
-
-// script is what the person presses, by choice id, after "/start": language, safety check,
-// the menu, seventeen answers (a broken promise and threats: tier 2), then "not now".
-var script = append([]string{"LANG", "safe", "check"},
-	"no", "no", "yes", "no", "no", "yes", "no", "no", "no", "no", "yes", "no", "no", "no", "no", "no", "no", "no")
-
-func (c *conversation) next() (time.Duration, error) {
-	c.seq++
-	want := ""
-	if c.step > 0 {
-		if want = script[c.step-1]; want == "LANG" {
-			want = c.lang
-		}
-	}
-	var body []byte
-	header := http.Header{"Content-Type": {"application/json"}}
-	if c.via == "telegram" {
-		body = c.update(want)
-		header.Set("X-Telegram-Bot-Api-Secret-Token", hookSecret)
-	} else {
-		req := map[string]string{"conversation": c.id, "id": strconv.Itoa(c.seq), "text": "/start"}
-		if c.step > 0 {
-			req["text"] = ""
-			for _, b := range c.buttons {
-				if strings.HasSuffix(b, "/"+want) {
-					req["choice"] = b
-				}
-			}
-			if req["choice"] == "" {
-				c.step = 0
-				return 0, fmt.Errorf("no button %q", want)
-			}
-		}
-		body, _ = json.Marshal(req)
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		header.Set("X-Faros-Timestamp", ts)
-		header.Set("X-Faros-Signature", webhook.Sign(secret, ts, body))
-	}
-	r, _ := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
-	r.Header = header
-	start := time.Now()
-	resp, err := c.client.Do(r)
-	if err != nil {
-		return 0, err
-	}
-	var answer struct {
-		Replies []struct {
-			Choices []struct {
-				ID string `json:"id"`
-			} `json:"choices"`
-		} `json:"replies"`
-	}
-	if c.via == "api" {
-		err = json.NewDecoder(resp.Body).Decode(&answer)
-	} else {
-		_, err = io.Copy(io.Discard, resp.Body)
-	}
-	resp.Body.Close()
-	d := time.Since(start)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("status %d: %v", resp.StatusCode, err)
-	}
-	c.buttons = c.buttons[:0]
-	if len(answer.Replies) > 0 {
-		for _, ch := range answer.Replies[len(answer.Replies)-1].Choices {
-			c.buttons = append(c.buttons, ch.ID)
-		}
-	}
-	c.step = (c.step + 1) % (len(script) + 1)
-	return d, nil
-}
-
-// update is the Telegram update for the next step: "/start" typed, or a button pressed. The
-// data names only the choice: the question waiting takes it.
-func (c *conversation) update(choice string) []byte {
-	from := map[string]any{"id": c.chat, "is_bot": false, "first_name": "Load", "language_code": c.lang}
-	chat := map[string]any{"id": c.chat, "type": "private"}
-	u := map[string]any{"update_id": c.seq}
-	if choice == "" {
-		u["message"] = map[string]any{"message_id": c.seq, "date": 0, "chat": chat, "from": from, "text": "/start"}
-	} else {
-		u["callback_query"] = map[string]any{"id": strconv.Itoa(c.seq), "from": from, "chat_instance": "1", "data": choice,
-			"message": map[string]any{"message_id": c.seq, "date": 0, "chat": chat}}
-	}
-	body, _ := json.Marshal(u)
-	return body
-}
-
-// memory is the process' memory as idle sessions grow.
-type memory struct{ heapAt1k, heapAtN, rssAt1k, rssAtN float64 }
-
-// idleSessions starts n conversations that then say nothing, and measures this process'
-// memory at 1,000 of them and at n: sessions live in Redis, so it should stay flat.
-func idleSessions(ctx context.Context, b *bot.Bot, rdb *redis.Client, prefix string, n int) (memory, error) {
-	var mem memory
-	measure := func() (heap, res float64) {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return float64(ms.HeapInuse) / (1 << 20), float64(rss()) / (1 << 20)
-	}
-	var next atomic.Int64
-	create := func(upto int64) error {
-		var wg sync.WaitGroup
-		var first error
-		var once sync.Once
-		for range 64 {
-			wg.Go(func() {
-				for i := next.Add(1); i <= upto; i = next.Add(1) {
-					if _, err := b.Handle(ctx, bot.Message{Channel: "api", ChatID: fmt.Sprint("idle-", i), Text: "/start"}); err != nil {
-						once.Do(func() { first = err })
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		next.Store(upto)
-		return first
-	}
-	if err := create(int64(min(n, 1000))); err != nil {
-		return mem, err
-	}
-	mem.heapAt1k, mem.rssAt1k = measure()
-	if err := create(int64(n)); err != nil {
-		return mem, err
-	}
-	mem.heapAtN, mem.rssAtN = measure()
-	return mem, nil
-}
-
-// sessionMemory is the average MEMORY USAGE of the keys of n conversations named prefix+i.
-func sessionMemory(ctx context.Context, rdb *redis.Client, b *bot.Bot, channel, prefix string, n int) (int64, error) {
-	if n == 0 {
-		return 0, errors.New("no sessions")
-	}
-	var total int64
-	for i := range n {
-		id := prefix + strconv.Itoa(i)
-		if channel == "telegram" {
-			id = strconv.Itoa(1_000_000 + i)
-		}
-		p := b.Pseudonym(channel, id)
-		keys, err := rdb.Keys(ctx, "*{p:"+p+"}*").Result()
-		if err != nil {
-			return 0, err
-		}
-		for _, k := range keys {
-			total += rdb.MemoryUsage(ctx, k).Val()
-		}
-	}
-	return total / int64(n), nil
-}
-
-// redisBenchmark runs Redis' own benchmark against addr: requests per second of SET and GET.
-func redisBenchmark(addr string, clients int) (map[string]float64, error) {
-	host, port, _ := net.SplitHostPort(addr)
-	out, err := exec.Command("redis-benchmark", "-h", host, "-p", port, "-c", strconv.Itoa(clients),
-		"-n", "200000", "-t", "set,get", "-q").Output()
-	if err != nil {
-		return nil, err
-	}
-	rps := map[string]float64{}
-	for _, m := range regexp.MustCompile(`(SET|GET): ([\d.]+) requests per second`).FindAllStringSubmatch(string(out), -1) {
-		rps[m[1]], _ = strconv.ParseFloat(m[2], 64)
-	}
-	if len(rps) != 2 {
-		return nil, fmt.Errorf("unexpected output %q", out)
-	}
-	return rps, nil
-}
-
-// roundTrips counts the requests the Redis client sends: a pipeline is one round trip.
-type roundTrips struct{ n atomic.Int64 }
-
-func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { r.n.Add(1); return next(ctx, cmd) }
-}
-func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { r.n.Add(1); return next(ctx, cmds) }
-}
-
-// commands is Redis' count of commands run, from INFO commandstats.
-func commands(ctx context.Context, rdb *redis.Client) int64 {
-	info, err := rdb.Info(ctx, "commandstats").Result()
-	if err != nil {
-		return 0
-	}
-	var total int64
-	for _, line := range strings.Split(info, "\n") {
-		if !strings.HasPrefix(line, "cmdstat_") || strings.HasPrefix(line, "cmdstat_info:") {
-			continue
-		}
-		_, rest, _ := strings.Cut(line, "calls=")
-		calls, _, _ := strings.Cut(rest, ",")
-		n, _ := strconv.ParseInt(calls, 10, 64)
-		total += n
-	}
-	return total
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// rss is this process' resident memory in bytes, from /proc.
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 func deleteKeys(rdb *redis.Client, prefix string) {
