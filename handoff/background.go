@@ -8,10 +8,14 @@ import (
 
 // later runs f in the background, on a context of its own that ends after two minutes (or when
 // Drain runs out of time): work for the counsellors' phones that a person must not wait for
-// (Telegram may make a chat wait). Once Drain began, nothing starts: the service is stopping.
+// (Telegram may make a chat wait). Once Drain began, f runs at once, for a few seconds at most:
+// the service is stopping, and what f queues stays in the outbox for another instance, where
+// work not done would be lost (a counsellor never told the person left).
 func (d *Desk) later(f func(ctx context.Context)) {
 	if !d.bg.start() {
-		d.log.Warn("handoff: stopping; background work for a counsellor's phone not started")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		f(ctx)
 		return
 	}
 	go func() {

@@ -141,6 +141,7 @@ type Desk struct {
 	cachedT    time.Time
 	cachedR    *roster.Roster // the roster onCall was read from: a new one is read at once
 	refreshing chan struct{}  // closed when the reading of onCall in flight ends; nil if none
+	dutyGen    int            // bumped by /duty: a reading begun before it must not be kept
 }
 
 var _ bot.Desk = (*Desk)(nil)

@@ -62,6 +62,9 @@ func (d *Desk) onCallNow(ctx context.Context) []roster.Operator {
 // refreshOnCall reads who is on duty by /duty today, counts the operators on call, keeps the
 // count (unless ctx ended: another caller reads again) and tells those waiting for it.
 func (d *Desk) refreshOnCall(ctx context.Context, r *roster.Roster, now time.Time) []roster.Operator {
+	d.mu.Lock()
+	gen := d.dutyGen
+	d.mu.Unlock()
 	duty, err := d.readDuty(ctx, r, now)
 	onCall := r.OnCall(now, duty)
 	if onCall == nil {
@@ -69,7 +72,8 @@ func (d *Desk) refreshOnCall(ctx context.Context, r *roster.Roster, now time.Tim
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err == nil || ctx.Err() == nil {
+	// A /duty since the reading began makes it stale: the next caller reads again.
+	if (err == nil || ctx.Err() == nil) && gen == d.dutyGen {
 		d.onCall, d.cachedT, d.cachedR = onCall, now, r
 	}
 	close(d.refreshing)

@@ -164,7 +164,8 @@ func (d *Desk) duty(ctx context.Context, o roster.Operator, onOff string) ([]bot
 		return nil, err
 	}
 	d.mu.Lock()
-	d.onCall = nil // recount at once
+	d.onCall = nil // recount at once, and keep no count read before this
+	d.dutyGen++
 	d.mu.Unlock()
 	d.audit(ctx, "duty_"+onOff, "-", "operator", o.ID)
 	if onOff == "on" {

@@ -11,9 +11,10 @@ import (
 // before it.
 const OperatorWeeks = 4
 
-// LastWeeks is the span of the n weeks that end with the week of now.
+// LastWeeks is the span of the n whole weeks before the week of now. The week under way is
+// never shown: asked twice an hour apart, its growing counts would time single screenings.
 func LastWeeks(now time.Time, n int) (from, to Week) {
-	to = WeekOf(now)
+	to = WeekOf(WeekOf(now).Monday().AddDate(0, 0, -7).Add(12 * time.Hour))
 	return WeekOf(to.Monday().AddDate(0, 0, -7*(n-1)).Add(12 * time.Hour)), to
 }
 
@@ -43,7 +44,9 @@ func OperatorTable(t Table, names Names) string {
 	for _, p := range t.Periods {
 		ps = append(ps, periodName(p))
 	}
-	fmt.Fprintf(&b, "Στήλες: %s | σύνολο\n", strings.Join(ps, " | "))
+	// No totals across the weeks: windows that slide a week at a time would let one be
+	// subtracted from the next.
+	fmt.Fprintf(&b, "Στήλες: %s\n", strings.Join(ps, " | "))
 	fmt.Fprintf(&b, hiddenNote.el+". Γραμμές μόνο με μηδενικά δεν εμφανίζονται.\n", t.K)
 	for _, s := range t.Sections {
 		fmt.Fprintf(&b, "\n%s\n", sectionTitles[s.Name].el)
@@ -56,7 +59,7 @@ func OperatorTable(t Table, names Names) string {
 			for _, c := range r.Cells {
 				cs = append(cs, c.text())
 			}
-			fmt.Fprintf(&b, "• %s: %s | %s\n", rowName(s.Name, r.Key, names).el, strings.Join(cs, " | "), r.Total.text())
+			fmt.Fprintf(&b, "• %s: %s\n", rowName(s.Name, r.Key, names).el, strings.Join(cs, " | "))
 			shown++
 		}
 		if shown == 0 {

@@ -34,6 +34,7 @@ func TestForOperators(t *testing.T) {
 
 	names := Names{"debt_bondage": {"el": "χρέος που δεσμεύει", "en": "debt bondage"},
 		"el": {"el": "Ελληνικά", "en": "Greek"}, "sq": {"el": "Αλβανικά", "en": "Albanian"}}
+	c.Now = func() time.Time { return at("2026-12-01 09:00") } // W49: the four whole weeks before it
 	got, err := c.ForOperators(ctx, 5, names)
 	if err != nil {
 		t.Fatal(err)
@@ -45,17 +46,17 @@ func TestForOperators(t *testing.T) {
 	tab = Suppress(tab, 5)
 	for _, want := range []string{
 		"📊 Στατιστικά 2/11/2026 – 29/11/2026\n", // weeks by their Mondays: nobody counts in ISO weeks
-		"Στήλες: 2/11 | 9/11 | 16/11 | 23/11 | σύνολο\n",
+		"Στήλες: 2/11 | 9/11 | 16/11 | 23/11\n",
 		"x: δεν εμφανίζεται (κάτω από 5",
 		"Ολοκληρωμένες αξιολογήσεις ανά γλώσσα, κανάλι και επίπεδο\n",
-		"• Ελληνικά, Telegram, επίπεδο 1: 6 | 0 | 0 | 0 | 6\n",
+		"• Ελληνικά, Telegram, επίπεδο 1: 6 | 0 | 0 | 0\n",
 		// The 3 is hidden, and with it the cheapest cells that keep it from being 11 - 8.
-		"• Ελληνικά, Telegram, επίπεδο 2: 0 | 0 | 0 | x | x\n",
-		"• Αλβανικά, ιστοσελίδα, επίπεδο 3: 0 | 0 | 0 | x | x\n",
-		"• σύνολο: 6 | 0 | 0 | 11 | 17\n",
-		"• χρέος που δεσμεύει: 0 | 0 | 0 | 8 | 8\n",
-		"• προτάθηκε: 0 | 0 | 0 | x | x\n",
-		"• κάτω των 18 ή αβέβαιη ηλικία: 0 | 0 | 0 | x | x\n",
+		"• Ελληνικά, Telegram, επίπεδο 2: 0 | 0 | 0 | x\n",
+		"• Αλβανικά, ιστοσελίδα, επίπεδο 3: 0 | 0 | 0 | x\n",
+		"• σύνολο: 6 | 0 | 0 | 11\n",
+		"• χρέος που δεσμεύει: 0 | 0 | 0 | 8\n",
+		"• προτάθηκε: 0 | 0 | 0 | x\n",
+		"• κάτω των 18 ή αβέβαιη ηλικία: 0 | 0 | 0 | x\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("lacks %q:\n%s", want, got)
@@ -69,5 +70,25 @@ func TestForOperators(t *testing.T) {
 	}
 	if got != OperatorTable(tab, names) {
 		t.Error("ForOperators is not OperatorTable of the suppressed last four weeks")
+	}
+}
+
+// A screening during the week under way changes nothing /stats shows: asked before and after
+// it, the answer is the same, so no one is timed.
+func TestForOperatorsTimesNoOne(t *testing.T) {
+	r := redistest.New(t)
+	c := New(r.Client, r.Prefix)
+	ctx := context.Background()
+	c.Now = func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }
+	before, err := c.ForOperators(ctx, 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Screened(ctx, Screening{Lang: "sq", Channel: "web", Tier: 3, Minor: true}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := c.ForOperators(ctx, 5, nil)
+	if err != nil || after != before {
+		t.Errorf("/stats changed with a screening of this week (%v):\n%s\n--- then ---\n%s", err, before, after)
 	}
 }

@@ -43,7 +43,7 @@ func TestWeeks(t *testing.T) {
 			t.Errorf("%v is counted in %s, want %s", w, w.Month(), m)
 		}
 	}
-	if from, to := LastWeeks(at("2026-11-23 00:10"), 4); from != (Week{2026, 45}) || to != (Week{2026, 48}) {
+	if from, to := LastWeeks(at("2026-11-30 00:10"), 4); from != (Week{2026, 45}) || to != (Week{2026, 48}) {
 		t.Errorf("last four weeks: %v to %v", from, to)
 	}
 	if n := len(weeks(Week{2026, 1}, Week{2026, 53})); n != 53 {

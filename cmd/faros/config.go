@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/flate"
 	"errors"
 	"flag"
 	"fmt"
@@ -253,9 +255,18 @@ var validTelegramSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
 // strength estimates the random bits of a secret: its length times the bits a character of the
 // smallest usual alphabet it fits carries (hexadecimal 4, base64 6, other printable 6.5), and
-// nothing for a secret of fewer than 8 different characters ("aaaa…", "abab…"). It is an upper
-// bound: it refuses short or patterned secrets; it cannot see a weak generator.
+// nothing for a secret of fewer than 8 different characters ("aaaa…", "abab…") or one that
+// repeats itself (it compresses to under 60%: "0123456789abcdef" four times, "password123"
+// three times; random hex compresses to about 90%). It is an upper bound: it cannot see a
+// weak generator, nor a passphrase of dictionary words.
 func strength(s string) float64 {
+	var packed bytes.Buffer
+	w, _ := flate.NewWriter(&packed, flate.BestCompression)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	if packed.Len()*10 < len(s)*6 {
+		return 0
+	}
 	distinct := map[rune]bool{}
 	hex, b64 := true, true
 	for _, r := range s {

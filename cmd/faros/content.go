@@ -109,6 +109,7 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger, 
 			return
 		}
 		b.SetContent(loaded)
+		warnPublicDuressWords(log, loaded) // a reload may bring the shipped words back
 		select {
 		case reloaded <- struct{}{}:
 		default:

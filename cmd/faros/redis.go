@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -71,7 +72,7 @@ func openRedis(c *config, log *slog.Logger) (redis.UniversalClient, func(), erro
 			return nil, nil, fmt.Errorf("%s: %w", named("FAROS_REDIS_URL"), err)
 		}
 		uo.Addrs = append(uo.Addrs, opt.Addr)
-		uo.Username, uo.Password, uo.TLSConfig = opt.Username, opt.Password, opt.TLSConfig
+		uo.Username, uo.Password, uo.TLSConfig, uo.DB = opt.Username, opt.Password, opt.TLSConfig, opt.DB
 	}
 	rdb := redis.NewUniversalClient(uo)
 	if err := checkRedis(rdb, log); err != nil {
@@ -85,6 +86,12 @@ func openRedis(c *config, log *slog.Logger) (redis.UniversalClient, func(), erro
 // have, a wrong password) stops the start with the variable to change; a Redis that does not
 // answer yet is one ERROR line, and Faros starts all the same: people get the numbers, and
 // /readyz says 503, until Redis answers.
+// isReply reports whether err is Redis' own answer (an error reply), not a network failure.
+func isReply(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply)
+}
+
 func checkRedis(rdb redis.UniversalClient, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -96,6 +103,9 @@ func checkRedis(rdb redis.UniversalClient, log *slog.Logger) error {
 		return fmt.Errorf("%s: Redis has no such database: %w", named("FAROS_REDIS_URL"), err)
 	case strings.Contains(err.Error(), "WRONGPASS"), strings.Contains(err.Error(), "NOAUTH"):
 		return fmt.Errorf("%s: Redis refused the user or password: %w", named("FAROS_REDIS_URL"), err)
+	case isReply(err):
+		// Redis answered, and refused: waiting will not mend it.
+		return fmt.Errorf("%s: Redis refused the connection: %w", named("FAROS_REDIS_URL"), err)
 	}
 	log.Error("Redis does not answer: people get the help numbers, and /readyz says 503, until it does", "err", err)
 	return nil

@@ -59,6 +59,9 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		"9c1f3b0e7a5d2c4f8e6b1a3d5c7e9f0b2a4c6e8d0f1b3a5c7e9d2f4a6c8e0b1d": 256, // openssl rand -hex 32
 		"q3Xv9Lk2Wm8Rt5Yp1Zc7Nb4Hd6Gf0Sj2Ke8Ua3Ow5Ix9=":                    270, // 45 characters of base64
 		"abababababababababababababababababababababab":                     0,
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": 0, // repeats itself
+		"abcdefghabcdefghabcdefghabcdefghabcdefghabcdefgh":                 0,
+		"password1234567890password1234567890password1234567890":           0,
 		"e2e-webhook-secret-0123456789":                                    174,
 	} {
 		if got := strength(secret); got != bits {

@@ -125,6 +125,9 @@ func New(loc *time.Location, ops []Operator) (*Roster, error) {
 			errs = append(errs, fmt.Errorf("operator %d without an id", i+1))
 		case o.Address.Channel == "" || o.Address.ID == "":
 			errs = append(errs, fmt.Errorf("operator %q without an address", o.ID))
+		case o.Address.Channel == "web" || o.Address.Channel == "api":
+			// Anyone chooses the ids there: an operator's address would be anyone's.
+			errs = append(errs, fmt.Errorf("operator %q: the %s channel cannot prove who writes, so it holds no operator", o.ID, o.Address.Channel))
 		case dupID:
 			errs = append(errs, fmt.Errorf("operator id %q is used twice", o.ID))
 		case dupAddr:

@@ -638,3 +638,12 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// A channel whose ids anyone chooses (the web chat, the API) holds no operator.
+func TestNewRefusesUnprovenChannels(t *testing.T) {
+	for _, ch := range []string{"web", "api"} {
+		if _, err := New(nil, []Operator{{ID: "op1", Address: Address{Channel: ch, ID: "x"}}}); err == nil || !strings.Contains(err.Error(), "cannot prove who writes") {
+			t.Errorf("an operator on %s: %v; want refused", ch, err)
+		}
+	}
+}
