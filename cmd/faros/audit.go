@@ -14,6 +14,8 @@ import (
 	_ "time/tzdata" // the default zone must load on the distroless image, which has no zoneinfo
 	"unicode"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/faros-project/faros/handoff"
 )
 
@@ -65,21 +67,7 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 		return usage("--tz: unknown time zone %q", *tz)
 	}
 
-	cfg, err := loadConfig(nil, getenv, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "faros audit:", err)
-		return 1
-	}
-	if cfg.RedisURL == "" {
-		// openRedis would start an empty embedded Redis: the one of a local run lived in the
-		// memory of that process only.
-		fmt.Fprintln(stderr, "faros audit: FAROS_REDIS_URL is empty. Without it Faros keeps everything in an embedded, "+
-			"in-memory Redis that is gone when the process stops: there is no audit trail to read. "+
-			"Set FAROS_REDIS_URL (and FAROS_REDIS_PREFIX) as the service has them.")
-		return 1
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
-	rdb, closeRedis, err := openRedis(cfg, log)
+	cfg, rdb, closeRedis, err := commandRedis("there is no audit trail to read", getenv, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "faros audit:", err)
 		return 1
@@ -122,4 +110,23 @@ func shown(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// commandRedis opens the service's Redis for a command (faros audit, faros stats), from the
+// service's configuration. Without FAROS_REDIS_URL there is nothing to read: the embedded
+// Redis of a local run lived in that process's memory only, and what says so ends with
+// nothing (what there is not to read).
+func commandRedis(nothing string, getenv func(string) string, stderr io.Writer) (*config, redis.UniversalClient, func(), error) {
+	cfg, err := loadConfig(nil, getenv, stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cfg.RedisURL == "" {
+		return nil, nil, nil, errors.New("FAROS_REDIS_URL is empty. Without it Faros keeps everything in an embedded, " +
+			"in-memory Redis that is gone when the process stops: " + nothing + ". " +
+			"Set FAROS_REDIS_URL (and FAROS_REDIS_PREFIX) as the service has them.")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+	rdb, closeRedis, err := openRedis(cfg, log)
+	return cfg, rdb, closeRedis, err
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/faros-project/faros/bot"
@@ -87,21 +86,7 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 		return usage("--k: %d hides nothing; use 2 or more (5 is the default)", *k)
 	}
 
-	cfg, err := loadConfig(nil, getenv, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "faros stats:", err)
-		return 1
-	}
-	if cfg.RedisURL == "" {
-		// openRedis would start an empty embedded Redis: a local run's counters lived in the
-		// memory of that process only.
-		fmt.Fprintln(stderr, "faros stats: FAROS_REDIS_URL is empty. Without it Faros keeps everything in an embedded, "+
-			"in-memory Redis that is gone when the process stops: there are no counters to read. "+
-			"Set FAROS_REDIS_URL (and FAROS_REDIS_PREFIX) as the service has them.")
-		return 1
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
-	rdb, closeRedis, err := openRedis(cfg, log)
+	cfg, rdb, closeRedis, err := commandRedis("there are no counters to read", getenv, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "faros stats:", err)
 		return 1
