@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"golang.org/x/text/language"
 
 	"github.com/faros-project/faros/internal/browsertest"
 	"github.com/faros-project/faros/internal/redistest"
@@ -87,4 +88,64 @@ func hasSuffix(keys []string, suffix string) bool {
 		}
 	}
 	return false
+}
+
+// TestScreeningInBrowserRightToLeft walks a whole screening in the web chat, in Chromium on a
+// 320-pixel phone, in every language, answering by question id: each reaches the tier 2
+// result in its language, which runs right to left in a language written so (Urdu).
+func TestScreeningInBrowserRightToLeft(t *testing.T) {
+	browser := browsertest.Start(t, 60*time.Second)
+	in := start(t, redistest.New(t), nil)
+	sc := shippedScreen(t)
+	for _, lang := range sc.Catalog.Languages() {
+		ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+		press := func(data string) {
+			t.Helper()
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.Search(`(//div[@id='log']/div[contains(@class,'choices')])[last()]//button[@data-choice='`+data+`']`))); err != nil {
+				t.Fatalf("%s: press %s: %v", lang, data, err)
+			}
+		}
+		last := func() []string { // the data of the last question's buttons
+			data, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...(([...document.querySelectorAll('#log .choices')].pop() || document.createElement('div')).querySelectorAll('button'))].map(b => b.dataset.choice)`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}
+		next := func(prev string) string { // the question asked after prev, once its buttons show
+			t.Helper()
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if data := last(); len(data) > 0 {
+					if q, _, _ := strings.Cut(data[0], "/"); q != prev {
+						return q
+					}
+				}
+			}
+			t.Fatalf("%s: no question after %q: %v", lang, prev, last())
+			return ""
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(320, 640), chromedp.Navigate("http://"+in.addr+"/")); err != nil {
+			t.Fatal(err)
+		}
+		q := next("")
+		press(q + "/" + lang)
+		q = next(q)
+		press(q + "/safe")
+		q = next(q)
+		press(q + "/check")
+		answers := map[string]string{"promise": "yes", "threats": "yes"}
+		for q = next(q); sc.isScreening(q); q = next(q) {
+			press(q + "/" + sc.answer(q, answers))
+		}
+		want := sc.likelyLine(lang)
+		dir, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const m = [...document.querySelectorAll('#log .msg .line')].find(e => e.textContent.replace(/[\u200e\u200f]/g, '').includes(`+fmt.Sprintf("%q", strings.NewReplacer("\u200e", "", "\u200f", "").Replace(want))+`)); return m ? getComputedStyle(m).direction : 'none' })()`))
+		if err != nil || dir == "none" {
+			t.Fatalf("%s: no tier 2 result %q on the page (%v)", lang, want, err)
+		}
+		script, _ := language.Make(lang).Script()
+		if rtl := script.String() == "Arab"; (dir == "rtl") != rtl {
+			t.Errorf("%s: the result runs %s", lang, dir)
+		}
+		cancel()
+	}
 }

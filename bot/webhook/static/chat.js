@@ -233,6 +233,7 @@
       for (const c of r.choices) {
         const button = document.createElement('button');
         button.type = 'button';
+        button.dataset.choice = c.id; // "question/choice": what the button answers
         setText(button, c.label);
         button.addEventListener('click', () => choose(group, c));
         group.append(button);
