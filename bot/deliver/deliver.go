@@ -55,15 +55,20 @@ type Sender interface {
 
 // RetryAfter wraps err, from a channel that said when to come back (Telegram's 429 with
 // retry_after): the chat waits d, and the attempt does not count against Config.Retries.
-func RetryAfter(d time.Duration, err error) error { return &retryAfter{d: d, err: err} }
+func RetryAfter(d time.Duration, err error) error { return &retryAfter{d: d, err: err, flood: true} }
+
+// Held wraps err, from a channel that knows its platform is away (Telegram not answering):
+// the message goes back to the queue at once, without counting as a failure or as a 429.
+func Held(err error) error { return &retryAfter{err: err} }
 
 // Refused wraps err, from a channel that will never take the message: it is given up at once
 // with reason as its label (ReasonBlocked, ReasonRejected, or one of the channel's own).
 func Refused(reason string, err error) error { return &refused{reason: reason, err: err} }
 
 type retryAfter struct {
-	d   time.Duration
-	err error
+	d     time.Duration
+	err   error
+	flood bool // the platform said to slow down (a 429), not only that it is away
 }
 
 func (e *retryAfter) Error() string { return e.err.Error() }
@@ -422,7 +427,9 @@ func (q *Queue) attempt(ctx context.Context, o *item) {
 		reason = reasonShutdown
 	case errors.As(err, &wait):
 		q.q.retry(o, now.Add(wait.d))
-		q.m.flood.Inc()
+		if wait.flood {
+			q.m.flood.Inc()
+		}
 	case errors.As(err, &refusal):
 		q.q.done(o)
 		reason = refusal.reason

@@ -91,7 +91,7 @@ func (c *Channel) waitForLink(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.clock.At(c.clock.Now().Add(holdFor)):
-		return deliver.RetryAfter(0, fmt.Errorf("telegram: not connected: %w", err))
+		return deliver.Held(fmt.Errorf("telegram: not connected: %w", err))
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/faros-project/faros/bot"
-	"github.com/faros-project/faros/internal/content"
+	"github.com/faros-project/faros/locales"
 )
 
 // warnPublicDuressWords warns, loudly, for each language whose duress words are still the
@@ -13,7 +13,7 @@ import (
 // deployment sets its own in its FAROS_LOCALES_DIR (docs/OPERATORS.md, "Your own duress
 // words").
 func warnPublicDuressWords(log *slog.Logger, c *bot.Content) {
-	_, shipped, err := content.Load(content.Built())
+	shipped, err := locales.Load(locales.Files) // the words only: no need to load the flows
 	if err != nil {
 		return
 	}

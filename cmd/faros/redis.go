@@ -86,6 +86,18 @@ func openRedis(c *config, log *slog.Logger) (redis.UniversalClient, func(), erro
 // have, a wrong password) stops the start with the variable to change; a Redis that does not
 // answer yet is one ERROR line, and Faros starts all the same: people get the numbers, and
 // /readyz says 503, until Redis answers.
+// transient reports whether Redis' refusal is one that passes by itself (a dataset loading
+// after a restart, a failover, a busy script): Faros starts, answering with the numbers
+// until Redis is ready, rather than leave everyone without an answer.
+func transient(err error) bool {
+	for _, prefix := range []string{"LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY"} {
+		if strings.HasPrefix(err.Error(), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // isReply reports whether err is Redis' own answer (an error reply), not a network failure.
 func isReply(err error) bool {
 	var reply redis.Error
@@ -103,7 +115,7 @@ func checkRedis(rdb redis.UniversalClient, log *slog.Logger) error {
 		return fmt.Errorf("%s: Redis has no such database: %w", named("FAROS_REDIS_URL"), err)
 	case strings.Contains(err.Error(), "WRONGPASS"), strings.Contains(err.Error(), "NOAUTH"):
 		return fmt.Errorf("%s: Redis refused the user or password: %w", named("FAROS_REDIS_URL"), err)
-	case isReply(err):
+	case isReply(err) && !transient(err):
 		// Redis answered, and refused: waiting will not mend it.
 		return fmt.Errorf("%s: Redis refused the connection: %w", named("FAROS_REDIS_URL"), err)
 	}

@@ -62,14 +62,17 @@ func Load(src Source) (*dialog.Engine, *locales.Catalog, error) {
 		}
 		probs = append(probs, cat.CheckParams(given).In(src.LocalesDir)...)
 	}
+	if e != nil {
+		cat = cat.InOrder(e.Languages()) // the flows' order: the one every host shows
+	}
 	if lerr == nil && e != nil {
-		// In the flows' order, so that a language added last is the one told.
-		probs = append(probs, namesForCounsellors(cat.InOrder(e.Languages()), src.LocalesDir)...)
+		// In that order, so that of two languages with one name the one added last is told.
+		probs = append(probs, namesForCounsellors(cat, src.LocalesDir)...)
 	}
 	if len(probs) > 0 {
 		return nil, nil, probs
 	}
-	return e, cat.InOrder(e.Languages()), nil
+	return e, cat, nil
 }
 
 // namesForCounsellors checks each language's names for the counsellors' packet and the
