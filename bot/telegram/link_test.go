@@ -120,6 +120,8 @@ func TestRefusedToken(t *testing.T) {
 	const want = "not connected: the bot token was refused (401 Unauthorized): check FAROS_TELEGRAM_TOKEN"
 	waitFor(t, "refused", func() bool { err := e.ch.Ready(); return err != nil && err.Error() == want })
 	for i := 2; i <= 4; i++ {
+		// Run sets its timer just after it marks itself not ready: wait for it.
+		waitFor(t, "Run's wait", func() bool { return len(clock.Pending()) > 0 })
 		pending := clock.Pending()
 		if len(pending) != 1 {
 			t.Fatalf("pending waits %v; want Run's", pending)
