@@ -183,6 +183,10 @@ func (d *Desk) audit(ctx context.Context, event, id string, values ...any) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.log.Error("handoff: audit not written", "event", event, "case", id, "err", err)
 	}
+	// Every change of a case (or of who is on call: "-") is audited: boards are read again.
+	if d.poke != nil {
+		d.poke("", strings.TrimPrefix(id, "-"), false, false)
+	}
 }
 
 // shred deletes everything a case holds but its audit trail; the case's messages leave the

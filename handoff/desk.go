@@ -103,7 +103,12 @@ type Config struct {
 	// before another instance takes it; 0: 30 seconds.
 	Idle time.Duration
 	// Consumer names this instance in the queue's consumer group; "": a random name.
-	Consumer   string
+	Consumer string
+	// Poke, if set, is told whenever an operator's board may have changed: operator op was
+	// sent something about case id (ring: it makes a sound; urgent: it must be noticed), or,
+	// with op "", anything happened to case id. The desk in the browser reads the board again.
+	// It carries no words of anyone's.
+	Poke       func(op, id string, ring, urgent bool)
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -130,6 +135,7 @@ type Desk struct {
 	auditLife  time.Duration
 	idle       time.Duration
 	consumer   string
+	poke       func(op, id string, ring, urgent bool)
 	log        *slog.Logger
 	now        func() time.Time
 	m          *metrics
@@ -159,7 +165,7 @@ func New(cfg Config) (*Desk, error) {
 		reassure: cmp.Or(cfg.Reassure, 3*time.Minute), retention: cmp.Or(cfg.Retention, 7*24*time.Hour),
 		auditLife: cmp.Or(cfg.AuditRetention, 90*24*time.Hour),
 		idle:      cmp.Or(cfg.Idle, 30*time.Second), consumer: cmp.Or(cfg.Consumer, "desk-"+newID()),
-		log: cfg.Logger, now: cfg.Now, m: newMetrics(cfg.Registerer),
+		poke: cfg.Poke, log: cfg.Logger, now: cfg.Now, m: newMetrics(cfg.Registerer),
 	}
 	for tier, w := range cfg.Wait {
 		d.wait[tier] = w
@@ -173,6 +179,7 @@ func New(cfg Config) (*Desk, error) {
 	if d.now == nil {
 		d.now = time.Now
 	}
+
 	d.bg.ctx, d.bg.cut = context.WithCancel(context.Background())
 	return d, nil
 }
@@ -247,8 +254,15 @@ func (d *Desk) operator(handle string) (roster.Operator, bool) {
 	return r.Operator(handle)
 }
 
-// send delivers replies to operator o, at their address.
+// send delivers replies to operator o, at their address, and pokes their desk.
 func (d *Desk) send(ctx context.Context, o roster.Operator, replies []bot.Reply) error {
+	id, ring, urgent := "", false, false
+	for _, r := range replies {
+		id, ring, urgent = cmp.Or(id, r.Tag), ring || r.Ring, urgent || r.Ring && r.Urgent
+	}
+	if d.poke != nil {
+		d.poke(o.ID, id, ring, urgent)
+	}
 	p, err := d.phones(o.Address.Channel)
 	if err != nil {
 		return err

@@ -263,9 +263,10 @@ func minutes(d time.Duration) string {
 
 // A case's history: one line per event, "event|unix ms|detail".
 const (
-	histEscalated = "escalated" // detail: the level reached
-	histRaised    = "raised"    // detail: the alert that made it tier 3
-	histReleased  = "released"  // detail: the operator's alias and why
+	histEscalated   = "escalated"   // detail: the level reached
+	histRaised      = "raised"      // detail: the alert that made it tier 3
+	histReleased    = "released"    // detail: the operator's alias and why
+	histTransferred = "transferred" // detail: the alias of the operator it went to
 )
 
 func historyEntry(event string, at time.Time, detail string) string {
@@ -286,6 +287,8 @@ func historyLine(h string, loc *time.Location) string {
 	case histReleased:
 		alias, why, _ := strings.Cut(detail, "|")
 		what = fmt.Sprintf("ξανά σε αναμονή: %s (%s) · back in the queue from %s", alias, name(releaseNames, why), alias)
+	case histTransferred:
+		what = "δόθηκε σε: " + detail + " · transferred to " + detail
 	default:
 		what = event
 	}
@@ -353,6 +356,11 @@ const (
 	opMediaLost      = "[%s] 📎 Το άτομο έστειλε %s, αλλά δεν μπόρεσε να σου προωθηθεί. Του ζητήθηκε να γράψει με λόγια τι ήθελε να πει. · The person sent %s, which could not be passed on; they were asked to write it in words."
 	opEarlier        = "(… %d παλαιότερα μηνύματα δεν εμφανίζονται · %d earlier messages not shown)"
 	opTranscript     = "[%s] Η συνομιλία ως τώρα · The conversation so far:"
+	opAssigned       = "🔔 [%s] Σου ανέθεσε την υπόθεση: %s. Είναι τώρα δική σου. · %s gave you this case; it is yours now."
+	opTransferred    = "[%s] Η υπόθεση δόθηκε σε: %s. · The case went to %s."
+	opTakenFrom      = "↪ [%s] Η υπόθεση δόθηκε σε: %s (από: %s). Δεν είναι πια δική σου· μη γράψεις στο άτομο. · Given to a colleague; no longer yours."
+	opChanged        = "[%s] Η υπόθεση άλλαξε στο μεταξύ (την ανέλαβε ή τη μετέφερε κάποιος)· δες την ξανά. · The case changed meanwhile; look again."
+	opColleagueFull  = "[%s] Ο/η %s έχει ήδη όσες υποθέσεις επιτρέπεται· διάλεξε άλλον/άλλη. · That colleague holds as many cases as allowed."
 )
 
 // outcomes are the ways a case can close, with their Greek names.
@@ -361,7 +369,9 @@ var (
 	outcomeNames = map[string]string{"referred": "παραπομπή", "information_given": "δόθηκε πληροφόρηση",
 		"no_contact": "το άτομο δεν απαντά", "duplicate": "διπλή υπόθεση", "other": "άλλο"}
 	releaseNames = map[string]string{byOperator: "με /release", operatorRemoved: "βγήκε από τη λίστα συμβούλων",
-		unanswered: "δεν απάντησε εγκαίρως", unreachable: "το Telegram του/της δεν ήταν διαθέσιμο"}
+		unanswered: "δεν απάντησε εγκαίρως", unreachable: "το Telegram του/της δεν ήταν διαθέσιμο",
+		"released_language": "χρειάζεται άλλη γλώσσα", "released_shift": "τέλος βάρδιας",
+		"released_conflict": "δεν μπορούσε να την αναλάβει", "released_other": "άλλος λόγος"}
 	mediaNames = map[string]string{"photo": "φωτογραφία · photo", "voice": "φωνητικό μήνυμα · voice note", "audio": "αρχείο ήχου · audio",
 		"video": "βίντεο · video", "video_note": "βιντεομήνυμα · video note", "document": "αρχείο · file", "sticker": "αυτοκόλλητο · sticker",
 		"animation": "GIF", "location": "τοποθεσία · location", "venue": "τοποθεσία · place", "contact": "επαφή · contact", "poll": "ψηφοφορία · poll"}

@@ -104,6 +104,9 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		}
 		// Another instance gave it back a moment ago, and told the person.
 	}
+	if d.poke != nil { // the desks show how many messages wait
+		d.poke("", id, false, false)
+	}
 	if alert != "" {
 		return d.alerted(r, alert, d.alert(ctx, r, alert)), true, nil
 	}

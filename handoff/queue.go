@@ -251,7 +251,7 @@ func (d *Desk) watch(ctx context.Context, now time.Time) {
 			if r.Duress { // the counsellor may be silent on purpose: once, and never taken away
 				remind = fmt.Sprintf(opRemindDuress, id, silent, silent)
 			}
-			_ = d.send(ctx, o, []bot.Reply{{Text: remind, Ring: true, Urgent: r.Tier >= 3, Tag: id}})
+			_ = d.send(ctx, o, []bot.Reply{{Text: remind, Ring: true, Urgent: true, Tag: id}})
 			d.audit(ctx, "reminded", id, "operator", r.Operator)
 			continue
 		}

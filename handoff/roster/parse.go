@@ -33,6 +33,7 @@ type operatorDoc struct {
 	Languages  []string          `yaml:"languages"`
 	MaxCases   *int              `yaml:"max_cases"`
 	Backup     bool              `yaml:"backup"`
+	Supervisor bool              `yaml:"supervisor"`
 	addressDoc `yaml:",inline"`
 }
 
@@ -200,7 +201,7 @@ func (p *problems) roster(top *yaml.Node) *Roster {
 		}
 		r.ops = append(r.ops, Operator{
 			ID: d.ID, Address: addr, Alias: d.Alias, Languages: d.Languages,
-			MaxCases: maxCases, Backup: d.Backup,
+			MaxCases: maxCases, Backup: d.Backup, Supervisor: d.Supervisor,
 		})
 	}
 
@@ -296,19 +297,10 @@ func (p *problems) address(item *yaml.Node, d operatorDoc, lines map[Address]int
 			addr, key = a, k.key
 		}
 	}
-	if key == "" {
-		p.add(item, "operator %q without a %s", d.ID, addressKeyNames())
+	if key == "" && d.ID != "" {
+		addr = Address{Channel: Desk, ID: d.ID} // no phone: the desk in the browser only
 	}
 	return addr
-}
-
-// addressKeyNames is "telegram_id", or with more channels "telegram_id or web_id".
-func addressKeyNames() string {
-	names := make([]string, len(addressKeys))
-	for i, k := range addressKeys {
-		names[i] = k.key
-	}
-	return strings.Join(names, " or ")
 }
 
 // operator checks a shift's or an override's operator.

@@ -21,6 +21,11 @@ import (
 // package telegram puts in every bot.Message, and under which the desk reaches Telegram.
 const Telegram = "telegram"
 
+// Desk is the channel of an operator the file gives no other address: they work only at the
+// desk in the browser (package desk), where they sign in; their address id is their roster id.
+// No person's message ever comes on it.
+const Desk = "desk"
+
 // Address is where an operator is reached, and how the desk recognises their messages: a
 // channel, and the operator's chat id on it, as that channel names chats (Telegram: the
 // operator's user id, which is the id of their private chat with the bot). An ID is as secret
@@ -53,6 +58,9 @@ type Operator struct {
 	Languages []string          // 2-letter codes of the languages they speak; may be empty
 	MaxCases  int               // cases they handle at once, at least 1 (2 when the file omits it)
 	Backup    bool              // called only when nobody on duty claims a case in time
+	// Supervisor sees every open case at the desk, who holds it and for how long, reads its
+	// audit trail, and can reassign it.
+	Supervisor bool
 }
 
 // LogValue is the operator's handle: a log names an operator by it, never by address.

@@ -144,6 +144,21 @@ func TestLoadRosterMissing(t *testing.T) {
 	}
 }
 
+// An operator without a phone works at the desk in the browser only; a supervisor is marked.
+func TestParseRosterDeskOnly(t *testing.T) {
+	r := rosterParse(t, "timezone: UTC\noperators:\n  - {id: desk1, supervisor: true}\n  - {id: phone1, telegram_id: 7}\n")
+	want := []Operator{
+		{ID: "desk1", Address: Address{Desk, "desk1"}, MaxCases: 2, Supervisor: true},
+		{ID: "phone1", Address: Address{Telegram, "7"}, MaxCases: 2},
+	}
+	if diff := cmp.Diff(want, r.Operators()); diff != "" {
+		t.Errorf("Operators() (-want +got):\n%s", diff)
+	}
+	if o, ok := r.ByAddress(Desk, "desk1"); !ok || o.ID != "desk1" {
+		t.Errorf("ByAddress(desk, desk1) = %v, %v; want desk1", o, ok)
+	}
+}
+
 func TestParseRosterDefaults(t *testing.T) {
 	r := rosterParse(t, "timezone: UTC\noperators:\n  - {id: op1, telegram_id: 7}\n")
 	want := []Operator{{ID: "op1", Address: Address{"telegram", "7"}, MaxCases: 2}}
@@ -181,7 +196,7 @@ func TestParseRosterErrors(t *testing.T) {
 		}},
 		{"unknown top key", tz + "operator: []\n", []string{`roster.yaml:2:1: unknown key "operator" (did you mean "operators"?)`}},
 		{"unknown operator key", tz + "operators:\n  - id: op1\n    telegram_id: 1\n    colour: red\n",
-			[]string{`roster.yaml:5:5: unknown key "colour" (known keys: alias, backup, id, languages, max_cases, telegram_id)`}},
+			[]string{`roster.yaml:5:5: unknown key "colour" (known keys: alias, backup, id, languages, max_cases, supervisor, telegram_id)`}},
 		{"unknown shift key", tz + "operators: [{id: op1, telegram_id: 1}]\nshifts:\n  - {operator: op1, days: [mon], from: \"08:00\", until: \"16:00\"}\n",
 			[]string{"roster.yaml:4:5: missing to", `roster.yaml:4:49: unknown key "until" (known keys: days, from, operator, to)`}},
 		{"repeated key", tz + "operators:\n  - id: op1\n    id: op2\n    telegram_id: 1\n",
@@ -198,7 +213,6 @@ func TestParseRosterErrors(t *testing.T) {
 		{"missing id", tz + "operators:\n  - telegram_id: 1\n", []string{"roster.yaml:3:5: operator without an id"}},
 		{"repeated id", tz + "operators:\n  - {id: op1, telegram_id: 1}\n  - {id: op1, telegram_id: 2}\n",
 			[]string{`roster.yaml:4:10: operator id "op1" is already used on line 3`}},
-		{"missing telegram_id", tz + "operators:\n  - id: op1\n", []string{`roster.yaml:3:5: operator "op1" without a telegram_id`}},
 		{"negative telegram_id", tz + "operators:\n  - id: op1\n    telegram_id: -5\n",
 			[]string{"roster.yaml:4:18: telegram_id must be the operator's Telegram user id, a number above 0"}},
 		{"telegram_id not a number", tz + "operators:\n  - id: op1\n    telegram_id: abc\n",
@@ -261,7 +275,7 @@ overrides:
 			`roster.yaml:6:9: operator id "op1" is already used on line 3`,
 			"roster.yaml:7:18: this telegram_id is already used on line 4",
 			"roster.yaml:8:16: max_cases is -1; it must be at least 1",
-			`roster.yaml:9:5: unknown key "pager" (known keys: alias, backup, id, languages, max_cases, telegram_id)`,
+			`roster.yaml:9:5: unknown key "pager" (known keys: alias, backup, id, languages, max_cases, supervisor, telegram_id)`,
 			`roster.yaml:11:16: unknown operator "op3"`,
 			`roster.yaml:13:27: date "2026-13-01" is not a date such as 2026-12-24`,
 		}},
