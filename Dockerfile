@@ -11,6 +11,6 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/faros ./cmd/faros 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/faros /out/flowctl /usr/local/bin/
 # In a container every interface is the container's own: listen on them, for the port mapping.
-ENV FAROS_HTTP_ADDR=:8080 FAROS_OPS_ADDR=:9090
-EXPOSE 8080 9090
+ENV FAROS_HTTP_ADDR=:8080 FAROS_OPS_ADDR=:9090 FAROS_DESK_ADDR=:8081
+EXPOSE 8080 8081 9090
 ENTRYPOINT ["/usr/local/bin/faros"]

@@ -36,6 +36,8 @@ type config struct {
 	WebhookCallback string        // where later messages of the API's conversations are pushed
 	PseudonymKey    string        // "" → random per run
 	Roster          string
+	DeskAddr        string // the counsellors' desk in the browser
+	DeskURL         string // its public address; "" → no desk
 	FlowsDir        string // "" → the embedded content
 	LocalesDir      string
 	SessionIdle     time.Duration
@@ -108,6 +110,8 @@ var settings = []setting{
 	{"FAROS_WEBHOOK_CALLBACK_URL", "webhook-callback-url", "", "where later messages to API conversations are pushed (signed)", str(func(c *config) *string { return &c.WebhookCallback })},
 	{"FAROS_PSEUDONYM_KEY", "pseudonym-key", "", "at least 32 random bytes (openssl rand -hex 32): the HMAC key of pseudonyms, and the root of the keys that seal cases and queued messages; empty: random per run", str(func(c *config) *string { return &c.PseudonymKey })},
 	{"FAROS_ROSTER", "roster", "", "path of the operators' roster YAML; empty: no operators", str(func(c *config) *string { return &c.Roster })},
+	{"FAROS_DESK_ADDR", "desk-addr", "127.0.0.1:8081", "listen address (host:port) of the counsellors' desk in the browser: never the web chat's; put it behind your HTTPS proxy", str(func(c *config) *string { return &c.DeskAddr })},
+	{"FAROS_DESK_URL", "desk-url", "", "the desk's public address, such as https://desk.example.org (http only for localhost); empty: no desk", str(func(c *config) *string { return &c.DeskURL })},
 	{"FAROS_FLOWS_DIR", "flows-dir", "", "flows directory overriding the embedded content (hot-reloaded)", str(func(c *config) *string { return &c.FlowsDir })},
 	{"FAROS_LOCALES_DIR", "locales-dir", "", "message files directory overriding the embedded content (hot-reloaded)", str(func(c *config) *string { return &c.LocalesDir })},
 	{"FAROS_SESSION_IDLE", "session-idle", "2h", "inactivity after which a session expires", duration(func(c *config) *time.Duration { return &c.SessionIdle })},
@@ -181,7 +185,7 @@ func (c *config) check() []string {
 			bad(env, "too weak: use at least %.0f random bits; generate one with: %s", bits, generate)
 		}
 	}
-	for env, addr := range map[string]string{"FAROS_HTTP_ADDR": c.HTTPAddr, "FAROS_OPS_ADDR": c.OpsAddr} {
+	for env, addr := range map[string]string{"FAROS_HTTP_ADDR": c.HTTPAddr, "FAROS_OPS_ADDR": c.OpsAddr, "FAROS_DESK_ADDR": c.DeskAddr} {
 		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
 			if _, nerr := strconv.Atoi(addr); nerr == nil {
 				bad(env, "%q is a port without a host: write :%s (every interface) or 127.0.0.1:%s (this machine only)", addr, addr, addr)
@@ -223,8 +227,21 @@ func (c *config) check() []string {
 	if u, err := url.Parse(c.ExitURL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
 		bad("FAROS_EXIT_URL", "%q is not an http(s) URL", c.ExitURL)
 	}
-	if c.Roster != "" && c.TelegramToken == "" {
-		bad("FAROS_ROSTER", "operators work on Telegram, and FAROS_TELEGRAM_TOKEN is empty")
+	if _, port, _ := net.SplitHostPort(c.DeskAddr); c.DeskURL != "" && (c.DeskAddr == c.HTTPAddr || c.DeskAddr == c.OpsAddr) && port != "0" {
+		bad("FAROS_DESK_ADDR", "is the address of another listener: the desk needs its own port, never the web chat's")
+	}
+	if c.DeskURL != "" {
+		u, err := url.Parse(c.DeskURL)
+		local := err == nil && u.Scheme == "http" && u.Hostname() == "localhost"
+		if err != nil || u.Host == "" || u.Path != "" && u.Path != "/" || u.Scheme != "https" && !local {
+			bad("FAROS_DESK_URL", "%q is not an https:// address without a path, such as https://desk.example.org (http://localhost:PORT for a trial on this machine): passkeys work only there", c.DeskURL)
+		}
+	}
+	if c.Roster != "" && c.TelegramToken == "" && c.DeskURL == "" {
+		bad("FAROS_ROSTER", "operators work on Telegram or at the desk, and both FAROS_TELEGRAM_TOKEN and FAROS_DESK_URL are empty")
+	}
+	if c.DeskURL != "" && c.Roster == "" {
+		bad("FAROS_DESK_URL", "the desk is for the roster's operators, and FAROS_ROSTER is empty")
 	}
 	if (c.FlowsDir == "") != (c.LocalesDir == "") {
 		bad("FAROS_FLOWS_DIR", "goes with FAROS_LOCALES_DIR (--locales-dir): the flows name the messages")

@@ -17,9 +17,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && (os.Args[1] == "audit" || os.Args[1] == "stats") {
-		command := map[string]func(context.Context, []string, func(string) string, io.Writer, io.Writer) int{
-			"audit": audit, "stats": statsCommand}[os.Args[1]]
+	commands := map[string]func(context.Context, []string, func(string) string, io.Writer, io.Writer) int{
+		"audit": audit, "stats": statsCommand, "operators": operators}
+	if command := commands[os.Args[min(1, len(os.Args)-1)]]; len(os.Args) > 1 && command != nil {
 		code := command(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)

@@ -22,6 +22,7 @@ import (
 	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
+	deskweb "github.com/faros-project/faros/desk"
 	"github.com/faros-project/faros/handoff"
 	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
@@ -92,10 +93,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var tg *telegram.Channel
 	people := map[string]bot.Sender{}
 	var handler bot.Handler = lateHandler{&b}
+	var hub *deskweb.Hub // pokes the counsellors' browsers; nil without a desk
+	var poke func(op, id string, ring, urgent bool)
+	operators := map[string]handoff.Phones{roster.Telegram: latePhones{&tg}}
+	if cfg.DeskURL != "" {
+		hub = deskweb.NewHub(rdb, cfg.RedisPrefix, log)
+		poke, operators[roster.Desk] = hub.Poke, deskweb.Phones{}
+	}
 	if cfg.Roster != "" {
 		desk, err = handoff.New(handoff.Config{
 			Redis: rdb, Prefix: cfg.RedisPrefix, Secret: key, Roster: current.Load, People: people,
-			Operators: map[string]handoff.Phones{roster.Telegram: latePhones{&tg}},
+			Operators: operators, Poke: poke,
 			Conversations: handoff.ConversationsFunc(func(ctx context.Context, channel, chatID, flow string) ([]bot.Reply, error) {
 				return b.Goto(ctx, channel, chatID, flow)
 			}),
@@ -199,7 +207,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.RegisterOnShutdown(func() { chat.Close() }) // open event streams would hold Shutdown
 	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()), "ops", opsLn.Addr().String())
-	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, ops: ops, opsSrv: opsSrv, opsLn: opsLn, chat: chat, b: b, desk: desk, tg: tg, roster: &current}
+	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, ops: ops, opsSrv: opsSrv, opsLn: opsLn, chat: chat, b: b, desk: desk, tg: tg, roster: &current, hub: hub}
+	if hub != nil {
+		if sv.browser, err = newDeskServer(cfg, rdb, key, desk, hub, &current, b, log); err != nil {
+			ln.Close()
+			opsLn.Close()
+			return err
+		}
+		if sv.deskLn, err = listen("FAROS_DESK_ADDR", cfg.DeskAddr); err != nil {
+			ln.Close()
+			opsLn.Close()
+			return err
+		}
+		sv.deskSrv = &http.Server{Handler: sv.browser.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+			IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		sv.deskSrv.RegisterOnShutdown(sv.browser.Close) // open event streams would hold Shutdown
+		log.Info("desk listening", "addr", sv.deskLn.Addr().String(), "url", cfg.DeskURL)
+	}
 	return sv.serve(ctx)
 }
 
@@ -217,6 +241,11 @@ type service struct {
 	desk   *handoff.Desk     // nil without a roster
 	tg     *telegram.Channel // nil without a token
 	roster *atomic.Pointer[roster.Roster]
+	// The counsellors' desk in the browser; nil without FAROS_DESK_URL.
+	hub     *deskweb.Hub
+	browser *deskweb.Server
+	deskSrv *http.Server
+	deskLn  net.Listener
 }
 
 // serve starts every loop of the service, waits for ctx to end (SIGTERM) or a loop to fail,
@@ -257,6 +286,15 @@ func (s *service) serve(ctx context.Context) error {
 		}
 		return nil
 	})
+	if s.deskSrv != nil {
+		loop(&intake, func() error { return s.hub.Run(intakeCtx) })
+		loop(&intake, func() error {
+			if err := s.deskSrv.Serve(s.deskLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	var opsDone sync.WaitGroup // the ops listener stays up to the end: the drain is measured
 	loop(&opsDone, func() error {
 		if err := s.opsSrv.Serve(s.opsLn); !errors.Is(err, http.ErrServerClosed) {
@@ -280,6 +318,12 @@ func (s *service) serve(ctx context.Context) error {
 	if err := s.srv.Shutdown(stopCtx); err != nil { // the webhooks and the web chat's requests in flight
 		s.log.Warn("http shutdown", "err", err)
 		s.srv.Close() // past the grace period: their contexts end
+	}
+	if s.deskSrv != nil {
+		if err := s.deskSrv.Shutdown(stopCtx); err != nil { // counsellors' requests in flight
+			s.log.Warn("desk shutdown", "err", err)
+			s.deskSrv.Close()
+		}
 	}
 	if s.tg != nil {
 		s.tg.Stop(stopCtx) // the polled updates in flight, their replies queued

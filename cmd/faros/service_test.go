@@ -438,3 +438,28 @@ func TestNoCounsellorsNoPromise(t *testing.T) {
 		}
 	}
 }
+
+// The desk's settings: its own address, an https address for passkeys (http only for
+// localhost), a roster to sign in from; a roster needs Telegram or the desk.
+func TestDeskConfig(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want string // "" when the desk's settings are right
+	}{
+		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "http://desk.example.org"}, `FAROS_DESK_URL (--desk-url): "http://desk.example.org" is not an https:// address`},
+		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "https://example.org/desk"}, `FAROS_DESK_URL (--desk-url): "https://example.org/desk" is not an https:// address without a path`},
+		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "https://desk.example.org", "FAROS_DESK_ADDR": "127.0.0.1:8080"}, "FAROS_DESK_ADDR (--desk-addr): is the address of another listener: the desk needs its own port, never the web chat's"},
+		{map[string]string{"FAROS_DESK_URL": "https://desk.example.org"}, "FAROS_DESK_URL (--desk-url): the desk is for the roster's operators, and FAROS_ROSTER is empty"},
+		{map[string]string{"FAROS_ROSTER": "r.yaml"}, "FAROS_ROSTER (--roster): operators work on Telegram or at the desk, and both FAROS_TELEGRAM_TOKEN and FAROS_DESK_URL are empty"},
+		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "https://desk.example.org"}, ""},
+		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "http://localhost:8081/"}, ""},
+	} {
+		_, err := loadConfig(nil, func(k string) string { return tt.env[k] }, io.Discard)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%v: %v; want no problem", tt.env, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%v: %v; want %q", tt.env, err, tt.want)
+		}
+	}
+}
