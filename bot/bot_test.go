@@ -316,20 +316,39 @@ func TestWipe(t *testing.T) {
 		return replies
 	}
 	send("1", "10", "/start")
-	if err := b.Remember(ctx, "telegram", "555", []string{"11"}); err != nil {
-		t.Fatal(err)
+	if stale, err := b.Remember(ctx, "telegram", "555", []string{"11"}, time.Now()); err != nil || stale {
+		t.Fatal(stale, err)
 	}
 	send("2", "12", "/help")
-	b.Remember(ctx, "telegram", "555", []string{"13"})
+	b.Remember(ctx, "telegram", "555", []string{"13"}, time.Now())
+	onItsWay := time.Now() // a reply to /help still on its way when the person wipes
 	replies := send("3", "14", "/wipe")
 	if len(replies) != 1 || !replies[0].Forget || !strings.Contains(replies[0].Text, "OK, bye.") {
 		t.Errorf("the reply to /wipe %+v; want the last word, not to be remembered", replies)
 	}
-	if keys, _ := r.Keys(ctx); len(keys) != 0 {
-		t.Errorf("keys after /wipe: %v; want none", keys)
+	// Only the wipe's time is left, for two minutes: no id, no session, nothing of the person.
+	if keys, _ := r.Keys(ctx); len(keys) != 1 || !strings.HasSuffix(keys[0], ":wiped") {
+		t.Errorf("keys after /wipe: %v; want only the wipe's time", keys)
+	} else if ttl := r.Client.PTTL(ctx, keys[0]).Val(); ttl <= 0 || ttl > 2*time.Minute {
+		t.Errorf("the wipe's time lives %v; want at most 2 minutes", ttl)
 	}
 	if w.chat != "555" || strings.Join(w.ids, ",") != "10,11,12,13,14" {
 		t.Errorf("the channel was asked to delete %q in %q; want 10-14 in 555", w.ids, w.chat)
+	}
+	// The reply that was on its way reports its id after the wipe: it is to be deleted now.
+	if stale, err := b.Remember(ctx, "telegram", "555", []string{"15"}, onItsWay); err != nil || !stale {
+		t.Errorf("an id of a message queued before the wipe: stale %v, %v; want it deleted", stale, err)
+	}
+	// A conversation begun after the wipe keeps its messages, and they are remembered.
+	time.Sleep(2 * time.Millisecond)
+	send("4", "16", "/start")
+	if stale, err := b.Remember(ctx, "telegram", "555", []string{"17"}, time.Now()); err != nil || stale {
+		t.Errorf("an id of the new conversation: stale %v, %v; want it kept", stale, err)
+	}
+	// Someone who never wiped, and has no session (the flood path answers them without one):
+	// their replies are not deleted, and no key is made.
+	if stale, err := b.Remember(ctx, "telegram", "556", []string{"3"}, time.Now().Add(-time.Minute)); err != nil || stale {
+		t.Errorf("an id of a chat without a session or a wipe: stale %v, %v; want it left alone", stale, err)
 	}
 }
 
@@ -419,8 +438,8 @@ func TestStopWipes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if keys, _ := r.Keys(ctx); len(keys) != 0 || strings.Join(w.ids, ",") != "20,21" {
-		t.Errorf("after /stop: keys %v, deleted %v; want none left, 20 and 21 deleted", keys, w.ids)
+	if keys, _ := r.Keys(ctx); len(keys) != 1 || !strings.HasSuffix(keys[0], ":wiped") || strings.Join(w.ids, ",") != "20,21" {
+		t.Errorf("after /stop: keys %v, deleted %v; want only the wipe's time left, 20 and 21 deleted", keys, w.ids)
 	}
 }
 

@@ -332,14 +332,15 @@ func (b *Bot) fresh(c *Content, in dialog.Input, lang string) []Reply {
 // chat's messages from the person's device where it can.
 func (b *Bot) wipe(ctx context.Context, p, token string, m Message) {
 	b.langs.set(p, "")
-	ids, err := b.store.wipe(ctx, p, token)
+	w := b.wipers[m.Channel]
+	ids, err := b.store.wipe(ctx, p, token, w != nil)
 	if err != nil {
 		b.m.errors.WithLabelValues("wipe").Inc()
 		b.log.Error("handle: the conversation was not wiped", "channel", m.Channel, "err", err)
 		return
 	}
 	b.m.wipes.WithLabelValues(m.Channel).Inc()
-	if w := b.wipers[m.Channel]; w != nil {
+	if w != nil {
 		if err := w.Wipe(ctx, m.ChatID, ids); err != nil {
 			b.m.errors.WithLabelValues("wipe").Inc()
 			b.log.Warn("handle: the channel did not delete every message", "channel", m.Channel, "err", err)
@@ -347,10 +348,13 @@ func (b *Bot) wipe(ctx context.Context, p, token string, m Message) {
 	}
 }
 
-// Remember records the ids a channel gave the bot's messages in a chat, so that a wipe can
-// delete them (Telegram: for 48 hours).
-func (b *Bot) Remember(ctx context.Context, channel, chatID string, msgIDs []string) error {
-	return b.store.remember(ctx, pseudonym(b.key, channel, chatID), msgIDs)
+// Remember records the ids a channel gave the bot's messages in a chat, queued at queued (zero
+// if unknown), so that a wipe can delete them (Telegram: for 48 hours). When the chat was
+// wiped after they were queued (they were on their way during the wipe, which could not know
+// their ids), it reports stale: the caller deletes them now. A conversation that began after
+// the wipe is never touched: its messages were queued after it.
+func (b *Bot) Remember(ctx context.Context, channel, chatID string, msgIDs []string, queued time.Time) (stale bool, err error) {
+	return b.store.remember(ctx, pseudonym(b.key, channel, chatID), msgIDs, queued)
 }
 
 // save stores the session (deleting it when the conversation ended), marks m seen, keeps the

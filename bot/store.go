@@ -140,6 +140,9 @@ if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 if ARGV[4] == 'wipe' then
   local ids = redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[5] - ARGV[6], '+inf')
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+  -- on a channel that deletes messages (KEYS[9], ARGV[7] and [8]): the wipe's time in ms,
+  -- for the replies still on their way
+  if KEYS[9] then redis.call('SET', KEYS[9], ARGV[7], 'PX', ARGV[8]) end
   return {1, ids}
 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
@@ -260,9 +263,16 @@ func (s *store) commit(ctx context.Context, p, token string, data []byte, ttl ti
 }
 
 // wipe deletes every key of conversation p and returns the chat's message ids younger than
-// 48 hours.
-func (s *store) wipe(ctx context.Context, p, token string) ([]string, error) {
-	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), token, "", 0, "wipe", time.Now().Unix(), int(msgsTTL.Seconds())).Slice()
+// 48 hours. With mark (a channel that deletes the chat's messages) it keeps the wipe's time
+// for wipedTTL, for the replies that were on their way (remember).
+func (s *store) wipe(ctx context.Context, p, token string, mark bool) ([]string, error) {
+	now := time.Now()
+	keys := s.keys(p)
+	if mark {
+		keys = append(keys, s.key(p, "wiped"))
+	}
+	res, err := commitScript.Run(ctx, s.rdb, keys, token, "", 0, "wipe", now.Unix(), int(msgsTTL.Seconds()),
+		now.UnixMilli(), wipedTTL.Milliseconds()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("wipe: %w", err)
 	}
@@ -282,25 +292,39 @@ func (s *store) wipe(ctx context.Context, p, token string) ([]string, error) {
 }
 
 // rememberScript records message ids of a conversation that still exists: a message that was
-// on its way while the conversation was wiped must not bring a key back.
+// on its way while the conversation was wiped must not bring a key back. It returns 2 for
+// such a message (queued, ARGV[3], before the wipe's time in KEYS[5]): it is to be deleted.
 var rememberScript = redis.NewScript(`
+local wiped = redis.call('GET', KEYS[5])
+if wiped and tonumber(ARGV[3]) > 0 and tonumber(ARGV[3]) <= tonumber(wiped) then return 2 end
 if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) == 0 then return 0 end
-for i = 3, #ARGV do redis.call('ZADD', KEYS[4], ARGV[1], ARGV[i]) end
+for i = 4, #ARGV do redis.call('ZADD', KEYS[4], ARGV[1], ARGV[i]) end
 redis.call('EXPIRE', KEYS[4], ARGV[2])
 return 1
 `)
 
-// remember records message ids the channel gave the bot's messages in conversation p.
-func (s *store) remember(ctx context.Context, p string, msgIDs []string) error {
+// wipedTTL is how long a wipe's time is kept: longer than a message can be on its way (a
+// send's timeout), so that one that arrives after the wipe is deleted too.
+const wipedTTL = 2 * time.Minute
+
+// remember records message ids the channel gave the bot's messages in conversation p, queued
+// at queued (zero: unknown). It reports stale when the conversation was wiped after they were
+// queued: the wipe missed them, and they are to be deleted now.
+func (s *store) remember(ctx context.Context, p string, msgIDs []string, queued time.Time) (stale bool, err error) {
 	if len(msgIDs) == 0 {
-		return nil
+		return false, nil
 	}
-	args := []any{time.Now().Unix(), int(msgsTTL.Seconds())}
+	var q int64
+	if !queued.IsZero() {
+		q = queued.UnixMilli()
+	}
+	args := []any{time.Now().Unix(), int(msgsTTL.Seconds()), q}
 	for _, id := range msgIDs {
 		args = append(args, id)
 	}
-	keys := []string{s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "msgs")}
-	return rememberScript.Run(ctx, s.rdb, keys, args...).Err()
+	keys := []string{s.key(p, "session"), s.key(p, "rate"), s.key(p, "msgs"), s.key(p, "msgs"), s.key(p, "wiped")}
+	n, err := rememberScript.Run(ctx, s.rdb, keys, args...).Int()
+	return n == 2, err
 }
 
 func newToken() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -40,7 +41,8 @@ func (c *Channel) Copy(ctx context.Context, toChat, fromChat, msgID, tag string)
 			"message_id":      msgID,
 			"protect_content": "true",
 		},
-		Tag: tag,
+		Tag:    tag,
+		Queued: time.Now().UnixMilli(),
 	}
 	return c.out.Send(ctx, "copy", []deliver.Message{o.message()})
 }

@@ -114,7 +114,7 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 	case err != nil:
 		c.log.Error("telegram: handle update", "error", err)
 	default:
-		_ = c.out.Post(messages(m.ChatID, replies)) // after Close: given up, counted and logged
+		_ = c.out.Post(messages(m.ChatID, replies, time.Now())) // after Close: given up, counted and logged
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ type outgoing struct {
 	Urgent bool            `json:"u,omitempty"`
 	Forget bool            `json:"f,omitempty"` // its id is not reported to Config.Sent
 	Tag    string          `json:"t,omitempty"` // the bot.Reply's Tag (or Copy's), reported to Config.Sent with the id
+	Queued int64           `json:"q,omitempty"` // when it was queued, Unix milliseconds, reported to Config.Sent; 0 from an older version
 }
 
 // apiMethod returns the Bot API method that sends r.
@@ -102,7 +103,11 @@ func (c *Channel) report(r outgoing, result json.RawMessage) {
 		c.log.Warn("telegram: sent message has no message_id", "error", err)
 		return
 	}
-	c.cfg.Sent(r.Chat, r.Tag, []string{strconv.FormatInt(m.MessageID, 10)})
+	var queued time.Time
+	if r.Queued > 0 {
+		queued = time.UnixMilli(r.Queued)
+	}
+	c.cfg.Sent(r.Chat, r.Tag, []string{strconv.FormatInt(m.MessageID, 10)}, queued)
 }
 
 // retryAfter is how long a 429 says to wait. Telegram always gives retry_after with a 429; a

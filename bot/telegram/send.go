@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -23,13 +24,13 @@ func (c *Channel) Send(ctx context.Context, chatID string, replies []bot.Reply) 
 	if !isInt(chatID) {
 		return errors.New("telegram: send: chat id is not a number")
 	}
-	return c.out.Send(ctx, "send", messages(chatID, replies))
+	return c.out.Send(ctx, "send", messages(chatID, replies, time.Now()))
 }
 
 // messages turns replies into sendMessage calls: a text too long for one message becomes
 // several, and the buttons go with the last. Every part rings, is forgotten and is tagged as
 // its reply says.
-func messages(chatID string, replies []bot.Reply) []deliver.Message {
+func messages(chatID string, replies []bot.Reply, now time.Time) []deliver.Message {
 	var msgs []deliver.Message
 	for _, r := range replies {
 		parts := split(r.Text, maxText)
@@ -44,6 +45,7 @@ func messages(chatID string, replies []bot.Reply) []deliver.Message {
 				Urgent: r.Urgent,
 				Forget: r.Forget,
 				Tag:    r.Tag,
+				Queued: now.UnixMilli(),
 			}.message())
 		}
 	}

@@ -86,8 +86,10 @@ type Config struct {
 	// on its own, and of every copy, except those of a bot.Reply with Forget: the ids to pass to
 	// Wipe or Delete later. tag is the bot.Reply's Tag, or the one given to Copy. It is called
 	// without locks before the chat's next message goes, so a chat's ids come in order; it
-	// should return quickly. Nil means nobody is told.
-	Sent func(chatID, tag string, msgIDs []string)
+	// should return quickly. queued is when the message was queued (zero if unknown): a wipe
+	// of the chat after it means the message was on its way during the wipe. Nil means nobody
+	// is told.
+	Sent func(chatID, tag string, msgIDs []string, queued time.Time)
 	// Outbox keeps every queued message in Redis until it is sent or given up, so that the
 	// messages of an instance that died (or whose Close ran out of time) are sent by another.
 	// Nil means they live in memory only.

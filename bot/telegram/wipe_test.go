@@ -25,7 +25,7 @@ type sentLog struct {
 	got []string
 }
 
-func (l *sentLog) sent(chatID, tag string, msgIDs []string) {
+func (l *sentLog) sent(chatID, tag string, msgIDs []string, _ time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	call := chatID + ": " + strings.Join(msgIDs, ",")

@@ -155,14 +155,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
 			WebhookURL: cfg.TelegramHookURL, WebhookSecret: cfg.TelegramSecret,
 			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
-			Sent: func(chatID, tag string, msgIDs []string) {
+			Sent: func(chatID, tag string, msgIDs []string, queued time.Time) {
 				if tag != "" && desk != nil { // a message about a case, in an operator's chat: deleted when it closes
 					desk.Sent(roster.Telegram, chatID, tag, msgIDs)
 					return
 				}
-				// For a wipe: the bot's own messages.
-				if err := b.Remember(context.Background(), "telegram", chatID, msgIDs); err != nil {
+				// For a wipe: the bot's own messages. One on its way while the chat was wiped
+				// is deleted at once: the wipe could not know its id.
+				ctx := context.Background()
+				stale, err := b.Remember(ctx, "telegram", chatID, msgIDs, queued)
+				if err != nil {
 					log.Warn("telegram: message ids not remembered for a wipe", "err", err)
+				}
+				if stale {
+					if err := tg.Delete(ctx, chatID, msgIDs); err != nil {
+						log.Warn("telegram: a message sent during a wipe was not deleted", "err", err)
+					}
 				}
 			},
 			Outbox: bot.NewOutbox(rdb, cfg.RedisPrefix, "telegram", key),

@@ -353,7 +353,7 @@ func TestTelegramWipe(t *testing.T) {
 		keys, _ := r.Keys(context.Background())
 		var left []string
 		for _, k := range keys {
-			if strings.Contains(k, "{p:") {
+			if strings.Contains(k, "{p:") && !strings.HasSuffix(k, ":wiped") { // the wipe's time, for replies on their way
 				left = append(left, k)
 			}
 		}
@@ -364,6 +364,40 @@ func TestTelegramWipe(t *testing.T) {
 			t.Fatalf("keys of the conversation after /wipe: %v", left)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A reply still on its way to Telegram when the person wipes the chat gets its id only after
+// the wipe read the chat's ids: it is deleted as soon as the id comes, and the last word of
+// the wipe ("OK, bye.") is not.
+func TestTelegramWipeWhileAReplyIsOnItsWay(t *testing.T) {
+	r := redistest.New(t)
+	fake := telegramtest.New(t)
+	start(t, r, map[string]string{"FAROS_TELEGRAM_TOKEN": token, "FAROS_TELEGRAM_API": fake.URL()}, "8902", token)
+	c := &tgChat{t: t, fake: fake, id: 8902}
+	c.say("/start")
+	c.press("en")
+	hold := fake.Hold("sendMessage")
+	defer hold.Release()
+	c.send(telegramtest.Text(8902, "/help"))
+	hold.Wait(1) // the reply to /help is on its way
+	c.send(telegramtest.Text(8902, "/wipe"))
+	waitFor(t, "the wipe to delete the chat's messages", func() bool { return len(fake.Deleted(8902)) > 0 })
+	hold.Release()
+	var onItsWay, bye int
+	waitFor(t, "the reply on its way and the wipe's last word", func() bool {
+		calls := c.sent()
+		for i, call := range calls {
+			if strings.Contains(call.Params["text"], "OK, bye.") && i > 0 {
+				onItsWay, bye = calls[i-1].MessageID, call.MessageID
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "the reply on its way to be deleted", func() bool { return slices.Contains(fake.Deleted(8902), onItsWay) })
+	if slices.Contains(fake.Deleted(8902), bye) {
+		t.Errorf("the wipe's last word was deleted too")
 	}
 }
 
