@@ -91,12 +91,13 @@ type summary struct {
 	Alert       string `json:"alert"`
 	AlertAt     int64  `json:"alertAt"`
 	Reminded    bool   `json:"reminded"`
+	Duress      bool   `json:"duress"`
 }
 
 func summaryOf(c handoff.Summary) summary {
 	return summary{ID: c.ID, Tier: c.Tier, Lang: c.Lang, LangName: c.LangName, Interpreter: c.Interpreter,
 		State: c.State, Holder: c.Holder, HolderID: c.HolderID, Since: ms(c.Claimed), Created: ms(c.Created), Waiting: c.Waiting,
-		NeedsAnswer: c.NeedsAnswer, Alert: c.Alert, AlertAt: ms(c.AlertAt), Reminded: c.Reminded}
+		NeedsAnswer: c.NeedsAnswer, Alert: c.Alert, AlertAt: ms(c.AlertAt), Reminded: c.Reminded, Duress: c.Duress}
 }
 
 // ms is t in Unix milliseconds, 0 for the zero time.
@@ -127,7 +128,8 @@ func (s *Server) board(r *http.Request, o roster.Operator) (any, error) {
 	for _, c := range b.Colleagues {
 		colleagues = append(colleagues, named{ID: c.ID, Alias: c.AliasIn("el")})
 	}
-	return map[string]any{"now": time.Now().UnixMilli(), "cases": cases, "colleagues": colleagues, "attention": b.Attention}, nil
+	return map[string]any{"now": time.Now().UnixMilli(), "cases": cases, "colleagues": colleagues, "attention": b.Attention,
+		"onCall": s.cfg.Desk.OnCallNow(r.Context(), o)}, nil
 }
 
 // cannedKeys are the canned replies, each a message of the locale files (desk_reply_KEY).
@@ -160,6 +162,9 @@ func (s *Server) viewCase(r *http.Request, o roster.Operator) (any, error) {
 	var replies []canned
 	cat := s.cfg.Catalog()
 	for _, k := range cannedKeys {
+		if v.Summary.Duress && (k == "safe_now" || k == "closing") {
+			continue // someone may be reading: no question about them, no goodbye out of nowhere
+		}
 		text, ok := cat.Text(v.Summary.Lang, "desk_reply_"+k)
 		greek, okEl := cat.Text("el", "desk_reply_"+k)
 		if v.CanWrite && ok && okEl {
@@ -241,6 +246,15 @@ func (s *Server) act(r *http.Request, o roster.Operator) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"ok": res.OK, "message": res.Message}, nil
+}
+
+// notices are what Faros told a counsellor of the desk only, newest first, for an hour.
+func (s *Server) notices(r *http.Request, o roster.Operator) (any, error) {
+	list, err := s.cfg.Phones.Notices(r.Context(), o.ID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"notices": list}, nil
 }
 
 func (s *Server) duty(r *http.Request, o roster.Operator) (any, error) {

@@ -78,15 +78,30 @@ func (h *Hub) Run(ctx context.Context) error {
 	return nil
 }
 
+// publish sends the pokes until ctx ends, then those still waiting (for a second at most):
+// the service stops the hub last, so that the pokes of its last work reach the browsers.
 func (h *Hub) publish(ctx context.Context) {
+	send := func(ctx context.Context, p Poke) {
+		data, _ := json.Marshal(p)
+		if err := h.rdb.Publish(ctx, h.channel, data).Err(); err != nil && ctx.Err() == nil {
+			h.log.Warn("desk: a poke was not published", "case", p.Case, "err", err)
+		}
+	}
 	for {
 		select {
-		case <-ctx.Done():
-			return
 		case p := <-h.out:
-			data, _ := json.Marshal(p)
-			if err := h.rdb.Publish(ctx, h.channel, data).Err(); err != nil && ctx.Err() == nil {
-				h.log.Warn("desk: a poke was not published", "case", p.Case, "err", err)
+			send(ctx, p)
+			continue
+		case <-ctx.Done():
+		}
+		last, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		for {
+			select {
+			case p := <-h.out:
+				send(last, p)
+			default:
+				return
 			}
 		}
 	}

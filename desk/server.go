@@ -7,30 +7,31 @@ package desk
 // event stream. The JSON API is api.go's; pokes cross instances in events.go.
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/faros-project/faros/bot"
 	"github.com/faros-project/faros/desk/auth"
 	"github.com/faros-project/faros/handoff"
+	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
 )
 
 //go:embed static
 var static embed.FS
 
-// Config configures a Server; all but Logger and Alive are required.
+// Config configures a Server; all but Logger, Alive and Secure are required.
 type Config struct {
 	Desk    *handoff.Desk
 	Auth    *auth.Auth
 	Hub     *Hub
+	Phones  *Phones                 // the handoff desk's way to counsellors of the desk only (roster.Desk)
 	Catalog func() *locales.Catalog // the messages in force: the canned replies
 	Logger  *slog.Logger
 	// Alive is how often an event stream checks that its session still holds; 0: 5 seconds.
@@ -48,8 +49,8 @@ type Server struct {
 
 // New returns a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Desk == nil || cfg.Auth == nil || cfg.Hub == nil || cfg.Catalog == nil {
-		return nil, errors.New("desk: Desk, Auth, Hub and Catalog are required")
+	if cfg.Desk == nil || cfg.Auth == nil || cfg.Hub == nil || cfg.Phones == nil || cfg.Catalog == nil {
+		return nil, errors.New("desk: Desk, Auth, Hub, Phones and Catalog are required")
 	}
 	if cfg.Alive == 0 {
 		cfg.Alive = 5 * time.Second
@@ -89,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	api("GET /api/cases/{id}/audit", s.audit)
 	api("POST /api/cases/{id}/{action}", s.act)
 	api("POST /api/duty", s.duty)
+	api("GET /api/notices", s.notices)
 	mux.Handle("GET /api/events", need(http.HandlerFunc(s.events)))
 	return headers(mux, s.cfg.Secure)
 }
@@ -120,58 +122,52 @@ func headers(next http.Handler, secure bool) http.Handler {
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	sess, _ := auth.From(r.Context())
 	o, ok := s.cfg.Desk.Operator(sess.Operator)
-	flusher, canFlush := w.(http.Flusher)
-	if !ok || !canFlush {
+	if !ok {
 		http.Error(w, "", http.StatusUnauthorized)
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass each event at once
+	rc := http.NewResponseController(w)
+	// write sends one event, or ends the stream of a browser that stopped reading.
+	write := func(event string) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(w, event); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
 	sub := s.cfg.Hub.subscribe(o.ID, o.Supervisor)
 	defer s.cfg.Hub.unsubscribe(sub)
-	fmt.Fprint(w, ": hello\n\n")
-	flusher.Flush()
+	// A counsellor of the desk only is reachable while a page of theirs is open.
+	here := func() {
+		if o.Address.Channel == roster.Desk {
+			if err := s.cfg.Phones.here(r.Context(), o.ID); err != nil {
+				s.log.Warn("desk: presence not marked", "operator", o.ID, "err", err)
+			}
+		}
+	}
+	here()
 	alive := time.NewTicker(s.cfg.Alive)
 	defer alive.Stop()
 	keep := time.NewTicker(15 * time.Second)
 	defer keep.Stop()
-	for {
+	for ok := write(": hello\n\n"); ok; {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-s.stop:
 			return
 		case p := <-sub.pokes:
-			fmt.Fprintf(w, "event: poke\ndata: {\"case\":%q,\"ring\":%t,\"urgent\":%t}\n\n", p.Case, p.Ring, p.Urgent)
+			ok = write(fmt.Sprintf("event: poke\ndata: {\"case\":%q,\"ring\":%t,\"urgent\":%t}\n\n", p.Case, p.Ring, p.Urgent))
 		case <-keep.C:
-			fmt.Fprint(w, ": keep\n\n")
+			ok = write(": keep\n\n")
 		case <-alive.C:
 			if _, known := s.cfg.Desk.Operator(o.ID); !known || !s.cfg.Auth.Alive(r.Context(), sess) {
-				fmt.Fprint(w, "event: bye\ndata: {}\n\n")
-				flusher.Flush()
+				write("event: bye\ndata: {}\n\n")
 				return
 			}
-			continue
+			here()
 		}
-		flusher.Flush()
 	}
 }
-
-// Phones is how the handoff desk reaches an operator who works at the desk only (roster.Desk):
-// the desk shows their board, which handoff.Config.Poke tells to read again, so there is
-// nothing to send. A desk cannot copy a person's photo or voice note: the person is asked to
-// write instead, as when a copy fails on Telegram.
-type Phones struct{}
-
-var _ handoff.Phones = Phones{}
-
-// Send does nothing: the board shows the case.
-func (Phones) Send(context.Context, string, []bot.Reply) error { return nil }
-
-// Copy refuses: Faros keeps no media, and the desk cannot show them.
-func (Phones) Copy(context.Context, string, string, string, string) error {
-	return errors.New("the desk in the browser cannot show media")
-}
-
-// Delete does nothing: nothing was sent.
-func (Phones) Delete(context.Context, string, []string) error { return nil }

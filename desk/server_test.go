@@ -27,9 +27,9 @@ func server(t *testing.T, r *redistest.Redis) (*Server, *Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := NewHub(r.Client, r.Prefix, nil)
+	hub, phones := NewHub(r.Client, r.Prefix, nil), NewPhones(r.Client, r.Prefix, []byte("desk test secret"))
 	desk, err := handoff.New(handoff.Config{Redis: r.Client, Prefix: r.Prefix, Secret: []byte("desk test secret"),
-		Roster: func() *roster.Roster { return ros }, Operators: map[string]handoff.Phones{roster.Desk: Phones{}},
+		Roster: func() *roster.Roster { return ros }, Operators: map[string]handoff.Phones{roster.Desk: phones},
 		People: map[string]bot.Sender{}, Catalog: func() *locales.Catalog { return cat }, Poke: hub.Poke})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func server(t *testing.T, r *redistest.Redis) (*Server, *Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Desk: desk, Auth: a, Hub: hub, Catalog: func() *locales.Catalog { return cat }})
+	s, err := New(Config{Desk: desk, Auth: a, Hub: hub, Phones: phones, Catalog: func() *locales.Catalog { return cat }})
 	if err != nil {
 		t.Fatal(err)
 	}

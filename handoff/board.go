@@ -37,6 +37,9 @@ type Summary struct {
 	Alert       string    // the last call for help while waiting: help, emergency, duress; ""
 	AlertAt     time.Time
 	Reminded    bool // the watchdog reminded its counsellor to answer
+	// Duress: the person typed the duress word; someone may be reading. Faros never writes to
+	// them first, and the desk warns before every word.
+	Duress bool
 }
 
 // Board is what one operator's desk shows: the cases they may see, tier 3 first then the
@@ -148,7 +151,7 @@ func (d *Desk) Board(ctx context.Context, o roster.Operator) (Board, error) {
 func (d *Desk) summary(ctx context.Context, r *record, o roster.Operator) Summary {
 	s := Summary{ID: r.ID, Tier: r.Tier, Lang: r.Lang, LangName: d.langName(r.Lang),
 		Interpreter: !o.Speaks(r.Lang) && r.Lang != "el", Created: r.Created, Claimed: r.Claimed,
-		Alert: r.AlertKind, AlertAt: r.Alerted, Reminded: r.Nudged > 0}
+		Alert: r.AlertKind, AlertAt: r.Alerted, Reminded: r.Nudged > 0, Duress: r.Duress}
 	switch {
 	case r.State == stateOpen:
 		s.State = "waiting"
@@ -203,11 +206,15 @@ func (d *Desk) ViewCase(ctx context.Context, o roster.Operator, id string) (Case
 		return CaseView{}, ErrNotVisible
 	}
 	v := CaseView{Summary: d.summary(ctx, r, o), CanWrite: r.State == stateClaimed && r.Operator == o.ID}
-	if v.Packet, err = d.brief(ctx, r, o, v.CanWrite); err != nil {
+	if v.Packet, err = d.brief(ctx, r, o, v.CanWrite); errors.Is(err, errSealed) {
+		return CaseView{}, ErrNotVisible // closed a moment ago
+	} else if err != nil {
 		return CaseView{}, err
 	}
 	if v.CanWrite || o.Supervisor {
-		if v.Lines, err = d.lines(ctx, id); err != nil {
+		if v.Lines, err = d.lines(ctx, id); errors.Is(err, errSealed) {
+			return CaseView{}, ErrNotVisible
+		} else if err != nil {
 			return CaseView{}, err
 		}
 	}
@@ -302,7 +309,10 @@ func (d *Desk) Close(ctx context.Context, o roster.Operator, id, outcome, ref st
 	if !slices.Contains(outcomes, outcome) {
 		return Result{Message: "Διάλεξε έκβαση. · Choose an outcome."}, nil
 	}
-	if r, refusal, err := d.heldBy(ctx, o, id); r == nil {
+	// Held, or closing under this counsellor's hands (a close cut short): the close script
+	// decides, and lets them finish it.
+	if r, err := d.load(ctx, id); err != nil || r == nil || r.Operator != o.ID || r.State == stateOpen {
+		refusal, err := d.notClosing(ctx, o, id, err)
 		return result(false, refusal), err
 	}
 	index := ""
@@ -360,6 +370,7 @@ func (d *Desk) Transfer(ctx context.Context, by roster.Operator, id, to, from st
 		if now, err := d.load(ctx, id); err != nil || now == nil || now.Operator != t.ID {
 			return result(false, replies), err
 		}
+		d.unsole(ctx, t) // they did not choose it: words they were writing for another case wait
 		d.ring(ctx, t, fmt.Sprintf(opAssigned, id, by.AliasIn("el"), by.AliasIn("el")), replies)
 		d.audit(ctx, "assigned", id, "operator", t.ID, "by", by.ID)
 		return Result{OK: true, Message: fmt.Sprintf(opTransferred, id, t.AliasIn("el"), t.AliasIn("el"))}, nil
@@ -388,10 +399,14 @@ func (d *Desk) Transfer(ctx context.Context, by roster.Operator, id, to, from st
 		return Result{}, err
 	}
 	d.audit(ctx, "transferred", id, "from", from, "operator", t.ID, "by", by.ID)
-	d.solely(ctx, t)
+	// Neither counsellor chose what they hold now (but the holder who gave their own case):
+	// words without a reply wait for them to say which case, never go to the case left.
+	d.unsole(ctx, t)
 	if f, ok := d.operator(from); ok {
-		d.solely(ctx, f)
-		if from != by.ID {
+		if from == by.ID {
+			d.solely(ctx, f)
+		} else {
+			d.unsole(ctx, f)
 			_ = d.send(ctx, f, say("", opTakenFrom, id, t.AliasIn("el"), by.AliasIn("el")))
 		}
 	}

@@ -1301,3 +1301,91 @@ func TestDeskReassignDuringAClaim(t *testing.T) {
 		t.Errorf("op2's claim came back ok false, saying %q", claimed.Message)
 	}
 }
+
+// A supervisor reassigns one of op1's two cases: op1's next words on Telegram, typed for the
+// reassigned case's person without a reply, wait for op1 to say which case: they never go to
+// the case op1 is left with.
+func TestDeskReassignLeavesNoCaseToWriteToUnasked(t *testing.T) {
+	f := setup(t)
+	f.rosterPtr = boardRoster(t, supervisorLine, "")
+	ctx := context.Background()
+	sup := opOf(t, f, "sup")
+	a, b := f.open(t, "9601", "en", 2), f.open(t, "9602", "en", 2)
+	f.act(t, 501, bot.Message{Text: "/claim " + a})
+	f.act(t, 501, bot.Message{Text: "/claim " + b})
+	mustOK(t, "reassign")(f.desk.Transfer(ctx, sup, a, "op2", "op1"))
+	before := f.ppl.texts("9602")
+	f.act(t, 501, bot.Message{Text: "Are you safe? Is he near you? (meant for A)"})
+	if now := f.ppl.texts("9602"); now != before {
+		t.Errorf("op1's words meant for %s reached the person of %s:\n%s", a, b, strings.TrimPrefix(now, before))
+	}
+}
+
+// op1's person stops; a supervisor assigns op1 another case at once. op1's next words, typed
+// for the first person without a reply, do not reach the person of the case assigned.
+func TestDeskAssignLeavesNoCaseToWriteToUnasked(t *testing.T) {
+	f := setup(t)
+	f.rosterPtr = boardRoster(t, supervisorLine, "")
+	ctx := context.Background()
+	sup := opOf(t, f, "sup")
+	x, y := f.open(t, "9641", "en", 2), f.open(t, "9642", "en", 2)
+	f.act(t, 501, bot.Message{Text: "/claim " + x})
+	f.act(t, 501, bot.Message{Text: "hello X"})
+	if err := f.desk.Leave(ctx, x, false); err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, "assign")(f.desk.Transfer(ctx, sup, y, "op1", ""))
+	before := f.ppl.texts("9642")
+	f.act(t, 501, bot.Message{Text: "words typed for X"})
+	if now := f.ppl.texts("9642"); now != before {
+		t.Errorf("op1's words for X reached Y's person:\n%s", strings.TrimPrefix(now, before))
+	}
+}
+
+// The duress word in a claimed case shows at the desk, and outweighs a later emergency word.
+func TestDeskShowsTheDuressWord(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	op1 := opOf(t, f, "op1")
+	id := f.open(t, "9621", "en", 1)
+	mustOK(t, "claim")(f.desk.Claim(ctx, op1, id))
+	f.relay(t, id, bot.Message{Text: "blue tulip"}, "duress")
+	if v := view(t, f, op1, id); !v.Summary.Duress || v.Summary.Alert != "duress" {
+		t.Errorf("after the duress word in a claimed case: duress %v, alert %q; want both", v.Summary.Duress, v.Summary.Alert)
+	}
+	f.now = f.now.Add(2 * time.Minute)
+	f.relay(t, id, bot.Message{Text: "help"}, "emergency")
+	if v := view(t, f, op1, id); !v.Summary.Duress || v.Summary.Alert != "duress" {
+		t.Errorf("after an emergency word too: duress %v, alert %q; want the duress word still", v.Summary.Duress, v.Summary.Alert)
+	}
+}
+
+// A close cut short (its instance died after the closing mark) is finished from the desk a
+// minute later, as Telegram's confirmation can: no case stuck in "closing".
+func TestDeskFinishesAHalfDoneClose(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	op1 := opOf(t, f, "op1")
+	id := f.open(t, "9631", "en", 1)
+	mustOK(t, "claim")(f.desk.Claim(ctx, op1, id))
+	f.r.Client.HSet(ctx, f.r.Prefix+":{c:"+id+"}:case", "state", "closing", "closing", f.now.UnixMilli())
+	f.now = f.now.Add(2 * time.Minute)
+	mustOK(t, "close")(f.desk.Close(ctx, op1, id, "other", ""))
+	if _, ok := summaryOf(boardOf(t, f, op1), id); ok {
+		t.Error("the case is still on the board after the close")
+	}
+}
+
+// A case read at the moment it closes (its key gone first) is "no such case", not a technical
+// problem.
+func TestDeskViewOfACaseClosing(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	op1 := opOf(t, f, "op1")
+	id := f.open(t, "9661", "en", 1)
+	mustOK(t, "claim")(f.desk.Claim(ctx, op1, id))
+	f.r.Client.Del(ctx, f.r.Prefix+":{c:"+id+"}:key")
+	if _, err := f.desk.ViewCase(ctx, op1, id); !errors.Is(err, handoff.ErrNotVisible) {
+		t.Errorf("ViewCase: %v; want ErrNotVisible", err)
+	}
+}

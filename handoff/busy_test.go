@@ -172,7 +172,7 @@ func TestAnUnreachableCounsellorsCaseGoesOn(t *testing.T) {
 	if len(r) != 1 || !strings.Contains(r[0].Text, "had to leave") {
 		t.Errorf("the person was answered %v; want told another counsellor will write", r)
 	}
-	if got := f.ops.texts("502"); !strings.Contains(got, "Το Telegram του/της συμβούλου") {
+	if got := f.ops.texts("502"); !strings.Contains(got, "δεν ήταν διαθέσιμος/η (το Telegram του/της") {
 		t.Fatalf("op2 was not given the case:\n%s", got)
 	}
 	if claim := texts(f.act(t, 502, bot.Message{Button: "claim:" + id})); !strings.Contains(claim, "are you there?") {

@@ -66,7 +66,7 @@ func (d *Desk) refreshOnCall(ctx context.Context, r *roster.Roster, now time.Tim
 	gen := d.dutyGen
 	d.mu.Unlock()
 	duty, err := d.readDuty(ctx, r, now)
-	onCall := r.OnCall(now, duty)
+	onCall := only(r.OnCall(now, duty), func(o roster.Operator) bool { return d.reachable(ctx, o) })
 	if onCall == nil {
 		onCall = []roster.Operator{}
 	}
@@ -79,6 +79,19 @@ func (d *Desk) refreshOnCall(ctx context.Context, r *roster.Roster, now time.Tim
 	close(d.refreshing)
 	d.refreshing = nil
 	return onCall
+}
+
+// Presence is what a Phones may also tell: whether an operator can be reached on it now (the
+// desk in the browser: their page is open). One who cannot is not on call: nobody is promised
+// a counsellor who would not see the case.
+type Presence interface {
+	Present(ctx context.Context, id string) bool
+}
+
+// reachable reports whether o can be reached now: always on a channel that does not say.
+func (d *Desk) reachable(ctx context.Context, o roster.Operator) bool {
+	p, ok := d.operators[o.Address.Channel].(Presence)
+	return !ok || p.Present(ctx, o.Address.ID)
 }
 
 // readDuty reads the operators' /duty of the day. When Redis fails, shifts alone decide.

@@ -349,7 +349,7 @@ const (
 	opRemind         = "⏰ [%s] Το άτομο περιμένει απάντησή σου εδώ και %s. Γράψε του ή άφησε την υπόθεση με /release %s. Αλλιώς σε %s θα πάει σε όσους εφημερεύουν. · The person has waited %s for your answer; write, or release it. It goes to the others in %s."
 	opTakenAway      = "↩ [%s] Δεν απάντησες για %s· η υπόθεση δόθηκε σε όσους εφημερεύουν. · Not answered for %s; the case went to the others on call."
 	opUnanswered     = "↩ [%s] Ο/η σύμβουλος που την είχε αναλάβει δεν απάντησε για %s· μπορείς να την αναλάβεις. · Its counsellor did not answer for %s; you can claim it."
-	opUnreachable    = "↩ [%s] Το Telegram του/της συμβούλου που την είχε αναλάβει δεν ήταν διαθέσιμο· μπορείς να την αναλάβεις. · Its counsellor's Telegram could not be reached; you can claim it."
+	opUnreachable    = "↩ [%s] Ο/η σύμβουλος που την είχε αναλάβει δεν ήταν διαθέσιμος/η (το Telegram του/της ή το γραφείο του/της στο Faros)· μπορείς να την αναλάβεις. · Its counsellor could not be reached (their Telegram, or their desk page was closed); you can claim it."
 	opLadderEndQuiet = "⚠ [%s] Κανείς δεν ανέλαβε την υπόθεση εδώ και %s. Το άτομο ΔΕΝ ενημερώθηκε, γιατί έγραψε το κρυφό σήμα. Η υπόθεση μένει ανοιχτή. · Nobody claimed it for %s; the person was not told, after the duress word. The case stays open."
 	opLadderEnd      = "⚠ [%s] Κανείς δεν ανέλαβε την υπόθεση εδώ και %s. Το άτομο ενημερώθηκε ότι δεν μπόρεσε ακόμα να απαντήσει κανείς%s. Η υπόθεση μένει ανοιχτή. · Nobody claimed it for %s; the person was told nobody could answer yet. The case stays open."
 	opMedia          = "[%s] 📎 %s ↓"
@@ -369,7 +369,7 @@ var (
 	outcomeNames = map[string]string{"referred": "παραπομπή", "information_given": "δόθηκε πληροφόρηση",
 		"no_contact": "το άτομο δεν απαντά", "duplicate": "διπλή υπόθεση", "other": "άλλο"}
 	releaseNames = map[string]string{byOperator: "με /release", operatorRemoved: "βγήκε από τη λίστα συμβούλων",
-		unanswered: "δεν απάντησε εγκαίρως", unreachable: "το Telegram του/της δεν ήταν διαθέσιμο",
+		unanswered: "δεν απάντησε εγκαίρως", unreachable: "δεν ήταν διαθέσιμος/η",
 		"released_language": "χρειάζεται άλλη γλώσσα", "released_shift": "τέλος βάρδιας",
 		"released_conflict": "δεν μπορούσε να την αναλάβει", "released_other": "άλλος λόγος"}
 	mediaNames = map[string]string{"photo": "φωτογραφία · photo", "voice": "φωνητικό μήνυμα · voice note", "audio": "αρχείο ήχου · audio",

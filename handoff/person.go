@@ -152,7 +152,7 @@ func (d *Desk) relayTo(ctx context.Context, o roster.Operator, r *record, m bot.
 	}
 	switch {
 	case m.Media == "":
-		replies = append(replies, bot.Reply{Text: fmt.Sprintf("[%s] %s", id, m.Text)})
+		replies = append(replies, bot.Reply{Text: fmt.Sprintf("[%s] %s", id, m.Text), Relay: true})
 	case copiable(r, o, m):
 		replies = append(replies, bot.Reply{Text: fmt.Sprintf(opMedia, id, name(mediaNames, m.Media))})
 	}
@@ -160,6 +160,10 @@ func (d *Desk) relayTo(ctx context.Context, o roster.Operator, r *record, m bot.
 		replies[i].Ring, replies[i].Tag = true, id
 	}
 	d.watchFor(ctx, r, alert != "")
+	if alert != "" && alertRank[alert] >= alertRank[r.AlertKind] { // for the desk's board
+		r.Alerted, r.AlertKind = d.now(), alert
+		_ = d.save(ctx, r, "alerted", "alertkind")
+	}
 	if err := d.send(ctx, o, replies); err != nil {
 		if ctx.Err() != nil { // stopping: the message stays queued for the counsellor
 			return nil, true, err

@@ -86,6 +86,12 @@ func (d *Desk) solely(ctx context.Context, o roster.Operator) string {
 	return mine[0].ID
 }
 
+// unsole forgets o's only case: a case given to them, or taken from them, by someone else is
+// not theirs to write to without a reply or a choice.
+func (d *Desk) unsole(ctx context.Context, o roster.Operator) {
+	d.rdb.Del(ctx, d.opKey(o.ID, "sole"))
+}
+
 // words sends an operator's words to the right person: the case of the message they replied
 // to, else their only case. Holding several, words that reply to nothing are kept back and the
 // operator chooses the case: a word of safety advice must never reach the wrong person.

@@ -123,7 +123,10 @@ func watchContent(ctx context.Context, c *config, b *bot.Bot, log *slog.Logger, 
 // into a container may change without the directory telling). A roster with problems is
 // refused, each problem logged, and the previous one stays in force. The cases of operators
 // the new roster leaves out go back to those on call.
-func watchRoster(ctx context.Context, path string, current *atomic.Pointer[roster.Roster], desk *handoff.Desk, log *slog.Logger) error {
+// removed, if not nil, is told of each operator the new roster no longer has (the desk in the
+// browser ends their sessions and deletes their sign-in).
+func watchRoster(ctx context.Context, path string, current *atomic.Pointer[roster.Roster], desk *handoff.Desk,
+	removed func(ctx context.Context, id string), log *slog.Logger) error {
 	dirs := []string{filepath.Dir(path)} // the directory: editors replace files
 	ours := func(name string) bool { return filepath.Clean(name) == filepath.Clean(path) }
 	return watch(ctx, dirs, ours, func(why string) {
@@ -134,6 +137,13 @@ func watchRoster(ctx context.Context, path string, current *atomic.Pointer[roste
 		}
 		previous := current.Swap(r)
 		desk.RosterReloaded(ctx, previous) // the cases of whoever left it go to those on call
+		if previous != nil && removed != nil {
+			for _, o := range previous.Operators() {
+				if _, still := r.Operator(o.ID); !still {
+					removed(ctx, o.ID)
+				}
+			}
+		}
 		log.Info("roster reloaded", "why", why, "operators", len(r.Operators()))
 	})
 }

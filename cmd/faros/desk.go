@@ -24,15 +24,16 @@ import (
 )
 
 // newDeskServer builds the desk's server: sign-in for the operators of the roster in force.
-func newDeskServer(cfg *config, rdb redis.UniversalClient, key []byte, desk *handoff.Desk, hub *deskweb.Hub,
-	current *atomic.Pointer[roster.Roster], b *bot.Bot, log *slog.Logger) (*deskweb.Server, error) {
+func newDeskServer(cfg *config, rdb redis.UniversalClient, key []byte, desk *handoff.Desk, hub *deskweb.Hub, phones *deskweb.Phones,
+	current *atomic.Pointer[roster.Roster], b *bot.Bot, log *slog.Logger) (*deskweb.Server, *auth.Auth, error) {
 	a, err := newAuth(cfg, rdb, key, current.Load, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u, _ := url.Parse(cfg.DeskURL)
-	return deskweb.New(deskweb.Config{Desk: desk, Auth: a, Hub: hub, Logger: log, Secure: u.Scheme == "https",
+	s, err := deskweb.New(deskweb.Config{Desk: desk, Auth: a, Hub: hub, Phones: phones, Logger: log, Secure: u.Scheme == "https",
 		Catalog: func() *locales.Catalog { return b.Content().Catalog }})
+	return s, a, err
 }
 
 // newAuth is the desk's sign-in, for the operators of the roster ros returns.

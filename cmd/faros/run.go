@@ -23,6 +23,7 @@ import (
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
 	deskweb "github.com/faros-project/faros/desk"
+	"github.com/faros-project/faros/desk/auth"
 	"github.com/faros-project/faros/handoff"
 	"github.com/faros-project/faros/handoff/roster"
 	"github.com/faros-project/faros/locales"
@@ -94,11 +95,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	people := map[string]bot.Sender{}
 	var handler bot.Handler = lateHandler{&b}
 	var hub *deskweb.Hub // pokes the counsellors' browsers; nil without a desk
+	var deskPhones *deskweb.Phones
 	var poke func(op, id string, ring, urgent bool)
 	operators := map[string]handoff.Phones{roster.Telegram: latePhones{&tg}}
 	if cfg.DeskURL != "" {
-		hub = deskweb.NewHub(rdb, cfg.RedisPrefix, log)
-		poke, operators[roster.Desk] = hub.Poke, deskweb.Phones{}
+		hub, deskPhones = deskweb.NewHub(rdb, cfg.RedisPrefix, log), deskweb.NewPhones(rdb, cfg.RedisPrefix, key)
+		poke, operators[roster.Desk] = hub.Poke, deskPhones
 	}
 	if cfg.Roster != "" {
 		desk, err = handoff.New(handoff.Config{
@@ -217,7 +219,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("listening", "addr", ln.Addr().String(), "web_chat", webChatURL(ln.Addr()), "ops", opsLn.Addr().String())
 	sv := &service{cfg: cfg, log: log, srv: srv, ln: ln, ops: ops, opsSrv: opsSrv, opsLn: opsLn, chat: chat, b: b, desk: desk, tg: tg, roster: &current, hub: hub}
 	if hub != nil {
-		if sv.browser, err = newDeskServer(cfg, rdb, key, desk, hub, &current, b, log); err != nil {
+		if sv.browser, sv.deskAuth, err = newDeskServer(cfg, rdb, key, desk, hub, deskPhones, &current, b, log); err != nil {
 			ln.Close()
 			opsLn.Close()
 			return err
@@ -250,10 +252,11 @@ type service struct {
 	tg     *telegram.Channel // nil without a token
 	roster *atomic.Pointer[roster.Roster]
 	// The counsellors' desk in the browser; nil without FAROS_DESK_URL.
-	hub     *deskweb.Hub
-	browser *deskweb.Server
-	deskSrv *http.Server
-	deskLn  net.Listener
+	hub      *deskweb.Hub
+	browser  *deskweb.Server
+	deskAuth *auth.Auth
+	deskSrv  *http.Server
+	deskLn   net.Listener
 }
 
 // serve starts every loop of the service, waits for ctx to end (SIGTERM) or a loop to fail,
@@ -282,7 +285,15 @@ func (s *service) serve(ctx context.Context) error {
 	loop(&intake, func() error { return watchContent(intakeCtx, s.cfg, s.b, s.log, reloaded) })
 	if s.desk != nil {
 		loop(&intake, func() error { return s.desk.Run(intakeCtx) })
-		loop(&intake, func() error { return watchRoster(intakeCtx, s.cfg.Roster, s.roster, s.desk, s.log) })
+		var removed func(ctx context.Context, id string)
+		if s.deskAuth != nil {
+			removed = func(ctx context.Context, id string) {
+				if _, err := s.deskAuth.Revoke(ctx, id); err != nil {
+					s.log.Error("desk: the sign-in of an operator who left the roster was not deleted", "operator", id, "err", err)
+				}
+			}
+		}
+		loop(&intake, func() error { return watchRoster(intakeCtx, s.cfg.Roster, s.roster, s.desk, removed, s.log) })
 	}
 	if s.tg != nil {
 		loop(&intake, func() error { return s.tg.Run(intakeCtx) })
@@ -294,8 +305,12 @@ func (s *service) serve(ctx context.Context) error {
 		}
 		return nil
 	})
+	// The desk's pokes go on until the end: the work finished during the stop pokes too.
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	var hubDone sync.WaitGroup
 	if s.deskSrv != nil {
-		loop(&intake, func() error { return s.hub.Run(intakeCtx) })
+		loop(&hubDone, func() error { return s.hub.Run(hubCtx) })
 		loop(&intake, func() error {
 			if err := s.deskSrv.Serve(s.deskLn); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -340,6 +355,8 @@ func (s *service) serve(ctx context.Context) error {
 	if s.desk != nil {
 		s.desk.Drain(stopCtx) // its messages to counsellors' phones, queued before the channel closes
 	}
+	stopHub() // its last pokes published
+	hubDone.Wait()
 	if s.tg != nil {
 		if err := s.tg.Close(stopCtx); err != nil { // what is left stays in the outbox
 			s.log.Warn("telegram queue not flushed", "err", err)

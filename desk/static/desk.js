@@ -248,6 +248,10 @@
     if (!b || seq !== boardSeq || gone) return;
     const prev = board;
     board = { ...b, cases: b.cases || [], colleagues: b.colleagues || [] };
+    if (me && typeof b.onCall === 'boolean' && b.onCall !== me.onCall) { // a shift began or ended
+      me.onCall = b.onCall;
+      renderMe();
+    }
     clockOffset = (b.now || Date.now()) - Date.now();
     newUrgentCases(prev, board);
     renderQueue();
@@ -255,6 +259,20 @@
     forgetClosed();
     updateTitle();
     if (openId && !board.cases.some((c) => c.id === openId)) refreshCase();
+  }
+
+  // refreshNotices shows what Faros told a counsellor of the desk only (a case taken away, a
+  // person who wiped the chat, a reminder): the last ten of the hour, newest first.
+  async function refreshNotices() {
+    const n = await api('/api/notices').catch(() => null);
+    if (!n || gone) return;
+    const list = (n.notices || []).slice(0, 10);
+    $('notices').replaceChildren(...list.map((x) => {
+      const text = el('div', 'text', x.text || '');
+      text.dir = 'auto';
+      return el('li', x.urgent ? 'notice urgent' : 'notice', el('div', 'meta', timeNode(x.at)), text);
+    }));
+    $('section-notices').hidden = list.length === 0;
   }
 
   // renderQueue draws the three sections; the row that had the focus keeps it.
@@ -278,7 +296,8 @@
   function queueRow(c) {
     const count = c.waiting > 0 && el('span', 'badge', c.waiting, el('span', 'vh', ' ' + T.messagesWaiting));
     if (count) count.title = T.messagesWaiting;
-    const flags = [T.alerts[c.alert] && el('span', 'flag alert', T.alerts[c.alert]),
+    const kind = c.duress ? 'duress' : c.alert; // the duress word outweighs any later call
+    const flags = [T.alerts[kind] && el('span', 'flag alert', T.alerts[kind]),
       c.needsAnswer && el('span', 'flag answer', T.needsAnswer), c.reminded && el('span', 'flag reminded', T.reminded)];
     const b = el('button', c.tier >= 3 ? 'row urgent' : 'row',
       el('span', 'row-top', tierBadge(c.tier), el('span', 'cid', c.id), count),
@@ -402,8 +421,9 @@
     ui.caseLang.textContent = langLabel(c);
     ui.caseInterp.hidden = !c.interpreter;
     ui.caseState.textContent = stateText(c);
-    ui.caseAlert.hidden = !T.alerts[c.alert];
-    ui.caseAlert.textContent = T.alerts[c.alert] || '';
+    const kind = c.duress ? 'duress' : c.alert;
+    ui.caseAlert.hidden = !T.alerts[kind];
+    ui.caseAlert.textContent = T.alerts[kind] || '';
     if (ui.packet.textContent !== (data.packet || '')) ui.packet.textContent = data.packet || ''; // keeps a selection
     const added = renderTranscript(data.entries || [], c, fresh);
     renderActions(data);
@@ -564,7 +584,7 @@
     ui.composerTo.textContent = T.writingTo(c.id, langLabel(c));
     ui.message.removeAttribute('lang');
     setLang(ui.message, c.lang);
-    ui.composerWarn.hidden = c.alert !== 'duress';
+    ui.composerWarn.hidden = !c.duress;
     renderCanned(data.canned || []);
     updateSendState();
   }
@@ -798,6 +818,7 @@
       data = JSON.parse(ev.data) || {};
     } catch (err) { /* a poke all the same */ }
     refreshBoard();
+    if (data.ring) refreshNotices();
     if (!data.case || data.case === openId) refreshCase();
     if (data.urgent) urgent(data.case || '');
     else if (data.ring) ring();
@@ -842,6 +863,7 @@
     renderMe();
     renderNotify();
     await refreshBoard();
+    refreshNotices();
     listen();
     setInterval(tick, 1000);
     setInterval(() => { refreshBoard(); refreshCase(); }, 30000); // in case a poke was missed
