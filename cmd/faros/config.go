@@ -233,8 +233,11 @@ func (c *config) check() []string {
 	if c.DeskURL != "" {
 		u, err := url.Parse(c.DeskURL)
 		local := err == nil && u.Scheme == "http" && u.Hostname() == "localhost"
-		if err != nil || u.Host == "" || u.Path != "" && u.Path != "/" || u.Scheme != "https" && !local {
+		switch {
+		case err != nil || u.Host == "" || u.Path != "" && u.Path != "/" || u.Scheme != "https" && !local:
 			bad("FAROS_DESK_URL", "%q is not an https:// address without a path, such as https://desk.example.org (http://localhost:PORT for a trial on this machine): passkeys work only there", c.DeskURL)
+		case u.Scheme == "https" && u.Port() == "443":
+			bad("FAROS_DESK_URL", "write %q without :443: browsers leave the usual port out, and the desk compares addresses", c.DeskURL)
 		}
 	}
 	if c.Roster != "" && c.TelegramToken == "" && c.DeskURL == "" {

@@ -131,7 +131,7 @@ func inventory(t *testing.T, prefix string) []*regexp.Regexp {
 		t.Fatal(err)
 	}
 	placeholders := strings.NewReplacer("PREFIX", regexp.QuoteMeta(prefix), `\{p:P\}`, `\{p:[A-Za-z0-9_-]+\}`,
-		`\{c:CASE\}`, `\{c:[A-Z2-7]+\}`, ":OP:", ":[a-z0-9_-]+:", ":DAY", `:\d{4}-\d{2}-\d{2}`, ":UPDATE", `:\d+`,
+		`\{c:CASE\}`, `\{c:[A-Z2-7]+\}`, ":OP:", ":[a-z0-9_-]+:", ":OP", ":[a-z0-9_-]+", ":DAY", `:\d{4}-\d{2}-\d{2}`, ":UPDATE", `:\d+`,
 		`\{WEEK\}`, `\{\d{4}-W\d{2}\}`, `\{desk:OP\}`, `\{desk:[A-Za-z0-9._~-]+\}`, ":HASH", `:[0-9a-f]+`)
 	var out []*regexp.Regexp
 	for _, m := range regexp.MustCompile("(?m)^\\| `(PREFIX:[^`]+)`").FindAllStringSubmatch(string(doc), -1) {

@@ -485,6 +485,7 @@ func TestDeskConfig(t *testing.T) {
 		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "https://desk.example.org", "FAROS_DESK_ADDR": "127.0.0.1:8080"}, "FAROS_DESK_ADDR (--desk-addr): is the address of another listener: the desk needs its own port, never the web chat's"},
 		{map[string]string{"FAROS_DESK_URL": "https://desk.example.org"}, "FAROS_DESK_URL (--desk-url): the desk is for the roster's operators, and FAROS_ROSTER is empty"},
 		{map[string]string{"FAROS_ROSTER": "r.yaml"}, "FAROS_ROSTER (--roster): operators work on Telegram or at the desk, and both FAROS_TELEGRAM_TOKEN and FAROS_DESK_URL are empty"},
+		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "https://desk.example.org:443"}, `FAROS_DESK_URL (--desk-url): write "https://desk.example.org:443" without :443`},
 		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "https://desk.example.org"}, ""},
 		{map[string]string{"FAROS_ROSTER": "r.yaml", "FAROS_DESK_URL": "http://localhost:8081/"}, ""},
 	} {
