@@ -6,8 +6,8 @@ package auth
 // sessions and CSRF in session.go; invitations, enrolment and the end of an operator's access
 // in invite.go; credentials and ceremonies at rest in store.go; the password and one-time code
 // in password.go (which passwords are refused: policy.go); passkeys in passkey.go; failed
-// attempts in failures.go; the pages in pages.go; refusals in respond.go. This file is the
-// configuration and the routes.
+// attempts in failures.go; floods in floods.go; the pages in pages.go; refusals in
+// respond.go. This file is the configuration and the routes.
 
 import (
 	"cmp"
@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -47,6 +48,13 @@ type Config struct {
 	InviteLife time.Duration    // how long an invitation link works; 0: 72 hours
 	Now        func() time.Time // nil: time.Now
 	Logger     *slog.Logger     // nil: discard
+	// ClientAddrHeader names the header in which the desk's own reverse proxy passes the
+	// client's address, for the limits on sign-in requests (floods.go): "X-Forwarded-For"
+	// (the last address counts, the one the proxy added) or a single-value header such as
+	// "X-Real-IP". Set it only when every request comes through that proxy: a client that
+	// reaches the desk directly could write any address there. Empty: the connection's
+	// address.
+	ClientAddrHeader string
 }
 
 // Auth signs counsellors in and keeps their sessions.
@@ -67,8 +75,13 @@ type Auth struct {
 	failKey []byte      // names a typed id's failure counter without the typed text
 	decoy   []byte      // makes the passkey an unknown id seems to have
 
-	argon   argonParams   // tests lower it; see password.go
-	hashing chan struct{} // at most this many password hashes at once: each takes 19 MiB
+	argon    argonParams   // tests lower it; see password.go
+	hashing  chan struct{} // at most this many password hashes at once: each takes 19 MiB
+	hashWait time.Duration // the longest a password waits for its place; tests shorten it
+
+	limits      *limits // on sign-in requests, per client address and in all: floods.go
+	addrHeader  string
+	missingOnce sync.Once // the log says once that the address header is missing
 }
 
 // Durations of what this package keeps in Redis besides sessions and invitations.
@@ -76,7 +89,7 @@ const (
 	credentialLife = 400 * 24 * time.Hour // refreshed at each sign-in
 	ceremonyLife   = 5 * time.Minute      // a passkey dialogue, or a password waiting for its first code
 	failureWindow  = 15 * time.Minute     // failures are counted this long
-	maxFailures    = 5                    // per typed id and failureWindow
+	maxFailures    = 5                    // attempts per typed id, way of signing in and failureWindow
 	stepLife       = 5 * time.Minute      // a used one-time code's time step: longer than it is valid
 )
 
@@ -90,6 +103,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	if cfg.Known == nil {
 		return nil, errors.New("auth: no roster (Known)")
+	}
+	if h := cfg.ClientAddrHeader; h != "" && strings.ContainsAny(h, " \t\r\n:,") {
+		return nil, fmt.Errorf("auth: client address header %q is not a header name", h)
 	}
 	u, err := url.Parse(cfg.Origin)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
@@ -105,8 +121,11 @@ func New(cfg Config) (*Auth, error) {
 		RPDisplayName: "Faros",
 		RPOrigins:     []string{origin},
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
-			ResidentKey:      protocol.ResidentKeyRequirementPreferred,
-			UserVerification: protocol.VerificationPreferred,
+			ResidentKey: protocol.ResidentKeyRequirementPreferred,
+			// The passkey is the only factor: a key that anyone holding it can use (a security
+			// key without its PIN, a phone unlocked by someone else) is refused, at enrolment
+			// and at every sign-in. The library then checks the UV flag.
+			UserVerification: protocol.VerificationRequired,
 		},
 		// The desk asks for no extension; a browser that reports one unasked must not keep a
 		// counsellor out.
@@ -124,11 +143,13 @@ func New(cfg Config) (*Auth, error) {
 		failKey: derive(cfg.Secret, "faros desk failures v1"),
 		decoy:   derive(cfg.Secret, "faros desk decoys v1"),
 		argon:   defaultArgon,
-		hashing: make(chan struct{}, 4),
+		hashing: make(chan struct{}, 4), hashWait: hashWait,
+		addrHeader: cfg.ClientAddrHeader,
 	}
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.limits = newLimits(addrBucket, allBucket, maxAddrs, a.now)
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -143,7 +164,8 @@ func derive(secret []byte, purpose string) []byte {
 }
 
 // Routes registers the pages, their files and the ceremonies. Everything here is reachable
-// without a session: each POST proves it comes from the desk's own page (see pre).
+// without a session: each POST proves it comes from the desk's own page, and the ceremonies
+// are limited per client address and in all (see pre).
 func (a *Auth) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", a.signinPage)
 	mux.HandleFunc("GET /enrol", a.enrolPage)
@@ -158,6 +180,9 @@ func (a *Auth) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/enrol/totp/finish", a.pre(a.enrolTOTPFinish))
 	mux.HandleFunc("POST /auth/signout", a.signout)
 }
+
+// Idle is how long a session lasts without anything done (Config.Idle): the page warns before.
+func (a *Auth) Idle() time.Duration { return a.idle }
 
 // key names a Redis key of the desk.
 func (a *Auth) key(parts ...string) string {

@@ -3,7 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +136,43 @@ func TestBrowserSignin(t *testing.T) {
 		t.Fatal(err)
 	}
 	console.check(t, "passkey")
+}
+
+// Another site's page, with a plain form that posts to /auth/signout, does not sign a
+// counsellor out: the browser sends no cookie (SameSite=Strict), and the desk answers with no
+// deletion of it.
+func TestBrowserSignoutFromAnotherSite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureOn(t, ln)
+	_, secret := f.signedIn("maria")
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<form id=f method=post action="%s/auth/signout"></form><script>document.getElementById('f').submit()</script>`, f.origin)
+	}))
+	t.Cleanup(evil.Close)
+	ctx, cancel := chromedp.NewContext(browsertest.Start(t, 60*time.Second), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	f.advance(30 * time.Second)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(f.origin+"/signin"),
+		chromedp.SendKeys(chromedp.ID("id"), "maria"),
+		chromedp.SendKeys(chromedp.ID("password"), goodPassword),
+		chromedp.SendKeys(chromedp.ID("code"), f.code(secret)),
+		chromedp.Click(chromedp.ID("signin")),
+		waitUntil(t, `location.pathname === '/' && document.body.textContent.includes('the desk')`),
+		chromedp.Navigate(evil.URL),
+		waitUntil(t, `location.pathname === '/auth/signout'`),
+		chromedp.Navigate(f.origin+"/"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); err != nil || path != "/" {
+		t.Errorf("after another site's form, the desk shows %q (%v); want / (still signed in)", path, err)
+	}
 }
 
 // waitUntil waits up to 10 seconds for js to be true; the page may navigate meanwhile.

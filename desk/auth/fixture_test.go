@@ -42,15 +42,22 @@ func newFixture(t *testing.T) *fixture { return newFixtureOn(t, nil) }
 
 // newFixtureOn serves on ln, as http://localhost:PORT, for a browser; nil: anywhere, with the
 // desk's address testOrigin.
-func newFixtureOn(t *testing.T, ln net.Listener) *fixture {
+func newFixtureOn(t *testing.T, ln net.Listener) *fixture { return newFixtureWith(t, ln, nil) }
+
+// newFixtureWith is newFixtureOn with a change to the Config, when edit is not nil.
+func newFixtureWith(t *testing.T, ln net.Listener, edit func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, r: redistest.New(t), now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
 		roster: map[string]string{"maria": "Μαρία", "nikos": "Νίκος", "eleni": "Ελένη"}, origin: testOrigin}
 	if ln != nil {
 		f.origin = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
-	a, err := New(Config{Redis: f.r.Client, Prefix: f.r.Prefix, Secret: bytes.Repeat([]byte("k"), 32), Origin: f.origin,
-		Known: f.known, Now: f.clock, Logger: slog.New(slog.NewTextHandler(lockedWriter{f}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	cfg := Config{Redis: f.r.Client, Prefix: f.r.Prefix, Secret: bytes.Repeat([]byte("k"), 32), Origin: f.origin,
+		Known: f.known, Now: f.clock, Logger: slog.New(slog.NewTextHandler(lockedWriter{f}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +183,7 @@ func (b *browser) send(method, path string, body any, hdr ...string) reply {
 	for _, c := range b.cookies {
 		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
 		b.f.t.Fatal(err)
@@ -210,6 +217,17 @@ func (b *browser) me() (int, string) {
 	b.f.t.Helper()
 	r := b.send(http.MethodGet, "/api/me", nil)
 	return r.status, r.str("csrf")
+}
+
+// busy does something as the app would (a POST with the CSRF token), which renews the session's
+// idle timer; it returns the POST's status.
+func (b *browser) busy() int {
+	b.f.t.Helper()
+	st, csrf := b.me()
+	if st != http.StatusOK {
+		return st
+	}
+	return b.post("/api/alive", map[string]any{}, "X-CSRF-Token", csrf).status
 }
 
 func (f *fixture) invite(id string) string {
@@ -251,11 +269,11 @@ func (f *fixture) enrolTOTP(b *browser, id, password string) string {
 	return secret
 }
 
-// signin signs b in with a password and the code of the next time step.
-func (f *fixture) signin(b *browser, id, password, secret string) reply {
+// signin signs b in with a password and the code of the next time step; hdr as for send.
+func (f *fixture) signin(b *browser, id, password, secret string, hdr ...string) reply {
 	f.t.Helper()
 	f.advance(30 * time.Second)
-	return b.post("/auth/password", map[string]string{"id": id, "password": password, "code": f.code(secret)})
+	return b.post("/auth/password", map[string]string{"id": id, "password": password, "code": f.code(secret)}, hdr...)
 }
 
 const goodPassword = "blue harbour lanterns at dawn"

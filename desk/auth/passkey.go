@@ -2,9 +2,11 @@ package auth
 
 // Passkeys (WebAuthn). The counsellor types their id first; the browser is then asked for a
 // passkey of that id. An id that has no passkey (unknown, or enrolled with a password) gets a
-// decoy: a made-up passkey derived from the id and the secret, the same at every request, so
-// the answer looks alike whether the id exists or not. The challenge and what the library
-// needs to check the answer stay server-side, in a ceremony named by a cookie.
+// decoy: a made-up passkey derived from the id and the secret, the same at every request, of
+// a length real ones have, so the answer looks alike whether the id exists or not. The
+// challenge and what the library needs to check the answer stay server-side, in a ceremony
+// named by a cookie. User verification (a PIN, a fingerprint, the face) is required: the
+// passkey is the only factor.
 
 import (
 	"bytes"
@@ -34,17 +36,44 @@ func (u user) WebAuthnName() string                       { return u.id }
 func (u user) WebAuthnDisplayName() string                { return u.name }
 func (u user) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
+// decoyLengths are common lengths of real credential ids, in bytes, the likelier ones more
+// often: 16 (Google Password Manager, several password managers), 20 (Apple's iCloud
+// Keychain), 32 (many other authenticators), 64 (security keys that keep no passkey inside).
+// A decoy takes one of them, chosen by the id: its length alone does not tell it from a real
+// one, as one length for all decoys would.
+var decoyLengths = []int{16, 16, 16, 20, 20, 32, 32, 32, 64}
+
 // decoyUser is what an id without passkeys seems to have.
 func (a *Auth) decoyUser(id string) user {
 	mac := func(what string, n int) []byte {
 		m := hmac.New(sha256.New, a.decoy)
 		m.Write([]byte(what + "\x00" + id))
-		return m.Sum(nil)[:n]
+		out := m.Sum(nil)
+		for len(out) < n {
+			m.Write(out[len(out)-sha256.Size:]) // more bytes of the same stream
+			out = m.Sum(out)
+		}
+		return out[:n]
 	}
-	return user{id: id, name: id, handle: mac("handle", 16), creds: []webauthn.Credential{{ID: mac("credential", 32)}}}
+	n := decoyLengths[int(mac("length", 1)[0])%len(decoyLengths)]
+	return user{id: id, name: id, handle: mac("handle", 32), creds: []webauthn.Credential{{ID: mac("credential", n)}}}
+}
+
+// described is the passkeys as the browser is told about them: their ids only. The
+// transports the browser reported at enrolment ("internal", "hybrid", "usb") would help it
+// choose where to look, but a decoy has none to show, and a list with them would tell a
+// real passkey from a decoy.
+func described(creds []webauthn.Credential) []webauthn.Credential {
+	out := make([]webauthn.Credential, len(creds))
+	for i, c := range creds {
+		out[i] = webauthn.Credential{ID: c.ID}
+	}
+	return out
 }
 
 // signinPasskeyBegin takes {"id"} and answers the options for navigator.credentials.get.
+// Every id costs the same: a look at its passkey count, the same reads as a sign-in with a
+// password (store.go) and a ceremony kept.
 func (a *Auth) signinPasskeyBegin(w http.ResponseWriter, r *http.Request) error {
 	var in struct{ ID string }
 	if err := decode(r, &in); err != nil {
@@ -54,19 +83,19 @@ func (a *Auth) signinPasskeyBegin(w http.ResponseWriter, r *http.Request) error 
 	if id == "" {
 		return refuse(http.StatusBadRequest, msgNoID)
 	}
-	if err := a.lockedOut(ctx, id); err != nil {
+	if err := a.lockedOut(ctx, passkeyTries, id); err != nil {
+		return err
+	}
+	_, known := a.known(id)
+	rec, _, have, err := a.readOperator(ctx, id, known)
+	if err != nil {
 		return err
 	}
 	u := a.decoyUser(id)
-	if _, known := a.known(id); known {
-		rec, have, err := a.loadRecord(ctx, id)
-		if err != nil {
-			return err
-		}
-		if have && rec.Method == methodPasskey && len(rec.Passkeys) > 0 {
-			u = user{id: id, name: id, handle: rec.Handle, creds: rec.Passkeys}
-		}
+	if have && rec.Method == methodPasskey && len(rec.Passkeys) > 0 {
+		u = user{id: id, name: id, handle: rec.Handle, creds: rec.Passkeys}
 	}
+	u.creds = described(u.creds)
 	assertion, session, err := a.wa.BeginLogin(u)
 	if err != nil {
 		return err
@@ -86,35 +115,39 @@ func (a *Auth) signinPasskeyFinish(w http.ResponseWriter, r *http.Request) error
 		return cmpErr(err, refuse(http.StatusBadRequest, msgCeremony))
 	}
 	id := c.Operator
-	if err := a.lockedOut(ctx, id); err != nil {
+	try, err := a.attempt(ctx, passkeyTries, id)
+	if err != nil {
 		return err
 	}
 	_, known := a.known(id)
-	var rec record
-	var gen int64
-	if known {
-		if gen, err = a.generation(ctx, id); err != nil {
-			return err
-		}
-		if rec, _, err = a.loadRecord(ctx, id); err != nil {
-			return err
-		}
+	rec, gen, _, err := a.readOperator(ctx, id, known)
+	if err != nil {
+		return try.undo(ctx, err)
 	}
-	refused := func(why string) error {
+	refused := func(why, msg string) error {
 		a.log.Warn("desk sign-in refused", "op", loggable(id, known), "method", methodPasskey, "reason", why)
-		return a.failed(ctx, id, msgPasskey)
+		return try.failed(msg)
 	}
 	if !known || rec.Method != methodPasskey {
-		return refused("no passkey enrolled")
+		return refused("no passkey enrolled", msgPasskey)
 	}
-	cred, err := a.wa.FinishLogin(user{id: id, name: id, handle: rec.Handle, creds: rec.Passkeys}, *c.WebAuthn, r)
+	// The clone warning is this answer's alone: one kept from an older sign-in (this package
+	// once kept them) must not refuse every answer after it.
+	creds := make([]webauthn.Credential, len(rec.Passkeys))
+	for i, p := range rec.Passkeys {
+		creds[i] = p
+		creds[i].Authenticator.CloneWarning = false
+	}
+	cred, err := a.wa.FinishLogin(user{id: id, name: id, handle: rec.Handle, creds: creds}, *c.WebAuthn, r)
 	if err != nil {
-		return refused(reason(err))
+		return refused(reason(err), msgPasskey)
 	}
-	if cred.Authenticator.CloneWarning {
-		// A signature counter that went back: perhaps a copied key, perhaps a quirk of the
-		// authenticator. It is the right key all the same; a supervisor may re-enrol.
-		a.log.Warn("desk sign-in: the passkey's counter went back", "op", id)
+	if cred.Authenticator.CloneWarning && cred.Authenticator.SignCount != 0 {
+		// The signature counter went back, or stood still, on a key that counts (a synced
+		// passkey always says 0 and is never refused here): two copies of the key are in use.
+		// The right signature all the same, so only its owner or a copy of the key could make
+		// it; the counsellor is told to ask for a new enrolment, and the supervisor reads why.
+		return refused("the passkey's signature counter went back: perhaps a copied key", msgCloned)
 	}
 	for i := range rec.Passkeys {
 		if bytes.Equal(rec.Passkeys[i].ID, cred.ID) {
@@ -124,7 +157,7 @@ func (a *Auth) signinPasskeyFinish(w http.ResponseWriter, r *http.Request) error
 	if kept, err := a.updateRecord(ctx, id, rec, gen); err != nil || !kept {
 		return cmpErr(err, refuse(http.StatusUnauthorized, msgPasskey)) // revoked or re-enrolled meanwhile
 	}
-	a.succeeded(ctx, id)
+	try.succeeded(ctx)
 	if err := a.startSession(ctx, w, id, gen); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // argonParams are argon2id's costs; OWASP's minimum for argon2id (19 MiB, 2 passes) keeps a
@@ -43,11 +44,19 @@ type passwordHash struct {
 	Cost argonParams `json:"cost"`
 }
 
+// errBusy: no hashing place came free in time.
+var errBusy = &problem{status: http.StatusServiceUnavailable, msg: msgBusy, retry: hashWait}
+
 // argon2id runs the hash, at most cap(a.hashing) at once: a flood of sign-ins must not take
-// all the memory.
+// all the memory. It waits at most a.hashWait for a place, then answers errBusy: a flood must
+// not keep a counsellor waiting without end either.
 func (a *Auth) argon2id(ctx context.Context, password string, salt []byte, c argonParams) ([]byte, error) {
+	wait := time.NewTimer(a.hashWait)
+	defer wait.Stop()
 	select {
 	case a.hashing <- struct{}{}:
+	case <-wait.C:
+		return nil, errBusy
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -72,6 +81,14 @@ func (a *Auth) passwordMatches(ctx context.Context, password string, h *password
 	}
 	key, err := a.argon2id(ctx, password, h.Salt, h.Cost)
 	return err == nil && subtle.ConstantTimeCompare(key, h.Key) == 1, err
+}
+
+// normalPassword is how a password is hashed: in Unicode's NFC, so that an accented letter
+// is the same password however it was typed: "ά" as one character (U+03AC), as "α" and a
+// combining accent (U+03B1 U+0301: some keyboards and phones), or as the polytonic one
+// (U+1F71, which NFC makes U+03AC). At enrolment and at sign-in.
+func normalPassword(pw string) string {
+	return norm.NFC.String(pw)
 }
 
 const totpPeriod = 30 // seconds
@@ -106,7 +123,9 @@ func (a *Auth) takeStep(ctx context.Context, op string, step int64) (bool, error
 	return n == 1, err
 }
 
-// signinPassword signs in with {"id","password","code"}.
+// signinPassword signs in with {"id","password","code"}. The attempt is counted before
+// anything is checked (failures.go), and every id, known or not, costs the same reads and one
+// hash.
 func (a *Auth) signinPassword(w http.ResponseWriter, r *http.Request) error {
 	var in struct{ ID, Password, Code string }
 	if err := decode(r, &in); err != nil {
@@ -116,31 +135,25 @@ func (a *Auth) signinPassword(w http.ResponseWriter, r *http.Request) error {
 	if id == "" {
 		return refuse(http.StatusBadRequest, msgNoID)
 	}
-	if err := a.lockedOut(ctx, id); err != nil {
+	try, err := a.attempt(ctx, passwordTries, id)
+	if err != nil {
 		return err
 	}
 	if len(in.Password) > 1024 {
 		in.Password = in.Password[:1024] // never a match (enrolment allows 128 characters); only bounds the hashing
 	}
 	_, known := a.known(id)
-	var rec record
-	var gen int64
-	if known {
-		var err error
-		if gen, err = a.generation(ctx, id); err != nil { // before the credentials: see session.go
-			return err
-		}
-		if rec, _, err = a.loadRecord(ctx, id); err != nil {
-			return err
-		}
+	rec, gen, _, err := a.readOperator(ctx, id, known)
+	if err != nil {
+		return try.undo(ctx, err)
 	}
 	var h *passwordHash
 	if rec.Method == methodPassword {
 		h = rec.Password
 	}
-	match, err := a.passwordMatches(ctx, in.Password, h)
+	match, err := a.passwordMatches(ctx, normalPassword(in.Password), h)
 	if err != nil {
-		return err
+		return try.undo(ctx, err) // not checked: the server was busy, or the browser left
 	}
 	step := int64(-1)
 	if h != nil {
@@ -167,9 +180,9 @@ func (a *Auth) signinPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	if why != "" {
 		a.log.Warn("desk sign-in refused", "op", loggable(id, known), "method", methodPassword, "reason", why)
-		return a.failed(ctx, id, msgSignin)
+		return try.failed(msgSignin)
 	}
-	a.succeeded(ctx, id)
+	try.succeeded(ctx)
 	a.rdb.PExpire(ctx, a.opKey(id, "cred"), credentialLife)
 	if err := a.startSession(ctx, w, id, gen); err != nil {
 		return err
@@ -201,6 +214,7 @@ func (a *Auth) enrolTOTPBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	in.Password = normalPassword(in.Password)
 	if msg := weakPassword(in.Password, op); msg != "" {
 		return refuse(http.StatusBadRequest, msg)
 	}
@@ -246,14 +260,18 @@ func (a *Auth) enrolTOTPFinish(w http.ResponseWriter, r *http.Request) error {
 	if c.Record == nil || c.Record.Method != methodPassword {
 		return refuse(http.StatusBadRequest, msgCeremony)
 	}
-	if err := a.lockedOut(ctx, c.Operator); err != nil {
+	// Counted before the code is checked: the ceremony is kept for another try, so requests
+	// sent at once could otherwise each try a code.
+	try, err := a.attempt(ctx, enrolTries, c.Operator)
+	if err != nil {
 		return err
 	}
 	step := matchStep(c.Record.TOTP, in.Code, a.now())
 	if step < 0 {
 		a.log.Warn("desk enrolment refused", "op", c.Operator, "method", methodPassword, "reason", "wrong one-time code")
-		return a.failed(ctx, c.Operator, msgEnrolCode)
+		return try.failed(msgEnrolCode)
 	}
+	try.succeeded(ctx)
 	a.endCeremony(ctx, w, r)
 	// The confirming code's step is kept as used: the code cannot sign in once more.
 	return a.enrol(ctx, w, c.Operator, c.Invite, *c.Record, strconv.FormatInt(step, 10))

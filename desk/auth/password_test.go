@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // A counsellor enrols with a password and a one-time code app, is signed in, signs out and
@@ -177,5 +179,26 @@ func TestEnrolmentRefusesAWeakPassword(t *testing.T) {
 	}
 	if _, ok := b.cookies[ceremonyCookie]; ok {
 		t.Error("a refused password began a ceremony")
+	}
+}
+
+// A Greek password matches however its accents were typed: "ά" as one character, as "α" and
+// a combining accent (some keyboards and phones), or as the polytonic "ά".
+func TestPasswordsMatchWhicheverWayAccentsAreTyped(t *testing.T) {
+	f := newFixture(t)
+	const typed = "Το καράβι φεύγει στις οκτώ" // as a Greek keyboard types it: precomposed
+	decomposed := norm.NFD.String(typed)
+	polytonic := strings.NewReplacer("ά", "\u1f71", "ύ", "\u1f7b", "ώ", "\u1f7d").Replace(typed)
+	if decomposed == typed || polytonic == typed {
+		t.Fatal("the variants are the same text")
+	}
+	secret := f.enrolTOTP(f.browser(), "maria", decomposed)
+	for what, pw := range map[string]string{"precomposed": typed, "decomposed": decomposed, "polytonic": polytonic} {
+		if r := f.signin(f.browser(), "maria", pw, secret); r.status != http.StatusOK {
+			t.Errorf("enrolled decomposed, signing in %s: %d %s; want 200", what, r.status, r.raw)
+		}
+	}
+	if r := f.signin(f.browser(), "maria", "Το καραβι φευγει στις οκτω", secret); r.status != http.StatusUnauthorized {
+		t.Errorf("without the accents: %d; want 401 (an accent is part of the password)", r.status)
 	}
 }

@@ -5,11 +5,16 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // After every kind of request, each key has a TTL, and no token, password, one-time code or
@@ -140,4 +145,102 @@ func forms(s string) []string {
 	out = append(out, string(raw), hex.EncodeToString(raw), base64.StdEncoding.EncodeToString(raw),
 		base64.RawURLEncoding.EncodeToString(raw), base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
 	return out
+}
+
+// commands records what the Auth asks Redis, while on.
+type commands struct {
+	mu   sync.Mutex
+	on   bool
+	seen []string // each command's name, and a pipeline's in brackets
+	args []string // every argument, as text
+}
+
+func (c *commands) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *commands) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.record(cmd.Name(), cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commands) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		names := make([]string, len(cmds))
+		for i, cmd := range cmds {
+			names[i] = cmd.Name()
+		}
+		c.record("["+strings.Join(names, " ")+"]", cmds...)
+		return next(ctx, cmds)
+	}
+}
+
+func (c *commands) record(name string, cmds ...redis.Cmder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on {
+		return
+	}
+	c.seen = append(c.seen, name)
+	for _, cmd := range cmds {
+		for _, a := range cmd.Args() {
+			c.args = append(c.args, fmt.Sprint(a))
+		}
+	}
+}
+
+// during returns what do asked Redis.
+func (c *commands) during(do func()) (seen []string, args string) {
+	c.mu.Lock()
+	c.on, c.seen, c.args = true, nil, nil
+	c.mu.Unlock()
+	do()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.on = false
+	return c.seen, strings.Join(c.args, "\n")
+}
+
+// Whether an id exists, and how it signs in, changes nothing in what Redis is asked when a
+// sign-in begins or fails: the same commands, in the same order (so taking the same time);
+// and what was typed as an id that does not exist never reaches Redis.
+func TestEveryIDCostsTheSameRedisWork(t *testing.T) {
+	f := newFixture(t)
+	f.enrolPasskey(f.browser(), "maria", newSoftKey(t))
+	f.enrolTOTP(f.browser(), "nikos", goodPassword)
+	rec := &commands{}
+	f.r.Client.AddHook(rec)
+	ids := []string{"maria", "nikos", "nobody", "my secret passphrase 42"}
+	for _, c := range []struct {
+		what string
+		send func(id string)
+	}{
+		{"passkey begin", func(id string) { f.browser().post("/auth/passkey/begin", map[string]string{"id": id}) }},
+		{"passkey finish", func(id string) {
+			b := f.browser()
+			b.post("/auth/passkey/begin", map[string]string{"id": id})
+			rec.mu.Lock()
+			rec.seen = nil
+			rec.mu.Unlock()
+			b.post("/auth/passkey/finish", `{"id":"x","type":"public-key"}`)
+		}},
+		{"a wrong password", func(id string) {
+			f.browser().post("/auth/password", map[string]string{"id": id, "password": "blue harbour lanterns at dusk", "code": "123456"})
+		}},
+	} {
+		c.send("warm-up") // the scripts are loaded once
+		var first []string
+		for _, id := range ids {
+			seen, args := rec.during(func() { c.send(id) })
+			if first == nil {
+				first = seen
+				t.Logf("%s: %v", c.what, seen)
+			} else if !slices.Equal(seen, first) {
+				t.Errorf("%s for %q asks Redis %v; for %q, %v", c.what, id, seen, ids[0], first)
+			}
+			if _, known := f.known(id); !known && (strings.Contains(args, id) || strings.Contains(args, hex.EncodeToString([]byte(id)))) {
+				t.Errorf("%s: the typed id %q reached Redis:\n%s", c.what, id, args)
+			}
+		}
+	}
 }

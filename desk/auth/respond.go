@@ -31,6 +31,8 @@ const (
 	msgEnrolCode  = "Ο κωδικός μιας χρήσης δεν ταιριάζει. Ελέγξτε ότι η ώρα του κινητού είναι σωστή και γράψτε τον επόμενο κωδικό. · The one-time code does not match. Check that your phone's clock is right and type the next code."
 	msgPwShort    = "Ο κωδικός χρειάζεται τουλάχιστον 12 χαρακτήρες. Μια φράση με λίγες λέξεις θυμάται εύκολα. · The password needs at least 12 characters. A phrase of a few words is easy to remember."
 	msgPwLong     = "Ο κωδικός είναι πολύ μεγάλος: έως 128 χαρακτήρες. · The password is too long: at most 128 characters."
+	msgBusy       = "Ο διακομιστής είναι απασχολημένος. Δοκιμάστε ξανά σε λίγα δευτερόλεπτα. · The server is busy. Please try again in a few seconds."
+	msgCloned     = "Αυτό το κλειδί πρόσβασης δεν γίνεται πια δεκτό. Ζητήστε νέο σύνδεσμο εγγραφής από τον υπεύθυνο. · This passkey is no longer accepted. Ask your supervisor for a new enrolment link."
 	msgPwCommon   = "Αυτός ο κωδικός είναι πολύ κοινός ή επαναλαμβανόμενος και μαντεύεται εύκολα. Διαλέξτε μια φράση με λίγες λέξεις. · This password is too common or repetitive and easy to guess. Choose a phrase of a few words."
 )
 
@@ -39,6 +41,12 @@ const (
 func lockedMessage(wait time.Duration) string {
 	m := max(1, int((wait+time.Minute-1)/time.Minute))
 	return fmt.Sprintf("Πάρα πολλές αποτυχημένες προσπάθειες. Δοκιμάστε ξανά σε %d λεπτά. · Too many failed attempts. Try again in %d minutes.", m, m)
+}
+
+// busyMessage asks to wait a few seconds: too many sign-in requests came at once.
+func busyMessage(wait time.Duration) string {
+	s := max(1, int((wait+time.Second-1)/time.Second))
+	return fmt.Sprintf("Πολλά αιτήματα αυτή τη στιγμή. Δοκιμάστε ξανά σε %d δευτερόλεπτα. · Too many requests right now. Please try again in %d seconds.", s, s)
 }
 
 // problem is a refusal to send to the browser.
@@ -71,7 +79,7 @@ var okBody = map[string]bool{"ok": true}
 // pre guards the ceremonies, which run before there is a session and so before there is a
 // CSRF token: a request must be JSON (a form on another site cannot send that without a
 // preflight, which this server never grants) and carry the desk's own Origin (browsers send it
-// with every POST). Bodies are small.
+// with every POST). Then the flood limits (floods.go). Bodies are small.
 func (a *Auth) pre(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
@@ -83,14 +91,17 @@ func (a *Auth) pre(h func(http.ResponseWriter, *http.Request) error) http.Handle
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		err := h(w, r)
+		err := a.admit(r)
+		if err == nil {
+			err = h(w, r)
+		}
 		var p *problem
 		var tooBig *http.MaxBytesError
 		switch {
 		case err == nil:
 		case errors.As(err, &p):
 			if p.retry > 0 {
-				w.Header().Set("Retry-After", fmt.Sprint(int(p.retry.Seconds())+1))
+				w.Header().Set("Retry-After", fmt.Sprint(int((p.retry+time.Second-1)/time.Second)))
 			}
 			writeError(w, p.status, p.msg)
 		case errors.As(err, &tooBig):

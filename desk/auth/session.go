@@ -166,7 +166,8 @@ func fromCookie(r *http.Request) string {
 
 // Require lets through only requests of a live session: without one, 401 JSON under /api/, else
 // 303 to /signin. An unsafe method also needs the session's CSRF token in X-CSRF-Token and, when
-// the browser sends one, the desk's Origin (else 403). It refreshes the idle timer and puts the
+// the browser sends one, the desk's Origin (else 403). An unsafe request (the counsellor did
+// something) refreshes the idle timer; a read does not. It puts the
 // Session in the request's context.
 func (a *Auth) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -198,8 +199,12 @@ func (a *Auth) Require(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, msgCSRF)
 			return
 		}
-		if err := a.touch(r.Context(), id, s); err != nil {
-			a.log.Error("desk session: cannot be refreshed", "err", err)
+		// Only what the counsellor does renews the idle timer: an open page reads its board by
+		// itself, and a page left open on an unattended computer must still sign out.
+		if unsafe(r.Method) {
+			if err := a.touch(r.Context(), id, s); err != nil {
+				a.log.Error("desk session: cannot be refreshed", "err", err)
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)))
 	})
@@ -230,11 +235,20 @@ func (a *Auth) Alive(ctx context.Context, s Session) bool {
 	return st.alive && st.op == s.Operator
 }
 
-// signout ends the browser's session. With a session it needs the CSRF token like any unsafe
-// request; the cookie is deleted whatever happens.
+// signout ends the browser's session. It must come from the desk's own page: the desk's
+// Origin, or, from a browser that sends none, Sec-Fetch-Site: same-origin. Otherwise any
+// site could sign a counsellor out with a form: the browser would not send the SameSite
+// cookie, but would keep the answer's deletion of it. With a live session it also needs the
+// CSRF token, like any unsafe request. The cookie is deleted only when one came.
 func (a *Auth) signout(w http.ResponseWriter, r *http.Request) {
-	id := fromCookie(r)
-	if id != "" {
+	if !a.fromDesk(r) {
+		a.log.Warn("desk sign-out refused: not from the desk's page")
+		writeError(w, http.StatusForbidden, msgOrigin)
+		return
+	}
+	_, err := r.Cookie(sessionCookie)
+	hadCookie := err == nil
+	if id := fromCookie(r); id != "" {
 		s, err := a.lookup(r.Context(), id)
 		if err != nil {
 			a.log.Error("desk session: cannot be read", "err", err)
@@ -250,8 +264,18 @@ func (a *Auth) signout(w http.ResponseWriter, r *http.Request) {
 			a.log.Info("desk sign-out", "op", s.op)
 		}
 	}
-	setCookie(w, sessionCookie, "", -1)
+	if hadCookie {
+		setCookie(w, sessionCookie, "", -1)
+	}
 	writeJSON(w, http.StatusOK, okBody)
+}
+
+// fromDesk reports whether r says it comes from the desk's own page.
+func (a *Auth) fromDesk(r *http.Request) bool {
+	if r.Header.Get("Origin") != "" {
+		return a.sameOrigin(r, true)
+	}
+	return r.Header.Get("Sec-Fetch-Site") == "same-origin"
 }
 
 // endAll deletes the sessions listed for an operator whose generation was just raised: they

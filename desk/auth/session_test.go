@@ -25,25 +25,31 @@ func (b *browser) session() Session {
 	return Session{ID: r.str("session"), Operator: r.str("id"), CSRF: r.str("csrf")}
 }
 
-// A session ends after Idle without a request, whatever Redis's TTL says; each request moves
-// the end further.
+// A session ends after Idle without anything done, whatever Redis's TTL says; each thing done
+// (an unsafe request) moves the end further, and reads do not: an open page reads its board by
+// itself, and a desk left open on an unattended computer must still sign out.
 func TestIdleExpiry(t *testing.T) {
 	f := newFixture(t)
 	b, _ := f.signedIn("maria")
 	s := b.session()
 	for range 3 {
 		f.advance(29 * time.Minute)
-		if st, _ := b.me(); st != http.StatusOK {
-			t.Fatalf("a request 29 minutes after the last: %d, want 200", st)
+		if st := b.busy(); st != http.StatusOK {
+			t.Fatalf("a POST 29 minutes after the last: %d, want 200", st)
 		}
 	}
-	f.advance(29 * time.Minute)
-	if !f.a.Alive(context.Background(), s) {
-		t.Fatal("Alive is false 29 minutes after the last request")
+	for range 2 {
+		f.advance(14 * time.Minute)
+		if st, _ := b.me(); st != http.StatusOK {
+			t.Fatalf("a read 14 minutes after the last: %d, want 200", st)
+		}
 	}
-	f.advance(time.Minute)
+	if !f.a.Alive(context.Background(), s) {
+		t.Fatal("Alive is false 28 minutes after the last POST")
+	}
+	f.advance(2 * time.Minute)
 	if f.a.Alive(context.Background(), s) {
-		t.Error("Alive is true 30 minutes after the last request")
+		t.Error("Alive is true 30 minutes after the last POST, reads meanwhile")
 	}
 	if st, _ := b.me(); st != http.StatusUnauthorized {
 		t.Errorf("/api/me 30 minutes after the last request: %d, want 401", st)
@@ -74,7 +80,7 @@ func TestAbsoluteExpiry(t *testing.T) {
 	s := b.session()
 	for elapsed := time.Duration(0); elapsed < 12*time.Hour-20*time.Minute; elapsed += 20 * time.Minute {
 		f.advance(20 * time.Minute)
-		if st, _ := b.me(); st != http.StatusOK {
+		if st := b.busy(); st != http.StatusOK {
 			t.Fatalf("%v after sign-in: %d, want 200", elapsed+20*time.Minute, st)
 		}
 	}
