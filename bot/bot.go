@@ -45,9 +45,10 @@ type Reply struct {
 	// Tag says what the message is about (a case id); the channel reports it with the message's
 	// id (Telegram's Config.Sent), so that the case's messages can be deleted when it closes.
 	Tag string `json:"-"`
-	// Relay marks the words of a case's person (or the case's log) passed on to a counsellor: a
-	// channel that shows the case's log itself (the desk in the browser) keeps no copy.
-	Relay bool `json:"-"`
+	// Shown marks what a counsellor's desk in the browser shows from the case itself: the
+	// person's words passed on, the case's log, its packet. A channel that shows cases (the
+	// desk) keeps no copy of it: nothing of a case outlives the case there.
+	Shown bool `json:"-"`
 }
 
 // Button is one answer offered with a Reply.

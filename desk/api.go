@@ -71,7 +71,13 @@ func (s *Server) api(h apiFunc) http.Handler {
 func (s *Server) me(r *http.Request, o roster.Operator) (any, error) {
 	sess, _ := auth.From(r.Context())
 	return map[string]any{"id": o.ID, "alias": o.AliasIn("el"), "supervisor": o.Supervisor,
-		"onCall": s.cfg.Desk.OnCallNow(r.Context(), o), "csrf": sess.CSRF}, nil
+		"onCall": s.cfg.Desk.OnCallNow(r.Context(), o), "csrf": sess.CSRF, "idle": int(s.cfg.Auth.Idle().Seconds())}, nil
+}
+
+// alive answers the page's "the counsellor is here" (a click, a key): the POST itself renews
+// the session's idle timer.
+func (s *Server) alive(*http.Request, roster.Operator) (any, error) {
+	return map[string]any{"ok": true}, nil
 }
 
 // summary is a case on the board, as the page reads it.

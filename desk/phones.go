@@ -55,9 +55,11 @@ func NewPhones(rdb redis.UniversalClient, prefix string, secret []byte) *Phones 
 
 func (p *Phones) key(op, what string) string { return p.prefix + ":desk:" + what + ":" + op }
 
-// here marks op present for presentFor: a page of theirs is open.
-func (p *Phones) here(ctx context.Context, op string) error {
-	return p.rdb.Set(ctx, p.key(op, "live"), 1, presentFor).Err()
+// here marks op present for presentFor: a page of theirs is open. It reports whether they
+// were not before.
+func (p *Phones) here(ctx context.Context, op string) (arrived bool, err error) {
+	arrived = !p.Present(ctx, op)
+	return arrived, p.rdb.Set(ctx, p.key(op, "live"), 1, presentFor).Err()
 }
 
 // Present reports whether op has a desk page open.
@@ -74,7 +76,7 @@ type Notice struct {
 	Urgent bool   `json:"urgent,omitempty"`
 }
 
-// Send keeps replies for op's page, but a case's relayed words (its page shows the case's log);
+// Send keeps replies for op's page, but what the page shows from a case itself (bot.Reply.Shown);
 // ErrAway when no page of theirs is open.
 func (p *Phones) Send(ctx context.Context, op string, replies []bot.Reply) error {
 	if !p.Present(ctx, op) {
@@ -83,7 +85,7 @@ func (p *Phones) Send(ctx context.Context, op string, replies []bot.Reply) error
 	now := time.Now().UnixMilli()
 	var boxes []any
 	for _, r := range replies {
-		if r.Relay || r.Text == "" {
+		if r.Shown || r.Text == "" {
 			continue
 		}
 		data, _ := json.Marshal(Notice{At: now, Text: r.Text, Case: r.Tag, Urgent: r.Urgent}) // never fails

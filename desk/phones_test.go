@@ -27,10 +27,13 @@ func TestDeskPhonesReachOnlyAnOpenPage(t *testing.T) {
 	if p.Present(ctx, "nikos") {
 		t.Fatal("present before any page opened")
 	}
-	if err := p.here(ctx, "nikos"); err != nil {
-		t.Fatal(err)
+	if arrived, err := p.here(ctx, "nikos"); err != nil || !arrived {
+		t.Fatal(arrived, err)
 	}
-	relayed := bot.Reply{Text: "[ABCDEFGH] my boss took my passport", Tag: "ABCDEFGH", Relay: true}
+	if arrived, err := p.here(ctx, "nikos"); err != nil || arrived {
+		t.Errorf("here again: arrived %v, %v; want false: they were there", arrived, err)
+	}
+	relayed := bot.Reply{Text: "[ABCDEFGH] my boss took my passport", Tag: "ABCDEFGH", Shown: true}
 	later := bot.Reply{Text: "↩ [QRSTUVWX] Δεν απάντησες για 15′", Tag: "QRSTUVWX"}
 	if err := p.Send(ctx, "nikos", []bot.Reply{notice, relayed}); err != nil {
 		t.Fatal(err)
@@ -86,7 +89,7 @@ func TestDeskOnlyCounsellorOnCallOnlyAtTheDesk(t *testing.T) {
 	if n := desk().OnDuty(ctx, "el"); n != 0 {
 		t.Errorf("on call with no page open: %d; want 0", n)
 	}
-	if err := p.here(ctx, "nikos"); err != nil {
+	if _, err := p.here(ctx, "nikos"); err != nil {
 		t.Fatal(err)
 	}
 	if n := desk().OnDuty(ctx, "el"); n != 1 {

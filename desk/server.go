@@ -90,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	api("GET /api/cases/{id}/audit", s.audit)
 	api("POST /api/cases/{id}/{action}", s.act)
 	api("POST /api/duty", s.duty)
+	api("POST /api/alive", s.alive)
 	api("GET /api/notices", s.notices)
 	mux.Handle("GET /api/events", need(http.HandlerFunc(s.events)))
 	return headers(mux, s.cfg.Secure)
@@ -140,11 +141,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	sub := s.cfg.Hub.subscribe(o.ID, o.Supervisor)
 	defer s.cfg.Hub.unsubscribe(sub)
 	// A counsellor of the desk only is reachable while a page of theirs is open.
+	// When they arrive, who is on call is counted again, and every board read again: theirs
+	// shows the cases waiting, their colleagues' can transfer to them.
 	here := func() {
-		if o.Address.Channel == roster.Desk {
-			if err := s.cfg.Phones.here(r.Context(), o.ID); err != nil {
-				s.log.Warn("desk: presence not marked", "operator", o.ID, "err", err)
-			}
+		if o.Address.Channel != roster.Desk {
+			return
+		}
+		arrived, err := s.cfg.Phones.here(r.Context(), o.ID)
+		if err != nil {
+			s.log.Warn("desk: presence not marked", "operator", o.ID, "err", err)
+		}
+		if arrived {
+			s.cfg.Desk.Recount()
+			s.cfg.Hub.Poke("", "", false, false)
 		}
 	}
 	here()

@@ -413,7 +413,7 @@ func (d *Desk) Transfer(ctx context.Context, by roster.Operator, id, to, from st
 	d.tellMessage(ctx, r, "handoff_claimed", map[string]any{"Alias": t.AliasIn(r.Lang)})
 	replies := say(id, opClaimed, id, t.AliasIn(r.Lang), t.AliasIn(r.Lang))
 	if brief, err := d.brief(ctx, r, t, true); err == nil {
-		replies = append(replies, bot.Reply{Text: brief, Tag: id})
+		replies = append(replies, bot.Reply{Text: brief, Tag: id, Shown: true})
 	}
 	d.ring(ctx, t, fmt.Sprintf(opAssigned, id, by.AliasIn("el"), by.AliasIn("el")), append(replies, d.transcript(ctx, id)...))
 	return Result{OK: true, Message: fmt.Sprintf(opTransferred, id, t.AliasIn("el"), t.AliasIn("el"))}, nil

@@ -90,7 +90,7 @@ func (d *Desk) claim(ctx context.Context, o roster.Operator, id string) ([]bot.R
 	}
 	replies := say(id, opClaimed, id, o.AliasIn(r.Lang), o.AliasIn(r.Lang))
 	if brief, err := d.brief(ctx, r, o, true); err == nil {
-		replies = append(replies, bot.Reply{Text: brief, Tag: id})
+		replies = append(replies, bot.Reply{Text: brief, Tag: id, Shown: true})
 	}
 	// What was written before: by the person while waiting, by an earlier counsellor, notes.
 	return append(replies, d.transcript(ctx, id)...), nil

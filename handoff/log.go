@@ -94,7 +94,7 @@ func (d *Desk) transcript(ctx context.Context, id string) []bot.Reply {
 			lines = append(lines, at+" 📝 "+e.By+" (σημείωση · note): "+e.Text)
 		}
 	}
-	return []bot.Reply{{Text: strings.Join(lines, "\n"), Tag: id, Relay: true}}
+	return []bot.Reply{{Text: strings.Join(lines, "\n"), Tag: id, Shown: true}}
 }
 
 // maxTranscript is about how many bytes of a case's log a claimer is sent.

@@ -81,6 +81,15 @@ func (d *Desk) refreshOnCall(ctx context.Context, r *roster.Roster, now time.Tim
 	return onCall
 }
 
+// Recount forgets who is on call, so that the next message counts again: a counsellor of the
+// desk opened their page (Presence), and may be promised to people from now.
+func (d *Desk) Recount() {
+	d.mu.Lock()
+	d.onCall = nil
+	d.dutyGen++
+	d.mu.Unlock()
+}
+
 // Presence is what a Phones may also tell: whether an operator can be reached on it now (the
 // desk in the browser: their page is open). One who cannot is not on call: nobody is promised
 // a counsellor who would not see the case.

@@ -152,7 +152,7 @@ func (d *Desk) relayTo(ctx context.Context, o roster.Operator, r *record, m bot.
 	}
 	switch {
 	case m.Media == "":
-		replies = append(replies, bot.Reply{Text: fmt.Sprintf("[%s] %s", id, m.Text), Relay: true})
+		replies = append(replies, bot.Reply{Text: fmt.Sprintf("[%s] %s", id, m.Text), Shown: true})
 	case copiable(r, o, m):
 		replies = append(replies, bot.Reply{Text: fmt.Sprintf(opMedia, id, name(mediaNames, m.Media))})
 	}

@@ -117,7 +117,7 @@ func (d *Desk) notify(ctx context.Context, r *record, level int, again bool, not
 		if note != "" {
 			text = note + "\n" + text
 		}
-		reply := bot.Reply{Text: text, Urgent: r.Tier >= 3, Ring: true, Tag: r.ID,
+		reply := bot.Reply{Text: text, Urgent: r.Tier >= 3, Ring: true, Tag: r.ID, Shown: true,
 			Buttons: []bot.Button{{Data: "claim:" + r.ID, Label: "Ανάληψη · Claim [" + r.ID + "]"}}}
 		if err := d.send(ctx, o, []bot.Reply{reply}); err != nil {
 			d.log.Warn("handoff: operator not notified", "case", r.ID, "operator", o.ID, "err", err)

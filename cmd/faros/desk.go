@@ -39,6 +39,7 @@ func newDeskServer(cfg *config, rdb redis.UniversalClient, key []byte, desk *han
 // newAuth is the desk's sign-in, for the operators of the roster ros returns.
 func newAuth(cfg *config, rdb redis.UniversalClient, key []byte, ros func() *roster.Roster, log *slog.Logger) (*auth.Auth, error) {
 	return auth.New(auth.Config{Redis: rdb, Prefix: cfg.RedisPrefix, Secret: key, Origin: strings.TrimSuffix(cfg.DeskURL, "/"), Logger: log,
+		ClientAddrHeader: cfg.ClientAddrHdr,
 		Known: func(id string) (string, bool) {
 			r := ros()
 			if r == nil {

@@ -22,12 +22,13 @@
     transcript: $('transcript'), transcriptNote: $('transcript-note'), packet: $('packet'),
     composer: $('composer'), composerTo: $('composer-to'), composerWarn: $('composer-warn'), canned: $('canned'),
     message: $('message'), cannedGreek: $('canned-greek'), send: $('send'), sendLabel: $('send').querySelector('.label'),
-    note: $('note'), status: $('status'),
+    note: $('note'), status: $('status'), idle: $('idle'), idleStay: $('idle-stay'),
   };
 
   // ---- Words (Greek · English) -----------------------------------------------------------
 
   const T = {
+    idleSoon: 'Θα αποσυνδεθείς σε 2 λεπτά · You will be signed out in 2 minutes',
     waiting: 'Αναμένει · Waiting', mine: 'Δική σου · Yours', held: (x) => `Την έχει ο/η ${x} · Held by ${x}`,
     tier: (n) => `Επίπεδο ${n} · Tier ${n}`, urgent: 'Επείγον · Urgent', interpreter: 'διερμηνέας · interpreter',
     needsAnswer: 'Περιμένει απάντηση · Needs an answer', reminded: 'Υπενθύμιση · Reminded',
@@ -83,6 +84,8 @@
   let urgentUnacked = false; // an urgent alert nobody looked at yet
   let alertCase = '';
   let blinkOn = false;
+  let idleMs = 0; // the session's idle limit, from GET /api/me: reads alone do not renew it
+  let lastActive = Date.now(); // the last POST the server counted as the counsellor at work
 
   // ---- Small helpers ---------------------------------------------------------------------
 
@@ -155,7 +158,10 @@
       throw new SignedOut();
     }
     const data = await res.json().catch(() => null);
-    if (res.ok && data) return data;
+    if (res.ok && data) {
+      if (body !== undefined) lastActive = Date.now(); // the server counts a POST as the counsellor at work
+      return data;
+    }
     const e = new Error((data && data.error) || T.error(res.status));
     e.status = res.status;
     throw e;
@@ -268,9 +274,13 @@
     if (!n || gone) return;
     const list = (n.notices || []).slice(0, 10);
     $('notices').replaceChildren(...list.map((x) => {
-      const text = el('div', 'text', x.text || '');
-      text.dir = 'auto';
-      return el('li', x.urgent ? 'notice urgent' : 'notice', el('div', 'meta', timeNode(x.at)), text);
+      // The first line says what it is; the rest (a case's packet, say) opens on a click.
+      const [first, ...rest] = String(x.text || '').split('\n');
+      const head = [timeNode(x.at), ' ', first];
+      const body = el('div', 'text', rest.join('\n'));
+      body.dir = 'auto';
+      const item = rest.length ? el('details', '', el('summary', '', ...head), body) : el('div', 'text', ...head);
+      return el('li', x.urgent ? 'notice urgent' : 'notice', item);
     }));
     $('section-notices').hidden = list.length === 0;
   }
@@ -824,6 +834,31 @@
     else if (data.ring) ring();
   }
 
+  // ---- Idle --------------------------------------------------------------------------------
+
+  // active: a click, a key or a scroll. The counsellor is here: the server is told at most once
+  // a minute (the page's own reads never renew the session, so an abandoned desk signs out).
+  let pinging = false;
+  function active() {
+    ui.idle.hidden = true;
+    if (pinging || gone || Date.now() - lastActive < 60000) return;
+    pinging = true;
+    api('/api/alive', {}).catch(() => {}).finally(() => { pinging = false; });
+  }
+
+  // idleCheck warns two minutes before the idle limit, loudly: a counsellor waiting for cases
+  // must not be signed out unawares.
+  function idleCheck() {
+    if (!idleMs || gone || !ui.idle.hidden || lastActive + idleMs - Date.now() > 120000) return;
+    ui.idle.hidden = false;
+    alarm();
+    if ('Notification' in window && Notification.permission === 'granted') {
+      try {
+        new Notification('Faros', { body: T.idleSoon, tag: 'faros-idle' });
+      } catch (err) { /* the bar and the sound remain */ }
+    }
+  }
+
   // ---- Start -----------------------------------------------------------------------------
 
   function wire() {
@@ -832,6 +867,8 @@
     on(ui.signout, 'click', signOut);
     on(ui.alertOpen, 'click', () => alertCase && openCase(alertCase, true));
     on(ui.alertOk, 'click', dismissAlert);
+    on(ui.idleStay, 'click', active);
+    for (const type of ['pointerdown', 'keydown', 'wheel']) document.addEventListener(type, active, { passive: true });
     on(ui.queue, 'click', (e) => {
       const row = e.target.closest('button[data-case]');
       if (row) openCase(row.dataset.case, e.detail === 0); // detail 0: Enter or Space
@@ -860,12 +897,15 @@
     if (!m) return void (gone || setTimeout(start, 5000));
     csrf = m.csrf || '';
     me = { id: m.id, alias: m.alias, supervisor: Boolean(m.supervisor), onCall: Boolean(m.onCall) };
+    idleMs = (m.idle || 0) * 1000;
+    lastActive = Date.now();
     renderMe();
     renderNotify();
     await refreshBoard();
     refreshNotices();
     listen();
     setInterval(tick, 1000);
+    setInterval(idleCheck, 5000);
     setInterval(() => { refreshBoard(); refreshCase(); }, 30000); // in case a poke was missed
   }
 
