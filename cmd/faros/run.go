@@ -399,6 +399,11 @@ type latePhones struct{ tg **telegram.Channel }
 
 var errNoTelegram = errors.New("no Telegram channel: FAROS_TELEGRAM_TOKEN is empty")
 
+// Present says whether Telegram is on at all: without a token (a roster for the desk alone), a
+// counsellor of the roster with a telegram_id is not on call, and nobody is promised them.
+// Telegram down is another matter: their messages wait in the outbox.
+func (p latePhones) Present(context.Context, string) bool { return *p.tg != nil }
+
 func (p latePhones) Send(ctx context.Context, chatID string, replies []bot.Reply) error {
 	if *p.tg == nil {
 		return errNoTelegram

@@ -17,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/telegram/telegramtest"
 	"github.com/faros-project/faros/bot/webhook"
+	"github.com/faros-project/faros/handoff"
 	"github.com/faros-project/faros/internal/redistest"
 )
 
@@ -496,5 +498,15 @@ func TestDeskConfig(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%v: %v; want %q", tt.env, err, tt.want)
 		}
+	}
+}
+
+// Without a Telegram token (a roster for the desk alone), a counsellor with a telegram_id is
+// not reachable, so not on call: nobody is promised them.
+func TestNoTelegramNoTelegramCounsellors(t *testing.T) {
+	var tg *telegram.Channel
+	var p handoff.Presence = latePhones{&tg}
+	if p.Present(context.Background(), "501") {
+		t.Error("a Telegram counsellor is present with Telegram off")
 	}
 }
