@@ -15,23 +15,24 @@ const module = "github.com/faros-project/faros/"
 func TestDependenciesPointOneWay(t *testing.T) {
 	const y = "internal/yamlpos" // how every YAML file is read, and the type of its problems
 	allowed := map[string][]string{
-		"internal/yamlpos": {},
-		"bot/dialog":       {y},
-		"locales":          {"bot/dialog", y},
-		"flows":            {},
-		"internal/content": {"bot/dialog", "locales", "flows", y},
-		"flows/transcript": {"bot/dialog", "locales", y},
-		"cmd/flowctl":      {"bot/dialog", "locales", "flows", "flows/transcript", "internal/content", y},
-		"internal/seal":    {},
-		"stats":            {}, // bot and handoff both record into it
-		"bot":              {"bot/dialog", "locales", "internal/seal", "stats", y},
-		"bot/deliver":      {"bot", "bot/dialog", "locales", "internal/seal", "stats", y},
-		"bot/telegram":     {"bot", "bot/deliver", "bot/dialog", "locales", "internal/seal", "stats", y},
-		"bot/webhook":      {"bot", "bot/dialog", "locales", "internal/seal", "stats", y},
-		"handoff":          {"bot", "bot/dialog", "locales", "internal/seal", "handoff/roster", "stats", y},
-		"handoff/roster":   {y},               // who the operators are, where and when: no cases, no channels
-		"desk/auth":        {"internal/seal"}, // knows the roster only through a function
-		"desk":             {"bot", "bot/dialog", "desk/auth", "handoff", "handoff/roster", "locales", "internal/seal", "stats", y},
+		"internal/yamlpos":    {},
+		"bot/dialog":          {y},
+		"locales":             {"bot/dialog", y},
+		"flows":               {},
+		"internal/content":    {"bot/dialog", "locales", "flows", y},
+		"flows/transcript":    {"bot/dialog", "locales", y},
+		"cmd/flowctl":         {"bot/dialog", "locales", "flows", "flows/transcript", "internal/content", y},
+		"internal/seal":       {},
+		"internal/clientaddr": {},
+		"stats":               {}, // bot and handoff both record into it
+		"bot":                 {"bot/dialog", "locales", "internal/seal", "stats", y},
+		"bot/deliver":         {"bot", "bot/dialog", "locales", "internal/seal", "stats", y},
+		"bot/telegram":        {"bot", "bot/deliver", "bot/dialog", "locales", "internal/seal", "stats", y},
+		"bot/webhook":         {"bot", "bot/dialog", "locales", "internal/seal", "internal/clientaddr", "stats", y},
+		"handoff":             {"bot", "bot/dialog", "locales", "internal/seal", "handoff/roster", "stats", y},
+		"handoff/roster":      {y},                                      // who the operators are, where and when: no cases, no channels
+		"desk/auth":           {"internal/seal", "internal/clientaddr"}, // knows the roster only through a function
+		"desk":                {"bot", "bot/dialog", "desk/auth", "handoff", "handoff/roster", "locales", "internal/seal", "internal/clientaddr", "stats", y},
 	}
 	for pkg, ours := range allowed {
 		for _, dep := range deps(t, module+pkg) {

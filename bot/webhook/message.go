@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/internal/clientaddr"
 )
 
 var (
@@ -124,7 +125,7 @@ func (c *Chat) admit(r *http.Request, m bot.Message) (freshOnly bool, err error)
 // header that is missing is counted, and logged once: behind a proxy that does not set it,
 // every person counts as the proxy, and the limits of one address fall on all of them.
 func (c *Chat) sourceOf(r *http.Request) string {
-	addr, missing := clientAddr(r, c.addrHeader)
+	addr, missing := clientaddr.Of(r, c.addrHeader)
 	if missing {
 		c.addrMissing.Inc()
 		c.warnMissing.Do(func() {

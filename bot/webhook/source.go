@@ -1,62 +1,11 @@
 package webhook
 
 import (
-	"net"
-	"net/http"
-	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
-
-// clientAddr is the address a web chat request came from, the source the chat's limits count
-// by: the connection's address or, with header set (Faros behind its own proxy), the last
-// address in that header, the one the proxy added (a client can forge the ones before it).
-// When the header is missing or unreadable the connection's address counts, and missing
-// says so: a proxy that does not set the header makes every person one source. An IPv6
-// address counts by its /64, which one household or one phone network customer usually
-// holds whole.
-func clientAddr(r *http.Request, header string) (addr string, missing bool) {
-	if header != "" {
-		if values := r.Header.Values(header); len(values) > 0 {
-			last := values[len(values)-1]
-			last = strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
-			if addr, ok := parseAddr(last); ok {
-				return source(addr), false
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if addr, ok := parseAddr(host); ok {
-		return source(addr), header != ""
-	}
-	return host, header != ""
-}
-
-// parseAddr reads an address with or without a port.
-func parseAddr(s string) (netip.Addr, bool) {
-	if addr, err := netip.ParseAddr(s); err == nil {
-		return addr, true
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr(), true
-	}
-	return netip.Addr{}, false
-}
-
-func source(addr netip.Addr) string {
-	addr = addr.Unmap()
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		return p.String()
-	}
-	return addr.String()
-}
 
 // budgetKind names one of the budgets sources gives each client address.
 type budgetKind int

@@ -15,14 +15,13 @@ package auth
 // counsellor's sign-in, never hold it without end.
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/faros-project/faros/internal/clientaddr"
 )
 
 // The buckets, and how long a password waits for a hashing place.
@@ -40,51 +39,6 @@ const (
 	sweepAddr = time.Minute     // how often full buckets are forgotten
 	hashWait  = 2 * time.Second // the longest a password waits for a hashing place
 )
-
-// clientAddr is the address a request came from: the connection's or, with header set (the
-// desk behind its own proxy), the last address in that header, the one the proxy added (a
-// client can write any before it). When the header is missing or unreadable the connection's
-// address counts, and missing says so. An IPv6 address counts by its /64, which one
-// household or office usually holds whole. (The web chat's limits count alike.)
-func clientAddr(r *http.Request, header string) (addr string, missing bool) {
-	if header != "" {
-		if values := r.Header.Values(header); len(values) > 0 {
-			last := values[len(values)-1]
-			last = strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
-			if a, ok := parseAddr(last); ok {
-				return source(a), false
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if a, ok := parseAddr(host); ok {
-		return source(a), header != ""
-	}
-	return host, header != ""
-}
-
-// parseAddr reads an address with or without a port.
-func parseAddr(s string) (netip.Addr, bool) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a, true
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr(), true
-	}
-	return netip.Addr{}, false
-}
-
-func source(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
 
 // bucket is a token bucket's size: burst tokens at once, and one more every interval.
 type bucket struct {
@@ -173,7 +127,7 @@ func (l *limits) size() int {
 
 // admit applies the limits to r: nil, or the 429 to send.
 func (a *Auth) admit(r *http.Request) error {
-	addr, missing := clientAddr(r, a.addrHeader)
+	addr, missing := clientaddr.Of(r, a.addrHeader)
 	if missing {
 		a.missingOnce.Do(func() {
 			a.log.Warn("desk sign-in: a request without the client address header; counting it by its connection's address", "header", a.addrHeader)

@@ -3,42 +3,10 @@ package auth
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 )
-
-func TestClientAddr(t *testing.T) {
-	for _, c := range []struct {
-		what, remote, header string
-		values               []string // the header's lines in the request
-		want                 string
-		missing              bool
-	}{
-		{"the connection", "192.0.2.7:5123", "", nil, "192.0.2.7", false},
-		{"a header, not configured", "192.0.2.7:5123", "", []string{"203.0.113.9"}, "192.0.2.7", false},
-		{"X-Forwarded-For: the proxy's entry, not the client's", "10.0.0.2:80", "X-Forwarded-For", []string{"198.51.100.1, 203.0.113.9"}, "203.0.113.9", false},
-		{"X-Forwarded-For in two lines", "10.0.0.2:80", "X-Forwarded-For", []string{"198.51.100.1", "198.51.100.2,203.0.113.9"}, "203.0.113.9", false},
-		{"X-Real-IP with a port", "10.0.0.2:80", "X-Real-IP", []string{"203.0.113.9:4431"}, "203.0.113.9", false},
-		{"the header missing", "10.0.0.2:80", "X-Forwarded-For", nil, "10.0.0.2", true},
-		{"the header unreadable", "10.0.0.2:80", "X-Forwarded-For", []string{"203.0.113.9, unknown"}, "10.0.0.2", true},
-		{"IPv6 by its /64", "[2001:db8:1:2:3:4:5:6]:443", "", nil, "2001:db8:1:2::/64", false},
-		{"IPv4 in IPv6", "[::ffff:192.0.2.7]:5123", "", nil, "192.0.2.7", false},
-	} {
-		r := httptest.NewRequest(http.MethodPost, "/auth/password", nil)
-		r.RemoteAddr = c.remote
-		for _, v := range c.values {
-			r.Header.Add(c.header, v)
-			if c.header == "" {
-				r.Header.Add("X-Forwarded-For", v)
-			}
-		}
-		if got, missing := clientAddr(r, c.header); got != c.want || missing != c.missing {
-			t.Errorf("%s: got %q, missing %v; want %q, %v", c.what, got, missing, c.want, c.missing)
-		}
-	}
-}
 
 // One address may send a burst, then one request a second; others are not held back by it;
 // all together have a bucket too, and the one address that spent its own does not spend it.
