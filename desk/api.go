@@ -31,7 +31,7 @@ var (
 	errNotFound = apiError{http.StatusNotFound, "Η υπόθεση δεν υπάρχει ή δεν είναι για σένα. · No such case for you."}
 	errBadInput = apiError{http.StatusBadRequest, "Το αίτημα δεν διαβάζεται. · The request cannot be read."}
 	errTooLong  = apiError{http.StatusRequestEntityTooLarge, "Το μήνυμα είναι πολύ μεγάλο (έως 4.000 χαρακτήρες)· χώρισέ το. · Too long (4,000 characters at most): split it."}
-	errSignedIn = apiError{http.StatusUnauthorized, "Δεν είσαι πια συνδεδεμένος/η. · You are signed out."}
+	errSignedOut = apiError{http.StatusUnauthorized, "Δεν είσαι πια συνδεδεμένος/η. · You are signed out."}
 )
 
 // maxText is the most a counsellor writes in one message: Telegram's 4,096, less the alias.
@@ -44,7 +44,7 @@ func (s *Server) api(h apiFunc) http.Handler {
 		sess, _ := auth.From(r.Context())
 		var out any
 		o, ok := s.cfg.Desk.Operator(sess.Operator)
-		err := error(errSignedIn)
+		err := error(errSignedOut)
 		if ok {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			out, err = h(r, o)
