@@ -172,7 +172,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-keep.C:
 			ok = write(": keep\n\n")
 		case <-alive.C:
-			if _, known := s.cfg.Desk.Operator(o.ID); !known || !s.cfg.Auth.Alive(r.Context(), sess) {
+			_, known := s.cfg.Desk.Operator(o.ID)
+			holds, err := s.cfg.Auth.Check(r.Context(), sess)
+			switch {
+			case known && err != nil:
+				return // Redis cannot tell now: the page reconnects, its drafts kept
+			case !known || !holds:
 				write("event: bye\ndata: {}\n\n")
 				return
 			}

@@ -224,15 +224,22 @@ func (a *Auth) csrfOK(r *http.Request, s Session) bool {
 // does not refresh the idle timer: an open event stream is not a counsellor at work. When
 // Redis cannot tell, the answer is no.
 func (a *Auth) Alive(ctx context.Context, s Session) bool {
+	alive, err := a.Check(ctx, s)
+	return alive && err == nil
+}
+
+// Check is Alive telling "no" apart from "cannot tell now" (Redis not answering, err): an
+// event stream then ends without a goodbye, and the page, which keeps its drafts, comes back.
+func (a *Auth) Check(ctx context.Context, s Session) (alive bool, err error) {
 	if _, known := a.known(s.Operator); !known || s.ID == "" {
-		return false
+		return false, nil
 	}
 	st, err := a.lookup(ctx, s.ID)
 	if err != nil {
 		a.log.Warn("desk session: cannot be read", "op", s.Operator, "err", err)
-		return false
+		return false, err
 	}
-	return st.alive && st.op == s.Operator
+	return st.alive && st.op == s.Operator, nil
 }
 
 // signout ends the browser's session. It must come from the desk's own page: the desk's
