@@ -28,9 +28,9 @@ type apiError struct {
 func (e apiError) Error() string { return e.msg }
 
 var (
-	errNotFound = apiError{http.StatusNotFound, "Η υπόθεση δεν υπάρχει ή δεν είναι για σένα. · No such case for you."}
-	errBadInput = apiError{http.StatusBadRequest, "Το αίτημα δεν διαβάζεται. · The request cannot be read."}
-	errTooLong  = apiError{http.StatusRequestEntityTooLarge, "Το μήνυμα είναι πολύ μεγάλο (έως 4.000 χαρακτήρες)· χώρισέ το. · Too long (4,000 characters at most): split it."}
+	errNotFound  = apiError{http.StatusNotFound, "Η υπόθεση δεν υπάρχει ή δεν είναι για σένα. · No such case for you."}
+	errBadInput  = apiError{http.StatusBadRequest, "Το αίτημα δεν διαβάζεται. · The request cannot be read."}
+	errTooLong   = apiError{http.StatusRequestEntityTooLarge, "Το μήνυμα είναι πολύ μεγάλο (έως 4.000 χαρακτήρες)· χώρισέ το. · Too long (4,000 characters at most): split it."}
 	errSignedOut = apiError{http.StatusUnauthorized, "Δεν είσαι πια συνδεδεμένος/η. · You are signed out."}
 )
 
