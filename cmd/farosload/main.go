@@ -8,6 +8,7 @@
 //	go run ./cmd/farosload -redis redis://127.0.0.1:6379/14 -conversations 200 -duration 10s
 //	go run ./cmd/farosload -via telegram -rate 2500
 //	go run ./cmd/farosload -idle 100000 -duration 5s
+//	go run ./cmd/farosload -spike -people 600 -window 20s   # the launch-day spike (spike.go)
 package main
 
 import (
@@ -59,8 +60,12 @@ func run(args []string, out io.Writer) error {
 	via := fs.String("via", "api", "api: the signed webhook API; telegram: Telegram's webhook, replies to a fake Bot API")
 	idle := fs.Int("idle", 0, "idle sessions to create first, to measure memory per session as sessions grow")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	spike := addSpikeFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if spike.on {
+		return runSpike(*redisURL, spike, out)
 	}
 	if *via != "api" && *via != "telegram" {
 		return fmt.Errorf("-via %q: api or telegram", *via)

@@ -68,6 +68,8 @@ type Server struct {
 	messageID map[string]int       // by chat id: the last one sendMessage or copyMessage gave
 	holds     map[string]*Hold     // by method
 	broken    bool
+	limited   int        // 429s Limit gave
+	stream    func(Call) // when set, gets every call instead of s.calls (Stream)
 }
 
 type failure struct {
@@ -89,6 +91,30 @@ func New(t testing.TB) *Server {
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// Start starts a Server outside a test, for a benchmark or a load tool; Close stops it. Its Wait
+// and Hold.Wait panic where they would fail a test.
+func Start() *Server {
+	s := New(noTest{})
+	return s
+}
+
+// noTest stands for the testing.TB of a Server started by Start: Cleanup is left to Close, and
+// a failure panics.
+type noTest struct{ testing.TB }
+
+func (noTest) Helper()                      {}
+func (noTest) Cleanup(func())               {}
+func (noTest) Fatalf(f string, args ...any) { panic(fmt.Sprintf(f, args...)) }
+
+// Stream has every later call passed to f, just before it is answered, instead of recorded: Calls, Wait and
+// Texts no longer see them. For long runs, whose calls would fill the memory. f is called from
+// the Server's handlers, concurrently, and should return quickly.
+func (s *Server) Stream(f func(Call)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stream = f
 }
 
 // URL returns the endpoint pattern to pass as telegram.Config.Endpoint.
@@ -350,11 +376,21 @@ func (s *Server) failure(method, chat string) (f failure, ok bool) {
 
 // Limit makes the Server enforce Telegram's flood limits: beyond perSecond messages (sendMessage
 // or copyMessage) in any second, or a message to a chat sooner than perChat after the last one
-// it accepted, it answers 429 with retry_after 1. Zero turns a limit off.
+// it accepted, it answers 429 Too Many Requests with retry_after the whole seconds until the
+// message would be accepted (at least 1), as Telegram does. Zero turns a limit off; both are
+// off until Limit is called. Telegram's own limits are Limit(30, time.Second). Limited counts
+// the 429s.
 func (s *Server) Limit(perSecond int, perChat time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.perSecond, s.perChat = perSecond, perChat
+}
+
+// Limited returns how many sendMessage and copyMessage calls Limit refused with a 429.
+func (s *Server) Limited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limited
 }
 
 // Text returns an update with a text message from a person in a private chat. The person has a
@@ -469,9 +505,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case tgbotapi.MessageID:
 		msgID = m.MessageID
 	}
+	call := Call{Method: method, Params: params, Time: time.Now(), Status: status, MessageID: msgID}
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: method, Params: params, Time: time.Now(), Status: status, MessageID: msgID})
+	stream := s.stream
+	if stream == nil {
+		s.calls = append(s.calls, call)
+	}
 	s.mu.Unlock()
+	if stream != nil {
+		stream(call)
+	}
 	s.answer(w, status, result, f)
 }
 
@@ -576,9 +619,16 @@ func (s *Server) accept(method, chat string) (int, failure) {
 	for len(s.accepted) > 0 && now.Sub(s.accepted[0]) >= time.Second {
 		s.accepted = s.accepted[1:]
 	}
-	last, seen := s.lastSend[chat]
-	if (s.perSecond > 0 && len(s.accepted) >= s.perSecond) || (s.perChat > 0 && seen && now.Sub(last) < s.perChat) {
-		return 0, failure{http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1}
+	var wait time.Duration // until the message would be accepted
+	if s.perSecond > 0 && len(s.accepted) >= s.perSecond {
+		wait = s.accepted[len(s.accepted)-s.perSecond].Add(time.Second).Sub(now)
+	}
+	if last, seen := s.lastSend[chat]; s.perChat > 0 && seen && now.Sub(last) < s.perChat {
+		wait = max(wait, last.Add(s.perChat).Sub(now))
+	}
+	if wait > 0 {
+		s.limited++
+		return 0, tooMany(max(1, int((wait+time.Second-1)/time.Second)))
 	}
 	s.accepted = append(s.accepted, now)
 	s.lastSend[chat] = now

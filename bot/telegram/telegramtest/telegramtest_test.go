@@ -99,6 +99,60 @@ func TestLimit(t *testing.T) {
 	}
 }
 
+// Under Telegram's limits, the 429 says how long to wait, as Telegram's does, and Limited
+// counts them; a message waits no longer than that. Stream gets the calls instead of Calls.
+func TestLimitRetryAfter(t *testing.T) {
+	s := telegramtest.Start()
+	defer s.Close()
+	api := client(t, s)
+	var streamed []int
+	s.Stream(func(c telegramtest.Call) {
+		if c.Method == "sendMessage" {
+			streamed = append(streamed, c.Status) // the sends below are one at a time
+		}
+	})
+	s.Limit(30, 1500*time.Millisecond)
+
+	send := func(chat int64) (int, int) {
+		t.Helper()
+		var tgErr *tgbotapi.Error
+		_, err := api.Send(tgbotapi.NewMessage(chat, "x"))
+		switch {
+		case err == nil:
+			return 200, 0
+		case errors.As(err, &tgErr):
+			return tgErr.Code, tgErr.RetryAfter
+		}
+		t.Fatalf("send: %v", err)
+		return 0, 0
+	}
+	send(1)
+	if code, after := send(1); code != 429 || after != 2 {
+		t.Errorf("a second message to a chat at once: %d, retry_after %d; want 429 after 2 (1.5s rounded up)", code, after)
+	}
+	for chat := int64(2); chat <= 30; chat++ {
+		if code, _ := send(chat); code != 200 {
+			t.Fatalf("message %d of the second: %d; want 200", chat, code)
+		}
+	}
+	if code, after := send(31); code != 429 || after != 1 {
+		t.Errorf("the 31st message in a second: %d, retry_after %d; want 429 after 1", code, after)
+	}
+	if got := s.Limited(); got != 2 {
+		t.Errorf("Limited() = %d; want 2", got)
+	}
+	if got := len(s.Calls("sendMessage")); got != 0 {
+		t.Errorf("%d calls recorded while streamed; want 0", got)
+	}
+	if len(streamed) != 32 || streamed[1] != 429 || streamed[31] != 429 {
+		t.Errorf("streamed statuses %v; want 32, the 2nd and the last 429", streamed)
+	}
+	time.Sleep(time.Second)
+	if code, _ := send(31); code != 200 {
+		t.Errorf("after retry_after: %d; want 200", code)
+	}
+}
+
 func TestCallsRecordParams(t *testing.T) {
 	s := telegramtest.New(t)
 	api := client(t, s)
