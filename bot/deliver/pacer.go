@@ -10,7 +10,9 @@ import (
 //
 // Rules: one send per perChat per chat and one per gap overall; a chat's messages go in order,
 // one at a time; among the chats that may send, one with an urgent message waiting goes first,
-// then the one whose next message is oldest.
+// then the one served longest ago (a chat new to the queue, or back after a quiet spell, has
+// not been served: a person's first reply does not wait behind others' later messages), then
+// the one whose next message is oldest.
 type pacer struct {
 	perChat time.Duration
 	gap     time.Duration
@@ -24,6 +26,7 @@ type chatQueue struct {
 	items  []*item   // items[0] is in flight while busy
 	urgent int       // urgent messages among items
 	next   time.Time // no send to this chat before then
+	served time.Time // when its last message was taken; zero: not since it came to the queue
 	busy   bool
 }
 
@@ -84,6 +87,7 @@ func (q *pacer) take(now time.Time) (*item, time.Duration) {
 		return nil, q.next.Sub(now)
 	}
 	best.busy = true
+	best.served = now
 	best.next = now.Add(q.perChat)
 	q.next = now.Add(q.gap)
 	return best.items[0], 0
@@ -91,10 +95,15 @@ func (q *pacer) take(now time.Time) (*item, time.Duration) {
 
 // goesBefore says whether chat a sends before chat b. A chat with an urgent message waiting
 // goes first even if that message is not its next one: its messages stay in order, and the
-// urgent one is not held up by other chats.
+// urgent one is not held up by other chats. Then each chat in turn, the one served longest
+// ago first: under a spike, every person's first reply goes before anyone's second, and a
+// chat with many messages waiting cannot hold the others up.
 func goesBefore(a, b *chatQueue) bool {
 	if (a.urgent > 0) != (b.urgent > 0) {
 		return a.urgent > 0
+	}
+	if !a.served.Equal(b.served) {
+		return a.served.Before(b.served)
 	}
 	return a.items[0].seq < b.items[0].seq
 }

@@ -81,6 +81,13 @@ func TestQueueOrderAndPacing(t *testing.T) {
 		perChat: time.Second, gap: 100 * ms,
 		push: []*item{msg("B", "b1", false), msg("A", "a1", false), msg("C", "c1", false)},
 		want: []sent{{"b1", 0}, {"a1", 100 * ms}, {"c1", 200 * ms}},
+	}, {
+		// A launch-day spike: a person's first reply must not wait behind others' later ones.
+		name:    "a chat not yet served goes before a served chat's next message, however old",
+		perChat: 100 * ms, gap: 100 * ms,
+		push: []*item{msg("A", "a1", false), msg("A", "a2", false), msg("A", "a3", false),
+			msg("B", "b1", false), msg("C", "c1", false)},
+		want: []sent{{"a1", 0}, {"b1", 100 * ms}, {"c1", 200 * ms}, {"a2", 300 * ms}, {"a3", 400 * ms}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,8 +21,8 @@ import (
 
 // sendingOrder is what bot/deliver's pacer does today, said in the report.
 const sendingOrder = "urgent messages first; then, among the chats whose 1.1 s gap has passed, " +
-	"the chat whose next message was queued earliest (first come, first served across all kinds of message: " +
-	"a new person's first reply has no priority over others' later messages)"
+	"the chat served longest ago (a chat new to the queue has not been served: every person's first reply " +
+	"goes before anyone's second), then the chat whose next message was queued earliest"
 
 type sample struct {
 	At        float64 `json:"at_s"`
