@@ -10,14 +10,16 @@ import (
 //
 // Rules: one send per perChat per chat and one per gap overall; a chat's messages go in order,
 // one at a time; among the chats that may send, one with an urgent message waiting goes first,
-// then the one served longest ago (a chat new to the queue, or back after a quiet spell, has
-// not been served: a person's first reply does not wait behind others' later messages), then
-// the one whose next message is oldest.
+// then the one served longest ago (a chat not served in the last servedMemory goes first: a
+// person's first reply does not wait behind others' later messages), then the one whose next
+// message is oldest.
 type pacer struct {
 	perChat time.Duration
 	gap     time.Duration
 	chats   map[string]*chatQueue
-	next    time.Time // no send overall before then
+	served  map[string]time.Time // when each chat's last message was taken, for servedMemory
+	takes   int                  // since served was last pruned
+	next    time.Time            // no send overall before then
 	seq     uint64
 	n       int // messages waiting or in flight
 }
@@ -26,9 +28,13 @@ type chatQueue struct {
 	items  []*item   // items[0] is in flight while busy
 	urgent int       // urgent messages among items
 	next   time.Time // no send to this chat before then
-	served time.Time // when its last message was taken; zero: not since it came to the queue
+	served time.Time // when its last message was taken (pacer.served); zero: not lately
 	busy   bool
 }
+
+// servedMemory is how long a chat counts as served: a person walking the screening is served
+// every few seconds, and must not go before someone who has had no answer yet.
+const servedMemory = 10 * time.Minute
 
 // item is one message in the queue.
 type item struct {
@@ -42,7 +48,7 @@ type item struct {
 }
 
 func newPacer(perChat, gap time.Duration) *pacer {
-	return &pacer{perChat: perChat, gap: gap, chats: map[string]*chatQueue{}}
+	return &pacer{perChat: perChat, gap: gap, chats: map[string]*chatQueue{}, served: map[string]time.Time{}}
 }
 
 func (q *pacer) push(o *item) {
@@ -50,7 +56,7 @@ func (q *pacer) push(o *item) {
 	o.seq = q.seq
 	cq := q.chats[o.Chat]
 	if cq == nil {
-		cq = &chatQueue{}
+		cq = &chatQueue{served: q.served[o.Chat]}
 		q.chats[o.Chat] = cq
 	}
 	cq.items = append(cq.items, o)
@@ -64,6 +70,7 @@ func (q *pacer) push(o *item) {
 // go yet, it returns how long to wait; zero means until the queue changes.
 func (q *pacer) take(now time.Time) (*item, time.Duration) {
 	var best *chatQueue
+	var bestID string
 	var wait time.Duration
 	for id, cq := range q.chats {
 		switch {
@@ -77,7 +84,7 @@ func (q *pacer) take(now time.Time) (*item, time.Duration) {
 				wait = d
 			}
 		case best == nil || goesBefore(cq, best):
-			best = cq
+			best, bestID = cq, id
 		}
 	}
 	if best == nil {
@@ -87,10 +94,24 @@ func (q *pacer) take(now time.Time) (*item, time.Duration) {
 		return nil, q.next.Sub(now)
 	}
 	best.busy = true
-	best.served = now
+	best.served, q.served[bestID] = now, now
+	q.forgetServed(now)
 	best.next = now.Add(q.perChat)
 	q.next = now.Add(q.gap)
 	return best.items[0], 0
+}
+
+// forgetServed forgets, every thousand sends, the chats served more than servedMemory ago.
+func (q *pacer) forgetServed(now time.Time) {
+	if q.takes++; q.takes < 1000 {
+		return
+	}
+	q.takes = 0
+	for id, at := range q.served {
+		if now.Sub(at) > servedMemory {
+			delete(q.served, id)
+		}
+	}
 }
 
 // goesBefore says whether chat a sends before chat b. A chat with an urgent message waiting

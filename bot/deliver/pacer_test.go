@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -182,5 +183,32 @@ func TestQueueDropTakesOnlyThatChat(t *testing.T) {
 	q.done(inFlight)
 	if got := simulate(t, q); len(got) != 2 || got[0].Text != "b1" || got[1].Text != "a3" {
 		t.Errorf("sends after the drop = %v; want b1, a3", got)
+	}
+}
+
+// A person walking the screening is served every few seconds; someone who has had no answer
+// yet goes first, even when the screener's message came earlier and their chat had emptied.
+func TestQueueSomeoneNotYetAnsweredGoesFirst(t *testing.T) {
+	q := newPacer(time.Second, 100*time.Millisecond)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q.push(msg("A", "a1", false))
+	o, _ := q.take(now)
+	q.done(o)
+	now = now.Add(5 * time.Second) // A's chat empties and is forgotten, but not that it was served
+	q.take(now)
+	q.push(msg("A", "a2", false)) // the screener's next question, queued first
+	q.push(msg("B", "b1", false)) // a new person's first reply
+	var got []string
+	for q.n > 0 {
+		o, wait := q.take(now)
+		if o == nil {
+			now = now.Add(wait)
+			continue
+		}
+		got = append(got, string(o.Payload))
+		q.done(o)
+	}
+	if want := []string{"b1", "a2"}; !slices.Equal(got, want) {
+		t.Errorf("sent %v; want %v", got, want)
 	}
 }
