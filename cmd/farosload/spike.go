@@ -306,7 +306,7 @@ func (r *spikeRun) screen(p *spiker) {
 		if want == "LANG" {
 			want = "en"
 		}
-		_, data, menu, ok := r.waitFor(p, want)
+		_, data, menu, _ := r.waitFor(p, want)
 		if menu && i > 3 {
 			break // the screening is over
 		}

@@ -50,33 +50,32 @@ func summarize(ds []time.Duration) delays {
 }
 
 type spikeReport struct {
-	People        int       `json:"people"`
-	Window        string    `json:"window"`
-	Screeners     int       `json:"screeners"`
-	Emergencies   int       `json:"emergencies"`
-	Redis         string    `json:"redis"`
-	Order         string    `json:"sending_order"`
-	FirstReply    delays    `json:"first_reply"`
-	ByTenth       []delays  `json:"first_reply_by_tenth_of_window"`
-	StepReply     delays    `json:"screening_step_reply"`
-	Emergency     delays    `json:"emergency_reply"`
-	Lost          int       `json:"lost"`
-	Stuck         int       `json:"screenings_stuck"` // a reply not received by the end, or not the one expected
-	Completed     int       `json:"screenings_completed"`
-	Fake429       int       `json:"fake_429s"`
-	Faros429      float64   `json:"faros_429_total"`
-	Accepted      int64     `json:"messages_accepted"`
-	PostFailures  int64     `json:"webhook_failures"`
-	DepthP50      float64   `json:"queue_depth_p50"`
-	DepthMax      float64   `json:"queue_depth_max"`
-	LeftQueued    float64   `json:"left_queued_at_end"`
-	MemStart      int64     `json:"redis_used_memory_start"`
-	MemMax        int64     `json:"redis_used_memory_max"`
-	MemEnd        int64     `json:"redis_used_memory_end"`
-	Duration      float64   `json:"duration_s"`
-	Drained       bool      `json:"drained"`
-	Samples       []sample  `json:"samples"`
-	firstReplyRaw []float64 // not printed
+	People       int      `json:"people"`
+	Window       string   `json:"window"`
+	Screeners    int      `json:"screeners"`
+	Emergencies  int      `json:"emergencies"`
+	Redis        string   `json:"redis"`
+	Order        string   `json:"sending_order"`
+	FirstReply   delays   `json:"first_reply"`
+	ByTenth      []delays `json:"first_reply_by_tenth_of_window"`
+	StepReply    delays   `json:"screening_step_reply"`
+	Emergency    delays   `json:"emergency_reply"`
+	Lost         int      `json:"lost"`
+	Stuck        int      `json:"screenings_stuck"` // a reply not received by the end, or not the one expected
+	Completed    int      `json:"screenings_completed"`
+	Fake429      int      `json:"fake_429s"`
+	Faros429     float64  `json:"faros_429_total"`
+	Accepted     int64    `json:"messages_accepted"`
+	PostFailures int64    `json:"webhook_failures"`
+	DepthP50     float64  `json:"queue_depth_p50"`
+	DepthMax     float64  `json:"queue_depth_max"`
+	LeftQueued   float64  `json:"left_queued_at_end"`
+	MemStart     int64    `json:"redis_used_memory_start"`
+	MemMax       int64    `json:"redis_used_memory_max"`
+	MemEnd       int64    `json:"redis_used_memory_end"`
+	Duration     float64  `json:"duration_s"`
+	Drained      bool     `json:"drained"`
+	Samples      []sample `json:"samples"`
 }
 
 // sampleEachSecond records the queue's depth, Redis' memory, the messages accepted and the 429s
