@@ -108,13 +108,12 @@ func (d *Desk) Board(ctx context.Context, o roster.Operator) (Board, error) {
 		return b, err
 	}
 	onCall := d.onCallNow(ctx)
-	isOnCall := slices.ContainsFunc(onCall, func(x roster.Operator) bool { return x.ID == o.ID })
 	for _, id := range waiting {
 		r, err := d.load(ctx, id)
 		if err != nil {
 			return b, err
 		}
-		if r != nil && r.State == stateOpen && (isOnCall || o.Supervisor || slices.Contains(r.Notified, o.ID)) {
+		if r != nil && r.State == stateOpen && d.visible(ctx, r, o) {
 			b.Cases = append(b.Cases, d.summary(ctx, r, o))
 		}
 	}
@@ -269,7 +268,8 @@ func (d *Desk) Write(ctx context.Context, o roster.Operator, id, text string) (R
 	if len(replies) == 0 || replies[0].Text == fmt.Sprintf(opSentTo, id) {
 		return Result{OK: true, Message: fmt.Sprintf("[%s] Στάλθηκε. · Sent.", id)}, nil
 	}
-	return result(!strings.Contains(replies[0].Text, "δεν μπορεί να φτάσει"), replies), nil
+	// Kept for a page that is closed (opAway) is sent; a person who cannot be reached is not.
+	return result(replies[0].Text != fmt.Sprintf(opPersonGone, id), replies), nil
 }
 
 // Note keeps o's internal note in case id, which they must hold.
@@ -277,12 +277,11 @@ func (d *Desk) Note(ctx context.Context, o roster.Operator, id, text string) (Re
 	if strings.TrimSpace(text) == "" {
 		return Result{Message: "Κενή σημείωση · Empty note."}, nil
 	}
-	r, refusal, err := d.logged(ctx, o, id, "n", text, "")
-	if r == nil {
-		return result(false, refusal), err
+	replies, err := d.note(ctx, o, id, text, "")
+	if err != nil {
+		return Result{}, err
 	}
-	d.audit(ctx, "noted", id, "operator", o.ID)
-	return Result{OK: true, Message: fmt.Sprintf(opNote, id)}, nil
+	return result(replies[0].Text == fmt.Sprintf(opNote, id), replies), nil
 }
 
 // Release gives case id, which o holds, back to those on call, for reason (a ReleaseReasons
@@ -291,16 +290,11 @@ func (d *Desk) Release(ctx context.Context, o roster.Operator, id, reason string
 	if !slices.ContainsFunc(ReleaseReasons, func(r struct{ Key, Label string }) bool { return r.Key == reason }) {
 		return Result{Message: "Διάλεξε λόγο. · Choose a reason."}, nil
 	}
-	r, refusal, err := d.heldBy(ctx, o, id)
-	if r == nil {
-		return result(false, refusal), err
+	replies, err := d.release(ctx, o, id, "released_"+reason)
+	if err != nil {
+		return Result{}, err
 	}
-	back, err := d.giveBack(ctx, r, "released_"+reason, true)
-	if err != nil || !back {
-		return Result{Message: fmt.Sprintf(opNotYours, id)}, err
-	}
-	d.solely(ctx, o)
-	return Result{OK: true, Message: fmt.Sprintf(opReleased, id)}, nil
+	return result(replies[0].Text == fmt.Sprintf(opReleased, id), replies), nil
 }
 
 // Close closes case id, which o holds, with outcome and, for "referred", the referral named

@@ -125,12 +125,13 @@ func (d *Desk) heldBy(ctx context.Context, o roster.Operator, id string) (*recor
 	return r, nil, nil
 }
 
-func (d *Desk) release(ctx context.Context, o roster.Operator, id string) ([]bot.Reply, error) {
+// release gives case id, which o holds, back to those on call; why is the audit's reason.
+func (d *Desk) release(ctx context.Context, o roster.Operator, id, why string) ([]bot.Reply, error) {
 	r, refusal, err := d.heldBy(ctx, o, id)
 	if r == nil {
 		return refusal, err
 	}
-	back, err := d.giveBack(ctx, r, byOperator, true)
+	back, err := d.giveBack(ctx, r, why, true)
 	if err != nil {
 		return nil, err
 	}

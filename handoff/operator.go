@@ -95,7 +95,7 @@ func (d *Desk) fromOperator(ctx context.Context, o roster.Operator, m bot.Messag
 		case id == "":
 			return say("", opWhichCase), nil
 		case command == "/release":
-			return d.release(ctx, o, id)
+			return d.release(ctx, o, id, byOperator)
 		case command == "/close":
 			return d.askOutcome(ctx, o, id, strings.ToLower(strings.TrimSpace(rest)))
 		case rest == "":
@@ -138,7 +138,7 @@ func (d *Desk) pressed(ctx context.Context, o roster.Operator, b []string) ([]bo
 		}
 		return replies, err
 	case "release":
-		return d.release(ctx, o, id)
+		return d.release(ctx, o, id, byOperator)
 	case "outcome":
 		return d.askOutcome(ctx, o, id, at(2))
 	case "ref":

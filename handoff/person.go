@@ -104,15 +104,15 @@ func (d *Desk) Relay(ctx context.Context, id string, m bot.Message, alert string
 		}
 		// Another instance gave it back a moment ago, and told the person.
 	}
-	if d.poke != nil { // the desks show how many messages wait
-		d.poke("", id, false, false)
-	}
 	if alert != "" {
 		return d.alerted(r, alert, d.alert(ctx, r, alert)), true, nil
 	}
 	if m.Media != "" { // nobody to pass it to yet: Faros keeps no photo or voice
 		d.audit(ctx, "media_not_passed", id, "media", m.Media, "why", "waiting")
 		return []bot.Reply{{Text: d.catalog().Render(r.Lang, "handoff_media_waiting", nil)}}, true, nil
+	}
+	if d.poke != nil { // the desks show how many messages wait (alerts and media poke as they go)
+		d.poke("", id, false, false)
 	}
 	if now.Sub(r.Reassured) < d.reassure || r.Duress {
 		return nil, true, nil

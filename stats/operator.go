@@ -14,8 +14,12 @@ const OperatorWeeks = 4
 // LastWeeks is the span of the n whole weeks before the week of now. The week under way is
 // never shown: asked twice an hour apart, its growing counts would time single screenings.
 func LastWeeks(now time.Time, n int) (from, to Week) {
-	to = WeekOf(WeekOf(now).Monday().AddDate(0, 0, -7).Add(12 * time.Hour))
-	return WeekOf(to.Monday().AddDate(0, 0, -7*(n-1)).Add(12 * time.Hour)), to
+	to = WeekOf(now).Prev()
+	from = to
+	for range n - 1 {
+		from = from.Prev()
+	}
+	return from, to
 }
 
 // ForOperators is the answer to /stats in an operator's chat: the last four weeks, suppressed

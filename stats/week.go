@@ -73,6 +73,9 @@ func (w Week) Monday() time.Time {
 // Next is the week after w.
 func (w Week) Next() Week { return WeekOf(w.Monday().AddDate(0, 0, 7).Add(12 * time.Hour)) }
 
+// Prev is the week before w.
+func (w Week) Prev() Week { return WeekOf(w.Monday().AddDate(0, 0, -7).Add(12 * time.Hour)) }
+
 // Before reports whether w comes before v.
 func (w Week) Before(v Week) bool { return w.Year < v.Year || w.Year == v.Year && w.Num < v.Num }
 

@@ -28,7 +28,6 @@ type chatQueue struct {
 	items  []*item   // items[0] is in flight while busy
 	urgent int       // urgent messages among items
 	next   time.Time // no send to this chat before then
-	served time.Time // when its last message was taken (pacer.served); zero: not lately
 	busy   bool
 }
 
@@ -56,7 +55,7 @@ func (q *pacer) push(o *item) {
 	o.seq = q.seq
 	cq := q.chats[o.Chat]
 	if cq == nil {
-		cq = &chatQueue{served: q.served[o.Chat]}
+		cq = &chatQueue{}
 		q.chats[o.Chat] = cq
 	}
 	cq.items = append(cq.items, o)
@@ -83,7 +82,7 @@ func (q *pacer) take(now time.Time) (*item, time.Duration) {
 			if d := cq.next.Sub(now); wait == 0 || d < wait {
 				wait = d
 			}
-		case best == nil || goesBefore(cq, best):
+		case best == nil || goesBefore(cq, best, q.served[id], q.served[bestID]):
 			best, bestID = cq, id
 		}
 	}
@@ -94,7 +93,7 @@ func (q *pacer) take(now time.Time) (*item, time.Duration) {
 		return nil, q.next.Sub(now)
 	}
 	best.busy = true
-	best.served, q.served[bestID] = now, now
+	q.served[bestID] = now
 	q.forgetServed(now)
 	best.next = now.Add(q.perChat)
 	q.next = now.Add(q.gap)
@@ -119,12 +118,13 @@ func (q *pacer) forgetServed(now time.Time) {
 // urgent one is not held up by other chats. Then each chat in turn, the one served longest
 // ago first: under a spike, every person's first reply goes before anyone's second, and a
 // chat with many messages waiting cannot hold the others up.
-func goesBefore(a, b *chatQueue) bool {
+// aServed and bServed are when each was last served (zero: not in servedMemory).
+func goesBefore(a, b *chatQueue, aServed, bServed time.Time) bool {
 	if (a.urgent > 0) != (b.urgent > 0) {
 		return a.urgent > 0
 	}
-	if !a.served.Equal(b.served) {
-		return a.served.Before(b.served)
+	if !aServed.Equal(bServed) {
+		return aServed.Before(bServed)
 	}
 	return a.items[0].seq < b.items[0].seq
 }

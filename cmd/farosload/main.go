@@ -81,7 +81,7 @@ func run(args []string, out io.Writer) error {
 	rdb.AddHook(trips)
 	ctx := context.Background()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis %s: %w", *redisURL, err)
+		return fmt.Errorf("redis %s: %w", opt.Addr, err) // the address: the URL may hold a password
 	}
 	prefix := "faros-load-" + randomHex(4)
 	defer deleteKeys(rdb, prefix)

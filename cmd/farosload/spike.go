@@ -118,11 +118,11 @@ func runSpike(redisURL string, cfg *spikeConfig, out io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis %s: %w", redisURL, err)
+		return fmt.Errorf("redis %s: %w", opt.Addr, err) // the address: the URL may hold a password
 	}
 	prefix := "faros-spike-" + randomHex(4)
 	defer deleteKeys(rdb, prefix)
-	rep := &spikeReport{People: cfg.people, Window: cfg.window.String(), Redis: redisURL, Order: sendingOrder}
+	rep := &spikeReport{People: cfg.people, Window: cfg.window.String(), Redis: opt.Addr, Order: sendingOrder}
 	rep.MemStart = usedMemory(ctx, rdb)
 
 	r := newSpikeRun(cfg, rep)

@@ -62,10 +62,8 @@ func Load(src Source) (*dialog.Engine, *locales.Catalog, error) {
 		}
 		probs = append(probs, cat.CheckParams(given).In(src.LocalesDir)...)
 	}
-	if e != nil {
-		cat = cat.InOrder(e.Languages()) // the flows' order: the one every host shows
-	}
 	if lerr == nil && e != nil {
+		cat = cat.InOrder(e.Languages()) // the flows' order: the one every host shows
 		// In that order, so that of two languages with one name the one added last is told.
 		probs = append(probs, namesForCounsellors(cat, src.LocalesDir)...)
 	}
@@ -85,13 +83,14 @@ func namesForCounsellors(cat *locales.Catalog, dir string) dialog.Problems {
 		for _, lang := range cat.Languages() {
 			text, _ := cat.Text(lang, id)
 			file := path.Join(dir, lang+".yaml")
-			switch other, dup := seen[strings.ToLower(strings.TrimSpace(text))]; {
-			case strings.TrimSpace(text) == "":
+			key := strings.ToLower(strings.TrimSpace(text))
+			switch other, dup := seen[key]; {
+			case key == "":
 				probs = append(probs, dialog.Problem{File: file, Msg: fmt.Sprintf("%s is empty: write the language's name, for the counsellors", id)})
 			case dup:
 				probs = append(probs, dialog.Problem{File: file, Msg: fmt.Sprintf("%s %q is %s's too: the counsellors would read the wrong language", id, text, other)})
 			default:
-				seen[strings.ToLower(strings.TrimSpace(text))] = lang
+				seen[key] = lang
 			}
 		}
 	}
