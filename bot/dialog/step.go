@@ -72,15 +72,21 @@ func Command(text string) string {
 // commandText is typed text without the spaces and invisible marks before it: a /command
 // copied from a right-to-left message brings its direction marks along ("\u200f\u200e/stop").
 func commandText(text string) string {
-	return strings.TrimLeftFunc(text, func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) })
+	return strings.TrimLeftFunc(text, invisibleOrSpace)
 }
 
-// commandName reads "/help", "/HELP" or "/help@faros_bot" as "help".
+// commandName reads "/help", "/HELP" or "/help@faros_bot" as "help". The name ends at the
+// first space or invisible mark: "/stop\u200f" from right-to-left text is "stop".
 func commandName(text string) string {
-	word, _, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
-	word, _, _ = strings.Cut(word, "@")
-	return strings.ToLower(strings.TrimSpace(word))
+	text = strings.TrimPrefix(text, "/")
+	if end := strings.IndexFunc(text, invisibleOrSpace); end >= 0 {
+		text = text[:end]
+	}
+	word, _, _ := strings.Cut(text, "@")
+	return strings.ToLower(word)
 }
+
+func invisibleOrSpace(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }
 
 // run is one Step in progress.
 type run struct {

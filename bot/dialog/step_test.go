@@ -528,11 +528,11 @@ func TestStepNumbersBeforeTheStart(t *testing.T) {
 	}
 }
 
-// A /command copied from a right-to-left message brings its direction marks along: it is the
-// command all the same.
+// A /command copied from a right-to-left message brings its direction marks along, before it
+// or after it: it is the command all the same.
 func TestCommandAfterDirectionMarks(t *testing.T) {
 	e := fixture(t)
-	for _, text := range []string{"\u200f\u200e/wipe", " \u200e/wipe"} {
+	for _, text := range []string{"\u200f\u200e/wipe", " \u200e/wipe", "/wipe\u200f", "\u200f/wipe\u200f\u200e", "/wipe\u2069\n", "/WIPE\u200e@faros_bot"} {
 		if got := dialog.Command(text); got != "wipe" {
 			t.Errorf("Command(%q) = %q; want wipe", text, got)
 		}
