@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/bot/webhook"
 )
 
@@ -21,23 +22,91 @@ type conversation struct {
 	id, lang, url, via string
 	chat               int64
 	client             *http.Client
-	step, seq          int
-	buttons            []string
+	seq, step          int      // step: where in route a Telegram person is; 0: "/start" next
+	route              []string // Telegram only: the presses after "/start"
+	buttons            []string // of the last reply; Telegram's are not read, see update
+	screened           bool     // a screening question was answered since "/start"
 }
 
-// script is what the person presses, by choice id, after "/start": language, safety check,
-// the menu, seventeen answers (a broken promise and threats: tier 2), then "not now".
-var script = append([]string{"LANG", "safe", "check"},
-	"no", "no", "yes", "no", "no", "yes", "no", "no", "no", "no", "yes", "no", "no", "no", "no", "no", "no", "no")
+// presses is what the person presses, by question ("flow.node"): a language question is
+// answered with their language, any other screening question "no". Two yeses (a broken
+// promise and threats) make it tier 2; without a counsellor the screening ends at the menu.
+var presses = map[string]string{
+	"welcome.safety":    "safe",
+	"menu.menu":         "check",
+	"screening.promise": "yes",
+	"screening.threats": "yes",
+	"screening.offer":   "no",
+}
+
+// press returns the callback data of the button the person presses among buttons (each
+// "flow.node/choice"), or "" when the walk is over (the menu again after a screening, or a
+// question the walk does not know) and it begins again with "/start".
+func press(buttons []string, lang string, screened bool) string {
+	if len(buttons) == 0 {
+		return ""
+	}
+	question, _, _ := strings.Cut(buttons[0], "/")
+	want, ok := presses[question]
+	switch {
+	case strings.HasSuffix(question, ".language"):
+		want = lang
+	case question == "menu.menu" && screened:
+		return ""
+	case !ok && strings.HasPrefix(question, "screening."):
+		want = "no"
+	}
+	for _, b := range buttons {
+		if b == question+"/"+want {
+			return b
+		}
+	}
+	return ""
+}
+
+// route is the walk press makes through engine's flows in lang, for a Faros without
+// counsellors: the callback data pressed after "/start", in order. Telegram's synthetic people
+// follow it, since they do not read their replies.
+func route(engine *dialog.Engine, lang string) ([]string, error) {
+	var (
+		s        dialog.State
+		in       = dialog.Input{Command: "start", NoDesk: true}
+		pressed  []string
+		screened bool
+	)
+	for len(pressed) < 100 {
+		next, outs, err := engine.Step(s, in)
+		if err != nil {
+			return nil, err
+		}
+		s = next
+		var buttons []string
+		for _, o := range outs {
+			if o.Kind == dialog.Ask {
+				buttons = buttons[:0]
+				for _, c := range o.Choices {
+					buttons = append(buttons, o.Question+"/"+c.ID)
+				}
+			}
+		}
+		data := press(buttons, lang, screened)
+		if data == "" {
+			if !screened {
+				return nil, fmt.Errorf("the walk in %s stopped before the screening, at %v", lang, buttons)
+			}
+			return pressed, nil
+		}
+		screened = screened || strings.HasPrefix(data, "screening.")
+		pressed = append(pressed, data)
+		question, choice, _ := strings.Cut(data, "/")
+		in = dialog.Input{Question: question, Choice: choice, NoDesk: true}
+	}
+	return nil, fmt.Errorf("the walk in %s does not end", lang)
+}
 
 func (c *conversation) next() (time.Duration, error) {
 	c.seq++
-	want := ""
-	if c.step > 0 {
-		if want = script[c.step-1]; want == "LANG" {
-			want = c.lang
-		}
-	}
+	want := c.press()
 	var body []byte
 	header := http.Header{"Content-Type": {"application/json"}}
 	if c.via == "telegram" {
@@ -45,17 +114,8 @@ func (c *conversation) next() (time.Duration, error) {
 		header.Set("X-Telegram-Bot-Api-Secret-Token", hookSecret)
 	} else {
 		req := map[string]string{"conversation": c.id, "id": strconv.Itoa(c.seq), "text": "/start"}
-		if c.step > 0 {
-			req["text"] = ""
-			for _, b := range c.buttons {
-				if strings.HasSuffix(b, "/"+want) {
-					req["choice"] = b
-				}
-			}
-			if req["choice"] == "" {
-				c.step = 0
-				return 0, fmt.Errorf("no button %q", want)
-			}
+		if want != "" {
+			req["text"], req["choice"] = "", want
 		}
 		body, _ = json.Marshal(req)
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
@@ -92,12 +152,26 @@ func (c *conversation) next() (time.Duration, error) {
 			c.buttons = append(c.buttons, ch.ID)
 		}
 	}
-	c.step = (c.step + 1) % (len(script) + 1)
 	return d, nil
 }
 
-// update is the Telegram update for the next step: "/start" typed, or a button pressed. The
-// data names only the choice: the question waiting takes it.
+// press is the next button's data, or "" for "/start": on the API, chosen among the last
+// reply's buttons; on Telegram, whose replies go to the fake Bot API, the next of c.route.
+func (c *conversation) press() string {
+	if c.via == "telegram" {
+		want := ""
+		if c.step > 0 {
+			want = c.route[c.step-1]
+		}
+		c.step = (c.step + 1) % (len(c.route) + 1)
+		return want
+	}
+	want := press(c.buttons, c.lang, c.screened)
+	c.screened = want != "" && (c.screened || strings.HasPrefix(want, "screening."))
+	return want
+}
+
+// update is the Telegram update for the next step: "/start" typed, or a button pressed.
 func (c *conversation) update(choice string) []byte {
 	from := map[string]any{"id": c.chat, "is_bot": false, "first_name": "Load", "language_code": c.lang}
 	chat := map[string]any{"id": c.chat, "type": "private"}

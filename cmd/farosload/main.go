@@ -131,11 +131,19 @@ func run(args []string, out io.Writer) error {
 	if *perSecond > 0 {
 		limit = rate.NewLimiter(rate.Limit(*perSecond), *perSecond/100+1)
 	}
+	langs := []string{"el", "en", "fr", "sq"}
+	routes := make(map[string][]string)
+	for _, l := range langs {
+		if routes[l], err = route(engine, l); err != nil {
+			return err
+		}
+	}
 	var wg sync.WaitGroup
 	for i := range *conversations {
 		wg.Go(func() {
+			lang := langs[i%len(langs)]
 			c := &conversation{id: fmt.Sprintf("load-%s-%d", prefix, i), chat: int64(1_000_000 + i),
-				lang: []string{"el", "en", "fr", "sq"}[i%4], client: client, url: url, via: *via}
+				lang: lang, client: client, url: url, via: *via, route: routes[lang]}
 			var mine []time.Duration
 			for !stop.Load() {
 				_ = limit.Wait(ctx)

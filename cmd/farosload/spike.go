@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +73,7 @@ type spiker struct {
 	chat      int64
 	at        time.Duration // when they send /start, from the window's start
 	screens   bool
-	emergency int // the step (index in script) at which they type the emergency word; -1: never
+	emergency int // the step (index in route) at which they type the emergency word; -1: never
 
 	mu    sync.Mutex
 	sent  time.Time              // /start posted
@@ -89,6 +88,7 @@ type spikeRun struct {
 	rep    *spikeReport
 	list   []*spiker
 	people map[string]*spiker // by chat id, as the fake sees it
+	route  []string           // a screener's presses after "/start", in English
 	fake   *telegramtest.Server
 	reg    *prometheus.Registry // Faros' channel's metrics
 	hook   string               // Faros' webhook URL
@@ -125,10 +125,18 @@ func runSpike(redisURL string, cfg *spikeConfig, out io.Writer) error {
 	rep := &spikeReport{People: cfg.people, Window: cfg.window.String(), Redis: opt.Addr, Order: sendingOrder}
 	rep.MemStart = usedMemory(ctx, rdb)
 
-	r := newSpikeRun(cfg, rep)
+	engine, catalog, err := content.Load(content.Built())
+	if err != nil {
+		return err
+	}
+	walk, err := route(engine, "en")
+	if err != nil {
+		return err
+	}
+	r := newSpikeRun(cfg, rep, walk)
 	r.startFake()
 	defer r.fake.Close()
-	stopFaros, err := r.startFaros(ctx, rdb, prefix)
+	stopFaros, err := r.startFaros(ctx, rdb, prefix, &bot.Content{Engine: engine, Catalog: catalog})
 	if err != nil {
 		return err
 	}
@@ -152,8 +160,8 @@ func runSpike(redisURL string, cfg *spikeConfig, out io.Writer) error {
 
 // newSpikeRun draws the people's moments and roles from the seed, so that two runs with the same
 // flags send the same load.
-func newSpikeRun(cfg *spikeConfig, rep *spikeReport) *spikeRun {
-	r := &spikeRun{cfg: cfg, rep: rep, people: make(map[string]*spiker, cfg.people), list: make([]*spiker, cfg.people)}
+func newSpikeRun(cfg *spikeConfig, rep *spikeReport, route []string) *spikeRun {
+	r := &spikeRun{cfg: cfg, rep: rep, route: route, people: make(map[string]*spiker, cfg.people), list: make([]*spiker, cfg.people)}
 	rng := rand.New(rand.NewPCG(cfg.seed, 15))
 	for i := range r.list {
 		p := &spiker{chat: int64(2_000_000 + i), at: time.Duration(rng.Int64N(int64(cfg.window) + 1)), emergency: -1}
@@ -162,7 +170,7 @@ func newSpikeRun(cfg *spikeConfig, rep *spikeReport) *spikeRun {
 			p.inbox = make(chan telegramtest.Call, 256)
 			rep.Screeners++
 			if rng.Float64() < cfg.emergency {
-				p.emergency = 2 + rng.IntN(len(script)-2) // after the language and the safety check
+				p.emergency = 2 + rng.IntN(len(r.route)-2) // after the language and the safety check
 				rep.Emergencies++
 			}
 		}
@@ -205,12 +213,8 @@ func (r *spikeRun) startFake() {
 // with the queue at its defaults (PerSecond 28, PerChat 1.1 s), an outbox and the wipe's memory
 // of message ids, as cmd/faros runs it; then serves its webhook on a loopback port. stop closes
 // the channel and waits for it.
-func (r *spikeRun) startFaros(ctx context.Context, rdb *redis.Client, prefix string) (stop func(), err error) {
-	engine, catalog, err := content.Load(content.Built())
-	if err != nil {
-		return nil, err
-	}
-	b, err := bot.New(bot.Config{Redis: rdb, Content: &bot.Content{Engine: engine, Catalog: catalog}, PseudonymKey: secret, Prefix: prefix})
+func (r *spikeRun) startFaros(ctx context.Context, rdb *redis.Client, prefix string, c *bot.Content) (stop func(), err error) {
+	b, err := bot.New(bot.Config{Redis: rdb, Content: c, PseudonymKey: secret, Prefix: prefix})
 	if err != nil {
 		return nil, err
 	}
@@ -297,15 +301,12 @@ func (r *spikeRun) startPeople() {
 	}
 }
 
-// screen is a screener's script: /start, then each answer of script after a human pause,
+// screen is a screener's script: /start, then each press of the route after a human pause,
 // measuring how long each reply takes, until the end, the emergency word or a reply that does
 // not come (stuck).
 func (r *spikeRun) screen(p *spiker) {
 	r.post(telegramtest.Text(p.chat, "/start"))
-	for i, want := range script {
-		if want == "LANG" {
-			want = "en"
-		}
+	for i, want := range r.route {
 		_, data, menu, _ := r.waitFor(p, want)
 		if menu && i > 3 {
 			break // the screening is over
@@ -327,7 +328,7 @@ func (r *spikeRun) screen(p *spiker) {
 			return
 		}
 		r.post(telegramtest.Callback(p.chat, data))
-		if i == len(script)-1 {
+		if i == len(r.route)-1 {
 			break
 		}
 		c, _, _, ok := r.waitFor(p, "")
@@ -360,7 +361,7 @@ func (r *spikeRun) waitFor(p *spiker, want string) (c telegramtest.Call, data st
 				return c, data, false, true
 			}
 			if c.Params["reply_markup"] != "" {
-				return c, "", button(c, "check") != "", true
+				return c, "", button(c, "menu.menu/check") != "", true
 			}
 		case <-timeout.C:
 			return telegramtest.Call{}, "", false, false
@@ -368,8 +369,7 @@ func (r *spikeRun) waitFor(p *spiker, want string) (c telegramtest.Call, data st
 	}
 }
 
-// button returns the callback data of the call's button for choice want (data ending in
-// "/"+want), or "".
+// button returns the callback data want if the call has that button, or "".
 func button(c telegramtest.Call, want string) string {
 	var markup struct {
 		InlineKeyboard [][]struct {
@@ -381,7 +381,7 @@ func button(c telegramtest.Call, want string) string {
 	}
 	for _, row := range markup.InlineKeyboard {
 		for _, b := range row {
-			if strings.HasSuffix(b.Data, "/"+want) {
+			if b.Data == want {
 				return b.Data
 			}
 		}
