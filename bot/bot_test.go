@@ -117,10 +117,10 @@ func TestConversationInRedis(t *testing.T) {
 		if strings.Contains(k, "4711") {
 			t.Errorf("key %s holds the raw chat id", k)
 		}
-		if v := r.Client.Get(ctx, k).Val(); strings.Contains(v, "4711") {
+		if v := r.Value(ctx, k); strings.Contains(v, "4711") {
 			t.Errorf("key %s holds the raw chat id in its value", k)
 		}
-		if strings.HasSuffix(k, ":session") && (ttl > 2*time.Hour || ttl < 2*time.Hour-time.Minute) {
+		if strings.HasSuffix(k, ":conv") && (ttl > 2*time.Hour || ttl < 2*time.Hour-time.Minute) {
 			t.Errorf("session TTL %v; want the idle time, 2h", ttl)
 		}
 	}
@@ -168,7 +168,7 @@ func TestDuplicateAnsweredOnce(t *testing.T) {
 		if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 || ttl > 5*time.Minute {
 			t.Errorf("the kept replies live %v; want at most 5 minutes", ttl)
 		}
-		if v := r.Client.Get(ctx, k).Val(); strings.Contains(v, first[0].Buttons[0].Label) {
+		if v := r.Value(ctx, k); strings.Contains(v, first[0].Buttons[0].Label) {
 			t.Errorf("Redis holds the replies in clear: %q", v)
 		}
 	}
@@ -234,6 +234,44 @@ func TestOneMessageAtATime(t *testing.T) {
 	// Twelve questions are answered: the thirteenth waits, whichever it is in the content.
 	if want := thirteenth(t, n); !strings.HasSuffix(text, want) {
 		t.Errorf("after %d concurrent answers the question asked again is %q; want the thirteenth, %q", n, text, want)
+	}
+}
+
+// TestRedeliveryToTwoInstancesAnsweredOnce: the same update handed to two Bots sharing Redis
+// at the same moment (a channel's redelivery reaching another instance) is stepped once: the
+// other finds it handled, however the two reads and saves interleave.
+func TestRedeliveryToTwoInstancesAnsweredOnce(t *testing.T) {
+	r := redistest.New(t)
+	a, b := newFixture(t, nil, r), newFixture(t, nil, r)
+	_, buttons := a.say(t, "c2", bot.Message{Text: "/start"})
+	_, buttons = a.press(t, "c2", buttons, "en")
+	_, buttons = a.press(t, "c2", buttons, "safe")
+	a.press(t, "c2", buttons, "check")
+	const n = 12
+	for i := range n {
+		m := bot.Message{Channel: "web", ChatID: "c2", ID: fmt.Sprint("r", i), Button: "no"}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for j, f := range []*fixture{a, b} {
+			wg.Go(func() { _, errs[j] = f.bot.Handle(context.Background(), m) })
+		}
+		wg.Wait()
+		handled := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				handled++
+			case !errors.Is(err, bot.ErrDuplicate):
+				t.Errorf("update %d: %v", i, err)
+			}
+		}
+		if handled != 1 {
+			t.Errorf("update %d was stepped %d times; want once", i, handled)
+		}
+	}
+	text, _ := a.say(t, "c2", bot.Message{Text: "?"})
+	if want := thirteenth(t, n); !strings.HasSuffix(text, want) {
+		t.Errorf("after %d answers, each handed to two instances, the question asked is %q; want %q", n, text, want)
 	}
 }
 

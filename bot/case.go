@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -132,8 +133,20 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	c := b.content.Load()
 	p := pseudonym(b.key, channel, chatID)
 	defer b.turns.take(p)()
+	deadline := time.Now().Add(b.store.lockWait)
+	for {
+		replies, err := b.jump(ctx, c, p, channel, flow)
+		if !errors.Is(err, errMoved) || time.Now().After(deadline) {
+			return replies, err
+		}
+	}
+}
+
+// jump is one try at Goto: errMoved when a message of the person's saved the conversation
+// meanwhile.
+func (b *Bot) jump(ctx context.Context, c *Content, p, channel, flow string) ([]Reply, error) {
 	now := b.now()
-	bg, err := b.store.begin(ctx, p, "", "", "", now) // not the person's doing: no limit
+	bg, err := b.store.begin(ctx, p, "", "", now) // not the person's doing: no limit
 	if err != nil {
 		return nil, err
 	}
@@ -143,14 +156,15 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	}
 	next, outs, err := c.Engine.Jump(s.State, flow)
 	if err != nil {
-		_ = b.store.release(ctx, p, bg.token, release{})
 		return nil, err
 	}
 	if s.Case != "" {
 		s.Started = now.Unix() // a case may have outlived the age limit: it counts from its end
 	}
 	s.State, s.Case = next, ""
-	b.save(ctx, p, bg.token, &s, Message{Channel: channel}, nil)
+	if err := b.save(ctx, p, bg, &s, Message{Channel: channel}, nil); err != nil {
+		return nil, err
+	}
 	return render(c, outs), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -100,7 +101,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		store: store{rdb: cfg.Redis, prefix: cmp.Or(cfg.Prefix, "faros"), idle: cmp.Or(cfg.Idle, 2*time.Hour),
-			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, seenTTL: 24 * time.Hour, limits: cfg.Limits.withDefaults()},
+			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, limits: cfg.Limits.withDefaults()},
 		key:    cfg.PseudonymKey,
 		maxAge: cmp.Or(cfg.MaxAge, 24*time.Hour),
 		desk:   cfg.Desk,
@@ -176,27 +177,36 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	if m.Edited && vital == dialog.Ordinary {
 		return nil, nil // answered as it was first written; an edit that calls for help is not
 	}
-	class := class(vital, m)
 
 	p := pseudonym(b.key, m.Channel, m.ChatID)
 	defer b.turns.take(p)()
+	deadline := time.Now().Add(b.store.lockWait)
+	for {
+		replies, err = b.step(ctx, c, m, p, in, vital, hint, &lang)
+		if !errors.Is(err, errMoved) {
+			return replies, err
+		}
+		if time.Now().After(deadline) { // another instance saved it each time: a storm, not a person
+			b.m.errors.WithLabelValues("redis").Inc()
+			b.log.Warn("handle: the conversation kept moving on; answering with the numbers", "channel", m.Channel)
+			return b.offline(lang), nil
+		}
+	}
+}
+
+// step is one try at handling m in conversation p. It returns errMoved when another message
+// saved the conversation after this one read it, before this one did anything but read: m
+// is then to be stepped again. lang is set to the conversation's language once known.
+func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dialog.Input, vital dialog.Vital, hint string, lang *string) ([]Reply, error) {
 	now := b.now()
-	bg, err := b.store.begin(ctx, p, m.ID, m.MsgID, class, now)
-	token := bg.token
+	class := class(vital, m)
+	bg, err := b.store.begin(ctx, p, m.ID, class, now)
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		b.m.duplicates.WithLabelValues(m.Channel).Inc()
 		return b.replayed(m, bg.data), ErrDuplicate
 	case err != nil:
-		b.m.errors.WithLabelValues("redis").Inc()
-		b.log.Warn("handle: the conversation store is unavailable; answering with the numbers", "channel", m.Channel, "err", err)
-		if l := b.langs.get(p); l != "" {
-			lang = l
-		}
-		if vital == dialog.Watched {
-			return b.fresh(c, in, lang), nil // someone is watching: the innocent line, never the numbers
-		}
-		return b.offline(lang), nil
+		return b.unstored(c, m, p, in, vital, *lang, err), nil
 	}
 
 	var s session
@@ -209,27 +219,27 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 		// person may be talking with a counsellor.
 		s = fresh
 	} else {
-		lang = s.State.Lang
+		*lang = s.State.Lang
 	}
 	if s.Case == "" { // in a case nothing the person writes is dropped or refused
 		if bg.over {
 			b.m.limited.WithLabelValues(m.Channel).Inc()
-			return b.limited(ctx, c, p, token, in, class, !bg.quiet, cmp.Or(lang, b.langs.get(p), hint), now), nil
+			return b.limited(ctx, c, p, bg, m, in, !bg.quiet, cmp.Or(*lang, b.langs.get(p), hint), now), nil
 		}
 		if vital == dialog.Ordinary && !b.intake.allow(m.Channel) {
-			if err := b.store.release(ctx, p, token, release{refund: class}); err != nil {
-				b.log.Warn("handle: the conversation was not unlocked", "channel", m.Channel, "err", err)
-			}
-			b.m.refused.WithLabelValues(m.Channel).Inc()
+			b.m.refused.WithLabelValues(m.Channel).Inc() // nothing was written: nothing to give back
 			return nil, ErrOverloaded
 		}
 	}
 	var relayed []Reply // what the desk answered a message the flows answer too
 	if s.Case != "" {
+		// The desk hears the message once: the conversation is locked before.
+		if err := b.store.lock(ctx, p, &bg); err != nil {
+			return b.unlocked(c, m, p, in, vital, *lang, err)
+		}
 		replies, done := b.relay(ctx, c, &s, m)
 		if done {
-			b.save(ctx, p, token, &s, m, replies)
-			return replies, nil
+			return replies, b.save(ctx, p, bg, &s, m, replies)
 		}
 		relayed = replies
 		if s.Case == "" && expired() { // the case is over, and with it the age limit's grace
@@ -243,20 +253,56 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	in.NoDesk = b.desk == nil // nor promise a counsellor who does not exist
 	next, outs, err := c.Engine.Step(s.State, in)
 	if err != nil {
-		_ = b.store.release(ctx, p, token, release{}) // the lock expires if this fails
+		_ = b.store.unlock(ctx, p, bg, time.Time{}, m.MsgID) // the lock expires if this fails
 		b.m.errors.WithLabelValues("content").Inc()
 		b.log.Error("handle: the flows failed", "channel", m.Channel, "flow", s.State.Flow, "node", s.State.Node, "err", err)
-		return b.offline(lang), nil
+		return b.offline(*lang), nil
 	}
-	s.State, lang = next, next.Lang
-	b.langs.set(p, lang)
-	return b.apply(ctx, c, p, token, &s, m, outs, relayed), nil
+	if bg.token == "" && acts(outs) {
+		if err := b.store.lock(ctx, p, &bg); err != nil {
+			return b.unlocked(c, m, p, in, vital, *lang, err)
+		}
+	}
+	s.State, *lang = next, next.Lang
+	b.langs.set(p, *lang)
+	return b.apply(ctx, c, p, bg, &s, m, outs, relayed)
+}
+
+// acts reports whether a step's outputs do more than answer: open a case, count a statistic
+// or end the conversation. Such a step is done under the conversation's lock.
+func acts(outs []dialog.Output) bool {
+	return slices.ContainsFunc(outs, func(o dialog.Output) bool {
+		return o.Kind == dialog.Handoff || o.Kind == dialog.Count || o.Kind == dialog.End
+	})
+}
+
+// unstored answers m when the conversation store is unavailable: the numbers, or for the
+// duress word the innocent line.
+func (b *Bot) unstored(c *Content, m Message, p string, in dialog.Input, vital dialog.Vital, lang string, err error) []Reply {
+	b.m.errors.WithLabelValues("redis").Inc()
+	b.log.Warn("handle: the conversation store is unavailable; answering with the numbers", "channel", m.Channel, "err", err)
+	if l := b.langs.get(p); l != "" {
+		lang = l
+	}
+	if vital == dialog.Watched {
+		return b.fresh(c, in, lang) // someone is watching: the innocent line, never the numbers
+	}
+	return b.offline(lang)
+}
+
+// unlocked is what a message gets when its conversation could not be locked: errMoved, to be
+// stepped again, or the answer of an unavailable store.
+func (b *Bot) unlocked(c *Content, m Message, p string, in dialog.Input, vital dialog.Vital, lang string, err error) ([]Reply, error) {
+	if errors.Is(err, errMoved) {
+		return nil, err
+	}
+	return b.unstored(c, m, p, in, vital, lang, err), nil
 }
 
 // apply does what the flows' outputs ask beyond words (open a case, count a statistic, end
 // and wipe the conversation), saves the conversation, and returns the replies: the flows'
 // words, then the desk's (relayed).
-func (b *Bot) apply(ctx context.Context, c *Content, p, token string, s *session, m Message, outs []dialog.Output, relayed []Reply) []Reply {
+func (b *Bot) apply(ctx context.Context, c *Content, p string, bg begun, s *session, m Message, outs []dialog.Output, relayed []Reply) ([]Reply, error) {
 	wipe, secret := false, false
 	for _, o := range outs {
 		switch {
@@ -280,33 +326,34 @@ func (b *Bot) apply(ctx context.Context, c *Content, p, token string, s *session
 	}
 	replies := joined(render(c, outs), relayed) // the flows' numbers, then word of the counsellor
 	if wipe {
-		b.wipe(ctx, p, token, m)
+		b.wipe(ctx, p, bg, m)
 		for i := range replies {
 			replies[i].Forget = true
 		}
-		return replies
+		return replies, nil
 	}
-	b.save(ctx, p, token, s, m, replies)
+	if err := b.save(ctx, p, bg, s, m, replies); err != nil {
+		return nil, err
+	}
 	// After the save: the deletion may wait on Telegram, and must not hold the conversation's
 	// lock while the new case waits to be saved.
 	if secret && b.unsay(ctx, m) && len(replies) > 0 {
 		replies[0].Text = c.Catalog.Render(s.State.Lang, "codeword_deleted", nil) + "\n\n" + replies[0].Text
 	}
-	return replies
+	return replies, nil
 }
 
-// limited answers a message over its conversation's limit, outside a case, and unlocks the
-// conversation. A call for help or the duress word is answered as a new conversation would
+// limited answers a message over its conversation's limit, outside a case. A call for help or the duress word is answered as a new conversation would
 // be (the numbers; the innocent line), without a step of this one; anything else gets one
 // notice (notice), then nothing for a while.
-func (b *Bot) limited(ctx context.Context, c *Content, p, token string, in dialog.Input, class string, notice bool, lang string, now time.Time) []Reply {
-	answered := class == "help" || class == "duress"
-	r := release{}
+func (b *Bot) limited(ctx context.Context, c *Content, p string, bg begun, m Message, in dialog.Input, notice bool, lang string, now time.Time) []Reply {
+	answered := bg.class == "help" || bg.class == "duress"
+	var noticed time.Time
 	if notice && !answered {
-		r.noticed = now
+		noticed = now
 	}
-	if err := b.store.release(ctx, p, token, r); err != nil {
-		b.log.Warn("handle: the conversation was not unlocked", "err", err)
+	if err := b.store.unlock(ctx, p, bg, noticed, m.MsgID); err != nil {
+		b.log.Warn("handle: the notice to slow down was not noted", "err", err)
 	}
 	switch {
 	case answered:
@@ -330,10 +377,10 @@ func (b *Bot) fresh(c *Content, in dialog.Input, lang string) []Reply {
 
 // wipe deletes everything Faros holds about a conversation, and has the channel delete the
 // chat's messages from the person's device where it can.
-func (b *Bot) wipe(ctx context.Context, p, token string, m Message) {
+func (b *Bot) wipe(ctx context.Context, p string, bg begun, m Message) {
 	b.langs.set(p, "")
 	w := b.wipers[m.Channel]
-	ids, err := b.store.wipe(ctx, p, token, w != nil)
+	ids, err := b.store.wipe(ctx, p, bg, m.MsgID, w != nil)
 	if err != nil {
 		b.m.errors.WithLabelValues("wipe").Inc()
 		b.log.Error("handle: the conversation was not wiped", "channel", m.Channel, "err", err)
@@ -358,8 +405,9 @@ func (b *Bot) Remember(ctx context.Context, channel, chatID string, msgIDs []str
 }
 
 // save stores the session (deleting it when the conversation ended), marks m seen, keeps the
-// replies to m for a redelivery and unlocks.
-func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message, replies []Reply) {
+// replies to m for a redelivery and unlocks. It returns errMoved when another message saved
+// the conversation since bg's began without a lock: m is to be stepped again.
+func (b *Bot) save(ctx context.Context, p string, bg begun, s *session, m Message, replies []Reply) error {
 	var data []byte
 	if !s.State.Ended {
 		data, _ = json.Marshal(s)
@@ -376,10 +424,15 @@ func (b *Bot) save(ctx context.Context, p, token string, s *session, m Message, 
 		plain, _ := json.Marshal(replies)
 		kept = seal.Seal(b.replayKey(m), plain, hashID(m.ID))
 	}
-	if err := b.store.commit(ctx, p, token, data, ttl, m.ID, kept); err != nil {
+	err := b.store.commit(ctx, p, bg, save{data: data, ttl: ttl, msgID: m.ID, chatID: m.MsgID, replies: kept})
+	if errors.Is(err, errMoved) && bg.token == "" {
+		return err
+	}
+	if err != nil {
 		b.m.errors.WithLabelValues("save").Inc()
 		b.log.Warn("handle: the conversation was not saved", "channel", m.Channel, "err", err)
 	}
+	return nil
 }
 
 // replayKey seals the replies kept for a redelivery. It is derived from the service's key and
@@ -477,7 +530,7 @@ func (b *Bot) Fresh(m Message) []Reply {
 // Live reports whether a conversation of a channel exists (it has a session in Redis), and
 // whether it is in a case with a counsellor.
 func (b *Bot) Live(ctx context.Context, channel, chatID string) (live, inCase bool, err error) {
-	data, err := b.store.rdb.Get(ctx, b.store.key(pseudonym(b.key, channel, chatID), "session")).Bytes()
+	data, err := b.store.rdb.HGet(ctx, b.store.key(pseudonym(b.key, channel, chatID), "conv"), "s").Bytes()
 	if errors.Is(err, redis.Nil) {
 		return false, false, nil
 	}

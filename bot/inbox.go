@@ -78,7 +78,7 @@ func (in *Inbox) Tag(chatID string) string { return pseudonym(in.key, in.channel
 // keyOf is the key of kind of conversation p, as the store names it.
 func (in *Inbox) keyOf(p, kind string) string { return conversationKey(in.prefix, p, kind) }
 
-// inboxPutScript appends the sealed batch ARGV[5] to list KEYS[2] if session KEYS[1] exists,
+// inboxPutScript appends the sealed batch ARGV[5] to list KEYS[2] if conversation KEYS[1] has a session,
 // keeps the last ARGV[2] batches, makes the list expire with the session (at most ARGV[1]
 // ms) and publishes tag ARGV[4] on channel ARGV[3]. It returns 0 if there is no session, 1
 // if the batch was kept and no page is online (KEYS[3]), 2 if one is.
@@ -87,6 +87,7 @@ func (in *Inbox) keyOf(p, kind string) string { return conversationKey(in.prefix
 // smaller: ids grow while the list lives, and do not start again at an id the page has seen
 // when it is emptied or expires (the page drops a batch whose id it showed before).
 var inboxPutScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 's') == 0 then return 0 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl == -2 or ttl == 0 then return 0 end
 if ttl < 0 or ttl > tonumber(ARGV[1]) then ttl = tonumber(ARGV[1]) end
@@ -117,7 +118,7 @@ func (in *Inbox) Put(ctx context.Context, chatID string, replies []Reply) (onlin
 		return false, fmt.Errorf("inbox: put: %w", err)
 	}
 	p := in.Tag(chatID)
-	keys := []string{in.keyOf(p, "session"), in.keyOf(p, "inbox"), in.keyOf(p, "online")}
+	keys := []string{in.keyOf(p, "conv"), in.keyOf(p, "inbox"), in.keyOf(p, "online")}
 	n, err := inboxPutScript.Run(ctx, in.rdb, keys, inboxMaxAge.Milliseconds(), inboxMaxLen, in.notices, p,
 		seal.Seal(in.aead, plain, "inbox "+p)).Int()
 	if err != nil {
@@ -193,10 +194,10 @@ func (in *Inbox) Ack(ctx context.Context, chatID, id string) error {
 	return nil
 }
 
-// inboxOnlineScript sets KEYS[2] to ARGV[2] for ARGV[1] ms if session KEYS[1] exists, and
+// inboxOnlineScript sets KEYS[2] to ARGV[2] for ARGV[1] ms if conversation KEYS[1] has a session, and
 // returns 0 if it does not.
 var inboxOnlineScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 's') == 0 then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
 return 1
 `)
@@ -207,7 +208,7 @@ return 1
 // the page was open): nothing is recorded.
 func (in *Inbox) Online(ctx context.Context, chatID string, ttl time.Duration, mark string) error {
 	p := in.Tag(chatID)
-	keys := []string{in.keyOf(p, "session"), in.keyOf(p, "online")}
+	keys := []string{in.keyOf(p, "conv"), in.keyOf(p, "online")}
 	n, err := inboxOnlineScript.Run(ctx, in.rdb, keys, ttl.Milliseconds(), mark).Int()
 	if err != nil {
 		return fmt.Errorf("inbox: online: %w", err)

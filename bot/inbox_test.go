@@ -21,9 +21,13 @@ const inboxChat = "0123456789abcdef0123456789abcdef"
 // does, for ttl (0: no TTL).
 func startSession(t *testing.T, r *redistest.Redis, secret, chatID string, ttl time.Duration) {
 	t.Helper()
-	key := r.Prefix + ":{p:" + pseudonym([]byte(secret), "web", chatID) + "}:session"
-	if err := r.Client.Set(context.Background(), key, `{"s":{}}`, ttl).Err(); err != nil {
+	ctx := context.Background()
+	key := r.Prefix + ":{p:" + pseudonym([]byte(secret), "web", chatID) + "}:conv"
+	if err := r.Client.HSet(ctx, key, "s", `{"s":{}}`, "v", 1).Err(); err != nil {
 		t.Fatal(err)
+	}
+	if ttl > 0 {
+		r.Client.Expire(ctx, key, ttl)
 	}
 }
 
@@ -164,14 +168,8 @@ func TestInboxSealed(t *testing.T) {
 	}
 	keys, _ := r.Keys(ctx)
 	for _, k := range keys {
-		var values []string
-		if k == key {
-			values = r.Client.LRange(ctx, k, 0, -1).Val()
-		} else {
-			values = []string{r.Client.Get(ctx, k).Val()}
-		}
 		for _, secret := range []string{inboxChat, "passport", "Where are you", "where"} {
-			if strings.Contains(k+" "+strings.Join(values, " "), secret) {
+			if strings.Contains(k+" "+r.Value(ctx, k), secret) {
 				t.Errorf("%s holds %q in clear", k, secret)
 			}
 		}

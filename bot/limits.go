@@ -33,10 +33,6 @@ func (b Bucket) burst() int { return max(b.PerMinute/2, 1) }
 // perMilli is the tokens the bucket gains a millisecond.
 func (b Bucket) perMilli() float64 { return float64(b.PerMinute) / 60_000 }
 
-// rateTTL is how long a conversation's buckets are kept after its last message: longer than
-// any bucket takes to fill up again, after which a missing bucket is the same as a full one.
-const rateTTL = 2 * time.Minute
-
 // renotice is how long a conversation over its limit goes without a second notice: a script
 // is not answered at each message, and a person who carries on is told again.
 const renotice = 30 * time.Second

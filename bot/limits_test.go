@@ -325,7 +325,7 @@ func TestAFirstMessageLivesMinutes(t *testing.T) {
 	ttl := func() time.Duration {
 		keys, _ := r.Keys(ctx)
 		for _, k := range keys {
-			if strings.HasSuffix(k, ":session") {
+			if strings.HasSuffix(k, ":conv") {
 				return r.Client.TTL(ctx, k).Val()
 			}
 		}
@@ -383,8 +383,8 @@ func TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing(t *testing.T) 
 	}
 	say("/start")
 	say("help") // the bucket's one token: the help flow, saved
-	session := r.Prefix + ":{p:" + b.Pseudonym("web", "over") + "}:session"
-	before := r.Client.Get(ctx, session).Val()
+	session := r.Prefix + ":{p:" + b.Pseudonym("web", "over") + "}:conv"
+	before := r.Client.HGet(ctx, session, "s").Val()
 	for range 5 {
 		if got := say("help"); !strings.Contains(got, "112") {
 			t.Errorf("help over its bucket got %q; want the numbers", got)
@@ -396,15 +396,15 @@ func TestOverTheirBucketsCallsForHelpAndTheDuressWordWriteNothing(t *testing.T) 
 			t.Errorf("duress word %d got %q; want the innocent line", i+1, got)
 		}
 	}
-	if after := r.Client.Get(ctx, session).Val(); after == before {
+	if after := r.Client.HGet(ctx, session, "s").Val(); after == before {
 		t.Error("the duress word within its bucket did not step the conversation")
 	}
-	before = r.Client.Get(ctx, session).Val()
+	before = r.Client.HGet(ctx, session, "s").Val()
 	for range 3 {
 		say("sunflower")
 		say("help")
 	}
-	if after := r.Client.Get(ctx, session).Val(); after != before {
+	if after := r.Client.HGet(ctx, session, "s").Val(); after != before {
 		t.Errorf("calls over their buckets changed the session:\n%s\nto\n%s", before, after)
 	}
 }

@@ -423,7 +423,7 @@ func (h *liveHandler) Handle(ctx context.Context, m bot.Message) ([]bot.Reply, e
 		h.flowHandler.Handle(ctx, m) // recorded: it was tried
 		return nil, bot.ErrOverloaded
 	}
-	if err := h.sessions.r.Client.Set(ctx, h.sessions.key(m.ChatID), "{}", time.Hour).Err(); err != nil {
+	if err := h.sessions.live(ctx, m.ChatID); err != nil {
 		return nil, err
 	}
 	replies, err := h.flowHandler.Handle(ctx, m)

@@ -24,19 +24,19 @@ import (
 // pseudonymKey is the service's secret in these tests.
 var pseudonymKey = []byte("pseudonym key")
 
-// sessions knows a conversation live when its session key exists, as the bot does.
+// sessions knows a conversation live when its conversation holds a session, as the bot does.
 type sessions struct {
 	r     *redistest.Redis
 	inbox *bot.Inbox
 }
 
 func (s sessions) key(chatID string) string {
-	return s.r.Prefix + ":{p:" + s.inbox.Tag(chatID) + "}:session"
+	return s.r.Prefix + ":{p:" + s.inbox.Tag(chatID) + "}:conv"
 }
 
 func (s sessions) Live(ctx context.Context, channel, chatID string) (bool, bool, error) {
-	n, err := s.r.Client.Exists(ctx, s.key(chatID)).Result()
-	return n == 1, false, err
+	live, err := s.r.Client.HExists(ctx, s.key(chatID), "s").Result()
+	return live, false, err
 }
 
 func (s sessions) Vital(m bot.Message) bool { return m.Text == "/wipe" }
@@ -46,9 +46,17 @@ func (s sessions) Fresh(bot.Message) []bot.Reply { return numbers }
 // start makes conversation chatID live, as its first message does.
 func (s sessions) start(t *testing.T, chatID string) {
 	t.Helper()
-	if err := s.r.Client.Set(context.Background(), s.key(chatID), "{}", time.Hour).Err(); err != nil {
+	if err := s.live(context.Background(), chatID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// live makes conversation chatID live for an hour.
+func (s sessions) live(ctx context.Context, chatID string) error {
+	if err := s.r.Client.HSet(ctx, s.key(chatID), "s", "{}").Err(); err != nil {
+		return err
+	}
+	return s.r.Client.Expire(ctx, s.key(chatID), time.Hour).Err()
 }
 
 // instance is one Faros instance's web chat, sharing Redis with the others of a test, and

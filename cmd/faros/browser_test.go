@@ -43,7 +43,7 @@ func TestWebChatInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("the conversation in the browser: %v", err)
 	}
-	if keys, _ := r.Keys(ctx); !hasSuffix(keys, ":session") {
+	if keys, _ := r.Keys(ctx); !hasSuffix(keys, ":conv") {
 		t.Fatalf("no session in Redis during the conversation: %v", keys)
 	}
 
@@ -71,7 +71,7 @@ func TestWebChatInBrowser(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		keys, _ := r.Keys(ctx)
-		if !hasSuffix(keys, ":session") {
+		if !hasSuffix(keys, ":conv") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -99,9 +99,7 @@ func (in *instance) checkPrivacy(t *testing.T, secrets []string) {
 		if ttl := in.r.Client.TTL(ctx, k).Val(); ttl < 0 {
 			t.Errorf("key %s has no TTL", k)
 		}
-		if in.r.Client.Type(ctx, k).Val() == "string" {
-			dump.WriteString(in.r.Client.Get(ctx, k).Val() + "\n")
-		}
+		dump.WriteString(in.r.Value(ctx, k) + "\n")
 	}
 	log := in.log.String()
 	if strings.Contains(log, "CROSSSLOT") {

@@ -144,6 +144,27 @@ func (r *Redis) Keys(ctx context.Context) ([]string, error) {
 	return nil, nil
 }
 
+// Value returns everything key k holds as text, whatever its type (a hash as its fields and
+// values), for a test to search for what must not be there.
+func (r *Redis) Value(ctx context.Context, k string) string {
+	var parts []string
+	switch r.Client.Type(ctx, k).Val() {
+	case "string":
+		parts = []string{r.Client.Get(ctx, k).Val()}
+	case "hash":
+		for f, v := range r.Client.HGetAll(ctx, k).Val() {
+			parts = append(parts, f, v)
+		}
+	case "list":
+		parts = r.Client.LRange(ctx, k, 0, -1).Val()
+	case "set":
+		parts = r.Client.SMembers(ctx, k).Val()
+	case "zset":
+		parts = r.Client.ZRange(ctx, k, 0, -1).Val()
+	}
+	return strings.Join(parts, "\n")
+}
+
 // DeleteAll deletes the test's keys.
 func (r *Redis) DeleteAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
