@@ -168,6 +168,15 @@ func (b *Bot) jump(ctx context.Context, c *Content, p, channel, flow string) ([]
 	return render(c, outs), nil
 }
 
+// counts counts the statistics a step's outputs name (count:).
+func (b *Bot) counts(ctx context.Context, channel string, st dialog.State, outs []dialog.Output) {
+	for _, o := range outs {
+		if o.Kind == dialog.Count {
+			b.count(ctx, channel, st, o)
+		}
+	}
+}
+
 // count adds one to a weekly statistic: one a node counts (count:), or a handoff accepted. It
 // records no person, and a failure is logged, never felt by the person.
 func (b *Bot) count(ctx context.Context, channel string, st dialog.State, o dialog.Output) {

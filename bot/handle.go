@@ -268,12 +268,11 @@ func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dial
 	return b.apply(ctx, c, p, bg, &s, m, outs, relayed)
 }
 
-// acts reports whether a step's outputs do more than answer: open a case, count a statistic
-// or end the conversation. Such a step is done under the conversation's lock.
+// acts reports whether a step's outputs do more than answer and count: open a case or end
+// the conversation. Such a step is done under the conversation's lock. (Statistics are
+// counted once the step is saved.)
 func acts(outs []dialog.Output) bool {
-	return slices.ContainsFunc(outs, func(o dialog.Output) bool {
-		return o.Kind == dialog.Handoff || o.Kind == dialog.Count || o.Kind == dialog.End
-	})
+	return slices.ContainsFunc(outs, func(o dialog.Output) bool { return o.Kind == dialog.Handoff || o.Kind == dialog.End })
 }
 
 // unstored answers m when the conversation store is unavailable: the numbers, or for the
@@ -309,8 +308,6 @@ func (b *Bot) apply(ctx context.Context, c *Content, p string, bg begun, s *sess
 		case o.Kind == dialog.Handoff && s.Case == "": // with a case open, relay alerted the operator
 			s.Case = b.handoff(ctx, p, m, s.State, o)
 			secret = len(o.Secrets) > 0 // this message was the code word
-		case o.Kind == dialog.Count:
-			b.count(ctx, m.Channel, s.State, o)
 		case o.Kind == dialog.End:
 			// Every end deletes the chat's messages, as /wipe does: a person who leaves in a
 			// hurry must not leave the screening's questions on the screen. o.Wipe tells a
@@ -327,6 +324,7 @@ func (b *Bot) apply(ctx context.Context, c *Content, p string, bg begun, s *sess
 	replies := joined(render(c, outs), relayed) // the flows' numbers, then word of the counsellor
 	if wipe {
 		b.wipe(ctx, p, bg, m)
+		b.counts(ctx, m.Channel, s.State, outs)
 		for i := range replies {
 			replies[i].Forget = true
 		}
@@ -335,6 +333,7 @@ func (b *Bot) apply(ctx context.Context, c *Content, p string, bg begun, s *sess
 	if err := b.save(ctx, p, bg, s, m, replies); err != nil {
 		return nil, err
 	}
+	b.counts(ctx, m.Channel, s.State, outs) // once saved: a step done again is not counted twice
 	// After the save: the deletion may wait on Telegram, and must not hold the conversation's
 	// lock while the new case waits to be saved.
 	if secret && b.unsay(ctx, m) && len(replies) > 0 {

@@ -33,9 +33,9 @@ import (
 // A message is handled in two round trips: begin reads the conversation, commit saves it if
 // its version has not moved. Most messages only answer, and need no lock: when two instances
 // step the same conversation at once, the second save finds the version moved and its
-// message is stepped again. A message that does more (a case opened or relayed to, a
-// statistic counted, an end) takes the lock first, which moves the version, so that no other
-// save lands while it does it.
+// message is stepped again. A message that does more (a case opened, relayed to or left, an
+// end) takes the lock first, which moves the version, so that no other save lands while it
+// does it. Statistics are counted after the save, so a step done again counts once.
 
 // pseudonym turns a channel's conversation id into the id Faros keeps: an HMAC, truncated.
 func pseudonym(key []byte, channel, chatID string) string {
@@ -55,7 +55,7 @@ type store struct {
 }
 
 // seenMax is how many handled message ids a conversation remembers: redeliveries come soon.
-const seenMax = 20
+const seenMax = 10
 
 // msgsTTL is how long a chat's message ids are kept: Telegram lets a bot delete messages only
 // while they are younger than 48 hours.
@@ -90,7 +90,7 @@ func hashID(msgID string) string {
 		return ""
 	}
 	h := sha256.Sum256([]byte(msgID))
-	return base64.RawURLEncoding.EncodeToString(h[:9]) // 12 characters: the list of handled ids stays small
+	return base64.RawURLEncoding.EncodeToString(h[:6]) // 8 characters: the list of handled ids stays small
 }
 
 // errBusy means another process held the conversation longer than lockWait.
