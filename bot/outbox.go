@@ -1,15 +1,18 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,23 +27,65 @@ import (
 // before its instance died may be sent again. A wiped chat's messages are never taken over,
 // and WipedSince tells every instance to drop those it holds.
 //
-//	PREFIX:{outbox:CHANNEL}:items   hash: id → the message, sealed
+//	PREFIX:{outbox:CHANNEL}:items   hash: id → a random token of the instance holding it, a space, the message sealed
 //	PREFIX:{outbox:CHANNEL}:lease   sorted set: id → lease deadline (ms)
-//	PREFIX:{outbox:CHANNEL}:owner   hash: id → a random token of the instance holding it
 //	PREFIX:{outbox:CHANNEL}:wiped   sorted set: chat tag → when the chat was wiped (µs)
 //
-// All four expire OutboxMaxAge after the last Put or Wipe. An id is "PUT-N-TAG-TOKEN": when it
+// All three expire OutboxMaxAge after the last Put or Wipe (a Put renews them once a
+// minute at most, so up to a minute sooner). An id is "PUT-N-TAG-TOKEN": when it
 // was put (µs), its place among the messages put with it, its chat's tag (a keyed hash of the
 // chat id) and a random token. Times are Redis' clock, the same for every instance. The
 // messages hold chat ids and texts, so they are sealed with a key derived from the service's
 // secret: a copy of Redis alone reads nothing.
 type Outbox struct {
 	rdb   redis.UniversalClient
-	keys  []string // items, lease, wiped, owner
-	me    string   // this instance's token in owner
+	keys  []string // items, lease, wiped
+	me    string   // this instance's token in items
 	aead  cipher.AEAD
 	tags  []byte        // HMAC key of the chat tags
 	Lease time.Duration // how long a message stays with the instance that put or took it without a Renew
+
+	clock redisClock
+}
+
+// redisClock reckons Redis' clock from the local one, with the offset a Put that read Redis'
+// clock found, for a minute: ids and leases are in Redis' time, the same for every instance,
+// and most Puts spare the TIME command (and the keys' TTL, set with it).
+type redisClock struct {
+	mu     sync.Mutex
+	offset time.Duration // Redis' clock minus the local one
+	at     time.Time     // when it was found; zero: never
+}
+
+// now is Redis' clock now in µs, or "" when the offset is older than a minute: then the
+// Put reads Redis' clock itself.
+func (c *redisClock) now() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || time.Since(c.at) > time.Minute {
+		c.at = time.Now() // one Put at a time reads it
+		return ""
+	}
+	return strconv.FormatInt(time.Now().Add(c.offset).UnixMicro(), 10)
+}
+
+// forget makes the next Put read Redis' clock.
+func (c *redisClock) forget() {
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
+}
+
+// set records Redis' clock, read (µs) by a Put sent at asked.
+func (c *redisClock) set(redisNow string, asked time.Time) {
+	us, err := strconv.ParseInt(redisNow, 10, 64)
+	if err != nil {
+		return
+	}
+	mid := asked.Add(time.Since(asked) / 2) // Redis read its clock about halfway
+	c.mu.Lock()
+	c.offset, c.at = time.UnixMicro(us).Sub(mid), time.Now()
+	c.mu.Unlock()
 }
 
 // OutboxMaxAge is how old a message may be and still be delivered: later it would answer a
@@ -50,7 +95,7 @@ const OutboxMaxAge = time.Hour
 // NewOutbox returns the outbox of channel. secret is the service's secret (the pseudonym key).
 func NewOutbox(rdb redis.UniversalClient, prefix, channel string, secret []byte) *Outbox {
 	base := prefix + ":{outbox:" + channel + "}:"
-	return &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped", base + "owner"}, me: newToken(),
+	return &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped"}, me: newToken(),
 		aead: seal.AEAD(derive(secret, "faros outbox v1")), tags: derive(secret, "faros outbox tags v1"), Lease: 15 * time.Second}
 }
 
@@ -67,17 +112,24 @@ const luaNow = `local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
 
 // putScript stores the sealed messages ARGV[5], ARGV[7]… of chat tag ARGV[3] under ids made
 // of the time, their place and ARGV[6], ARGV[8]…, leased for ARGV[1] ms to owner ARGV[4], and
-// returns the ids.
-var putScript = redis.NewScript(luaNow + `
-local ids = {}
-for i = 5, #ARGV, 2 do
-  local id = string.format('%016d-%04d-%s-%s', now, (i - 3) / 2, ARGV[3], ARGV[i + 1])
-  redis.call('HSET', KEYS[1], id, ARGV[i])
-  redis.call('ZADD', KEYS[2], math.floor(now / 1000) + ARGV[1], id)
-  redis.call('HSET', KEYS[4], id, ARGV[4])
+// returns Redis' time and the ids. The time is ARGV[2] (µs, the caller's reckoning of Redis'
+// clock) or, when that is "", Redis' own clock, and then it also sets the keys' TTL to ARGV[9]
+// seconds, which is the caller's once a minute.
+var putScript = redis.NewScript(`
+local now = tonumber(ARGV[2])
+if not now then local t = redis.call('TIME') now = t[1] * 1000000 + t[2] end
+local ids, items, lease = {string.format('%.0f', now)}, {}, {}
+for i = 10, #ARGV, 2 do
+  local id = string.format('%016d-%04d-%s-%s', now, (i - 8) / 2, ARGV[3], ARGV[i + 1])
+  table.insert(items, id) table.insert(items, ARGV[4] .. ' ' .. ARGV[i])
+  table.insert(lease, math.floor(now / 1000) + ARGV[1]) table.insert(lease, id)
   table.insert(ids, id)
 end
-for _, k in ipairs({KEYS[1], KEYS[2], KEYS[4]}) do redis.call('EXPIRE', k, ARGV[2]) end
+redis.call('HSET', KEYS[1], unpack(items))
+redis.call('ZADD', KEYS[2], unpack(lease))
+if ARGV[2] == '' then
+  for _, k in ipairs({KEYS[1], KEYS[2]}) do redis.call('EXPIRE', k, ARGV[9]) end
+end
 return ids
 `)
 
@@ -88,16 +140,24 @@ func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]str
 		return nil, nil
 	}
 	tag := o.Tag(chat)
-	args := []any{o.Lease.Milliseconds(), int(OutboxMaxAge.Seconds()), tag, o.me}
+	now := o.clock.now()
+	args := []any{o.Lease.Milliseconds(), now, tag, o.me, "", "", "", "", int(OutboxMaxAge.Seconds())}
 	for _, msg := range messages {
 		token := newToken()
 		args = append(args, seal.Seal(o.aead, msg, tag+"-"+token), token)
 	}
-	ids, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
-	if err != nil {
-		return nil, fmt.Errorf("outbox: put: %w", err)
+	asked := time.Now()
+	res, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
+	if err != nil || len(res) == 0 {
+		if now == "" {
+			o.clock.forget() // nor were the keys' TTLs set: the next Put does both
+		}
+		return nil, fmt.Errorf("outbox: put: %w", cmp.Or(err, errors.New("no ids")))
 	}
-	return ids, nil
+	if now == "" {
+		o.clock.set(res[0], asked)
+	}
+	return res[1:], nil
 }
 
 // Done forgets delivered (or given up) messages.
@@ -108,7 +168,6 @@ func (o *Outbox) Done(ctx context.Context, ids ...string) error {
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HDel(ctx, o.keys[0], ids...)
 		p.ZRem(ctx, o.keys[1], toAny(ids)...)
-		p.HDel(ctx, o.keys[3], ids...)
 		return nil
 	})
 	if err != nil {
@@ -123,7 +182,8 @@ var renewScript = redis.NewScript(luaNow + `
 local deadline = math.floor(now / 1000) + ARGV[1]
 local lost = {}
 for i = 3, #ARGV do
-  if redis.call('HGET', KEYS[4], ARGV[i]) == ARGV[2] then
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v and string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. ' ' then
     redis.call('ZADD', KEYS[2], 'XX', deadline, ARGV[i])
   else
     table.insert(lost, ARGV[i])
@@ -147,7 +207,7 @@ func (o *Outbox) Renew(ctx context.Context, ids ...string) (lost []string, err e
 }
 
 // takeScript leases to owner ARGV[4], for ARGV[1] ms, up to ARGV[2] messages whose lease lapsed,
-// and returns them as id, sealed message pairs. It drops those older than ARGV[3] µs and
+// and returns them as id, sealed message pairs (without their owner). It drops those older than ARGV[3] µs and
 // those of a chat wiped after they were put.
 var takeScript = redis.NewScript(luaNow + `
 local ms = math.floor(now / 1000)
@@ -158,15 +218,15 @@ for _, id in ipairs(ids) do
   put = tonumber(put) or 0
   local wiped = tag and redis.call('ZSCORE', KEYS[3], tag)
   local v = redis.call('HGET', KEYS[1], id)
-  if not v or (wiped and tonumber(wiped) >= put) or now - put > tonumber(ARGV[3]) then
+  local sealed = v and string.match(v, '^%S+ (.*)$')
+  if not sealed or (wiped and tonumber(wiped) >= put) or now - put > tonumber(ARGV[3]) then
     redis.call('HDEL', KEYS[1], id)
     redis.call('ZREM', KEYS[2], id)
-    redis.call('HDEL', KEYS[4], id)
   else
     redis.call('ZADD', KEYS[2], ms + ARGV[1], id)
-    redis.call('HSET', KEYS[4], id, ARGV[4])
+    redis.call('HSET', KEYS[1], id, ARGV[4] .. ' ' .. sealed)
     table.insert(out, id)
-    table.insert(out, v)
+    table.insert(out, sealed)
   end
 end
 return out

@@ -48,8 +48,8 @@ func TestOutboxHandsOverWhatAStoppedInstanceHadQueued(t *testing.T) {
 	if err := <-queued; err == nil {
 		t.Error("Send of the queued messages reported success")
 	}
-	if n := keys(t, r); n != 3 {
-		t.Fatalf("the outbox holds %d keys; want its three (items, leases, owners)", n)
+	if n := keys(t, r); n != 2 {
+		t.Fatalf("the outbox holds %d keys; want its two (items, leases)", n)
 	}
 
 	b := start(t, &handler{}, func(cfg *telegram.Config) {
