@@ -1,13 +1,15 @@
 // Command farosload measures Faros under load. It starts the service's core in this process
 // against a real Redis, drives concurrent synthetic conversations (complete screenings)
 // through the signed webhook API or Telegram's webhook (with a fake Bot API on loopback) and
-// prints one table: messages per second, handling latency, Redis round trips, commands and
-// memory per session, CPU per message, resident memory; and, for scale, redis-benchmark's
-// own figures on the same machine.
+// prints one table: messages per second, handling latency, Redis round trips, commands and CPU
+// per message, Redis memory per session, CPU per message, resident memory; and, for scale,
+// redis-benchmark's own figures on the same machine. -via peer drives a grammY bot (bench/peer)
+// the same way, and -compare runs both and prints them side by side (compare.go).
 //
 //	go run ./cmd/farosload -redis redis://127.0.0.1:6379/14 -conversations 200 -duration 10s
 //	go run ./cmd/farosload -via telegram -rate 2500
 //	go run ./cmd/farosload -idle 100000 -duration 5s
+//	go run ./cmd/farosload -compare -conversations 200 -duration 10s  # or bench/compare
 //	go run ./cmd/farosload -spike -people 600 -window 20s   # the launch-day spike (spike.go)
 package main
 
@@ -23,18 +25,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/pprof"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 
 	"github.com/faros-project/faros/bot"
+	"github.com/faros-project/faros/bot/dialog"
 	"github.com/faros-project/faros/bot/telegram"
 	"github.com/faros-project/faros/bot/webhook"
 	"github.com/faros-project/faros/internal/content"
@@ -51,220 +50,230 @@ var secret = []byte("farosload signing key, loopback only")
 
 const hookSecret = "farosload-webhook-secret"
 
+// options are the flags of one measured run.
+type options struct {
+	redisURL      string
+	conversations int
+	duration      time.Duration
+	perSecond     int
+	via           string // api, telegram or peer
+	idle          int
+	cpuProfile    string
+}
+
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("farosload", flag.ContinueOnError)
-	redisURL := fs.String("redis", envOr("FAROS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"), "Redis to run against (its keys get a unique prefix and are deleted after)")
-	conversations := fs.Int("conversations", 200, "concurrent conversations, each sending its next message when the last is answered")
-	duration := fs.Duration("duration", 10*time.Second, "how long to measure, after a one-second warm-up")
-	perSecond := fs.Int("rate", 0, "messages per second offered, over all conversations; 0: as fast as answered")
-	via := fs.String("via", "api", "api: the signed webhook API; telegram: Telegram's webhook, replies to a fake Bot API")
-	idle := fs.Int("idle", 0, "idle sessions to create first, to measure memory per session as sessions grow")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	var o options
+	fs.StringVar(&o.redisURL, "redis", envOr("FAROS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"), "Redis to run against (its keys get a unique prefix and are deleted after)")
+	fs.IntVar(&o.conversations, "conversations", 200, "concurrent conversations, each sending its next message when the last is answered")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to measure, after a one-second warm-up")
+	fs.IntVar(&o.perSecond, "rate", 0, "messages per second offered, over all conversations; 0: as fast as answered")
+	fs.StringVar(&o.via, "via", "api", "api: the signed webhook API; telegram: Telegram's webhook, replies to a fake Bot API; peer: the grammY bot of bench/peer, the same way")
+	fs.IntVar(&o.idle, "idle", 0, "idle sessions to create first, to measure memory per session as sessions grow")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
+	comparing := fs.Bool("compare", false, "run Faros over Telegram, then the peer with the same flags, and print them side by side")
 	spike := addSpikeFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if spike.on {
-		return runSpike(*redisURL, spike, out)
+	switch {
+	case spike.on:
+		return runSpike(o.redisURL, spike, out)
+	case *comparing:
+		return compare(o, out)
+	case o.via != "api" && o.via != "telegram" && o.via != "peer":
+		return fmt.Errorf("-via %q: api, telegram or peer", o.via)
 	}
-	if *via != "api" && *via != "telegram" {
-		return fmt.Errorf("-via %q: api or telegram", *via)
-	}
-	opt, err := redis.ParseURL(*redisURL)
+	r, err := measure(o)
 	if err != nil {
 		return err
 	}
-	opt.PoolSize = max(opt.PoolSize, *conversations)
+	printResult(out, o, r)
+	name := "faros"
+	if o.via == "peer" {
+		name = "peer"
+	}
+	printRedisBenchmark(out, r.addr, o.conversations, name, r.perSec)
+	return nil
+}
+
+// measure runs one load against Faros or the peer, as o says, and sums it up.
+func measure(o options) (result, error) {
+	if o.via == "peer" && o.idle > 0 {
+		return result{}, errors.New("-idle measures Faros' own memory: not with the peer")
+	}
+	opt, err := redis.ParseURL(o.redisURL)
+	if err != nil {
+		return result{}, err
+	}
+	opt.PoolSize = max(opt.PoolSize, o.conversations)
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	trips := &roundTrips{}
 	rdb.AddHook(trips)
 	ctx := context.Background()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis %s: %w", opt.Addr, err) // the address: the URL may hold a password
+		return result{}, fmt.Errorf("redis %s: %w", opt.Addr, err) // the address: the URL may hold a password
 	}
-	prefix := "faros-load-" + randomHex(4)
-	defer deleteKeys(rdb, prefix)
-
 	engine, catalog, err := content.Load(content.Built())
 	if err != nil {
-		return err
+		return result{}, err
 	}
+	routes, err := allRoutes(engine)
+	if err != nil {
+		return result{}, err
+	}
+	if o.via == "peer" {
+		return measurePeer(ctx, o, rdb, routes)
+	}
+	return measureFaros(ctx, o, rdb, trips, &bot.Content{Engine: engine, Catalog: catalog}, routes)
+}
+
+// allRoutes is the walk of Telegram's synthetic people in each of their languages (see route).
+func allRoutes(engine *dialog.Engine) (map[string][]string, error) {
+	all := make(map[string][]string)
+	for _, l := range langs {
+		r, err := route(engine, l)
+		if err != nil {
+			return nil, err
+		}
+		all[l] = r
+	}
+	return all, nil
+}
+
+// measureFaros runs the load against Faros' core in this process, through its API or Telegram.
+func measureFaros(ctx context.Context, o options, rdb *redis.Client, trips *roundTrips, c *bot.Content, routes map[string][]string) (result, error) {
+	prefix := "faros-load-" + randomHex(4)
+	defer deleteKeys(rdb, prefix)
 	// Each synthetic person answers far faster than a person: the buckets are made too large to
 	// empty, but they are counted as in production, so that their cost is measured.
 	unlimited := bot.Bucket{PerMinute: 100_000_000}
-	b, err := bot.New(bot.Config{Redis: rdb, Content: &bot.Content{Engine: engine, Catalog: catalog}, PseudonymKey: secret, Prefix: prefix,
+	b, err := bot.New(bot.Config{Redis: rdb, Content: c, PseudonymKey: secret, Prefix: prefix,
 		Limits: bot.Limits{Buttons: unlimited, Texts: unlimited}})
 	if err != nil {
-		return err
+		return result{}, err
 	}
-	handler, path, closeFn, err := front(*via, b, bot.NewOutbox(rdb, prefix, "telegram", secret))
+	api, err := newFakeBotAPI()
 	if err != nil {
-		return err
+		return result{}, err
+	}
+	defer api.Close()
+	handler, path, closeFn, err := front(o.via, b, bot.NewOutbox(rdb, prefix, "telegram", secret), api)
+	if err != nil {
+		return result{}, err
 	}
 	defer closeFn()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	srv := &http.Server{Handler: handler}
 	go srv.Serve(ln)
 	defer srv.Close()
 
 	var mem memory
-	if *idle > 0 {
-		if mem, err = idleSessions(ctx, b, rdb, prefix, *idle); err != nil {
-			return err
+	if o.idle > 0 {
+		if mem, err = idleSessions(ctx, b, rdb, prefix, o.idle); err != nil {
+			return result{}, err
 		}
 	}
-
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conversations, MaxConnsPerHost: *conversations}}
-	url := "http://" + ln.Addr().String() + path
-	var (
-		measuring atomic.Bool
-		stop      atomic.Bool
-		mu        sync.Mutex
-		latencies []time.Duration
-		failures  atomic.Int64
-	)
-	limit := rate.NewLimiter(rate.Inf, 1)
-	if *perSecond > 0 {
-		limit = rate.NewLimiter(rate.Limit(*perSecond), *perSecond/100+1)
+	snap := func() snapshot {
+		return snapshot{trips: trips.n.Load(), cpu: cpuTime(), commands: commands(ctx, rdb),
+			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load()}
 	}
-	langs := []string{"el", "en", "fr", "sq"}
-	routes := make(map[string][]string)
-	for _, l := range langs {
-		if routes[l], err = route(engine, l); err != nil {
-			return err
+	w, err := drive(ctx, o, "http://"+ln.Addr().String()+path, o.via, routes, prefix, snap)
+	if err != nil {
+		return result{}, err
+	}
+	r := sumUp(o, w, rdb.Options().Addr)
+	r.mem = mem
+	r.memory, r.memoryErr = sessionMemory(ctx, rdb, b, "api", "idle-", min(o.idle, 200))
+	if o.idle == 0 {
+		r.memory, r.memoryErr = sessionMemory(ctx, rdb, b, "api", fmt.Sprintf("load-%s-", prefix), min(o.conversations, 200))
+		if o.via == "telegram" {
+			r.memory, r.memoryErr = sessionMemory(ctx, rdb, b, "telegram", "1000", min(o.conversations, 100))
 		}
 	}
-	var wg sync.WaitGroup
-	for i := range *conversations {
-		wg.Go(func() {
-			lang := langs[i%len(langs)]
-			c := &conversation{id: fmt.Sprintf("load-%s-%d", prefix, i), chat: int64(1_000_000 + i),
-				lang: lang, client: client, url: url, via: *via, route: routes[lang]}
-			var mine []time.Duration
-			for !stop.Load() {
-				_ = limit.Wait(ctx)
-				d, err := c.next()
-				if err != nil {
-					failures.Add(1)
-					time.Sleep(10 * time.Millisecond)
-					continue
-				}
-				if measuring.Load() {
-					mine = append(mine, d)
-				}
-			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
-		})
-	}
-	time.Sleep(time.Second) // warm-up: connections, scripts loaded, first sessions
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-	}
-	trips0, cpu0, cmds0 := trips.n.Load(), cpuTime(), commands(ctx, rdb)
-	start := time.Now()
-	measuring.Store(true)
-	time.Sleep(*duration)
-	measuring.Store(false)
-	elapsed := time.Since(start)
-	trips1, cpu1, cmds1 := trips.n.Load(), cpuTime(), commands(ctx, rdb)
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
-	stop.Store(true)
-	wg.Wait()
-
-	n := len(latencies)
-	if n == 0 {
-		return errors.New("no message was answered")
-	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		return latencies[min(n-1, int(p*float64(n)))].Round(10 * time.Microsecond)
-	}
-	perSec := float64(n) / elapsed.Seconds()
-	offered := "as fast as answered"
-	if *perSecond > 0 {
-		offered = fmt.Sprintf("%d messages/s offered", *perSecond)
-	}
-	fmt.Fprintf(out, "farosload: via %s, %d conversations, %s, for %v against %s (GOMAXPROCS %d)\n",
-		*via, *conversations, offered, duration.Round(time.Second), opt.Addr, runtime.GOMAXPROCS(0))
-	row := func(k, v string) { fmt.Fprintf(out, "  %-26s %s\n", k, v) }
-	row("messages", fmt.Sprintf("%d (failed: %d)", n, failures.Load()))
-	row("messages per second", fmt.Sprintf("%.0f", perSec))
-	row("latency p50/p95/p99", fmt.Sprintf("%v / %v / %v", pct(.50), pct(.95), pct(.99)))
-	row("redis round trips", fmt.Sprintf("%.2f per message", float64(trips1-trips0)/float64(n)))
-	row("redis commands", fmt.Sprintf("%.2f per message (INFO commandstats, scripts' inner calls included)", float64(cmds1-cmds0)/float64(n)))
-	perSession, err := sessionMemory(ctx, rdb, b, "api", "idle-", min(*idle, 200))
-	if *idle == 0 {
-		perSession, err = sessionMemory(ctx, rdb, b, "api", fmt.Sprintf("load-%s-", prefix), min(*conversations, 200))
-		if *via == "telegram" {
-			perSession, err = sessionMemory(ctx, rdb, b, "telegram", "1000", min(*conversations, 100))
-		}
-	}
-	if err == nil {
-		row("redis memory per session", fmt.Sprintf("%d bytes (MEMORY USAGE of its keys)", perSession))
-	}
-	row("cpu", fmt.Sprintf("%.3f s per 1,000 messages (Faros and the load generator together)", (cpu1-cpu0).Seconds()*1000/float64(n)))
-	row("resident memory", fmt.Sprintf("%.1f MiB (this process)", float64(rss())/(1<<20)))
-	if *idle > 0 {
-		row("as sessions grow", fmt.Sprintf("heap %.1f MiB at 1,000 idle sessions, %.1f MiB at %d; RSS %.1f → %.1f MiB",
-			mem.heapAt1k, mem.heapAtN, *idle, mem.rssAt1k, mem.rssAtN))
-	}
-	if rps, err := redisBenchmark(opt.Addr, *conversations); err == nil {
-		row("redis-benchmark", fmt.Sprintf("SET %.0f/s, GET %.0f/s with %d clients", rps["SET"], rps["GET"], *conversations))
-		row("faros : redis ratio", fmt.Sprintf("%.3f (Faros messages per second ÷ Redis' GET/SET per second)", perSec/((rps["SET"]+rps["GET"])/2)))
-	} else {
-		row("redis-benchmark", "not run: "+err.Error())
-	}
-	return nil
+	return r, nil
 }
 
-// front is what the load hits: the signed API, or Telegram's webhook (with its outbox, as the
-// service has it) and a fake Bot API that accepts every message at once.
-func front(via string, b *bot.Bot, outbox *bot.Outbox) (http.Handler, string, func(), error) {
+// front is what the load hits: the signed API, or Telegram's webhook sending to api as the
+// service has it: with its outbox in Redis, its delivery running, and the ids of what it sent
+// remembered for a wipe.
+func front(via string, b *bot.Bot, outbox *bot.Outbox, api *fakeBotAPI) (http.Handler, string, func(), error) {
 	if via == "api" {
-		api, err := webhook.New(webhook.Config{Secret: secret, Handler: b})
-		return api, webhook.APIPath, func() {}, err
+		h, err := webhook.New(webhook.Config{Secret: secret, Handler: b})
+		return h, webhook.APIPath, func() {}, err
 	}
+	ch, err := telegram.New(telegram.Config{Token: "1:load", Endpoint: api.root + "/bot%s/%s",
+		Mode: "webhook", WebhookURL: "https://example.org/tg", WebhookSecret: hookSecret,
+		PerChat: time.Nanosecond, PerSecond: 1_000_000, Logger: slog.New(slog.DiscardHandler), Outbox: outbox,
+		Sent: func(chatID, _ string, msgIDs []string, queued time.Time) {
+			_, _ = b.Remember(context.Background(), "telegram", chatID, msgIDs, queued)
+		}}, b)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	// The constructor starts nothing: without Deliver, the replies would stay in the outbox.
+	ctx, cancel := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	running.Go(func() { _ = ch.Run(ctx) })
+	running.Go(func() { _ = ch.Deliver(ctx) })
+	stop := func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = ch.Close(cctx)
+		ccancel()
+		cancel()
+		running.Wait()
+	}
+	for deadline := time.Now().Add(10 * time.Second); ch.Ready() != nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			err := fmt.Errorf("telegram channel not ready: %v", ch.Ready())
+			stop()
+			return nil, "", nil, err
+		}
+	}
+	return ch, "/tg", stop, nil
+}
+
+// fakeBotAPI is a Bot API on loopback that accepts every call at once, and counts the calls
+// that cost a bot the most, so that Faros and the peer can be seen to make the same ones.
+type fakeBotAPI struct {
+	root           string // "http://127.0.0.1:PORT"
+	srv            *http.Server
+	sends, answers atomic.Int64 // sendMessage, answerCallbackQuery
+}
+
+func newFakeBotAPI() (*fakeBotAPI, error) {
+	api := &fakeBotAPI{}
 	var nextID atomic.Int64
-	fake := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		switch method {
+	api.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		switch method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]; method {
 		case "getMe":
-			fmt.Fprint(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Faros","username":"faros_bot"}}`)
+			fmt.Fprint(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Faros","username":"faros_bot","can_join_groups":false,"can_read_all_group_messages":false,"supports_inline_queries":false}}`)
 		case "sendMessage":
+			api.sends.Add(1)
 			fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":0,"chat":{"id":1,"type":"private"}}}`, nextID.Add(1))
+		case "answerCallbackQuery":
+			api.answers.Add(1)
+			fmt.Fprint(w, `{"ok":true,"result":true}`)
 		default:
 			fmt.Fprint(w, `{"ok":true,"result":true}`)
 		}
 	})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
-	go fake.Serve(ln)
-	ch, err := telegram.New(telegram.Config{Token: "1:load", Endpoint: "http://" + ln.Addr().String() + "/bot%s/%s",
-		Mode: "webhook", WebhookURL: "https://example.org/tg", WebhookSecret: hookSecret,
-		PerChat: time.Nanosecond, PerSecond: 1_000_000, Logger: slog.New(slog.DiscardHandler), Outbox: outbox}, b)
-	if err != nil {
-		fake.Close()
-		return nil, "", nil, err
-	}
-	return ch, "/tg", func() { _ = ch.Close(context.Background()); fake.Close() }, nil
+	api.root = "http://" + ln.Addr().String()
+	go api.srv.Serve(ln)
+	return api, nil
 }
+
+func (api *fakeBotAPI) Close() { api.srv.Close() }
 
 func deleteKeys(rdb *redis.Client, prefix string) {
 	ctx := context.Background()

@@ -1,7 +1,8 @@
 package main
 
 // What farosload measures besides latency: memory as idle sessions grow and per session,
-// Redis' round trips and commands, CPU and resident memory, and redis-benchmark's own figures.
+// Redis' round trips, commands and own CPU, CPU and resident memory, and redis-benchmark's own
+// figures.
 
 import (
 	"context"
@@ -138,15 +139,36 @@ func commands(ctx context.Context, rdb *redis.Client) int64 {
 	return total
 }
 
+// redisCPU is the CPU time Redis has used, system and user, from INFO cpu: the whole server,
+// its other clients included, which is why the measured Redis is best left to farosload alone.
+func redisCPU(ctx context.Context, rdb *redis.Client) time.Duration {
+	info, err := rdb.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var seconds float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			s, _ := strconv.ParseFloat(v, 64)
+			seconds += s
+		}
+	}
+	return time.Duration(seconds * float64(time.Second))
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// rss is this process' resident memory in bytes, from /proc.
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+// rss is this process' resident memory in bytes.
+func rss() int64 { return rssOf("/proc/self/status") }
+
+// rssOf is the resident memory in bytes that a /proc/PID/status file gives.
+func rssOf(status string) int64 {
+	b, err := os.ReadFile(status)
 	if err != nil {
 		return 0
 	}
