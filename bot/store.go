@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -9,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -100,19 +103,12 @@ var errBusy = errors.New("bot: conversation busy")
 // message is to be stepped again from a new begin.
 var errMoved = errors.New("bot: the conversation moved on meanwhile")
 
-// luaLocked reads the lock field l in a script: held while its deadline (ms) is after now.
-const luaLocked = `
-local function locked(l, now)
-  if not l or l == '' then return false end
-  return tonumber(string.match(l, ' (%d+)$') or '0') > now
-end
-`
-
-// begin reads a conversation and writes nothing: a message seen before is a duplicate,
-// returned with the replies kept for it if it was the conversation's last message; a
-// conversation whose lock is held is busy; otherwise it returns the session, its version and
-// what this message's class leaves in its token bucket, which commit writes. ARGV[2] is the
-// buckets' clock, ARGV[7] the lock's (ms).
+// begin reads a conversation with one HMGET and writes nothing: a message seen before is a
+// duplicate, returned with the replies kept for it if it was the conversation's last message
+// (a second read, rare); a conversation whose lock is held is busy; otherwise it returns the
+// session, its version and what this message's class leaves in its token bucket, which
+// commit writes. Reading needs no script: commit saves only if the version is still the one
+// read, and with it everything else read.
 //
 // A bucket holds at most burst tokens and gains rate tokens a millisecond; its fields are the
 // class ("tap", "text", "help": tokens) and the class and "@" (when they were counted, ms). A
@@ -120,37 +116,16 @@ end
 // last notice (the field "quiet", ms) is under renotice old. Whether the message is dropped is
 // for the caller, which knows whether a counsellor waits for it. A message of class "" takes
 // no token.
-var beginScript = redis.NewScript(luaLocked + `
-local f = redis.call('HMGET', KEYS[1], 's', 'v', 'l', 'd', ARGV[3], ARGV[3] .. '@', 'quiet')
-if ARGV[1] ~= '' and f[4] and string.find(' ' .. f[4] .. ' ', ' ' .. ARGV[1] .. ' ', 1, true) then
-  local last = redis.call('GET', KEYS[2])
-  if last and string.sub(last, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then return {'dup', string.sub(last, #ARGV[1] + 2)} end
-  return {'dup'}
-end
-if locked(f[3], tonumber(ARGV[7])) then return {'busy'} end
-local now = tonumber(ARGV[2])
-local verdict, left = 'ok', ''
-local burst = tonumber(ARGV[5])
-if burst > 0 then
-  local at = tonumber(f[6]) or now
-  local tokens = math.min(burst, (tonumber(f[5]) or burst) + math.max(0, now - at) * tonumber(ARGV[4]))
-  if tokens >= 1 then
-    left = tostring(tokens - 1)
-  elseif f[7] and now - tonumber(f[7]) < tonumber(ARGV[6]) then
-    verdict = 'quiet'
-  else
-    verdict = 'over'
-  end
-end
-return {verdict, f[2] or '0', left, f[1]}
-`)
 
-// begun is what begin found: the saved session (nil if none) and its version, what the
-// message leaves in its bucket, whether the message found its bucket empty (over), after
-// the notice was given (quiet); and the lock's token once the message took it (lock).
+// begun is what begin found: the saved session (nil if none), its version, the delivery ids
+// seen and when its TTL ends; what the message leaves in its bucket, whether it found the
+// bucket empty (over), after the notice was given (quiet); and the lock's token once the
+// message took it (lock).
 type begun struct {
 	data               []byte
 	version            string
+	seen               string // the hashes of the last handled delivery ids, space-separated
+	ends               int64  // when the TTL set last ends (unix s); 0: none known
 	class, left, stamp string // the bucket: its class, tokens left and when they were counted (ms)
 	over, quiet        bool
 	token              string
@@ -161,34 +136,24 @@ type begun struct {
 // ErrDuplicate and data holds the replies commit kept, if any. now is the clock of the
 // buckets.
 func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time) (begun, error) {
-	bucket := s.limits.bucket(class)
-	stamp := strconv.FormatInt(now.UnixMilli(), 10)
 	deadline := time.Now().Add(s.lockWait)
+	hash := hashID(msgID)
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		res, err := beginScript.Run(ctx, s.rdb, s.keys(p)[:2], hashID(msgID), stamp, class,
-			bucket.perMilli(), burstOf(bucket), renotice.Milliseconds(), time.Now().UnixMilli()).Slice()
+		f, err := s.rdb.HMGet(ctx, s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet").Result()
 		if err != nil {
 			return begun{}, fmt.Errorf("begin: %w", err)
 		}
-		str := func(i int) string {
-			if i >= len(res) {
-				return ""
-			}
-			v, _ := res[i].(string)
-			return v
+		str := func(i int) string { v, _ := f[i].(string); return v }
+		if hash != "" && slices.Contains(strings.Fields(str(3)), hash) {
+			return begun{data: s.kept(ctx, p, hash)}, ErrDuplicate
 		}
-		switch res[0] {
-		case "dup":
-			var data []byte
-			if len(res) > 1 {
-				data = []byte(str(1))
+		if !locked(str(2), time.Now()) {
+			bg := begun{version: cmp.Or(str(1), "0"), seen: str(3), class: class}
+			if f[0] != nil {
+				bg.data = []byte(str(0))
 			}
-			return begun{data: data}, ErrDuplicate
-		case "ok", "over", "quiet":
-			bg := begun{version: str(1), class: class, left: str(2), stamp: stamp, over: res[0] != "ok", quiet: res[0] == "quiet"}
-			if len(res) > 3 && res[3] != nil {
-				bg.data = []byte(str(3))
-			}
+			bg.ends, _ = strconv.ParseInt(str(4), 10, 64)
+			s.take(&bg, str(5), str(6), str(7), now)
 			return bg, nil
 		}
 		if time.Now().After(deadline) {
@@ -200,6 +165,52 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 		case <-time.After(wait/2 + mrand.N(wait/2+1)):
 		}
 	}
+}
+
+// locked reads the lock field l: held while its deadline (ms) is after now.
+func locked(l string, now time.Time) bool {
+	_, deadline, ok := strings.Cut(l, " ")
+	ms, err := strconv.ParseInt(deadline, 10, 64)
+	return ok && err == nil && ms > now.UnixMilli()
+}
+
+// take takes a token from bg's bucket, whose fields read tokens and at (ms), or finds it
+// empty, as begin describes.
+func (s *store) take(bg *begun, tokens, at, quiet string, now time.Time) {
+	bucket := s.limits.bucket(bg.class)
+	burst := burstOf(bucket)
+	if burst == 0 {
+		return
+	}
+	ms := now.UnixMilli()
+	left, err := strconv.ParseFloat(tokens, 64)
+	if err != nil {
+		left = float64(burst)
+	}
+	since, err := strconv.ParseInt(at, 10, 64)
+	if err != nil {
+		since = ms
+	}
+	left = min(float64(burst), left+float64(max(0, ms-since))*bucket.perMilli())
+	noticed, err := strconv.ParseInt(quiet, 10, 64)
+	switch {
+	case left >= 1:
+		bg.left, bg.stamp = strconv.FormatFloat(left-1, 'g', 6, 64), strconv.FormatInt(ms, 10)
+	case err == nil && ms-noticed < renotice.Milliseconds():
+		bg.over, bg.quiet = true, true
+	default:
+		bg.over = true
+	}
+}
+
+// kept returns the replies kept for the delivery whose id hashes to hash, if it was the
+// conversation's last message and came again within replayTTL; nil otherwise.
+func (s *store) kept(ctx context.Context, p, hash string) []byte {
+	last, err := s.rdb.Get(ctx, s.key(p, "reply")).Result()
+	if rest, ok := strings.CutPrefix(last, hash+" "); err == nil && ok {
+		return []byte(rest)
+	}
+	return nil
 }
 
 // lockScript takes the lock of a conversation still at version ARGV[1] for token ARGV[2]
@@ -231,48 +242,30 @@ func (s *store) lock(ctx context.Context, p string, bg *begun) error {
 	return nil
 }
 
-// commitScript saves a conversation still at version ARGV[1]: the session ARGV[2] ("": the
-// conversation ended) for ARGV[3] s, the message's id hash ARGV[4] among the last ARGV[5],
-// the bucket's fields ARGV[10], [11] and [14] (class, tokens, when), the lock freed (ARGV[9] set); with ARGV[6], the
-// replies kept for a redelivery, for ARGV[7] s (not those of a conversation that ended: they
-// would outlive it, as would its inbox); with ARGV[12], the chat's message id, for a wipe
-// (ids kept ARGV[13] s).
-// ARGV[8] is now (ms). It sets the TTL only when it would end over a sixty-fourth of it
-// earlier or later than the one set: a conversation is never kept longer than its TTL, and
-// most saves spare the command. It returns 0 if the version moved.
+// commitScript saves a conversation still at version ARGV[1] (else it returns 0): the field
+// and value pairs ARGV[5]… and the version plus one, in one HSET; the TTL, ARGV[3] s, unless
+// that is "". ARGV[2] is "ended" (the session is deleted, and with it the replies kept and the
+// inbox: they would outlive the conversation), or the delivery's hash, a space and its
+// replies sealed, kept for a redelivery, or "". The last four are the kept replies' TTL (s),
+// the person's message id in the chat for a wipe ("" for none), how long those ids are kept
+// (s) and now (unix s).
 var commitScript = redis.NewScript(`
-local f = redis.call('HMGET', KEYS[1], 'v', 'd', 'e')
-if (f[1] or '0') ~= ARGV[1] then return 0 end
-local now, ttl = tonumber(ARGV[8]), tonumber(ARGV[3])
-local set = {'v', (tonumber(f[1]) or 0) + 1}
-if ARGV[4] ~= '' then
-  local seen = {}
-  for h in string.gmatch(f[2] or '', '%S+') do table.insert(seen, h) end
-  table.insert(seen, ARGV[4])
-  while #seen > tonumber(ARGV[5]) do table.remove(seen, 1) end
-  table.insert(set, 'd') table.insert(set, table.concat(seen, ' '))
-end
-if ARGV[2] ~= '' then table.insert(set, 's') table.insert(set, ARGV[2]) end
-if ARGV[9] ~= '' then table.insert(set, 'l') table.insert(set, '') end
-if ARGV[11] ~= '' then
-  table.insert(set, ARGV[10]) table.insert(set, ARGV[11])
-  table.insert(set, ARGV[10] .. '@') table.insert(set, ARGV[14])
-end
-local ends, was = math.floor(now / 1000) + ttl, tonumber(f[3])
-local renew = not was or ends < was or ends - was > ttl / 64
-if renew then table.insert(set, 'e') table.insert(set, ends) end
+if (redis.call('HGET', KEYS[1], 'v') or '0') ~= ARGV[1] then return 0 end
+local set, n = {'v', tonumber(ARGV[1]) + 1}, #ARGV - 4
+for i = 5, n do table.insert(set, ARGV[i]) end
 redis.call('HSET', KEYS[1], unpack(set))
-if renew then redis.call('EXPIRE', KEYS[1], ttl) end
-if ARGV[2] == '' then
+if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+if ARGV[2] == 'ended' then
   redis.call('HDEL', KEYS[1], 's')
   redis.call('DEL', KEYS[2], KEYS[4])
-elseif ARGV[6] ~= '' and ARGV[4] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[4] .. ' ' .. ARGV[6], 'EX', ARGV[7])
+elseif ARGV[2] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[n + 1])
 end
-if ARGV[12] ~= '' then
-  redis.call('ZADD', KEYS[3], math.floor(now / 1000), ARGV[12])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', math.floor(now / 1000) - ARGV[13])
-  redis.call('EXPIRE', KEYS[3], ARGV[13])
+if ARGV[n + 2] ~= '' then
+  local now = tonumber(ARGV[n + 4])
+  redis.call('ZADD', KEYS[3], now, ARGV[n + 2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ARGV[n + 3])
+  redis.call('EXPIRE', KEYS[3], ARGV[n + 3])
 end
 return 1
 `)
@@ -289,13 +282,36 @@ type save struct {
 // commit saves conversation p as bg found it, if no other message saved it since, and frees
 // its lock. It returns errMoved when one did: bg's message is to be stepped again.
 func (s *store) commit(ctx context.Context, p string, bg begun, sv save) error {
-	locked := ""
-	if bg.token != "" {
-		locked = "1"
+	now := time.Now()
+	fields := []any{}
+	if hash := hashID(sv.msgID); hash != "" {
+		seen := append(strings.Fields(bg.seen), hash)
+		fields = append(fields, "d", strings.Join(seen[max(0, len(seen)-seenMax):], " "))
 	}
-	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), bg.version, string(sv.data), int(sv.ttl.Seconds()),
-		hashID(sv.msgID), seenMax, string(sv.replies), int(replayTTL.Seconds()), time.Now().UnixMilli(), locked,
-		bg.class, bg.left, sv.chatID, int(msgsTTL.Seconds()), bg.stamp).Int()
+	if sv.data != nil {
+		fields = append(fields, "s", string(sv.data))
+	}
+	if bg.token != "" {
+		fields = append(fields, "l", "")
+	}
+	if bg.left != "" {
+		fields = append(fields, bg.class, bg.left, bg.class+"@", bg.stamp)
+	}
+	ttl, ends := "", now.Unix()+int64(sv.ttl.Seconds())
+	if bg.ends == 0 || ends < bg.ends || ends-bg.ends > int64(sv.ttl.Seconds())/64 {
+		ttl = strconv.Itoa(int(sv.ttl.Seconds()))
+		fields = append(fields, "e", ends)
+	}
+	kept := ""
+	switch {
+	case sv.data == nil:
+		kept = "ended"
+	case sv.replies != nil && sv.msgID != "":
+		kept = hashID(sv.msgID) + " " + string(sv.replies)
+	}
+	args := append([]any{bg.version, kept, ttl, ""}, fields...)
+	args = append(args, int(replayTTL.Seconds()), sv.chatID, int(msgsTTL.Seconds()), now.Unix())
+	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), args...).Int()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
