@@ -1,18 +1,16 @@
 package bot
 
 import (
-	"cmp"
 	"context"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,47 +43,7 @@ type Outbox struct {
 	tags  []byte        // HMAC key of the chat tags
 	Lease time.Duration // how long a message stays with the instance that put or took it without a Renew
 
-	clock redisClock
-}
-
-// redisClock reckons Redis' clock from the local one, with the offset a Put that read Redis'
-// clock found, for a minute: ids and leases are in Redis' time, the same for every instance,
-// and most Puts spare the TIME command (and the keys' TTL, set with it).
-type redisClock struct {
-	mu     sync.Mutex
-	offset time.Duration // Redis' clock minus the local one
-	at     time.Time     // when it was found; zero: never
-}
-
-// now is Redis' clock now in µs, or "" when the offset is older than a minute: then the
-// Put reads Redis' clock itself.
-func (c *redisClock) now() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.at.IsZero() || time.Since(c.at) > time.Minute {
-		c.at = time.Now() // one Put at a time reads it
-		return ""
-	}
-	return strconv.FormatInt(time.Now().Add(c.offset).UnixMicro(), 10)
-}
-
-// forget makes the next Put read Redis' clock.
-func (c *redisClock) forget() {
-	c.mu.Lock()
-	c.at = time.Time{}
-	c.mu.Unlock()
-}
-
-// set records Redis' clock, read (µs) by a Put sent at asked.
-func (c *redisClock) set(redisNow string, asked time.Time) {
-	us, err := strconv.ParseInt(redisNow, 10, 64)
-	if err != nil {
-		return
-	}
-	mid := asked.Add(time.Since(asked) / 2) // Redis read its clock about halfway
-	c.mu.Lock()
-	c.offset, c.at = time.UnixMicro(us).Sub(mid), time.Now()
-	c.mu.Unlock()
+	renewed atomic.Int64 // when this instance last set the keys' TTL (unix ms); 0: never
 }
 
 // OutboxMaxAge is how old a message may be and still be delivered: later it would answer a
@@ -111,24 +69,22 @@ const luaNow = `local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
 `
 
 // putScript stores the sealed messages ARGV[5], ARGV[7]… of chat tag ARGV[3] under ids made
-// of the time, their place and ARGV[6], ARGV[8]…, leased for ARGV[1] ms to owner ARGV[4], and
-// returns Redis' time and the ids. The time is ARGV[2] (µs, the caller's reckoning of Redis'
-// clock) or, when that is "", Redis' own clock, and then it also sets the keys' TTL to ARGV[9]
-// seconds, which is the caller's once a minute.
-var putScript = redis.NewScript(`
-local now = tonumber(ARGV[2])
-if not now then local t = redis.call('TIME') now = t[1] * 1000000 + t[2] end
-local ids, items, lease = {string.format('%.0f', now)}, {}, {}
-for i = 10, #ARGV, 2 do
-  local id = string.format('%016d-%04d-%s-%s', now, (i - 8) / 2, ARGV[3], ARGV[i + 1])
+// of Redis' time, their place and ARGV[6], ARGV[8]…, leased for ARGV[1] ms to owner ARGV[4],
+// and returns the ids. With ARGV[2] it also sets the keys' TTL to that many seconds: each
+// instance does once a minute. The time is Redis' own, the same for every instance: a wipe is
+// compared with it.
+var putScript = redis.NewScript(luaNow + `
+local ids, items, lease = {}, {}, {}
+for i = 5, #ARGV, 2 do
+  local id = string.format('%016d-%04d-%s-%s', now, (i - 3) / 2, ARGV[3], ARGV[i + 1])
   table.insert(items, id) table.insert(items, ARGV[4] .. ' ' .. ARGV[i])
   table.insert(lease, math.floor(now / 1000) + ARGV[1]) table.insert(lease, id)
   table.insert(ids, id)
 end
 redis.call('HSET', KEYS[1], unpack(items))
 redis.call('ZADD', KEYS[2], unpack(lease))
-if ARGV[2] == '' then
-  for _, k in ipairs({KEYS[1], KEYS[2]}) do redis.call('EXPIRE', k, ARGV[9]) end
+if ARGV[2] ~= '' then
+  for _, k in ipairs({KEYS[1], KEYS[2]}) do redis.call('EXPIRE', k, ARGV[2]) end
 end
 return ids
 `)
@@ -140,24 +96,23 @@ func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]str
 		return nil, nil
 	}
 	tag := o.Tag(chat)
-	now := o.clock.now()
-	args := []any{o.Lease.Milliseconds(), now, tag, o.me, "", "", "", "", int(OutboxMaxAge.Seconds())}
+	ttl, now := "", time.Now().UnixMilli()
+	if last := o.renewed.Load(); now-last > time.Minute.Milliseconds() && o.renewed.CompareAndSwap(last, now) {
+		ttl = strconv.Itoa(int(OutboxMaxAge.Seconds()))
+	}
+	args := []any{o.Lease.Milliseconds(), ttl, tag, o.me}
 	for _, msg := range messages {
 		token := newToken()
 		args = append(args, seal.Seal(o.aead, msg, tag+"-"+token), token)
 	}
-	asked := time.Now()
-	res, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
-	if err != nil || len(res) == 0 {
-		if now == "" {
-			o.clock.forget() // nor were the keys' TTLs set: the next Put does both
+	ids, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
+	if err != nil {
+		if ttl != "" {
+			o.renewed.Store(0) // the TTL may not have been set: the next Put sets it
 		}
-		return nil, fmt.Errorf("outbox: put: %w", cmp.Or(err, errors.New("no ids")))
+		return nil, fmt.Errorf("outbox: put: %w", err)
 	}
-	if now == "" {
-		o.clock.set(res[0], asked)
-	}
-	return res[1:], nil
+	return ids, nil
 }
 
 // Done forgets delivered (or given up) messages.
