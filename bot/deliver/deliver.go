@@ -42,7 +42,8 @@ type Message struct {
 type Sender interface {
 	// Send makes one attempt to deliver m. nil means the channel took it. An error made by
 	// RetryAfter has it tried again once the wait is over, without counting as a failure;
-	// one made by Refused gives it up at once, with the reason. Any other error is transient:
+	// one made by Instead has another message tried in its place, paced as a new one; one
+	// made by Refused gives it up at once, with the reason. Any other error is transient:
 	// the message is tried again after Backoff, up to Config.Retries times. Send is called
 	// with the chat held, so what it does after success (reporting the message's id) comes
 	// before the chat's next message. Its error is logged: no text, chat id or secret in it.
@@ -52,45 +53,6 @@ type Sender interface {
 	// as they went in.
 	Decode(payload []byte) (Message, error)
 }
-
-// RetryAfter wraps err, from a channel that said when to come back (Telegram's 429 with
-// retry_after): the chat waits d, and the attempt does not count against Config.Retries.
-func RetryAfter(d time.Duration, err error) error { return &retryAfter{d: d, err: err, flood: true} }
-
-// Held wraps err, from a channel that knows its platform is away (Telegram not answering):
-// the message goes back to the queue at once, without counting as a failure or as a 429.
-func Held(err error) error { return &retryAfter{err: err} }
-
-// Refused wraps err, from a channel that will never take the message: it is given up at once
-// with reason as its label (ReasonBlocked, ReasonRejected, or one of the channel's own).
-func Refused(reason string, err error) error { return &refused{reason: reason, err: err} }
-
-type retryAfter struct {
-	d     time.Duration
-	err   error
-	flood bool // the platform said to slow down (a 429), not only that it is away
-}
-
-func (e *retryAfter) Error() string { return e.err.Error() }
-func (e *retryAfter) Unwrap() error { return e.err }
-
-type refused struct {
-	reason string
-	err    error
-}
-
-func (e *refused) Error() string { return e.err.Error() }
-func (e *refused) Unwrap() error { return e.err }
-
-// Why a message was given up: the values of the reason label.
-const (
-	ReasonBlocked  = "blocked"           // the person blocked the bot or left (Telegram's 403)
-	ReasonRejected = "rejected"          // refused for good: chat not found, bad request
-	reasonRetries  = "retries_exhausted" // transient failures, Retries times over
-	reasonShutdown = "shutdown"          // still queued when Close ran out of time
-	reasonClosed   = "closed"            // handed over after Close: left in the outbox
-	reasonWiped    = "wiped"             // queued, or in flight and then failed, when Wipe ran for its chat
-)
 
 // ErrClosed is the cause of the error of a message queued after Close.
 var ErrClosed = errors.New("channel closed")
@@ -412,6 +374,7 @@ func (q *Queue) attempt(ctx context.Context, o *item) {
 	err := q.s.Send(ctx, o.Message)
 
 	var wait *retryAfter
+	var other *instead
 	var refusal *refused
 	reason := ""
 	q.mu.Lock()
@@ -430,6 +393,9 @@ func (q *Queue) attempt(ctx context.Context, o *item) {
 		if wait.flood {
 			q.m.flood.Inc()
 		}
+	case errors.As(err, &other): // after the chat's gap, as a message of its own
+		o.Payload, o.Kind = other.m.Payload, other.m.Kind
+		q.q.retry(o, now)
 	case errors.As(err, &refusal):
 		q.q.done(o)
 		reason = refusal.reason

@@ -180,6 +180,29 @@ func TestTheSendersErrorsDecide(t *testing.T) {
 	}
 }
 
+// TestInsteadSendsAnotherMessagePaced: an attempt refused with Instead is followed by the other
+// message, once the chat's gap has passed (the refused attempt was a call like any other), in
+// its place before the chat's next message; nothing counts as a failure or a 429.
+func TestInsteadSendsAnotherMessagePaced(t *testing.T) {
+	e := start(t, nil)
+	e.p.fail["a edit"] = []error{deliver.Instead(note("a", "new", false), errors.New("message to edit not found"))}
+	err := e.q.Send(t.Context(), "send", []deliver.Message{note("a", "edit", false), note("a", "next", false)})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if diff := cmp.Diff([]string{"a: a new", "a: a next"}, e.p.got()); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]time.Duration{time.Second, time.Second}, e.clk.waits); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+	for name, want := range map[string]float64{"sends_total": 2, "429_total": 0} {
+		if got := e.metric(t, name); got != want {
+			t.Errorf("%s: %v; want %v", name, got, want)
+		}
+	}
+}
+
 // TestUrgentGoesFirst: an urgent message of any chat goes before the ordinary ones queued
 // earlier. Queued before Deliver runs, with a clock that never moves: one send, then none.
 func TestUrgentGoesFirst(t *testing.T) {

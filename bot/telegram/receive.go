@@ -102,6 +102,7 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 		}
 		return nil
 	}
+	c.notePerson(m)
 	replies, err := c.h.Handle(ctx, m)
 	if errors.Is(err, bot.ErrOverloaded) {
 		return err // its callback query is answered when it comes again
@@ -114,7 +115,8 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 	case err != nil:
 		c.log.Error("telegram: handle update", "error", err)
 	default:
-		_ = c.out.Post(messages(m.ChatID, replies, time.Now())) // after Close: given up, counted and logged
+		msgs := messages(m.ChatID, replies, time.Now(), c.inPlace(m.ChatID, u, replies))
+		_ = c.out.Post(msgs) // after Close: given up, counted and logged
 	}
 	return nil
 }

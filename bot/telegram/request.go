@@ -25,14 +25,44 @@ type outgoing struct {
 	Forget bool            `json:"f,omitempty"` // its id is not reported to Config.Sent
 	Tag    string          `json:"t,omitempty"` // the bot.Reply's Tag (or Copy's), reported to Config.Sent with the id
 	Queued int64           `json:"q,omitempty"` // when it was queued, Unix milliseconds, reported to Config.Sent; 0 from an older version
+	// Edit is the id of the chat's message that this sendMessage replaces in place
+	// (editMessageText), if it still may when it goes (see edit.go); 0 for none. An older
+	// version sends it as a new message.
+	Edit int64 `json:"e,omitempty"`
 }
+
+// methodEdit is the Bot API method of a reply that replaces the question pressed.
+const methodEdit = "editMessageText"
 
 // apiMethod returns the Bot API method that sends r.
 func (r outgoing) apiMethod() string {
-	if r.Method == "" {
-		return "sendMessage"
+	switch {
+	case r.Method != "":
+		return r.Method
+	case r.Edit != 0:
+		return methodEdit
 	}
-	return r.Method
+	return "sendMessage"
+}
+
+// params are the parameters of r's call. An edit takes the text and the keyboard (none takes
+// the old one away); the message keeps protect_content from when it was sent, and an edit
+// never makes a sound.
+func (r outgoing) params() tgbotapi.Params {
+	if r.apiMethod() != methodEdit {
+		return r.Params
+	}
+	p := tgbotapi.Params{"chat_id": r.Chat, "message_id": strconv.FormatInt(r.Edit, 10), "text": r.Params["text"]}
+	if markup := r.Params["reply_markup"]; markup != "" {
+		p["reply_markup"] = markup
+	}
+	return p
+}
+
+// asNew is r sent as a new message, not in place.
+func (r outgoing) asNew() outgoing {
+	r.Edit = 0
+	return r
 }
 
 // message is r as the queue carries it.
@@ -55,10 +85,11 @@ func (courier) Decode(payload []byte) (deliver.Message, error) {
 	return deliver.Message{Chat: r.Chat, Urgent: r.Urgent, Kind: r.apiMethod(), Payload: payload}, nil
 }
 
-// Send makes one sendMessage (or copyMessage) call and tells Config.Sent the id of the
-// message sent. A 429 is to be tried again after its retry_after, a 403 (the bot blocked) and
-// any other 4xx never; a 5xx or a network error is transient, and has Run check Telegram.
-// While Run finds Telegram down, Send waits for it instead (waitForLink).
+// Send makes one sendMessage, editMessageText or copyMessage call and tells Config.Sent the id
+// of the message sent or edited. A 429 is to be tried again after its retry_after, a 403 (the
+// bot blocked) and any other 4xx never, but for an edit, whose text then goes as a new message
+// (deliver.Instead); a 5xx or a network error is transient, and has Run check Telegram. While
+// Run finds Telegram down, Send waits for it instead (waitForLink).
 func (s courier) Send(ctx context.Context, m deliver.Message) error {
 	c := s.c
 	var r outgoing
@@ -68,12 +99,13 @@ func (s courier) Send(ctx context.Context, m deliver.Message) error {
 	if err := c.waitForLink(ctx); err != nil {
 		return err
 	}
-	resp, err := c.bot(ctx).MakeRequest(r.apiMethod(), r.Params)
+	if r.Edit != 0 && c.screens.newer(r.Chat, r.Edit) {
+		r = r.asNew() // the person or the bot said more since the question: the answer goes below
+	}
+	resp, err := c.bot(ctx).MakeRequest(r.apiMethod(), r.params())
 	err = redact(err, c.cfg.Token)
 	if err == nil {
-		if !r.Forget && c.cfg.Sent != nil {
-			c.report(r, resp.Result) // the chat is still busy: its next message waits for this
-		}
+		c.sent(r, resp.Result) // the chat is still busy: its next message waits for this
 		return nil
 	}
 	var apiErr *tgbotapi.Error
@@ -86,21 +118,28 @@ func (s courier) Send(ctx context.Context, m deliver.Message) error {
 		return deliver.RetryAfter(retryAfter(apiErr), err)
 	case apiErr.Code == http.StatusForbidden:
 		return deliver.Refused(deliver.ReasonBlocked, err)
+	case apiErr.Code >= 400 && apiErr.Code < 500 && r.Edit != 0: // never lost: sent as a new message
+		c.log.Info("telegram: answer in place refused; sent as a new message", "error", err)
+		return deliver.Instead(r.asNew().message(), err)
 	case apiErr.Code >= 400 && apiErr.Code < 500:
 		return deliver.Refused(deliver.ReasonRejected, err)
 	}
 	return err
 }
 
-// report tells Config.Sent the id of a message Telegram accepted, which its result holds: the
-// Message that sendMessage returns or the MessageId that copyMessage does, both with a
-// message_id.
-func (c *Channel) report(r outgoing, result json.RawMessage) {
+// sent handles a message Telegram accepted: its id, which the result holds (the Message that
+// sendMessage and editMessageText return or the MessageId that copyMessage does, all with a
+// message_id), goes to Config.Sent, and to what this instance knows of the chat.
+func (c *Channel) sent(r outgoing, result json.RawMessage) {
 	var m struct {
 		MessageID int64 `json:"message_id"`
 	}
 	if err := json.Unmarshal(result, &m); err != nil || m.MessageID == 0 {
-		c.log.Warn("telegram: sent message has no message_id", "error", err)
+		c.log.Warn("telegram: sent message has no message_id", "method", r.apiMethod(), "error", err)
+		return
+	}
+	c.noteShown(r, m.MessageID)
+	if r.Forget || c.cfg.Sent == nil {
 		return
 	}
 	var queued time.Time

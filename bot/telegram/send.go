@@ -24,13 +24,14 @@ func (c *Channel) Send(ctx context.Context, chatID string, replies []bot.Reply) 
 	if !isInt(chatID) {
 		return errors.New("telegram: send: chat id is not a number")
 	}
-	return c.out.Send(ctx, "send", messages(chatID, replies, time.Now()))
+	return c.out.Send(ctx, "send", messages(chatID, replies, time.Now(), 0))
 }
 
 // messages turns replies into sendMessage calls: a text too long for one message becomes
 // several, and the buttons go with the last. Every part rings, is forgotten and is tagged as
-// its reply says.
-func messages(chatID string, replies []bot.Reply, now time.Time) []deliver.Message {
+// its reply says. If edit is not 0, the first part replaces that message in place instead, if
+// it still may when it goes (see edit.go).
+func messages(chatID string, replies []bot.Reply, now time.Time, edit int64) []deliver.Message {
 	var msgs []deliver.Message
 	for _, r := range replies {
 		parts := split(r.Text, maxText)
@@ -46,7 +47,9 @@ func messages(chatID string, replies []bot.Reply, now time.Time) []deliver.Messa
 				Forget: r.Forget,
 				Tag:    r.Tag,
 				Queued: now.UnixMilli(),
+				Edit:   edit,
 			}.message())
+			edit = 0
 		}
 	}
 	return msgs

@@ -4,10 +4,12 @@
 // 403) and deletes a conversation's messages on request.
 //
 // What it sends: texts (sendMessage), cut into parts of Telegram's 4,096 characters, with the
-// buttons under the last part; and copies of a person's messages for their counsellor (Copy,
-// copyMessage). Every message is protected from forwarding and saving. A person's phone never
-// makes a sound for a message, since someone else may hold it; a counsellor's does, for the
-// replies with bot.Reply.Ring and for every copy. Telegram's id of each message goes to
+// buttons under the last part; with Config.EditAnswers, the answer to a pressed button in place
+// of the question it was under (editMessageText), where that is sure to be right (edit.go); and
+// copies of a person's messages for their counsellor (Copy, copyMessage). Every message is
+// protected from forwarding and saving. A person's phone never makes a sound for a message,
+// since someone else may hold it; a counsellor's does, for the replies with bot.Reply.Ring and
+// for every copy. Telegram's id of each message (an edited one keeps its id) goes to
 // Config.Sent with the bot.Reply's Tag, to be deleted later by Wipe (the person's whole chat)
 // or Delete (some messages, such as a closed case's in a counsellor's chat).
 //
@@ -84,12 +86,17 @@ type Config struct {
 	Clock Clock
 	// Sent is told the message_id of every message Telegram accepted, each part of a long text
 	// on its own, and of every copy, except those of a bot.Reply with Forget: the ids to pass to
-	// Wipe or Delete later. tag is the bot.Reply's Tag, or the one given to Copy. It is called
+	// Wipe or Delete later. A message edited in place (EditAnswers) is told again, by the id it
+	// kept. tag is the bot.Reply's Tag, or the one given to Copy. It is called
 	// without locks before the chat's next message goes, so a chat's ids come in order; it
 	// should return quickly. queued is when the message was queued (zero if unknown): a wipe
 	// of the chat after it means the message was on its way during the wipe. Nil means nobody
 	// is told.
 	Sent func(chatID, tag string, msgIDs []string, queued time.Time)
+	// EditAnswers answers a pressed button by replacing the question it is under with the first
+	// reply (editMessageText), where that is sure to be right (see edit.go), instead of sending
+	// a new message: fewer messages on the person's phone. Off: every reply is a new message.
+	EditAnswers bool
 	// Outbox keeps every queued message in Redis until it is sent or given up, so that the
 	// messages of an instance that died (or whose Close ran out of time) are sent by another.
 	// Nil means they live in memory only.
@@ -119,6 +126,9 @@ type Channel struct {
 	out   *deliver.Queue // the paced queue over Config.Outbox
 	link  *link          // whether Telegram answers, as Run found
 	probe chan struct{}  // a send suspects Telegram is down: Run checks (suspect)
+	// screens is what this instance knows of each chat's latest message, for EditAnswers;
+	// nil when it is off.
+	screens *screens
 
 	hooked atomic.Bool // the webhook is set (webhook mode)
 
@@ -154,6 +164,9 @@ func New(cfg Config, h bot.Handler) (*Channel, error) {
 
 	c := &Channel{cfg: cfg, h: h, api: api, http: cfg.HTTPClient, log: cfg.Logger, clock: cfg.Clock, receiving: newGate(),
 		link: newLink(), probe: make(chan struct{}, 1)}
+	if cfg.EditAnswers {
+		c.screens = newScreens()
+	}
 	var err error
 	c.out, err = deliver.New(deliver.Config{Name: "telegram", Title: "Telegram", PerChat: cfg.PerChat,
 		PerSecond: cfg.PerSecond, Retries: cfg.Retries, Outbox: cfg.Outbox, Logger: cfg.Logger,

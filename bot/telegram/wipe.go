@@ -23,6 +23,7 @@ func (c *Channel) Wipe(ctx context.Context, chatID string, msgIDs []string) erro
 	if !isInt(chatID) {
 		return errors.New("telegram: wipe: chat id is not a number")
 	}
+	c.screens.forget(chatID) // nothing of the chat is left to edit
 	var errs []error
 	if err := c.out.Wipe(ctx, chatID); err != nil { // logged: not recorded in the outbox
 		errs = append(errs, fmt.Errorf("telegram: wipe: %w", err))

@@ -20,39 +20,40 @@ import (
 // config is the service's configuration: every FAROS_* variable (README, "Configuration"),
 // each also a flag (a flag wins over its variable).
 type config struct {
-	HTTPAddr        string
-	OpsAddr         string // /readyz and /metrics
-	RedisURL        string // "" → embedded, nothing persists
-	RedisMaster     string // Sentinel: the master's name; RedisURL then lists the sentinels
-	RedisPrefix     string // of every key: several deployments can share one Redis
-	TelegramToken   string // "" → Telegram off
-	TelegramAPI     string
-	TelegramMode    string
-	TelegramHookURL string
-	TelegramSecret  string
-	TelegramRate    int           // sends per second, overall
-	TelegramChatGap time.Duration // between two sends to one chat
-	WebhookSecret   string        // "" → the signed API is off
-	WebhookCallback string        // where later messages of the API's conversations are pushed
-	PseudonymKey    string        // "" → random per run
-	Roster          string
-	DeskAddr        string // the counsellors' desk in the browser
-	DeskURL         string // its public address; "" → no desk
-	FlowsDir        string // "" → the embedded content
-	LocalesDir      string
-	SessionIdle     time.Duration
-	SessionMaxAge   time.Duration
-	ExitURL         string // where the web chat's quick exit goes
-	IntakeRate      int    // messages per second each channel takes, all conversations together, beyond which 503
-	WebchatStreams  int    // open web chat event streams, beyond which 503
-	StreamsPerAddr  int    // open web chat event streams of one client address, beyond which 429
-	NewPerAddrMin   int    // web conversations one client address may start a minute (twice that at once)
-	MsgsPerAddrSec  int    // web messages one client address may send a second (four times that at once)
-	ClientAddrHdr   string // header in which Faros' own proxy passes the client's address; "": the connection's
-	ButtonsPerMin   int    // pressed buttons a minute one conversation may send (half of it at once)
-	TextsPerMin     int    // typed messages a minute one conversation may send (half of it at once)
-	LogLevel        string
-	Warnings        []string // settings that are read no longer: logged at start
+	HTTPAddr            string
+	OpsAddr             string // /readyz and /metrics
+	RedisURL            string // "" → embedded, nothing persists
+	RedisMaster         string // Sentinel: the master's name; RedisURL then lists the sentinels
+	RedisPrefix         string // of every key: several deployments can share one Redis
+	TelegramToken       string // "" → Telegram off
+	TelegramAPI         string
+	TelegramMode        string
+	TelegramHookURL     string
+	TelegramSecret      string
+	TelegramRate        int           // sends per second, overall
+	TelegramChatGap     time.Duration // between two sends to one chat
+	TelegramEditAnswers bool          // answer a pressed button in place of its question
+	WebhookSecret       string        // "" → the signed API is off
+	WebhookCallback     string        // where later messages of the API's conversations are pushed
+	PseudonymKey        string        // "" → random per run
+	Roster              string
+	DeskAddr            string // the counsellors' desk in the browser
+	DeskURL             string // its public address; "" → no desk
+	FlowsDir            string // "" → the embedded content
+	LocalesDir          string
+	SessionIdle         time.Duration
+	SessionMaxAge       time.Duration
+	ExitURL             string // where the web chat's quick exit goes
+	IntakeRate          int    // messages per second each channel takes, all conversations together, beyond which 503
+	WebchatStreams      int    // open web chat event streams, beyond which 503
+	StreamsPerAddr      int    // open web chat event streams of one client address, beyond which 429
+	NewPerAddrMin       int    // web conversations one client address may start a minute (twice that at once)
+	MsgsPerAddrSec      int    // web messages one client address may send a second (four times that at once)
+	ClientAddrHdr       string // header in which Faros' own proxy passes the client's address; "": the connection's
+	ButtonsPerMin       int    // pressed buttons a minute one conversation may send (half of it at once)
+	TextsPerMin         int    // typed messages a minute one conversation may send (half of it at once)
+	LogLevel            string
+	Warnings            []string // settings that are read no longer: logged at start
 }
 
 // setting is one variable and its flag.
@@ -82,6 +83,17 @@ func duration(p func(*config) *time.Duration) value {
 	}}
 }
 
+func boolean(p func(*config) *bool) value {
+	return value{"true or false", func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is neither true nor false", v)
+		}
+		*p(c) = b
+		return nil
+	}}
+}
+
 func positive(p func(*config) *int) value {
 	return value{"number", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
@@ -106,6 +118,7 @@ var settings = []setting{
 	{"FAROS_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "secret_token Telegram sends back (webhook mode); openssl rand -hex 24", str(func(c *config) *string { return &c.TelegramSecret })},
 	{"FAROS_TELEGRAM_RATE", "telegram-rate", "28", "Telegram sends per second, overall (Telegram allows 30)", positive(func(c *config) *int { return &c.TelegramRate })},
 	{"FAROS_TELEGRAM_CHAT_GAP", "telegram-chat-gap", "1.1s", "least time between two sends to one chat (Telegram allows about 1s)", duration(func(c *config) *time.Duration { return &c.TelegramChatGap })},
+	{"FAROS_TELEGRAM_EDIT_ANSWERS", "telegram-edit-answers", "true", "a pressed button's answer replaces its question instead of adding a message: fewer messages on the person's phone", boolean(func(c *config) *bool { return &c.TelegramEditAnswers })},
 	{"FAROS_WEBHOOK_SECRET", "webhook-secret", "", "HMAC key of the generic webhook API (openssl rand -hex 32); empty disables the API", str(func(c *config) *string { return &c.WebhookSecret })},
 	{"FAROS_WEBHOOK_CALLBACK_URL", "webhook-callback-url", "", "where later messages to API conversations are pushed (signed)", str(func(c *config) *string { return &c.WebhookCallback })},
 	{"FAROS_PSEUDONYM_KEY", "pseudonym-key", "", "at least 32 random bytes (openssl rand -hex 32): the HMAC key of pseudonyms, and the root of the keys that seal cases and queued messages; empty: random per run", str(func(c *config) *string { return &c.PseudonymKey })},

@@ -156,7 +156,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Token: cfg.TelegramToken, TokenName: "FAROS_TELEGRAM_TOKEN", RetryBase: telegramRetryBase,
 			Endpoint: cfg.TelegramAPI, Mode: cfg.TelegramMode,
 			WebhookURL: cfg.TelegramHookURL, WebhookSecret: cfg.TelegramSecret,
-			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, Logger: log, Registerer: reg,
+			PerChat: cfg.TelegramChatGap, PerSecond: cfg.TelegramRate, EditAnswers: cfg.TelegramEditAnswers,
+			Logger: log, Registerer: reg,
 			Sent: func(chatID, tag string, msgIDs []string, queued time.Time) {
 				if tag != "" && desk != nil { // a message about a case, in an operator's chat: deleted when it closes
 					desk.Sent(roster.Telegram, chatID, tag, msgIDs)

@@ -52,6 +52,7 @@ type spikeConfig struct {
 	drain     time.Duration
 	json      bool
 	seed      uint64
+	edit      bool
 }
 
 func addSpikeFlags(fs *flag.FlagSet) *spikeConfig {
@@ -65,6 +66,7 @@ func addSpikeFlags(fs *flag.FlagSet) *spikeConfig {
 	fs.DurationVar(&c.drain, "drain", 10*time.Minute, "spike: after the window, how long at most to wait for the queue to drain")
 	fs.BoolVar(&c.json, "json", false, "spike: print the report as JSON")
 	fs.Uint64Var(&c.seed, "seed", 1, "spike: random seed of the moments and choices")
+	fs.BoolVar(&c.edit, "edit", false, "spike: answer a pressed button in place of its question (telegram.Config.EditAnswers)")
 	return c
 }
 
@@ -95,6 +97,7 @@ type spikeRun struct {
 	client *http.Client
 
 	accepted, updateID, postFailures atomic.Int64
+	calls                            callCounts // the fake's message calls, by method and outcome
 	start, drainDeadline             time.Time
 	screenings                       sync.WaitGroup
 	samplesMu                        sync.Mutex // rep.Samples
@@ -180,14 +183,18 @@ func newSpikeRun(cfg *spikeConfig, rep *spikeReport, route []string) *spikeRun {
 	return r
 }
 
-// startFake starts the fake Bot API under Telegram's limits. Each message it accepts is a
-// person's first reply if they had none yet, and goes to a screener's inbox, where their
-// script waits for it.
+// startFake starts the fake Bot API under Telegram's limits. Each message it accepts (sent,
+// copied or edited in place) is a person's first reply if they had none yet, and goes to a
+// screener's inbox, where their script waits for it.
 func (r *spikeRun) startFake() {
 	r.fake = telegramtest.Start()
 	r.fake.Limit(30, time.Second)
 	r.fake.Stream(func(c telegramtest.Call) {
-		if (c.Method != "sendMessage" && c.Method != "copyMessage") || c.Status != http.StatusOK {
+		if !isMessageCall(c.Method) {
+			return
+		}
+		r.calls.add(c.Method, c.Status)
+		if c.Status != http.StatusOK {
 			return
 		}
 		r.accepted.Add(1)
@@ -209,6 +216,12 @@ func (r *spikeRun) startFake() {
 	})
 }
 
+// isMessageCall says whether a Bot API method puts a message on the person's phone, new or in
+// place: what Telegram's limits count.
+func isMessageCall(method string) bool {
+	return method == "sendMessage" || method == "copyMessage" || method == "editMessageText"
+}
+
 // startFaros starts the bot with its production limits, and its Telegram channel in webhook mode
 // with the queue at its defaults (PerSecond 28, PerChat 1.1 s), an outbox and the wipe's memory
 // of message ids, as cmd/faros runs it; then serves its webhook on a loopback port. stop closes
@@ -219,7 +232,7 @@ func (r *spikeRun) startFaros(ctx context.Context, rdb *redis.Client, prefix str
 		return nil, err
 	}
 	r.reg = prometheus.NewRegistry()
-	ch, err := telegram.New(telegram.Config{Token: "1:spike", Endpoint: r.fake.URL(), Mode: "webhook",
+	ch, err := telegram.New(telegram.Config{Token: "1:spike", Endpoint: r.fake.URL(), Mode: "webhook", EditAnswers: r.cfg.edit,
 		WebhookURL: "https://example.org/tg", WebhookSecret: hookSecret, Registerer: r.reg,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 		Sent: func(chatID, _ string, msgIDs []string, queued time.Time) {
@@ -307,7 +320,7 @@ func (r *spikeRun) startPeople() {
 func (r *spikeRun) screen(p *spiker) {
 	r.post(telegramtest.Text(p.chat, "/start"))
 	for i, want := range r.route {
-		_, data, menu, _ := r.waitFor(p, want)
+		asked, data, menu, _ := r.waitFor(p, want)
 		if menu && i > 3 {
 			break // the screening is over
 		}
@@ -327,7 +340,7 @@ func (r *spikeRun) screen(p *spiker) {
 			}
 			return
 		}
-		r.post(telegramtest.Callback(p.chat, data))
+		r.post(r.fake.Press(p.chat, asked.MessageID, data)) // under the question, as Telegram shows it
 		if i == len(r.route)-1 {
 			break
 		}

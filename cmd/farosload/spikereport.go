@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,33 +51,81 @@ func summarize(ds []time.Duration) delays {
 	return delays{N: len(ds), P50: p(.50), P95: p(.95), P99: p(.99), Max: ds[len(ds)-1].Seconds()}
 }
 
+// callCounts counts the fake Bot API's message calls by method and outcome.
+type callCounts struct {
+	mu sync.Mutex
+	m  map[string]*methodCalls
+}
+
+// methodCalls is what became of one method's calls.
+type methodCalls struct {
+	Accepted int `json:"accepted"`
+	Limited  int `json:"429s"`
+	Refused  int `json:"refused"` // any other error, such as an edit refused (then sent as a new message)
+}
+
+func (c *callCounts) add(method string, status int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*methodCalls{}
+	}
+	mc := c.m[method]
+	if mc == nil {
+		mc = &methodCalls{}
+		c.m[method] = mc
+	}
+	switch status {
+	case http.StatusOK:
+		mc.Accepted++
+	case http.StatusTooManyRequests:
+		mc.Limited++
+	default:
+		mc.Refused++
+	}
+}
+
+func (c *callCounts) snapshot() map[string]methodCalls {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]methodCalls, len(c.m))
+	for k, v := range c.m {
+		out[k] = *v
+	}
+	return out
+}
+
 type spikeReport struct {
-	People       int      `json:"people"`
-	Window       string   `json:"window"`
-	Screeners    int      `json:"screeners"`
-	Emergencies  int      `json:"emergencies"`
-	Redis        string   `json:"redis"`
-	Order        string   `json:"sending_order"`
-	FirstReply   delays   `json:"first_reply"`
-	ByTenth      []delays `json:"first_reply_by_tenth_of_window"`
-	StepReply    delays   `json:"screening_step_reply"`
-	Emergency    delays   `json:"emergency_reply"`
-	Lost         int      `json:"lost"`
-	Stuck        int      `json:"screenings_stuck"` // a reply not received by the end, or not the one expected
-	Completed    int      `json:"screenings_completed"`
-	Fake429      int      `json:"fake_429s"`
-	Faros429     float64  `json:"faros_429_total"`
-	Accepted     int64    `json:"messages_accepted"`
-	PostFailures int64    `json:"webhook_failures"`
-	DepthP50     float64  `json:"queue_depth_p50"`
-	DepthMax     float64  `json:"queue_depth_max"`
-	LeftQueued   float64  `json:"left_queued_at_end"`
-	MemStart     int64    `json:"redis_used_memory_start"`
-	MemMax       int64    `json:"redis_used_memory_max"`
-	MemEnd       int64    `json:"redis_used_memory_end"`
-	Duration     float64  `json:"duration_s"`
-	Drained      bool     `json:"drained"`
-	Samples      []sample `json:"samples"`
+	People       int                    `json:"people"`
+	Window       string                 `json:"window"`
+	Screeners    int                    `json:"screeners"`
+	Emergencies  int                    `json:"emergencies"`
+	Redis        string                 `json:"redis"`
+	Order        string                 `json:"sending_order"`
+	FirstReply   delays                 `json:"first_reply"`
+	ByTenth      []delays               `json:"first_reply_by_tenth_of_window"`
+	StepReply    delays                 `json:"screening_step_reply"`
+	Emergency    delays                 `json:"emergency_reply"`
+	Lost         int                    `json:"lost"`
+	Stuck        int                    `json:"screenings_stuck"` // a reply not received by the end, or not the one expected
+	Completed    int                    `json:"screenings_completed"`
+	Fake429      int                    `json:"fake_429s"`
+	Faros429     float64                `json:"faros_429_total"`
+	Accepted     int64                  `json:"messages_accepted"` // sent, copied or edited in place
+	Calls        map[string]methodCalls `json:"calls_by_method"`
+	EditAnswers  bool                   `json:"edit_answers"`
+	OnScreen     float64                `json:"messages_on_screen_per_person"`   // the bot's, at the end
+	OnScreenScr  float64                `json:"messages_on_screen_per_screener"` // of those who went through the screening
+	PostFailures int64                  `json:"webhook_failures"`
+	DepthP50     float64                `json:"queue_depth_p50"`
+	DepthMax     float64                `json:"queue_depth_max"`
+	LeftQueued   float64                `json:"left_queued_at_end"`
+	MemStart     int64                  `json:"redis_used_memory_start"`
+	MemMax       int64                  `json:"redis_used_memory_max"`
+	MemEnd       int64                  `json:"redis_used_memory_end"`
+	Duration     float64                `json:"duration_s"`
+	Drained      bool                   `json:"drained"`
+	Samples      []sample               `json:"samples"`
 }
 
 // sampleEachSecond records the queue's depth, Redis' memory, the messages accepted and the 429s
@@ -229,6 +279,9 @@ func (r *spikeRun) collect(last sample) {
 	rep.Fake429 = r.fake.Limited()
 	rep.Faros429 = metric(r.reg, "faros_telegram_429_total")
 	rep.Accepted = r.accepted.Load()
+	rep.Calls = r.calls.snapshot()
+	rep.EditAnswers = r.cfg.edit
+	rep.OnScreen, rep.OnScreenScr = r.onScreen()
 	rep.PostFailures = r.postFailures.Load()
 	var depths []float64
 	for _, s := range rep.Samples {
@@ -239,6 +292,20 @@ func (r *spikeRun) collect(last sample) {
 		slices.Sort(depths)
 		rep.DepthP50, rep.DepthMax = depths[len(depths)/2], depths[len(depths)-1]
 	}
+}
+
+// onScreen is how many of the bot's messages each person's phone shows at the end, on
+// average: for everyone, and for the screeners.
+func (r *spikeRun) onScreen() (all, screeners float64) {
+	var n, ns int
+	for _, p := range r.list {
+		shown := len(r.fake.Screen(p.chat))
+		n += shown
+		if p.screens {
+			ns += shown
+		}
+	}
+	return float64(n) / float64(max(len(r.list), 1)), float64(ns) / float64(max(r.rep.Screeners, 1))
 }
 
 // writeSpike prints the report as JSON (-json) or as the table.
@@ -274,7 +341,12 @@ func printSpike(out io.Writer, r *spikeReport, cfg *spikeConfig) {
 	row("lost (never a first reply)", fmt.Sprintf("%d of %d", r.Lost, r.People))
 	row("screenings", fmt.Sprintf("%d completed, %d stuck (a reply not received by the end, or not the one expected), %d ended by the emergency word", r.Completed, r.Stuck, r.Emergency.N))
 	row("429s", fmt.Sprintf("%d from the fake Bot API (Faros counted %.0f)", r.Fake429, r.Faros429))
-	row("messages accepted", fmt.Sprintf("%d (%.1f per person); webhook failures %d", r.Accepted, float64(r.Accepted)/float64(max(r.People, 1)), r.PostFailures))
+	row("messages accepted", fmt.Sprintf("%d (%.1f per person; sent, copied or edited); webhook failures %d", r.Accepted, float64(r.Accepted)/float64(max(r.People, 1)), r.PostFailures))
+	for _, m := range slices.Sorted(maps.Keys(r.Calls)) {
+		c := r.Calls[m]
+		row("  "+m, fmt.Sprintf("%d accepted, %d 429s, %d refused", c.Accepted, c.Limited, c.Refused))
+	}
+	row("messages on the phone", fmt.Sprintf("%.2f per person, %.2f per screener (answers in place: %v)", r.OnScreen, r.OnScreenScr, r.EditAnswers))
 	row("queue depth (per second)", fmt.Sprintf("p50 %.0f  max %.0f  at the end %.0f", r.DepthP50, r.DepthMax, r.LeftQueued))
 	row("redis used_memory", fmt.Sprintf("start %.1f MiB  max %.1f MiB  end %.1f MiB (the whole server's)", mib(r.MemStart), mib(r.MemMax), mib(r.MemEnd)))
 	row("run", fmt.Sprintf("%.0f s (window %v, then the drain: %s)", r.Duration, cfg.window, map[bool]string{true: "drained", false: "cap reached"}[r.Drained]))
