@@ -215,12 +215,22 @@ func front(via string, b *bot.Bot, outbox *bot.Outbox, api *fakeBotAPI) (http.Ha
 	if err != nil {
 		return nil, "", nil, err
 	}
-	// The constructor starts nothing: without Deliver, the replies would stay in the outbox.
-	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := runChannel(context.Background(), ch)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return ch, "/tg", stop, nil
+}
+
+// runChannel runs Telegram's channel as cmd/faros does (the constructor starts nothing:
+// without Deliver, the replies would stay in the outbox) and waits until it is ready. stop
+// closes it and waits for it.
+func runChannel(ctx context.Context, ch *telegram.Channel) (stop func(), err error) {
+	ctx, cancel := context.WithCancel(ctx)
 	var running sync.WaitGroup
 	running.Go(func() { _ = ch.Run(ctx) })
 	running.Go(func() { _ = ch.Deliver(ctx) })
-	stop := func() {
+	stop = func() {
 		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = ch.Close(cctx)
 		ccancel()
@@ -231,10 +241,10 @@ func front(via string, b *bot.Bot, outbox *bot.Outbox, api *fakeBotAPI) (http.Ha
 		if time.Now().After(deadline) {
 			err := fmt.Errorf("telegram channel not ready: %v", ch.Ready())
 			stop()
-			return nil, "", nil, err
+			return nil, err
 		}
 	}
-	return ch, "/tg", stop, nil
+	return stop, nil
 }
 
 // fakeBotAPI is a Bot API on loopback that accepts every call at once, and counts the calls

@@ -66,7 +66,7 @@ func addSpikeFlags(fs *flag.FlagSet) *spikeConfig {
 	fs.DurationVar(&c.drain, "drain", 10*time.Minute, "spike: after the window, how long at most to wait for the queue to drain")
 	fs.BoolVar(&c.json, "json", false, "spike: print the report as JSON")
 	fs.Uint64Var(&c.seed, "seed", 1, "spike: random seed of the moments and choices")
-	fs.BoolVar(&c.edit, "edit", false, "spike: answer a pressed button in place of its question (telegram.Config.EditAnswers)")
+	fs.BoolVar(&c.edit, "edit", true, "spike: answer a pressed button in place of its question, as cmd/faros does by default (FAROS_TELEGRAM_EDIT_ANSWERS)")
 	return c
 }
 
@@ -242,23 +242,9 @@ func (r *spikeRun) startFaros(ctx context.Context, rdb *redis.Client, prefix str
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var running sync.WaitGroup
-	running.Go(func() { _ = ch.Run(ctx) })
-	running.Go(func() { _ = ch.Deliver(ctx) })
-	stopChannel := func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = ch.Close(cctx)
-		ccancel()
-		cancel()
-		running.Wait()
-	}
-	for deadline := time.Now().Add(10 * time.Second); ch.Ready() != nil; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			err := fmt.Errorf("telegram channel not ready: %v", ch.Ready())
-			stopChannel()
-			return nil, err
-		}
+	stopChannel, err := runChannel(ctx, ch)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
