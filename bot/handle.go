@@ -342,9 +342,10 @@ func (b *Bot) apply(ctx context.Context, c *Content, p string, bg begun, s *sess
 	return replies, nil
 }
 
-// limited answers a message over its conversation's limit, outside a case. A call for help or the duress word is answered as a new conversation would
-// be (the numbers; the innocent line), without a step of this one; anything else gets one
-// notice (notice), then nothing for a while.
+// limited answers a message over its conversation's limit, outside a case. A call for help
+// or the duress word is answered as a new conversation would be (the numbers; the innocent
+// line), without a step of this one; anything else gets one notice (notice), then nothing
+// for a while. The person's message id is kept for a wipe all the same.
 func (b *Bot) limited(ctx context.Context, c *Content, p string, bg begun, m Message, in dialog.Input, notice bool, lang string, now time.Time) []Reply {
 	answered := bg.class == "help" || bg.class == "duress"
 	var noticed time.Time

@@ -78,9 +78,9 @@ func (in *Inbox) Tag(chatID string) string { return pseudonym(in.key, in.channel
 // keyOf is the key of kind of conversation p, as the store names it.
 func (in *Inbox) keyOf(p, kind string) string { return conversationKey(in.prefix, p, kind) }
 
-// inboxPutScript appends the sealed batch ARGV[5] to list KEYS[2] if conversation KEYS[1] has a session,
-// keeps the last ARGV[2] batches, makes the list expire with the session (at most ARGV[1]
-// ms) and publishes tag ARGV[4] on channel ARGV[3]. It returns 0 if there is no session, 1
+// inboxPutScript appends the sealed batch ARGV[5] to list KEYS[2] if conversation KEYS[1]
+// has a session, keeps the last ARGV[2] batches, makes the list expire with the conversation
+// (at most ARGV[1] ms) and publishes tag ARGV[4] on channel ARGV[3]. It returns 0 if there is no session, 1
 // if the batch was kept and no page is online (KEYS[3]), 2 if one is.
 //
 // A batch's id is Redis' clock in microseconds, or the last batch's id + 1 if that is not
@@ -194,8 +194,8 @@ func (in *Inbox) Ack(ctx context.Context, chatID, id string) error {
 	return nil
 }
 
-// inboxOnlineScript sets KEYS[2] to ARGV[2] for ARGV[1] ms if conversation KEYS[1] has a session, and
-// returns 0 if it does not.
+// inboxOnlineScript sets KEYS[2] to ARGV[2] for ARGV[1] ms if conversation KEYS[1] has a
+// session, and returns 0 if it does not.
 var inboxOnlineScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 's') == 0 then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
