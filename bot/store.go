@@ -364,9 +364,8 @@ func burstOf(b Bucket) int {
 
 // wipeConvScript deletes every key of a conversation still at version ARGV[1] and returns the
 // chat's message ids younger than ARGV[2] s at ARGV[3] (s), and ARGV[6], the id of the
-// message that wiped, if any. On a channel that deletes
-// messages (KEYS[6], ARGV[4] and [5]) it keeps the wipe's time in ms, for the replies still
-// on their way.
+// message that wiped, if any. On a channel that deletes messages (KEYS[6], ARGV[4] and [5])
+// it keeps the wipe's time in ms, for the replies still on their way.
 var wipeConvScript = redis.NewScript(`
 if (redis.call('HGET', KEYS[1], 'v') or '0') ~= ARGV[1] then return {0} end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[3] - ARGV[2], '+inf')
@@ -377,9 +376,9 @@ return {1, ids}
 `)
 
 // wipe deletes every key of conversation p, which bg's message holds locked, and returns the
-// chat's message ids younger than 48 hours, chatMsgID's (the message that wiped) among them. With mark (a channel that deletes the chat's
-// messages) it keeps the wipe's time for wipedTTL, for the replies that were on their way
-// (remember).
+// chat's message ids younger than 48 hours, chatMsgID's (the message that wiped) among them.
+// With mark (a channel that deletes the chat's messages) it keeps the wipe's time for
+// wipedTTL, for the replies that were on their way (remember).
 func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string, mark bool) ([]string, error) {
 	now := time.Now()
 	keys := s.keys(p)
