@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -180,24 +181,23 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 
 	p := pseudonym(b.key, m.Channel, m.ChatID)
 	defer b.turns.take(p)()
-	deadline := time.Now().Add(b.store.lockWait)
-	for {
-		replies, err = b.step(ctx, c, m, p, in, vital, hint, &lang)
+	came := time.Now()
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		replies, err = b.step(ctx, c, m, p, in, vital, hint, &lang, came)
 		if !errors.Is(err, errMoved) {
 			return replies, err
 		}
-		if time.Now().After(deadline) { // another instance saved it each time: a storm, not a person
-			b.m.errors.WithLabelValues("redis").Inc()
-			b.log.Warn("handle: the conversation kept moving on; answering with the numbers", "channel", m.Channel)
-			return b.offline(lang), nil
+		if time.Since(came) > b.store.lockWait { // another instance saved it each time: a storm, not a person
+			return b.unstored(c, m, p, in, vital, lang, err), nil
 		}
+		time.Sleep(wait/2 + mrand.N(wait/2+1))
 	}
 }
 
 // step is one try at handling m in conversation p. It returns errMoved when another message
 // saved the conversation after this one read it, before this one did anything but read: m
 // is then to be stepped again. lang is set to the conversation's language once known.
-func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dialog.Input, vital dialog.Vital, hint string, lang *string) ([]Reply, error) {
+func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dialog.Input, vital dialog.Vital, hint string, lang *string, came time.Time) ([]Reply, error) {
 	now := b.now()
 	class := class(vital, m)
 	bg, err := b.store.begin(ctx, p, m.ID, class, now)
@@ -207,6 +207,12 @@ func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dial
 		return b.replayed(m, bg.data), ErrDuplicate
 	case err != nil:
 		return b.unstored(c, m, p, in, vital, *lang, err), nil
+	case bg.wiped > came.UnixMilli() && vital == dialog.Ordinary:
+		// The person wiped the chat after writing this (on another instance, while this one
+		// waited): answering it would put words back on the screen. It goes with the rest. A
+		// call for help, leaving or wiping is answered all the same, as in a new conversation.
+		b.unsay(ctx, m)
+		return nil, nil
 	}
 
 	var s session
@@ -380,7 +386,7 @@ func (b *Bot) fresh(c *Content, in dialog.Input, lang string) []Reply {
 func (b *Bot) wipe(ctx context.Context, p string, bg begun, m Message) {
 	b.langs.set(p, "")
 	w := b.wipers[m.Channel]
-	ids, err := b.store.wipe(ctx, p, bg, m.MsgID, w != nil)
+	ids, err := b.store.wipe(ctx, p, bg, m.MsgID)
 	if err != nil {
 		b.m.errors.WithLabelValues("wipe").Inc()
 		b.log.Error("handle: the conversation was not wiped", "channel", m.Channel, "err", err)

@@ -68,22 +68,22 @@ func (o *Outbox) Tag(chat string) string {
 const luaNow = `local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
 `
 
-// putScript stores the sealed messages ARGV[5], ARGV[7]… of chat tag ARGV[3] under ids made
-// of Redis' time, their place and ARGV[6], ARGV[8]…, leased for ARGV[1] ms to owner ARGV[4],
-// and returns the ids. With ARGV[2] it also sets the keys' TTL to that many seconds: each
-// instance does once a minute. The time is Redis' own, the same for every instance: a wipe is
-// compared with it.
+// putScript stores the sealed messages ARGV[6], ARGV[8]… of chat tag ARGV[3] under ids made
+// of Redis' time, their place and ARGV[7], ARGV[9]…, leased for ARGV[1] ms to owner ARGV[4],
+// and returns the ids. It sets the keys' TTL to ARGV[2] seconds when ARGV[5] asks (each
+// instance does once a minute) or when they have none (they were emptied, and made again
+// now). The time is Redis' own, the same for every instance: a wipe is compared with it.
 var putScript = redis.NewScript(luaNow + `
 local ids, items, lease = {}, {}, {}
-for i = 5, #ARGV, 2 do
-  local id = string.format('%016d-%04d-%s-%s', now, (i - 3) / 2, ARGV[3], ARGV[i + 1])
+for i = 6, #ARGV, 2 do
+  local id = string.format('%016d-%04d-%s-%s', now, (i - 4) / 2, ARGV[3], ARGV[i + 1])
   table.insert(items, id) table.insert(items, ARGV[4] .. ' ' .. ARGV[i])
   table.insert(lease, math.floor(now / 1000) + ARGV[1]) table.insert(lease, id)
   table.insert(ids, id)
 end
 redis.call('HSET', KEYS[1], unpack(items))
 redis.call('ZADD', KEYS[2], unpack(lease))
-if ARGV[2] ~= '' then
+if ARGV[5] ~= '' or redis.call('TTL', KEYS[1]) < 0 then
   for _, k in ipairs({KEYS[1], KEYS[2]}) do redis.call('EXPIRE', k, ARGV[2]) end
 end
 return ids
@@ -96,18 +96,18 @@ func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]str
 		return nil, nil
 	}
 	tag := o.Tag(chat)
-	ttl, now := "", time.Now().UnixMilli()
+	renew, now := "", time.Now().UnixMilli()
 	if last := o.renewed.Load(); now-last > time.Minute.Milliseconds() && o.renewed.CompareAndSwap(last, now) {
-		ttl = strconv.Itoa(int(OutboxMaxAge.Seconds()))
+		renew = "1"
 	}
-	args := []any{o.Lease.Milliseconds(), ttl, tag, o.me}
+	args := []any{o.Lease.Milliseconds(), int(OutboxMaxAge.Seconds()), tag, o.me, renew}
 	for _, msg := range messages {
 		token := newToken()
 		args = append(args, seal.Seal(o.aead, msg, tag+"-"+token), token)
 	}
 	ids, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
 	if err != nil {
-		if ttl != "" {
+		if renew != "" {
 			o.renewed.Store(0) // the TTL may not have been set: the next Put sets it
 		}
 		return nil, fmt.Errorf("outbox: put: %w", err)

@@ -32,3 +32,25 @@ func TestOutboxDropsOldMessages(t *testing.T) {
 		t.Errorf("the old message was kept")
 	}
 }
+
+// TestOutboxKeysAlwaysExpire: keys emptied by Done and made again by the next Put, within the
+// minute in which this instance does not renew their TTL, expire all the same.
+func TestOutboxKeysAlwaysExpire(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	o := NewOutbox(r.Client, r.Prefix, "telegram", []byte("secret"))
+	for i := range 3 {
+		ids, err := o.Put(ctx, "4711", [][]byte{[]byte(fmt.Sprint("message ", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range o.keys[:2] {
+			if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 {
+				t.Errorf("after Put %d, %s has no TTL (%v)", i, k, ttl)
+			}
+		}
+		if err := o.Done(ctx, ids...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

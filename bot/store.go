@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -28,7 +27,10 @@ import (
 //	PREFIX:{p:P}:online  a web chat page has an event stream open (see Inbox)      TTL: see Inbox
 //
 // The fields of conv: s, the state (JSON; gone when the conversation ended); v, its version,
-// raised by every save and by taking the lock; l, the lock ("TOKEN DEADLINE-MS"; "" when free);
+// a random token that every save and taking the lock replace (never a counter: a conversation
+// wiped and begun again must not come back to a version read before the wipe); l, the lock
+// ("TOKEN DEADLINE", the deadline in Redis' clock, ms; "" when free); w, when it was last
+// wiped (ms; after a wipe, only w and v stay, for wipedTTL);
 // d, the hashes of the last handled message ids; e, when the TTL set last ends (unix s); the
 // token buckets ("tap", "tap@": tokens and when they were counted, ms) and "quiet", when the
 // person was last told to slow down (ms).
@@ -37,7 +39,7 @@ import (
 // its version has not moved. Most messages only answer, and need no lock: when two instances
 // step the same conversation at once, the second save finds the version moved and its
 // message is stepped again. A message that does more (a case opened, relayed to or left, an
-// end) takes the lock first, which moves the version, so that no other save lands while it
+// end) takes the lock first, which gives a new version, so that no other save lands while it
 // does it. Statistics are counted after the save, so a step done again counts once.
 
 // pseudonym turns a channel's conversation id into the id Faros keeps: an HMAC, truncated.
@@ -123,7 +125,8 @@ var errMoved = errors.New("bot: the conversation moved on meanwhile")
 // message took it (lock).
 type begun struct {
 	data               []byte
-	version            string
+	version            string // "" for a conversation Redis does not hold
+	wiped              int64  // when the conversation was last wiped (ms); 0: not lately
 	seen               string // the hashes of the last handled delivery ids, space-separated
 	ends               int64  // when the TTL set last ends (unix s); 0: none known
 	class, left, stamp string // the bucket: its class, tokens left and when they were counted (ms)
@@ -139,7 +142,7 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 	deadline := time.Now().Add(s.lockWait)
 	hash := hashID(msgID)
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		f, err := s.rdb.HMGet(ctx, s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet").Result()
+		f, err := s.rdb.HMGet(ctx, s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet", "w").Result()
 		if err != nil {
 			return begun{}, fmt.Errorf("begin: %w", err)
 		}
@@ -148,11 +151,12 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 			return begun{data: s.kept(ctx, p, hash)}, ErrDuplicate
 		}
 		if !locked(str(2), time.Now()) {
-			bg := begun{version: cmp.Or(str(1), "0"), seen: str(3), class: class}
+			bg := begun{version: str(1), seen: str(3), class: class}
 			if f[0] != nil {
 				bg.data = []byte(str(0))
 			}
 			bg.ends, _ = strconv.ParseInt(str(4), 10, 64)
+			bg.wiped, _ = strconv.ParseInt(str(8), 10, 64)
 			s.take(&bg, str(5), str(6), str(7), now)
 			return bg, nil
 		}
@@ -213,45 +217,59 @@ func (s *store) kept(ctx context.Context, p, hash string) []byte {
 	return nil
 }
 
-// lockScript takes the lock of a conversation still at version ARGV[1] for token ARGV[2]
-// until ARGV[3] (ms), and moves its version. A conversation new with this message is kept
-// for ARGV[4] ms, until its save sets its TTL.
-var lockScript = redis.NewScript(`
-local v = redis.call('HGET', KEYS[1], 'v')
-if (v or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'l', ARGV[2] .. ' ' .. ARGV[3], 'v', (tonumber(v) or 0) + 1)
-if not v then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+// lockScript takes the lock of a conversation still at version ARGV[1] for token ARGV[2],
+// for ARGV[3] ms of Redis' clock, and gives it version ARGV[4]. It refuses (0) when the
+// version moved, or while another's lock holds by Redis' clock (a reader whose clock runs
+// ahead may think it free). A conversation new with this message is kept for ARGV[3] ms,
+// until its save sets its TTL.
+var lockScript = redis.NewScript(luaHeld + `
+local f = redis.call('HMGET', KEYS[1], 'v', 'l')
+if (f[1] or '') ~= ARGV[1] or held(f[2], ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'l', ARGV[2] .. ' ' .. (redisMs() + ARGV[3]), 'v', ARGV[4])
+if not f[1] then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return 1
 `)
+
+// luaHeld defines held(l, mine): whether lock field l is another's than token mine and its
+// deadline is still ahead of Redis' clock (read only then); and redisMs(), Redis' clock.
+const luaHeld = `
+local function redisMs() local t = redis.call('TIME') return t[1] * 1000 + math.floor(t[2] / 1000) end
+local function held(l, mine)
+  if not l or l == '' or (mine ~= '' and string.sub(l, 1, #mine + 1) == mine .. ' ') then return false end
+  return (tonumber(string.match(l, ' (%d+)$')) or 0) > redisMs()
+end
+`
 
 // lock takes the conversation's lock for a message whose handling does more than answer. It
 // returns errMoved when another message saved the conversation since begin: the message is to
 // be stepped again.
 func (s *store) lock(ctx context.Context, p string, bg *begun) error {
 	token := newToken()
-	ok, err := lockScript.Run(ctx, s.rdb, s.keys(p)[:1], bg.version, token, time.Now().Add(s.lockTTL).UnixMilli(),
-		s.lockTTL.Milliseconds()).Int()
+	version := newVersion()
+	ok, err := lockScript.Run(ctx, s.rdb, s.keys(p)[:1], bg.version, token, s.lockTTL.Milliseconds(), version).Int()
 	if err != nil {
 		return fmt.Errorf("lock: %w", err)
 	}
 	if ok == 0 {
 		return errMoved
 	}
-	v, _ := strconv.Atoi(bg.version)
-	bg.token, bg.version = token, strconv.Itoa(v+1)
+	bg.token, bg.version = token, version
 	return nil
 }
 
-// commitScript saves a conversation still at version ARGV[1] (else it returns 0): the field
-// and value pairs ARGV[5]… and the version plus one, in one HSET; the TTL, ARGV[3] s, unless
+// commitScript saves a conversation still at version ARGV[1] and not locked by another
+// (else it returns 0): the field and value pairs ARGV[5]… and version ARGV[4], in one HSET;
+// the TTL, ARGV[3] s, unless
 // that is "". ARGV[2] is "ended" (the session is deleted, and with it the replies kept and the
 // inbox: they would outlive the conversation), or the delivery's hash, a space and its
-// replies sealed, kept for a redelivery, or "". The last four are the kept replies' TTL (s),
+// replies sealed, kept for a redelivery, or "". The last five are the kept replies' TTL (s),
 // the person's message id in the chat for a wipe ("" for none), how long those ids are kept
-// (s) and now (unix s).
-var commitScript = redis.NewScript(`
-if (redis.call('HGET', KEYS[1], 'v') or '0') ~= ARGV[1] then return 0 end
-local set, n = {'v', tonumber(ARGV[1]) + 1}, #ARGV - 4
+// (s), now (unix s) and the lock's token this message holds ("" for none).
+var commitScript = redis.NewScript(luaHeld + `
+local n = #ARGV - 5
+local f = redis.call('HMGET', KEYS[1], 'v', 'l')
+if (f[1] or '') ~= ARGV[1] or held(f[2], ARGV[n + 5]) then return 0 end
+local set = {'v', ARGV[4]}
 for i = 5, n do table.insert(set, ARGV[i]) end
 redis.call('HSET', KEYS[1], unpack(set))
 if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
@@ -309,8 +327,8 @@ func (s *store) commit(ctx context.Context, p string, bg begun, sv save) error {
 	case sv.replies != nil && sv.msgID != "":
 		kept = hashID(sv.msgID) + " " + string(sv.replies)
 	}
-	args := append([]any{bg.version, kept, ttl, ""}, fields...)
-	args = append(args, int(replayTTL.Seconds()), sv.chatID, int(msgsTTL.Seconds()), now.Unix())
+	args := append([]any{bg.version, kept, ttl, newVersion()}, fields...)
+	args = append(args, int(replayTTL.Seconds()), sv.chatID, int(msgsTTL.Seconds()), now.Unix(), bg.token)
 	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), args...).Int()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -364,29 +382,26 @@ func burstOf(b Bucket) int {
 
 // wipeConvScript deletes every key of a conversation still at version ARGV[1] and returns the
 // chat's message ids younger than ARGV[2] s at ARGV[3] (s), and ARGV[6], the id of the
-// message that wiped, if any. On a channel that deletes messages (KEYS[6], ARGV[4] and [5])
-// it keeps the wipe's time in ms, for the replies still on their way.
+// message that wiped, if any. It keeps, for ARGV[5] ms, only the wipe's time ARGV[4] (ms)
+// and a new version ARGV[7] in conv: a message that came before the wipe and is handled after
+// it is dropped (Handle), and a reply that was on its way is deleted (remember).
 var wipeConvScript = redis.NewScript(`
-if (redis.call('HGET', KEYS[1], 'v') or '0') ~= ARGV[1] then return {0} end
+if (redis.call('HGET', KEYS[1], 'v') or '') ~= ARGV[1] then return {0} end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[3] - ARGV[2], '+inf')
 if ARGV[6] ~= '' then table.insert(ids, ARGV[6]) end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-if KEYS[6] then redis.call('SET', KEYS[6], ARGV[4], 'PX', ARGV[5]) end
+redis.call('HSET', KEYS[1], 'w', ARGV[4], 'v', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {1, ids}
 `)
 
 // wipe deletes every key of conversation p, which bg's message holds locked, and returns the
 // chat's message ids younger than 48 hours, chatMsgID's (the message that wiped) among them.
-// With mark (a channel that deletes the chat's messages) it keeps the wipe's time for
-// wipedTTL, for the replies that were on their way (remember).
-func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string, mark bool) ([]string, error) {
+// It keeps the wipe's time for wipedTTL, for the messages that were on their way.
+func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string) ([]string, error) {
 	now := time.Now()
-	keys := s.keys(p)
-	if mark {
-		keys = append(keys, s.key(p, "wiped"))
-	}
-	res, err := wipeConvScript.Run(ctx, s.rdb, keys, bg.version, int(msgsTTL.Seconds()), now.Unix(),
-		now.UnixMilli(), wipedTTL.Milliseconds(), chatMsgID).Slice()
+	res, err := wipeConvScript.Run(ctx, s.rdb, s.keys(p), bg.version, int(msgsTTL.Seconds()), now.Unix(),
+		now.UnixMilli(), wipedTTL.Milliseconds(), chatMsgID, newVersion()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("wipe: %w", err)
 	}
@@ -407,9 +422,9 @@ func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string, 
 
 // rememberScript records message ids of a conversation that still exists: a message that was
 // on its way while the conversation was wiped must not bring a key back. It returns 2 for
-// such a message (queued, ARGV[3], before the wipe's time in KEYS[3]): it is to be deleted.
+// such a message (queued, ARGV[3], before the wipe's time, conv's w): it is to be deleted.
 var rememberScript = redis.NewScript(`
-local wiped = redis.call('GET', KEYS[3])
+local wiped = redis.call('HGET', KEYS[1], 'w')
 if wiped and tonumber(ARGV[3]) > 0 and tonumber(ARGV[3]) <= tonumber(wiped) then return 2 end
 if redis.call('EXISTS', KEYS[1], KEYS[2]) == 0 then return 0 end
 for i = 4, #ARGV do redis.call('ZADD', KEYS[2], ARGV[1], ARGV[i]) end
@@ -436,9 +451,16 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string, queued 
 	for _, id := range msgIDs {
 		args = append(args, id)
 	}
-	keys := []string{s.key(p, "conv"), s.key(p, "msgs"), s.key(p, "wiped")}
+	keys := []string{s.key(p, "conv"), s.key(p, "msgs")}
 	n, err := rememberScript.Run(ctx, s.rdb, keys, args...).Int()
 	return n == 2, err
+}
+
+// newVersion is a conversation's next version: random, so that it never comes back.
+func newVersion() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func newToken() string {

@@ -58,3 +58,38 @@ func TestStoreVersion(t *testing.T) {
 		t.Errorf("TTL %v; want the idle time", ttl)
 	}
 }
+
+// TestStoreVersionAfterAWipe: a save read before a wipe never lands after it, however many
+// saves the conversation begun again has had: versions are random, never counted again.
+func TestStoreVersionAfterAWipe(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	s := &store{rdb: r.Client, prefix: r.Prefix, idle: time.Hour, lockTTL: 10 * time.Second, lockWait: time.Second}
+	read := func() begun {
+		t.Helper()
+		bg, err := s.begin(ctx, "p", "", "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bg
+	}
+	sv := func(data string) save { return save{data: []byte(data), ttl: time.Hour} }
+	if err := s.commit(ctx, "p", read(), sv(`{"before":"the wipe"}`)); err != nil {
+		t.Fatal(err)
+	}
+	slow, w := read(), read()
+	if err := s.lock(ctx, "p", &w); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wipe(ctx, "p", w, ""); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the person starts again
+		if err := s.commit(ctx, "p", read(), sv(`{"after":"the wipe"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.commit(ctx, "p", slow, sv(`{"before":"the wipe","again":true}`)); !errors.Is(err, errMoved) {
+		t.Errorf("a save read before the wipe: %v; want errMoved (the session is now %s)", err, read().data)
+	}
+}

@@ -26,7 +26,11 @@ func TestRunWaitsForTelegram(t *testing.T) {
 	e.srv.FailGetMe(3, 502, "Bad Gateway")
 	e.run(t)
 	waitFor(t, "connected", func() bool { return e.ch.Ready() == nil })
-	e.srv.Wait("getUpdates", 1)
+	// A batch not confirmed comes again whole: never more of a chat than a conversation's
+	// memory of handled updates (ten).
+	if polls := e.srv.Wait("getUpdates", 1); polls[0].Params["limit"] != "10" {
+		t.Errorf("getUpdates asks for %q updates at most; want 10", polls[0].Params["limit"])
+	}
 
 	var methods []string
 	for _, c := range e.srv.Calls("") {

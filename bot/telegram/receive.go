@@ -21,6 +21,10 @@ import (
 const (
 	pollTimeout = 30      // seconds Telegram holds a getUpdates open
 	maxBody     = 1 << 20 // bytes of one webhook update; real ones are a few KiB
+	// pollBatch is the most updates one getUpdates returns. A batch whose instance died before
+	// confirming it comes again whole: at most this many of a chat, within the last ten
+	// delivery ids that each conversation remembers, so none is stepped twice.
+	pollBatch = 10
 )
 
 // allowedUpdates are the only kinds of update Faros asks Telegram for.
@@ -35,7 +39,7 @@ func (c *Channel) poll(ctx context.Context) error {
 	if _, err := api.MakeRequest("deleteWebhook", nil); err != nil && ctx.Err() == nil {
 		c.log.Warn("telegram: delete webhook", "error", redact(err, c.cfg.Token))
 	}
-	conf := tgbotapi.UpdateConfig{Timeout: pollTimeout, AllowedUpdates: allowedUpdates}
+	conf := tgbotapi.UpdateConfig{Timeout: pollTimeout, Limit: pollBatch, AllowedUpdates: allowedUpdates}
 	failures := 0
 	for {
 		updates, err := api.GetUpdates(conf)

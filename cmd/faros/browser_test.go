@@ -70,8 +70,8 @@ func TestWebChatInBrowser(t *testing.T) {
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		keys, _ := r.Keys(ctx)
-		if !hasSuffix(keys, ":conv") {
+		keys := r.Conversations(ctx)
+		if len(keys) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {

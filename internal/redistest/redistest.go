@@ -8,10 +8,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +166,47 @@ func (r *Redis) Value(ctx context.Context, k string) string {
 		parts = r.Client.ZRange(ctx, k, 0, -1).Val()
 	}
 	return strings.Join(parts, "\n")
+}
+
+// Conversations returns the keys of the test's conversations ({p:…}) that hold more than
+// what a wipe leaves: the conversation's hash with only the wipe's time and a version.
+func (r *Redis) Conversations(ctx context.Context) []string {
+	keys, _ := r.Keys(ctx)
+	var out []string
+	for _, k := range keys {
+		if !strings.Contains(k, "{p:") || strings.HasSuffix(k, ":conv") && wipedOnly(r.Client.HKeys(ctx, k).Val()) {
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func wipedOnly(fields []string) bool {
+	slices.Sort(fields)
+	return slices.Equal(fields, []string{"v", "w"})
+}
+
+// WipedOnly checks that all the test's keys hold is what a wipe leaves of a conversation: its
+// hash with only the wipe's time (w) and a version (v), for at most two minutes.
+func (r *Redis) WipedOnly(ctx context.Context) error {
+	keys, err := r.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("no key: the wipe's time is not kept")
+	}
+	for _, k := range keys {
+		fields := r.Client.HKeys(ctx, k).Val()
+		if !strings.HasSuffix(k, ":conv") || !wipedOnly(fields) {
+			return fmt.Errorf("%s holds %q; want only a conversation's wipe time and version", k, fields)
+		}
+		if ttl := r.Client.PTTL(ctx, k).Val(); ttl <= 0 || ttl > 2*time.Minute {
+			return fmt.Errorf("%s lives %v; want at most two minutes", k, ttl)
+		}
+	}
+	return nil
 }
 
 // DeleteAll deletes the test's keys.
