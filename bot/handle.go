@@ -207,7 +207,7 @@ func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dial
 		return b.replayed(m, bg.data), ErrDuplicate
 	case err != nil:
 		return b.unstored(c, m, p, in, vital, *lang, err), nil
-	case bg.wiped > came.UnixMilli() && vital == dialog.Ordinary:
+	case bg.wiped > came.UnixMicro() && vital == dialog.Ordinary:
 		// The person wiped the chat after writing this (on another instance, while this one
 		// waited): answering it would put words back on the screen. It goes with the rest. A
 		// call for help, leaving or wiping is answered all the same, as in a new conversation.

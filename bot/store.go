@@ -30,7 +30,7 @@ import (
 // a random token that every save and taking the lock replace (never a counter: a conversation
 // wiped and begun again must not come back to a version read before the wipe); l, the lock
 // ("TOKEN DEADLINE", the deadline in Redis' clock, ms; "" when free); w, when it was last
-// wiped (ms; after a wipe, only w and v stay, for wipedTTL);
+// wiped (µs; after a wipe, only w and v stay, for wipedTTL);
 // d, the hashes of the last handled message ids; e, when the TTL set last ends (unix s); the
 // token buckets ("tap", "tap@": tokens and when they were counted, ms) and "quiet", when the
 // person was last told to slow down (ms).
@@ -126,7 +126,7 @@ var errMoved = errors.New("bot: the conversation moved on meanwhile")
 type begun struct {
 	data               []byte
 	version            string // "" for a conversation Redis does not hold
-	wiped              int64  // when the conversation was last wiped (ms); 0: not lately
+	wiped              int64  // when the conversation was last wiped (µs); 0: not lately
 	seen               string // the hashes of the last handled delivery ids, space-separated
 	ends               int64  // when the TTL set last ends (unix s); 0: none known
 	class, left, stamp string // the bucket: its class, tokens left and when they were counted (ms)
@@ -382,7 +382,7 @@ func burstOf(b Bucket) int {
 
 // wipeConvScript deletes every key of a conversation still at version ARGV[1] and returns the
 // chat's message ids younger than ARGV[2] s at ARGV[3] (s), and ARGV[6], the id of the
-// message that wiped, if any. It keeps, for ARGV[5] ms, only the wipe's time ARGV[4] (ms)
+// message that wiped, if any. It keeps, for ARGV[5] ms, only the wipe's time ARGV[4] (µs)
 // and a new version ARGV[7] in conv: a message that came before the wipe and is handled after
 // it is dropped (Handle), and a reply that was on its way is deleted (remember).
 var wipeConvScript = redis.NewScript(`
@@ -401,7 +401,7 @@ return {1, ids}
 func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string) ([]string, error) {
 	now := time.Now()
 	res, err := wipeConvScript.Run(ctx, s.rdb, s.keys(p), bg.version, int(msgsTTL.Seconds()), now.Unix(),
-		now.UnixMilli(), wipedTTL.Milliseconds(), chatMsgID, newVersion()).Slice()
+		now.UnixMicro(), wipedTTL.Milliseconds(), chatMsgID, newVersion()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("wipe: %w", err)
 	}
@@ -445,7 +445,7 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string, queued 
 	}
 	var q int64
 	if !queued.IsZero() {
-		q = queued.UnixMilli()
+		q = queued.UnixMicro()
 	}
 	args := []any{time.Now().Unix(), int(msgsTTL.Seconds()), q}
 	for _, id := range msgIDs {
