@@ -97,7 +97,7 @@ func TestAnOperatorOnASecondChannel(t *testing.T) {
 
 	// The case goes to the one who speaks French, on the desk.
 	id := f.open(t, "9301", "fr", 1)
-	consume(t, f, d, func() bool { return web.last(deskChat).Text != "" })
+	consume(t, f, d, func() bool { return strings.Contains(web.last(deskChat).Text, id) }) // not the reply to /duty on
 	if p := web.last(deskChat); !strings.Contains(p.Text, id) || len(p.Buttons) != 1 || p.Buttons[0].Data != "claim:"+id {
 		t.Fatalf("the packet on the desk: %+v", p)
 	}
