@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -133,13 +132,12 @@ func (b *Bot) Goto(ctx context.Context, channel, chatID, flow string) ([]Reply, 
 	c := b.content.Load()
 	p := pseudonym(b.key, channel, chatID)
 	defer b.turns.take(p)()
-	deadline := time.Now().Add(b.store.lockWait)
-	for {
-		replies, err := b.jump(ctx, c, p, channel, flow)
-		if !errors.Is(err, errMoved) || time.Now().After(deadline) {
-			return replies, err
-		}
-	}
+	var replies []Reply
+	err := b.settle(func() (err error) {
+		replies, err = b.jump(ctx, c, p, channel, flow)
+		return err
+	})
+	return replies, err
 }
 
 // jump is one try at Goto: errMoved when a message of the person's saved the conversation

@@ -182,13 +182,24 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	p := pseudonym(b.key, m.Channel, m.ChatID)
 	defer b.turns.take(p)()
 	came := time.Now()
-	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+	err = b.settle(func() error {
 		replies, err = b.step(ctx, c, m, p, in, vital, hint, &lang, came)
-		if !errors.Is(err, errMoved) {
-			return replies, err
-		}
-		if time.Since(came) > b.store.lockWait { // another instance saved it each time: a storm, not a person
-			return b.unstored(c, m, p, in, vital, lang, err), nil
+		return err
+	})
+	if errors.Is(err, errMoved) { // another instance saved it each time: a storm, not a person
+		return b.unstored(c, m, p, in, vital, lang, err), nil
+	}
+	return replies, err
+}
+
+// settle runs try again while it returns errMoved (another message saved the conversation
+// meanwhile), with a short jittered pause, for lockWait at most; then returns what it returned.
+func (b *Bot) settle(try func() error) error {
+	start := time.Now()
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := try()
+		if !errors.Is(err, errMoved) || time.Since(start) > b.store.lockWait {
+			return err
 		}
 		time.Sleep(wait/2 + mrand.N(wait/2+1))
 	}
