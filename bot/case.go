@@ -47,6 +47,9 @@ func (b *Bot) relay(ctx context.Context, c *Content, s *session, m Message) (rep
 	if err != nil {
 		b.m.errors.WithLabelValues("handoff").Inc()
 		b.log.Error("handle: relay to the operator failed", "channel", m.Channel, "err", err)
+		if alert == "duress" {
+			return nil, false // someone may be watching: the flows' innocent answer, never the numbers
+		}
 		return b.offline(s.State.Lang), true
 	}
 	if !ok {

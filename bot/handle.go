@@ -273,6 +273,9 @@ func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dial
 		_ = b.store.unlock(ctx, p, bg, time.Time{}, m.MsgID) // the lock expires if this fails
 		b.m.errors.WithLabelValues("content").Inc()
 		b.log.Error("handle: the flows failed", "channel", m.Channel, "flow", s.State.Flow, "node", s.State.Node, "err", err)
+		if vital == dialog.Watched {
+			return b.fresh(c, in, *lang), nil // the innocent line, never the numbers
+		}
 		return b.offline(*lang), nil
 	}
 	if bg.token == "" && acts(outs) {
@@ -386,10 +389,13 @@ func (b *Bot) limited(ctx context.Context, c *Content, p string, bg begun, m Mes
 // conversation cannot be stepped.
 func (b *Bot) fresh(c *Content, in dialog.Input, lang string) []Reply {
 	_, outs, err := c.Engine.Step(dialog.State{Lang: lang}, in)
-	if err != nil {
-		return b.offline(lang)
+	switch {
+	case err == nil:
+		return render(c, outs)
+	case c.Engine.Vital(in) == dialog.Watched:
+		return nil // the flows fail: silence is innocent, the numbers are not
 	}
-	return render(c, outs)
+	return b.offline(lang)
 }
 
 // wipe deletes everything Faros holds about a conversation, and has the channel delete the

@@ -181,6 +181,7 @@ type desk struct {
 	alerts   []string
 	left     []string
 	refusing bool // cases are over: Relay says so
+	failing  bool // the desk's store is down: Relay fails
 }
 
 func (d *desk) OnDuty(context.Context, string) int { return 1 }
@@ -192,6 +193,9 @@ func (d *desk) Relay(_ context.Context, id string, m bot.Message, alert string) 
 	defer d.mu.Unlock()
 	if d.refusing {
 		return nil, false, nil
+	}
+	if d.failing {
+		return nil, false, errors.New("the desk's store is down")
 	}
 	d.relayed = append(d.relayed, m.Text)
 	d.alerts = append(d.alerts, alert)
@@ -250,6 +254,22 @@ func TestNothingIsDroppedInACase(t *testing.T) {
 	}
 	if got := strings.Join(d.relayed, "|"); got != strings.Join(want, "|") {
 		t.Errorf("relayed %q; want all 30 in order", d.relayed)
+	}
+}
+
+// TestADeskThatFailsNeverShowsTheNumbersToAWatcher: in a case, while the desk cannot take
+// messages, the duress word gets the innocent line (someone may be holding the phone), and
+// anything else the numbers.
+func TestADeskThatFailsNeverShowsTheNumbersToAWatcher(t *testing.T) {
+	d := &desk{}
+	f := inCase(t, d, redistest.New(t), 0)
+	d.failing = true
+	innocent := shipped(t).Catalog.Render("en", "duress_reply", nil)
+	if got, _ := f.say(t, "p", bot.Message{Text: "sunflower"}); got != innocent {
+		t.Errorf("the duress word to a failing desk got %q; want the innocent line %q", got, innocent)
+	}
+	if got, _ := f.say(t, "p", bot.Message{Text: "are you there?"}); !strings.Contains(got, "112") {
+		t.Errorf("a message to a failing desk got %q; want the numbers", got)
 	}
 }
 
