@@ -381,6 +381,19 @@ func TestWipe(t *testing.T) {
 	if stale, err := b.Remember(ctx, "telegram", "555", []string{"17"}, time.Now()); err != nil || stale {
 		t.Errorf("an id of the new conversation: stale %v, %v; want it kept", stale, err)
 	}
+	// Each Remember of a conversation sets the ids' TTL only once in a while: they have one.
+	b.Remember(ctx, "telegram", "555", []string{"18", "19"}, time.Now())
+	keys, _ := r.Keys(ctx)
+	for _, k := range keys {
+		if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("key %s has no TTL (%v)", k, ttl)
+		}
+		if strings.HasSuffix(k, ":msgs") {
+			if ids := r.Client.ZRange(ctx, k, 0, -1).Val(); strings.Join(ids, ",") != "16,17,18,19" {
+				t.Errorf("the new conversation's ids %q; want 16-19", ids)
+			}
+		}
+	}
 	// Someone who never wiped, and has no session (the flood path answers them without one):
 	// their replies are not deleted, and no key is made.
 	if stale, err := b.Remember(ctx, "telegram", "556", []string{"3"}, time.Now().Add(-time.Minute)); err != nil || stale {

@@ -420,15 +420,22 @@ func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string) 
 	return ids, nil
 }
 
-// rememberScript records message ids of a conversation that still exists: a message that was
-// on its way while the conversation was wiped must not bring a key back. It returns 2 for
-// such a message (queued, ARGV[3], before the wipe's time, conv's w): it is to be deleted.
+// rememberScript records message ids ARGV[5]… at ARGV[1] (unix s) for a conversation that
+// still exists (its conv has a version): a message that was on its way while the conversation
+// was wiped must not bring a key back. It returns 2 for such a message (queued, ARGV[3] µs,
+// before the wipe's time, conv's w): it is to be deleted. conv's m is when msgs expires (unix
+// s): the TTL, ARGV[2] s, is set again only when m is before ARGV[4], once in a while.
 var rememberScript = redis.NewScript(`
-local wiped = redis.call('HGET', KEYS[1], 'w')
-if wiped and tonumber(ARGV[3]) > 0 and tonumber(ARGV[3]) <= tonumber(wiped) then return 2 end
-if redis.call('EXISTS', KEYS[1], KEYS[2]) == 0 then return 0 end
-for i = 4, #ARGV do redis.call('ZADD', KEYS[2], ARGV[1], ARGV[i]) end
-redis.call('EXPIRE', KEYS[2], ARGV[2])
+local f = redis.call('HMGET', KEYS[1], 'w', 'v', 'm')
+if f[1] and tonumber(ARGV[3]) > 0 and tonumber(ARGV[3]) <= tonumber(f[1]) then return 2 end
+if not f[2] then return 0 end
+local add = {}
+for i = 5, #ARGV do table.insert(add, ARGV[1]) table.insert(add, ARGV[i]) end
+redis.call('ZADD', KEYS[2], unpack(add))
+if tonumber(f[3] or 0) < tonumber(ARGV[4]) then
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  redis.call('HSET', KEYS[1], 'm', ARGV[1] + ARGV[2])
+end
 return 1
 `)
 
@@ -447,7 +454,8 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string, queued 
 	if !queued.IsZero() {
 		q = queued.UnixMicro()
 	}
-	args := []any{time.Now().Unix(), int(msgsTTL.Seconds()), q}
+	now, ttl := time.Now().Unix(), int64(msgsTTL.Seconds())
+	args := []any{now, ttl, q, now + ttl - ttl/64}
 	for _, id := range msgIDs {
 		args = append(args, id)
 	}
