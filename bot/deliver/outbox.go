@@ -295,11 +295,11 @@ func (q *Queue) takeOver(ctx context.Context, mine []string) {
 		queued = append(queued, o)
 	}
 	q.m.depth.Set(float64(q.q.n))
+	q.m.takenOver.Add(float64(len(queued))) // before they can be sent: whoever sees them sent sees them counted
 	q.mu.Unlock()
-	q.signal()
-	q.settle(wiped...)
 	if len(queued) > 0 {
-		q.m.takenOver.Add(float64(len(queued)))
 		q.log.Info(q.cfg.Name+": outbox: took over the messages of an instance that stopped", "count", len(queued))
 	}
+	q.signal()
+	q.settle(wiped...)
 }
