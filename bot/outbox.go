@@ -37,6 +37,7 @@ import (
 // secret: a copy of Redis alone reads nothing.
 type Outbox struct {
 	rdb   redis.UniversalClient
+	pipe  *pipe    // Put's, shared with other chats' under load
 	keys  []string // items, lease, wiped
 	me    string   // this instance's token in items
 	aead  cipher.AEAD
@@ -53,7 +54,7 @@ const OutboxMaxAge = time.Hour
 // NewOutbox returns the outbox of channel. secret is the service's secret (the pseudonym key).
 func NewOutbox(rdb redis.UniversalClient, prefix, channel string, secret []byte) *Outbox {
 	base := prefix + ":{outbox:" + channel + "}:"
-	return &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped"}, me: newToken(),
+	return &Outbox{rdb: rdb, pipe: &pipe{rdb: rdb}, keys: []string{base + "items", base + "lease", base + "wiped"}, me: newToken(),
 		aead: seal.AEAD(derive(secret, "faros outbox v1")), tags: derive(secret, "faros outbox tags v1"), Lease: 15 * time.Second}
 }
 
@@ -105,7 +106,7 @@ func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]str
 		token := newToken()
 		args = append(args, seal.Seal(o.aead, msg, tag+"-"+token), token)
 	}
-	ids, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
+	ids, err := o.pipe.script(ctx, putScript, o.keys, args...).StringSlice()
 	if err != nil {
 		if renew != "" {
 			o.renewed.Store(0) // the TTL may not have been set: the next Put sets it

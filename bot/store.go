@@ -31,7 +31,8 @@ import (
 // wiped and begun again must not come back to a version read before the wipe); l, the lock
 // ("TOKEN DEADLINE", the deadline in Redis' clock, ms; "" when free); w, when it was last
 // wiped (µs; after a wipe, only w and v stay, for wipedTTL);
-// d, the hashes of the last handled message ids; e, when the TTL set last ends (unix s); the
+// d, the hashes of the last handled message ids; e, when the TTL set last ends (unix s); m,
+// when msgs expires (unix s: Remember sets its TTL again only when that is near); the
 // token buckets ("tap", "tap@": tokens and when they were counted, ms) and "quiet", when the
 // person was last told to slow down (ms).
 //
@@ -49,9 +50,11 @@ func pseudonym(key []byte, channel, chatID string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:15])
 }
 
-// store keeps sessions in Redis: two round trips per message (begin, commit).
+// store keeps sessions in Redis: two round trips per message (begin, commit), each shared
+// with the other conversations' under load (pipe).
 type store struct {
 	rdb      redis.UniversalClient
+	pipe     *pipe // begin's read, commit and remember
 	prefix   string
 	idle     time.Duration // session TTL, renewed by every message
 	lockTTL  time.Duration // a crashed holder's lock frees itself after this
@@ -142,7 +145,12 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 	deadline := time.Now().Add(s.lockWait)
 	hash := hashID(msgID)
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		f, err := s.rdb.HMGet(ctx, s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet", "w").Result()
+		cmd := redis.NewSliceCmd(ctx, "hmget", s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet", "w")
+		err := s.pipe.do(ctx, cmd)
+		f := cmd.Val()
+		if err == nil && len(f) != 9 {
+			err = fmt.Errorf("%d fields; want 9", len(f))
+		}
 		if err != nil {
 			return begun{}, fmt.Errorf("begin: %w", err)
 		}
@@ -329,7 +337,7 @@ func (s *store) commit(ctx context.Context, p string, bg begun, sv save) error {
 	}
 	args := append([]any{bg.version, kept, ttl, newVersion()}, fields...)
 	args = append(args, int(replayTTL.Seconds()), sv.chatID, int(msgsTTL.Seconds()), now.Unix(), bg.token)
-	res, err := commitScript.Run(ctx, s.rdb, s.keys(p), args...).Int()
+	res, err := s.pipe.script(ctx, commitScript, s.keys(p), args...).Int()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -460,7 +468,7 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string, queued 
 		args = append(args, id)
 	}
 	keys := []string{s.key(p, "conv"), s.key(p, "msgs")}
-	n, err := rememberScript.Run(ctx, s.rdb, keys, args...).Int()
+	n, err := s.pipe.script(ctx, rememberScript, keys, args...).Int()
 	return n == 2, err
 }
 
