@@ -160,11 +160,15 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	c := b.content.Load()
 	hint := c.Catalog.Match(m.Language)
 	lang := hint
+	vital := dialog.Ordinary
 	defer func() {
 		if r := recover(); r != nil {
 			b.m.errors.WithLabelValues("panic").Inc()
 			b.log.Error("handle: recovered from a panic", "channel", m.Channel, "panic", fmt.Sprint(r))
 			replies, err = b.offline(hint), nil
+			if vital == dialog.Watched {
+				replies = nil // someone may be watching: silence, never the numbers
+			}
 		}
 		if err == nil {
 			b.m.in.WithLabelValues(m.Channel, langLabel(lang)).Inc()
@@ -174,7 +178,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 	}()
 
 	in := input(m)
-	vital := c.Engine.Vital(in)
+	vital = c.Engine.Vital(in)
 	if m.Edited && vital == dialog.Ordinary {
 		return nil, nil // answered as it was first written; an edit that calls for help is not
 	}

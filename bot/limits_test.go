@@ -182,9 +182,15 @@ type desk struct {
 	left     []string
 	refusing bool // cases are over: Relay says so
 	failing  bool // the desk's store is down: Relay fails
+	panics   bool // a bug: OnDuty panics
 }
 
-func (d *desk) OnDuty(context.Context, string) int { return 1 }
+func (d *desk) OnDuty(context.Context, string) int {
+	if d.panics {
+		panic("a bug in the desk")
+	}
+	return 1
+}
 func (d *desk) Open(context.Context, bot.Handoff) (string, error) {
 	return "CASE1", nil
 }
@@ -270,6 +276,24 @@ func TestADeskThatFailsNeverShowsTheNumbersToAWatcher(t *testing.T) {
 	}
 	if got, _ := f.say(t, "p", bot.Message{Text: "are you there?"}); !strings.Contains(got, "112") {
 		t.Errorf("a message to a failing desk got %q; want the numbers", got)
+	}
+}
+
+// TestAPanicNeverShowsTheNumbersToAWatcher: a bug that panics while a message is handled
+// gives a call for help the numbers, and the duress word no answer at all.
+func TestAPanicNeverShowsTheNumbersToAWatcher(t *testing.T) {
+	d := &desk{panics: true}
+	f := newFixture(t, nil, redistest.New(t))
+	var err error
+	f.bot, err = bot.New(bot.Config{Redis: f.r.Client, Content: shipped(t), PseudonymKey: []byte("test key"), Prefix: f.r.Prefix, Desk: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.say(t, "p", bot.Message{Text: "sunflower"}); got != "" {
+		t.Errorf("the duress word, in a panic: %q; want nothing", got)
+	}
+	if got, _ := f.say(t, "p", bot.Message{Text: "help"}); !strings.Contains(got, "112") {
+		t.Errorf("a call for help, in a panic: %q; want the numbers", got)
 	}
 }
 

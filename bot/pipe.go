@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -15,11 +17,16 @@ import (
 //
 // Only single commands that never block go through a pipe (a read, a script): a blocking
 // one would hold every call queued behind it. Each command still runs on its own, atomic as
-// before; only its trip is shared.
+// before; only its trip is shared. The client may send a batch again after a timeout, as it
+// does a single command: what goes through a pipe must bear running twice (commit knows its
+// own save; a reply put twice in the outbox is sent twice, as after an instance's death).
+//
+// On a Redis Cluster calls go alone: a batch waits for every node, and one node down would
+// hold the conversations of the others.
 type pipe struct {
 	rdb     redis.UniversalClient
 	mu      sync.Mutex
-	waiting []queued
+	waiting []*queued
 	busy    bool // a batch is in flight: new calls wait for the next
 }
 
@@ -28,9 +35,14 @@ type queued struct {
 	done chan struct{}
 }
 
-// do runs cmd, in a batch with others if others are in flight, and returns its error.
+// do runs cmd, in a batch with others if others are in flight, and returns its error. A
+// caller whose ctx ends while cmd waits gets ctx's error, and cmd is not sent; once sent, its
+// answer is waited for (the client's timeouts bound it): it may have been done.
 func (p *pipe) do(ctx context.Context, cmd redis.Cmder) error {
-	q := queued{cmd: cmd, done: make(chan struct{})}
+	if _, cluster := p.rdb.(*redis.ClusterClient); cluster {
+		return p.rdb.Process(ctx, cmd)
+	}
+	q := &queued{cmd: cmd, done: make(chan struct{})}
 	p.mu.Lock()
 	p.waiting = append(p.waiting, q)
 	lead := !p.busy
@@ -44,8 +56,19 @@ func (p *pipe) do(ctx context.Context, cmd redis.Cmder) error {
 	case <-q.done:
 		return cmd.Err()
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	p.mu.Lock()
+	i := slices.Index(p.waiting, q)
+	if i >= 0 {
+		p.waiting = slices.Delete(p.waiting, i, i+1)
+	}
+	p.mu.Unlock()
+	if i < 0 { // on its way already
+		<-q.done
+		return cmd.Err()
+	}
+	cmd.SetErr(ctx.Err())
+	return ctx.Err()
 }
 
 // flush sends what waits, in one pipeline, and hands the calls that came meanwhile to a
@@ -55,27 +78,37 @@ func (p *pipe) flush(ctx context.Context) {
 	batch := p.waiting
 	p.waiting = nil
 	p.mu.Unlock()
-	if len(batch) == 1 {
-		_ = p.rdb.Process(ctx, batch[0].cmd)
-	} else {
-		pl := p.rdb.Pipeline()
-		for _, q := range batch {
-			_ = pl.Process(ctx, q.cmd)
+	defer func() {
+		if r := recover(); r != nil { // a hook's panic: every call gets an error, none waits for ever
+			for _, q := range batch {
+				q.cmd.SetErr(fmt.Errorf("redis pipe: %v", r))
+			}
 		}
-		// Without the callers' deadlines: one caller's must not fail the others. The client's
-		// own timeouts bound it.
-		_, _ = pl.Exec(context.WithoutCancel(ctx))
+		for _, q := range batch {
+			close(q.done)
+		}
+		p.mu.Lock()
+		if len(p.waiting) == 0 {
+			p.busy = false
+		} else {
+			go p.flush(context.WithoutCancel(ctx))
+		}
+		p.mu.Unlock()
+	}()
+	switch len(batch) {
+	case 0: // those who waited gave up
+		return
+	case 1:
+		_ = p.rdb.Process(ctx, batch[0].cmd)
+		return
 	}
+	pl := p.rdb.Pipeline()
 	for _, q := range batch {
-		close(q.done)
+		_ = pl.Process(ctx, q.cmd)
 	}
-	p.mu.Lock()
-	if len(p.waiting) == 0 {
-		p.busy = false
-	} else {
-		go p.flush(context.WithoutCancel(ctx))
-	}
-	p.mu.Unlock()
+	// Without the callers' deadlines: one caller's must not fail the others. The client's
+	// own timeouts bound it.
+	_, _ = pl.Exec(context.WithoutCancel(ctx))
 }
 
 // script runs s on keys with args through the pipe, by its hash; a Redis that does not know

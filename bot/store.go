@@ -69,6 +69,11 @@ const seenMax = 10
 // while they are younger than 48 hours.
 const msgsTTL = 48 * time.Hour
 
+// msgsKeep is the TTL the message ids' key is given: a 64th longer than msgsTTL, so that
+// Remember need not set it again with every id (it does once it would end sooner than msgsTTL
+// from now), and every id is kept for msgsTTL at least.
+const msgsKeep = msgsTTL + msgsTTL/64
+
 // replayTTL is how long the replies to a conversation's last message are kept for a
 // redelivery (Message.Replay): a process that died after handling a message but before its
 // answer left leaves them to the client's retry, which comes within seconds.
@@ -146,13 +151,12 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 	hash := hashID(msgID)
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		cmd := redis.NewSliceCmd(ctx, "hmget", s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet", "w")
-		err := s.pipe.do(ctx, cmd)
-		f := cmd.Val()
-		if err == nil && len(f) != 9 {
-			err = fmt.Errorf("%d fields; want 9", len(f))
-		}
-		if err != nil {
+		if err := s.pipe.do(ctx, cmd); err != nil {
 			return begun{}, fmt.Errorf("begin: %w", err)
+		}
+		f := cmd.Val()
+		if len(f) != 9 {
+			return begun{}, fmt.Errorf("begin: %d fields; want 9", len(f))
 		}
 		str := func(i int) string { v, _ := f[i].(string); return v }
 		if hash != "" && slices.Contains(strings.Fields(str(3)), hash) {
@@ -266,7 +270,7 @@ func (s *store) lock(ctx context.Context, p string, bg *begun) error {
 }
 
 // commitScript saves a conversation still at version ARGV[1] and not locked by another
-// (else it returns 0): the field and value pairs ARGV[5]… and version ARGV[4], in one HSET;
+// (else it returns 0; sent again after it saved, it finds its own new version and returns 1): the field and value pairs ARGV[5]… and version ARGV[4], in one HSET;
 // the TTL, ARGV[3] s, unless
 // that is "". ARGV[2] is "ended" (the session is deleted, and with it the replies kept and the
 // inbox: they would outlive the conversation), or the delivery's hash, a space and its
@@ -276,6 +280,7 @@ func (s *store) lock(ctx context.Context, p string, bg *begun) error {
 var commitScript = redis.NewScript(luaHeld + `
 local n = #ARGV - 5
 local f = redis.call('HMGET', KEYS[1], 'v', 'l')
+if f[1] == ARGV[4] then return 1 end
 if (f[1] or '') ~= ARGV[1] or held(f[2], ARGV[n + 5]) then return 0 end
 local set = {'v', ARGV[4]}
 for i = 5, n do table.insert(set, ARGV[i]) end
@@ -336,7 +341,7 @@ func (s *store) commit(ctx context.Context, p string, bg begun, sv save) error {
 		kept = hashID(sv.msgID) + " " + string(sv.replies)
 	}
 	args := append([]any{bg.version, kept, ttl, newVersion()}, fields...)
-	args = append(args, int(replayTTL.Seconds()), sv.chatID, int(msgsTTL.Seconds()), now.Unix(), bg.token)
+	args = append(args, int(replayTTL.Seconds()), sv.chatID, int(msgsKeep.Seconds()), now.Unix(), bg.token)
 	res, err := s.pipe.script(ctx, commitScript, s.keys(p), args...).Int()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -377,7 +382,7 @@ func (s *store) unlock(ctx context.Context, p string, bg begun, noticed time.Tim
 		return nil
 	}
 	keys := []string{s.key(p, "conv"), s.key(p, "msgs")}
-	return unlockScript.Run(ctx, s.rdb, keys, bg.token, at, chatMsgID, int(msgsTTL.Seconds())).Err()
+	return unlockScript.Run(ctx, s.rdb, keys, bg.token, at, chatMsgID, int(msgsKeep.Seconds())).Err()
 }
 
 // burstOf is the tokens a bucket holds at most; 0 for none, which the script skips.
@@ -432,7 +437,7 @@ func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string) 
 // still exists (its conv has a version): a message that was on its way while the conversation
 // was wiped must not bring a key back. It returns 2 for such a message (queued, ARGV[3] µs,
 // before the wipe's time, conv's w): it is to be deleted. conv's m is when msgs expires (unix
-// s): the TTL, ARGV[2] s, is set again only when m is before ARGV[4], once in a while.
+// s): its TTL, ARGV[2] s, is set again only when m is before ARGV[4], once in a while.
 var rememberScript = redis.NewScript(`
 local f = redis.call('HMGET', KEYS[1], 'w', 'v', 'm')
 if f[1] and tonumber(ARGV[3]) > 0 and tonumber(ARGV[3]) <= tonumber(f[1]) then return 2 end
@@ -462,8 +467,8 @@ func (s *store) remember(ctx context.Context, p string, msgIDs []string, queued 
 	if !queued.IsZero() {
 		q = queued.UnixMicro()
 	}
-	now, ttl := time.Now().Unix(), int64(msgsTTL.Seconds())
-	args := []any{now, ttl, q, now + ttl - ttl/64}
+	now := time.Now().Unix()
+	args := []any{now, int64(msgsKeep.Seconds()), q, now + int64(msgsTTL.Seconds())}
 	for _, id := range msgIDs {
 		args = append(args, id)
 	}
