@@ -270,9 +270,9 @@ func (s *store) lock(ctx context.Context, p string, bg *begun) error {
 }
 
 // commitScript saves a conversation still at version ARGV[1] and not locked by another
-// (else it returns 0; sent again after it saved, it finds its own new version and returns 1): the field and value pairs ARGV[5]… and version ARGV[4], in one HSET;
-// the TTL, ARGV[3] s, unless
-// that is "". ARGV[2] is "ended" (the session is deleted, and with it the replies kept and the
+// (else it returns 0; sent again after it saved, it finds its own new version and returns
+// 1): the field and value pairs ARGV[5]… and version ARGV[4], in one HSET; the TTL, ARGV[3]
+// s, unless that is "". ARGV[2] is "ended" (the session is deleted, and with it the replies kept and the
 // inbox: they would outlive the conversation), or the delivery's hash, a space and its
 // replies sealed, kept for a redelivery, or "". The last five are the kept replies' TTL (s),
 // the person's message id in the chat for a wipe ("" for none), how long those ids are kept
