@@ -40,6 +40,7 @@ type Catalog struct {
 	files   map[string]map[string]message // lang → id → message as read, for CheckParams
 	data    map[string][]byte             // lang → the file, for positions
 	loc     map[string]*i18n.Localizer
+	rtl     map[string]bool // the languages written right to left
 	matcher language.Matcher
 }
 
@@ -70,7 +71,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	var probs dialog.Problems
 	files := map[string]map[string]message{}
 	data := map[string][]byte{}
-	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}, files: files, data: data}
+	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}, rtl: map[string]bool{}, files: files, data: data}
 	bundle := i18n.NewBundle(language.English)
 	bundle.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
 	var tags []language.Tag
@@ -110,6 +111,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 			continue
 		}
 		c.loc[lang] = i18n.NewLocalizer(bundle, lang)
+		c.rtl[lang] = rightToLeft(lang)
 		c.texts[lang] = map[string]string{}
 		for id, m := range files[lang] {
 			c.texts[lang][id] = m.forms[""] + m.forms["other"]
@@ -326,7 +328,7 @@ func (c *Catalog) Render(lang, id string, params map[string]any) string {
 	if err != nil {
 		return "[" + id + "]"
 	}
-	if rightToLeft(lang) {
+	if c.rtl[lang] {
 		text = commandsWhole(text)
 	}
 	return text
