@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -30,6 +31,10 @@ type pipe struct {
 	busy    bool // a batch is in flight: new calls wait for the next
 }
 
+// batchTimeout is how long a batch may take, with the client's tries again: about what a
+// caller waited for a command of its own before (the client's read timeout).
+const batchTimeout = 3 * time.Second
+
 type queued struct {
 	cmd  redis.Cmder
 	done chan struct{}
@@ -37,7 +42,7 @@ type queued struct {
 
 // do runs cmd, in a batch with others if others are in flight, and returns its error. A
 // caller whose ctx ends while cmd waits gets ctx's error, and cmd is not sent; once sent, its
-// answer is waited for (the client's timeouts bound it): it may have been done.
+// answer is waited for (batchTimeout bounds it): it may have been done.
 func (p *pipe) do(ctx context.Context, cmd redis.Cmder) error {
 	if _, cluster := p.rdb.(*redis.ClusterClient); cluster {
 		return p.rdb.Process(ctx, cmd)
@@ -91,7 +96,7 @@ func (p *pipe) flush(ctx context.Context) {
 		if len(p.waiting) == 0 {
 			p.busy = false
 		} else {
-			go p.flush(context.WithoutCancel(ctx))
+			go p.flush(context.Background()) // not the leader's: its values and deadline are its own
 		}
 		p.mu.Unlock()
 	}()
@@ -106,9 +111,11 @@ func (p *pipe) flush(ctx context.Context) {
 	for _, q := range batch {
 		_ = pl.Process(ctx, q.cmd)
 	}
-	// Without the callers' deadlines: one caller's must not fail the others. The client's
-	// own timeouts bound it.
-	_, _ = pl.Exec(context.WithoutCancel(ctx))
+	// Not under any caller's deadline (one caller's must not fail the others) but under
+	// batchTimeout, which bounds the client's tries again as a caller's deadline did.
+	bctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	_, _ = pl.Exec(bctx)
 }
 
 // script runs s on keys with args through the pipe, by its hash; a Redis that does not know
