@@ -167,7 +167,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) (replies []Reply, err error
 			b.log.Error("handle: recovered from a panic", "channel", m.Channel, "panic", fmt.Sprint(r))
 			replies, err = b.offline(hint), nil
 			if vital == dialog.Watched {
-				replies = nil // someone may be watching: silence, never the numbers
+				replies = nil // someone may be watching: silence (not failed: the flows may be what panicked)
 			}
 		}
 		if err == nil {
@@ -277,10 +277,7 @@ func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dial
 		_ = b.store.unlock(ctx, p, bg, time.Time{}, m.MsgID) // the lock expires if this fails
 		b.m.errors.WithLabelValues("content").Inc()
 		b.log.Error("handle: the flows failed", "channel", m.Channel, "flow", s.State.Flow, "node", s.State.Node, "err", err)
-		if vital == dialog.Watched {
-			return b.fresh(c, in, *lang), nil // the innocent line, never the numbers
-		}
-		return b.offline(*lang), nil
+		return b.failed(c, in, vital, *lang), nil
 	}
 	if bg.token == "" && acts(outs) {
 		if err := b.store.lock(ctx, p, &bg); err != nil {
@@ -307,8 +304,15 @@ func (b *Bot) unstored(c *Content, m Message, p string, in dialog.Input, vital d
 	if l := b.langs.get(p); l != "" {
 		lang = l
 	}
+	return b.failed(c, in, vital, lang)
+}
+
+// failed is what a message gets when its conversation cannot go on: the numbers; for the
+// duress word the innocent line of a new conversation instead (someone may be watching), or
+// nothing if even that cannot be given.
+func (b *Bot) failed(c *Content, in dialog.Input, vital dialog.Vital, lang string) []Reply {
 	if vital == dialog.Watched {
-		return b.fresh(c, in, lang) // someone is watching: the innocent line, never the numbers
+		return b.fresh(c, in, lang)
 	}
 	return b.offline(lang)
 }
