@@ -41,6 +41,7 @@ func TestSeveralInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three processes")
 	}
+	t.Parallel() // most of its time is waiting for a dead instance's lock to lapse
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "faros")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

@@ -16,9 +16,13 @@ const Chromium = "/usr/bin/chromium"
 
 // Start starts a headless Chromium for t, with a fresh profile and no background traffic,
 // and returns its context (at most timeout long). Without Chromium the test skips, unless
-// FAROS_TEST_STRICT=1 (CI), where it fails.
+// FAROS_TEST_STRICT=1 (CI), where it fails. FAROS_TEST_BROWSER=off skips it as if Chromium
+// were missing (scripts/editor-walk, which tests content, not the browser).
 func Start(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
+	if os.Getenv("FAROS_TEST_BROWSER") == "off" && os.Getenv("FAROS_TEST_STRICT") != "1" {
+		t.Skip("FAROS_TEST_BROWSER=off")
+	}
 	if _, err := os.Stat(Chromium); err != nil {
 		if os.Getenv("FAROS_TEST_STRICT") == "1" {
 			t.Fatalf("%s is missing (apt-get install chromium) and FAROS_TEST_STRICT=1", Chromium)
