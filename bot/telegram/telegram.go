@@ -48,8 +48,8 @@ type Config struct {
 	// Endpoint is the Bot API URL pattern with two %s, the token then the method. Empty means
 	// "https://api.telegram.org/bot%s/%s".
 	Endpoint string
-	// HTTPClient makes the API requests. Nil means a client with a 60s timeout; a client's
-	// Timeout must exceed the 30s long poll.
+	// HTTPClient makes the API requests. Nil means a client with a 60s timeout that keeps a
+	// connection open for each send a second; a client's Timeout must exceed the 30s long poll.
 	HTTPClient *http.Client
 	// Mode is "polling" or "webhook". Empty means "polling".
 	Mode string
@@ -222,9 +222,6 @@ func (cfg *Config) defaults() {
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = tgbotapi.APIEndpoint
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
-	}
 	if cfg.Mode == "" {
 		cfg.Mode = "polling"
 	}
@@ -233,6 +230,16 @@ func (cfg *Config) defaults() {
 	}
 	if cfg.PerSecond == 0 {
 		cfg.PerSecond = 28
+	}
+	if cfg.HTTPClient == nil {
+		// Requests run side by side: the sends, as many as Telegram takes a second times how
+		// long each takes, and the answers to pressed buttons. Go keeps two idle connections
+		// to a host by default and closes the others, so most requests would open a new
+		// connection (a TLS handshake) to the same host: keep one for each send a second, and
+		// as many again for the answers.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 2*cfg.PerSecond, 2*cfg.PerSecond
+		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: t}
 	}
 	switch {
 	case cfg.Retries == 0:

@@ -28,12 +28,13 @@ type snapshot struct {
 	redisCPU time.Duration // Redis' own CPU, the whole server (INFO cpu)
 	sends    int64         // sendMessage calls the fake Bot API took
 	answers  int64         // answerCallbackQuery calls
+	conns    int64         // connections opened to the fake Bot API
 }
 
 func (s snapshot) sub(t snapshot) snapshot {
 	return snapshot{trips: s.trips - t.trips, cpu: s.cpu - t.cpu, peerCPU: s.peerCPU - t.peerCPU,
 		commands: s.commands - t.commands, redisCPU: s.redisCPU - t.redisCPU,
-		sends: s.sends - t.sends, answers: s.answers - t.answers}
+		sends: s.sends - t.sends, answers: s.answers - t.answers, conns: s.conns - t.conns}
 }
 
 // window is one measured run: the messages answered within it, the latencies of those also sent

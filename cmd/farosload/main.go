@@ -180,7 +180,7 @@ func measureFaros(ctx context.Context, o options, rdb *redis.Client, trips *roun
 	}
 	snap := func() snapshot {
 		return snapshot{trips: trips.n.Load(), cpu: cpuTime(), commands: commands(ctx, rdb),
-			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load()}
+			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load(), conns: api.conns.Load()}
 	}
 	w, err := drive(ctx, o, "http://"+ln.Addr().String()+path, o.via, routes, prefix, snap)
 	if err != nil {
@@ -253,6 +253,7 @@ type fakeBotAPI struct {
 	root           string // "http://127.0.0.1:PORT"
 	srv            *http.Server
 	sends, answers atomic.Int64 // sendMessage, answerCallbackQuery
+	conns          atomic.Int64 // connections opened to it
 }
 
 func newFakeBotAPI() (*fakeBotAPI, error) {
@@ -274,6 +275,11 @@ func newFakeBotAPI() (*fakeBotAPI, error) {
 			fmt.Fprint(w, `{"ok":true,"result":true}`)
 		}
 	})}
+	api.srv.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			api.conns.Add(1)
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

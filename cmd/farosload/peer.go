@@ -39,7 +39,7 @@ func measurePeer(ctx context.Context, o options, rdb *redis.Client, routes map[s
 
 	snap := func() snapshot {
 		return snapshot{cpu: cpuTime(), peerCPU: p.cpu(), commands: commands(ctx, rdb),
-			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load()}
+			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load(), conns: api.conns.Load()}
 	}
 	w, err := drive(ctx, o, "http://"+p.addr+"/webhook", "telegram", routes, prefix, snap)
 	if err != nil {

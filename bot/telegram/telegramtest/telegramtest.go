@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -74,6 +75,7 @@ type Server struct {
 	holds     map[string]*Hold     // by method
 	broken    bool
 	limited   int        // 429s Limit gave
+	conns     int        // connections opened to the Server
 	stream    func(Call) // when set, gets every call instead of s.calls (Stream)
 }
 
@@ -93,7 +95,15 @@ func New(t testing.TB) *Server {
 		lastSend: map[string]time.Time{},
 		chats:    map[string]*chat{},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
+		}
+	}
+	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -124,6 +134,13 @@ func (s *Server) Stream(f func(Call)) {
 
 // URL returns the endpoint pattern to pass as telegram.Config.Endpoint.
 func (s *Server) URL() string { return s.srv.URL + "/bot%s/%s" }
+
+// Connections returns how many connections clients have opened to the Server.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
 
 // Close stops the Server; New has it closed when the test ends.
 func (s *Server) Close() { s.srv.Close() }
