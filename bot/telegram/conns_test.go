@@ -11,7 +11,7 @@ import (
 // new one (with Telegram, a TLS handshake) because Go keeps only two idle ones by default.
 func TestSendsKeepTheirConnectionsOpen(t *testing.T) {
 	e := start(t, &handler{}, fast)
-	const side = 20
+	const side = 120 // more than Go keeps idle to one host (2) and in all (100)
 	wave := func(n int) {
 		t.Helper()
 		hold := e.srv.Hold("sendMessage")
