@@ -233,10 +233,11 @@ func (cfg *Config) defaults() {
 	}
 	if cfg.HTTPClient == nil {
 		// Requests run side by side: the sends, as many as Telegram takes a second times how
-		// long each takes, and the answers to pressed buttons. Go keeps two idle connections
-		// to a host by default and closes the others, so most requests would open a new
-		// connection (a TLS handshake) to the same host: keep one for each send a second, and
-		// as many again for the answers.
+		// long each takes, and the answers to pressed buttons. api.telegram.org speaks HTTP/2,
+		// one connection for them all; but over HTTP/1.1 (a Bot API server of one's own, a
+		// proxy) Go keeps two idle connections to a host and 100 in all, and closes the
+		// others, so most requests would open a new connection: keep one for each send a
+		// second, and as many again for the answers.
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = 2*cfg.PerSecond, 2*cfg.PerSecond
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: t}
