@@ -1,8 +1,11 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +64,54 @@ func TestStopFinishesAPolledUpdate(t *testing.T) {
 	}
 	if got := e.srv.Texts(42); len(got) != 1 || got[0] != "answer to help" {
 		t.Errorf("sent %q; want the answer to the update being handled at the stop", got)
+	}
+}
+
+// A button pressed in webhook mode is handled to the end when the service stops while it is
+// being handled: Close waits for it, its callback query is answered in the webhook's 200, and
+// its reply is sent.
+func TestStopFinishesAWebhookUpdate(t *testing.T) {
+	h := newHeldHandler()
+	e := webhookEnv(t, h)
+	body, err := json.Marshal(telegramtest.Callback(42, "help"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		r := httptest.NewRequest("POST", "/telegram", bytes.NewReader(body))
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		e.ch.ServeHTTP(w, r)
+	}()
+	<-h.entered
+
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		closed <- e.ch.Close(ctx) // SIGTERM
+	}()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while an update was being handled", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(h.release)
+	<-served
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if w.Code != 200 {
+		t.Fatalf("the webhook answered %d; want 200", w.Code)
+	}
+	e.srv.WebhookAnswer(w.Result())
+	if answers := e.srv.Calls("answerCallbackQuery"); len(answers) != 1 || !answers[0].Webhook {
+		t.Errorf("got answers %+v; want one, in the webhook's answer", answers)
+	}
+	if got := e.srv.Texts(42); len(got) != 1 || got[0] != "answer to " {
+		t.Errorf("sent %q; want the answer to the button being handled at the stop", got)
 	}
 }
 

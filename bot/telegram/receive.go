@@ -96,13 +96,14 @@ func (c *Channel) handleBatch(intake context.Context, updates []tgbotapi.Update)
 }
 
 // handleUpdate hands one update to the handler and queues the replies. A callback query is
-// answered once, also when handling fails, but not again when it was handled before. It
-// returns bot.ErrOverloaded, and does nothing else, when the update must come again later.
-func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
+// answered once, with answer, also when handling fails, but not again when it was handled
+// before. It returns bot.ErrOverloaded, and does nothing else, when the update must come again
+// later.
+func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update, answer func(queryID string)) error {
 	m, queryID, ok := decode(u)
 	if !ok {
 		if queryID != "" {
-			c.answer(ctx, queryID)
+			answer(queryID)
 		}
 		return nil
 	}
@@ -112,7 +113,7 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 		return err // its callback query is answered when it comes again
 	}
 	if queryID != "" && !errors.Is(err, bot.ErrDuplicate) {
-		c.answer(ctx, queryID)
+		answer(queryID)
 	}
 	switch {
 	case errors.Is(err, bot.ErrDuplicate):
@@ -130,7 +131,8 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 // intake ends it gives up instead: its offset was never confirmed, so Telegram delivers it to
 // the next poller.
 func (c *Channel) handlePolled(intake, ctx context.Context, u tgbotapi.Update) {
-	for c.handleUpdate(ctx, u) != nil {
+	answer := func(queryID string) { c.answer(ctx, queryID) }
+	for c.handleUpdate(ctx, u, answer) != nil {
 		select {
 		case <-c.clock.At(c.clock.Now().Add(time.Second)):
 		case <-intake.Done():
@@ -141,7 +143,8 @@ func (c *Channel) handlePolled(intake, ctx context.Context, u tgbotapi.Update) {
 	}
 }
 
-// answer stops the spinner Telegram shows on a pressed button until the bot answers.
+// answer stops the spinner Telegram shows on a pressed button until the bot answers: a call of
+// its own in polling mode (in webhook mode, the webhook's answer holds it: ServeHTTP).
 func (c *Channel) answer(ctx context.Context, queryID string) {
 	if _, err := c.bot(ctx).Request(tgbotapi.NewCallback(queryID, "")); err != nil {
 		c.log.Warn("telegram: answer callback query", "error", redact(err, c.cfg.Token))
@@ -238,8 +241,18 @@ func (c *Channel) setWebhook(ctx context.Context) error {
 // handled, also when it was a duplicate or the handler failed: a non-2xx would make Telegram
 // deliver it again and again. Only when the bot's intake is full does it answer 503, so that
 // Telegram delivers the update again later.
+//
+// A pressed button's callback query is answered in the 200 itself: Telegram makes the call a
+// webhook's answer names, which spares the bot a request of its own for each press. Whether
+// that call succeeded is not known; a failed one leaves a spinner on the button a few seconds
+// longer, as a failed request did.
 func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	err := c.serveUpdate(w, r)
+	queryID, err := c.serveUpdate(w, r)
+	if err == nil && queryID != "" {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(webhookAnswer{Method: "answerCallbackQuery", CallbackQueryID: queryID})
+		return
+	}
 	if err == nil {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -253,38 +266,46 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, http.StatusText(status), status)
 }
 
-func (c *Channel) serveUpdate(w http.ResponseWriter, r *http.Request) error {
+// webhookAnswer is a call made by the webhook's answer.
+type webhookAnswer struct {
+	Method          string `json:"method"`
+	CallbackQueryID string `json:"callback_query_id"`
+}
+
+// serveUpdate handles the update r posts, and returns the callback query it leaves to the
+// webhook's answer, if any.
+func (c *Channel) serveUpdate(w http.ResponseWriter, r *http.Request) (queryID string, err error) {
 	if r.Method != http.MethodPost {
-		return &statusError{http.StatusMethodNotAllowed, errors.New("method is not POST")}
+		return "", &statusError{http.StatusMethodNotAllowed, errors.New("method is not POST")}
 	}
 	got := []byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
 	if c.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare(got, []byte(c.cfg.WebhookSecret)) != 1 {
-		return &statusError{http.StatusUnauthorized, errors.New("wrong secret token")}
+		return "", &statusError{http.StatusUnauthorized, errors.New("wrong secret token")}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return &statusError{http.StatusRequestEntityTooLarge, err}
+		return "", &statusError{http.StatusRequestEntityTooLarge, err}
 	case err != nil:
-		return &statusError{http.StatusBadRequest, fmt.Errorf("read update: %w", err)}
+		return "", &statusError{http.StatusBadRequest, fmt.Errorf("read update: %w", err)}
 	}
 	var u tgbotapi.Update
 	if err := json.Unmarshal(body, &u); err != nil {
-		return &statusError{http.StatusBadRequest, fmt.Errorf("decode update: %w", err)}
+		return "", &statusError{http.StatusBadRequest, fmt.Errorf("decode update: %w", err)}
 	}
 	if !c.receiving.enter() { // stopping: Telegram delivers it again, to an instance that runs
 		w.Header().Set("Retry-After", "1")
-		return &statusError{http.StatusServiceUnavailable, errStopping}
+		return "", &statusError{http.StatusServiceUnavailable, errStopping}
 	}
 	defer c.receiving.leave()
 	ctx, done := c.handling(r.Context())
 	defer done()
-	if err := c.handleUpdate(ctx, u); err != nil {
+	if err := c.handleUpdate(ctx, u, func(id string) { queryID = id }); err != nil {
 		w.Header().Set("Retry-After", "1")
-		return &statusError{http.StatusServiceUnavailable, err} // Telegram delivers it again
+		return "", &statusError{http.StatusServiceUnavailable, err} // Telegram delivers it again
 	}
-	return nil
+	return queryID, nil
 }
 
 var errStopping = errors.New("telegram: stopping")

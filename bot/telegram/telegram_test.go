@@ -262,7 +262,9 @@ func TestEveryCallbackQueryIsAnsweredOnce(t *testing.T) {
 			for range tt.deliveries {
 				r := httptest.NewRequest("POST", "/telegram", bytes.NewReader(body))
 				r.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-				e.ch.ServeHTTP(httptest.NewRecorder(), r)
+				w := httptest.NewRecorder()
+				e.ch.ServeHTTP(w, r)
+				e.srv.WebhookAnswer(w.Result())
 			}
 			if got := len(h.messages()); got != tt.wantHandled {
 				t.Errorf("handled %d times; want %d", got, tt.wantHandled)
@@ -270,6 +272,9 @@ func TestEveryCallbackQueryIsAnsweredOnce(t *testing.T) {
 			answers := e.srv.Calls("answerCallbackQuery")
 			if len(answers) != 1 || answers[0].Params["callback_query_id"] != tt.update.CallbackQuery.ID {
 				t.Errorf("got answers %+v; want one for %s", answers, tt.update.CallbackQuery.ID)
+			}
+			if len(answers) == 1 && !answers[0].Webhook {
+				t.Error("the callback query was answered by a request of its own; want the webhook's answer")
 			}
 		})
 	}

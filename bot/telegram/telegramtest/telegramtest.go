@@ -8,7 +8,8 @@
 // and deleted, and the person's made by Say, numbered in one sequence per chat as Telegram
 // numbers a private chat's messages; Press presses a button under one of them. It also answers
 // setMyDescription, setMyShortDescription, setMyCommands and deleteMyCommands, which
-// FailSurface can make fail. Hold makes the calls of a method wait until released, so that a
+// FailSurface can make fail. WebhookAnswer makes the call a bot's webhook answered with, as
+// Telegram does. Hold makes the calls of a method wait until released, so that a
 // test can stop the service with requests in flight.
 //
 //	srv := telegramtest.New(t)
@@ -18,8 +19,10 @@
 package telegramtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -48,6 +51,9 @@ type Call struct {
 	// MessageID is the id of the message a sendMessage or copyMessage made: what a reply to it
 	// (Reply) names.
 	MessageID int
+	// Webhook tells a call made by a webhook's answer (WebhookAnswer), whose result the bot
+	// never sees.
+	Webhook bool
 }
 
 // JSON decodes the JSON text of the parameter key, such as reply_markup, into v.
@@ -215,6 +221,42 @@ func (h *Hold) Wait(n int) {
 // Release answers the calls held, and lets later ones through.
 func (h *Hold) Release() { h.once.Do(func() { close(h.released) }) }
 
+// webhookHeader marks the request by which WebhookAnswer makes a call.
+const webhookHeader = "X-Telegramtest-Webhook-Answer"
+
+// WebhookAnswer makes the call that resp, a bot's answer to an update posted to its webhook,
+// names in its "method" parameter (a JSON body), as Telegram does: recorded with Webhook set,
+// held by Hold, answered to nobody. An answer that is not a 200 with a JSON body makes none,
+// and neither does a Server that Break broke. It reads and closes resp's body.
+func (s *Server) WebhookAnswer(resp *http.Response) {
+	s.t.Helper()
+	defer func() {
+		_, _ = io.Copy(io.Discard, resp.Body) // read to the end, so the connection is kept
+		resp.Body.Close()
+	}()
+	s.mu.Lock()
+	broken := s.broken
+	s.mu.Unlock()
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if broken || resp.StatusCode != http.StatusOK || ct != "application/json" {
+		return
+	}
+	var params map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&params); err != nil {
+		s.t.Fatalf("telegramtest: a webhook's answer that is not JSON: %v", err)
+	}
+	var method string
+	if err := json.Unmarshal(params["method"], &method); err != nil || method == "" {
+		s.t.Fatalf("telegramtest: a webhook's answer without a method: %v", err)
+	}
+	delete(params, "method")
+	body, _ := json.Marshal(params)
+	r := httptest.NewRequest(http.MethodPost, "/botwebhook/"+method, bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(webhookHeader, "1")
+	s.serve(httptest.NewRecorder(), r)
+}
+
 // QueueUpdate queues an update for getUpdates and returns its update_id, which it sets when zero.
 func (s *Server) QueueUpdate(u tgbotapi.Update) int {
 	s.mu.Lock()
@@ -345,7 +387,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case tgbotapi.MessageID:
 		msgID = m.MessageID
 	}
-	call := Call{Method: method, Params: params, Time: time.Now(), Status: status, MessageID: msgID}
+	call := Call{Method: method, Params: params, Time: time.Now(), Status: status, MessageID: msgID,
+		Webhook: r.Header.Get(webhookHeader) != ""}
 	s.mu.Lock()
 	stream := s.stream
 	if stream == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,31 @@ func TestCallsRecordParams(t *testing.T) {
 	}
 	if n := len(s.Calls("")); n != 3 {
 		t.Errorf("got %d calls in all; want 3 (getMe, sendMessage, answerCallbackQuery)", n)
+	}
+}
+
+// A webhook's answer that names a method is a call, as Telegram makes it; any other answer
+// makes none.
+func TestWebhookAnswer(t *testing.T) {
+	s := telegramtest.New(t)
+	answer := func(status int, contentType, body string) *http.Response {
+		w := httptest.NewRecorder()
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(status)
+		w.WriteString(body)
+		return w.Result()
+	}
+	s.WebhookAnswer(answer(200, "application/json", `{"method":"answerCallbackQuery","callback_query_id":"q7"}`))
+	s.WebhookAnswer(answer(200, "", ""))
+	s.WebhookAnswer(answer(503, "text/plain", "Service Unavailable"))
+	calls := s.Calls("")
+	if len(calls) != 1 {
+		t.Fatalf("got calls %+v; want one", calls)
+	}
+	if c := calls[0]; c.Method != "answerCallbackQuery" || c.Params["callback_query_id"] != "q7" || !c.Webhook || c.Status != 200 {
+		t.Errorf("got %+v; want answerCallbackQuery of q7, made by a webhook's answer", c)
 	}
 }
 
