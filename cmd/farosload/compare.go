@@ -70,6 +70,7 @@ func printComparison(out io.Writer, o options, f, p result) {
 	row("  the load generator alone", "(one process)", num("%.3f", p.cpu), "")
 	row("sendMessage per step", num("%.2f", f.sends), num("%.2f", p.sends), "")
 	row("answerCallbackQuery per step", num("%.2f", f.answers), num("%.2f", p.answers), "")
+	row("  in the webhook's answer", num("%.2f", f.hooked), num("%.2f", p.hooked), "")
 	row("bot api connections per 1,000", num("%.1f", f.conns), num("%.1f", p.conns), "")
 	row("resident memory, MiB", num("%.1f", f.rss), num("%.1f", p.peerRSS), "")
 	fmt.Fprintln(out, "  cpu: Faros runs in farosload's process with the load generator and the fake Bot API; the peer is")

@@ -22,10 +22,11 @@ type conversation struct {
 	id, lang, url, via string
 	chat               int64
 	client             *http.Client
-	seq, step          int      // step: where in route a Telegram person is; 0: "/start" next
-	route              []string // Telegram only: the presses after "/start"
-	buttons            []string // of the last reply; Telegram's are not read, see update
-	screened           bool     // a screening question was answered since "/start"
+	telegram           *fakeBotAPI // makes the calls of the webhook's answers
+	seq, step          int         // step: where in route a Telegram person is; 0: "/start" next
+	route              []string    // Telegram only: the presses after "/start"
+	buttons            []string    // of the last reply; Telegram's are not read, see update
+	screened           bool        // a screening question was answered since "/start"
 }
 
 // presses is what the person presses, by question ("flow.node"): a language question is
@@ -139,7 +140,10 @@ func (c *conversation) next() (time.Duration, error) {
 	if c.via == "api" {
 		err = json.NewDecoder(resp.Body).Decode(&answer)
 	} else {
-		_, err = io.Copy(io.Discard, resp.Body)
+		var hook []byte
+		if hook, err = io.ReadAll(resp.Body); len(hook) > 0 {
+			c.telegram.webhookAnswer(hook)
+		}
 	}
 	resp.Body.Close()
 	d := time.Since(start)

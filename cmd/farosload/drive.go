@@ -28,13 +28,14 @@ type snapshot struct {
 	redisCPU time.Duration // Redis' own CPU, the whole server (INFO cpu)
 	sends    int64         // sendMessage calls the fake Bot API took
 	answers  int64         // answerCallbackQuery calls
+	hooked   int64         // of them, made by a webhook's answer
 	conns    int64         // connections opened to the fake Bot API
 }
 
 func (s snapshot) sub(t snapshot) snapshot {
 	return snapshot{trips: s.trips - t.trips, cpu: s.cpu - t.cpu, peerCPU: s.peerCPU - t.peerCPU,
 		commands: s.commands - t.commands, redisCPU: s.redisCPU - t.redisCPU,
-		sends: s.sends - t.sends, answers: s.answers - t.answers, conns: s.conns - t.conns}
+		sends: s.sends - t.sends, answers: s.answers - t.answers, hooked: s.hooked - t.hooked, conns: s.conns - t.conns}
 }
 
 // window is one measured run: the messages answered within it, the latencies of those also sent
@@ -49,8 +50,9 @@ type window struct {
 
 // drive runs o.conversations synthetic people against url (each named by prefix) for a warm-up
 // second and o.duration more, calling snap at both ends of the measured window. via is how
-// they talk: api, or telegram (also to the peer, which is a Telegram bot).
-func drive(ctx context.Context, o options, url, via string, routes map[string][]string, prefix string, snap func() snapshot) (window, error) {
+// they talk: api, or telegram (also to the peer, which is a Telegram bot), whose webhook's
+// answers go to telegram, the fake Bot API.
+func drive(ctx context.Context, o options, url, via string, telegram *fakeBotAPI, routes map[string][]string, prefix string, snap func() snapshot) (window, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.conversations, MaxConnsPerHost: o.conversations}}
 	defer client.CloseIdleConnections()
 	var (
@@ -69,7 +71,7 @@ func drive(ctx context.Context, o options, url, via string, routes map[string][]
 		wg.Go(func() {
 			lang := langs[i%len(langs)]
 			c := &conversation{id: fmt.Sprintf("load-%s-%d", prefix, i), chat: int64(1_000_000 + i),
-				lang: lang, client: client, url: url, via: via, route: routes[lang]}
+				lang: lang, client: client, url: url, via: via, route: routes[lang], telegram: telegram}
 			var mine []time.Duration
 			for !stop.Load() {
 				_ = limit.Wait(ctx)

@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -180,9 +181,10 @@ func measureFaros(ctx context.Context, o options, rdb *redis.Client, trips *roun
 	}
 	snap := func() snapshot {
 		return snapshot{trips: trips.n.Load(), cpu: cpuTime(), commands: commands(ctx, rdb),
-			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load(), conns: api.conns.Load()}
+			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load(),
+			hooked: api.hooked.Load(), conns: api.conns.Load()}
 	}
-	w, err := drive(ctx, o, "http://"+ln.Addr().String()+path, o.via, routes, prefix, snap)
+	w, err := drive(ctx, o, "http://"+ln.Addr().String()+path, o.via, api, routes, prefix, snap)
 	if err != nil {
 		return result{}, err
 	}
@@ -253,7 +255,19 @@ type fakeBotAPI struct {
 	root           string // "http://127.0.0.1:PORT"
 	srv            *http.Server
 	sends, answers atomic.Int64 // sendMessage, answerCallbackQuery
+	hooked         atomic.Int64 // answerCallbackQuery made by a webhook's answer (among answers)
 	conns          atomic.Int64 // connections opened to it
+}
+
+// webhookAnswer makes the call a webhook answered with, as Telegram does: here, counts it.
+func (api *fakeBotAPI) webhookAnswer(body []byte) {
+	var call struct {
+		Method string `json:"method"`
+	}
+	if json.Unmarshal(body, &call) == nil && call.Method == "answerCallbackQuery" {
+		api.answers.Add(1)
+		api.hooked.Add(1)
+	}
 }
 
 func newFakeBotAPI() (*fakeBotAPI, error) {

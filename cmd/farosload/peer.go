@@ -39,9 +39,10 @@ func measurePeer(ctx context.Context, o options, rdb *redis.Client, routes map[s
 
 	snap := func() snapshot {
 		return snapshot{cpu: cpuTime(), peerCPU: p.cpu(), commands: commands(ctx, rdb),
-			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load(), conns: api.conns.Load()}
+			redisCPU: redisCPU(ctx, rdb), sends: api.sends.Load(), answers: api.answers.Load(),
+			hooked: api.hooked.Load(), conns: api.conns.Load()}
 	}
-	w, err := drive(ctx, o, "http://"+p.addr+"/webhook", "telegram", routes, prefix, snap)
+	w, err := drive(ctx, o, "http://"+p.addr+"/webhook", "telegram", api, routes, prefix, snap)
 	if err != nil {
 		return result{}, err
 	}

@@ -26,6 +26,7 @@ type result struct {
 	rss, peerRSS  float64 // MiB
 	sends         float64 // sendMessage calls per message
 	answers       float64 // answerCallbackQuery calls per message
+	hooked        float64 // of them, made by the webhook's answer
 	conns         float64 // connections opened to the Bot API per 1,000 messages
 	memory        int64   // Redis bytes per session
 	memoryErr     error
@@ -46,7 +47,7 @@ func sumUp(o options, w window, addr string) result {
 		p50: pct(.50), p95: pct(.95), p99: pct(.99),
 		trips: per(c.trips), commands: per(c.commands), redisCPU: perK(c.redisCPU),
 		cpu: perK(c.cpu), peerCPU: perK(c.peerCPU), rss: float64(rss()) / (1 << 20),
-		sends: per(c.sends), answers: per(c.answers), conns: per(c.conns) * 1000}
+		sends: per(c.sends), answers: per(c.answers), hooked: per(c.hooked), conns: per(c.conns) * 1000}
 }
 
 // offered says how fast the conversations send.
@@ -83,8 +84,8 @@ func printResult(out io.Writer, o options, r result) {
 		row("resident memory", fmt.Sprintf("%.1f MiB (this process)", r.rss))
 	}
 	if r.via != "api" {
-		row("bot api calls", fmt.Sprintf("%.2f sendMessage, %.2f answerCallbackQuery per message; %.1f connections opened per 1,000",
-			r.sends, r.answers, r.conns))
+		row("bot api calls", fmt.Sprintf("%.2f sendMessage, %.2f answerCallbackQuery (%.2f in the webhook's answer) per message; %.1f connections opened per 1,000",
+			r.sends, r.answers, r.hooked, r.conns))
 	}
 	if o.idle > 0 {
 		row("as sessions grow", fmt.Sprintf("heap %.1f MiB at 1,000 idle sessions, %.1f MiB at %d; RSS %.1f → %.1f MiB",
