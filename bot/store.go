@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,6 +105,16 @@ func hashID(msgID string) string {
 	return base64.RawURLEncoding.EncodeToString(h[:6]) // 8 characters: the list of handled ids stays small
 }
 
+// seenBefore reports whether hash is among the space-separated hashes of seen.
+func seenBefore(seen, hash string) bool {
+	for h := range strings.FieldsSeq(seen) {
+		if h == hash {
+			return true
+		}
+	}
+	return false
+}
+
 // errBusy means another process held the conversation longer than lockWait.
 var errBusy = errors.New("bot: conversation busy")
 
@@ -159,7 +168,7 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 			return begun{}, fmt.Errorf("begin: %d fields; want 9", len(f))
 		}
 		str := func(i int) string { v, _ := f[i].(string); return v }
-		if hash != "" && slices.Contains(strings.Fields(str(3)), hash) {
+		if hash != "" && seenBefore(str(3), hash) {
 			return begun{data: s.kept(ctx, p, hash)}, ErrDuplicate
 		}
 		if !locked(str(2), time.Now()) {
