@@ -37,8 +37,8 @@ func compare(o options, out io.Writer) error {
 // printComparison prints one row a figure: Faros', the peer's and, where it tells something,
 // a ratio turned so that above 1 is Faros doing better.
 func printComparison(out io.Writer, o options, f, p result) {
-	fmt.Fprintf(out, "farosload -compare: Telegram's webhook, %d conversations, %s, %v each, against %s (GOMAXPROCS %d)\n",
-		o.conversations, offered(o), o.duration.Round(time.Second), f.addr, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "farosload -compare: Telegram's webhook, %d conversations, %s, %v each, against %s (GOMAXPROCS %d, GOGC %s)\n",
+		o.conversations, offered(o), o.duration.Round(time.Second), f.addr, runtime.GOMAXPROCS(0), envOr("GOGC", "400"))
 	row := func(k, faros, peer, ratio string) {
 		fmt.Fprintf(out, "  %-32s %-16s %-16s %s\n", k, faros, peer, ratio)
 	}

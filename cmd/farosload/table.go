@@ -59,8 +59,8 @@ func offered(o options) string {
 }
 
 func printResult(out io.Writer, o options, r result) {
-	fmt.Fprintf(out, "farosload: via %s, %d conversations, %s, for %v against %s (GOMAXPROCS %d)\n",
-		o.via, o.conversations, offered(o), o.duration.Round(time.Second), r.addr, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "farosload: via %s, %d conversations, %s, for %v against %s (GOMAXPROCS %d, GOGC %s)\n",
+		o.via, o.conversations, offered(o), o.duration.Round(time.Second), r.addr, runtime.GOMAXPROCS(0), envOr("GOGC", "400"))
 	row := func(k, v string) { fmt.Fprintf(out, "  %-26s %s\n", k, v) }
 	row("messages", fmt.Sprintf("%d (failed: %d)", r.n, r.failed))
 	row("messages per second", fmt.Sprintf("%.0f", r.perSec))
