@@ -28,7 +28,7 @@ import (
 // TestBrowser drives the web chat in Chromium as a person would, then leaves it with Esc and
 // with the quick exit button.
 func TestBrowser(t *testing.T) {
-	browserCtx := browsertest.Start(t, 20*time.Second)
+	browserCtx := browsertest.Start(t, 45*time.Second)
 
 	t.Run("Esc", func(t *testing.T) { testChat(t, browserCtx, chromedp.KeyEvent(kb.Escape)) })
 	t.Run("QuickExitButton", func(t *testing.T) { testChat(t, browserCtx, chromedp.Click(chromedp.ID("exit"))) })
@@ -312,11 +312,13 @@ func checkPage(t *testing.T, ctx context.Context) {
 	)
 }
 
-// waitFor is an action that waits until js is true. It fails after 5 seconds, well within the
-// test's time, so that the test says what it waited for.
+// waitFor is an action that waits until js is true. It fails after 15 seconds, within the
+// test's time, so that the test says what it waited for. (5 were too few once: the first
+// Urdu reply of a Chromium installed minutes before, beside go test's other packages on two
+// cores, 2026-12-02.)
 func waitFor(t *testing.T, js string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
-		_, err := chromedp.Poll[bool](js, chromedp.WithPollingTimeout(5*time.Second))(ctx, tt)
+		_, err := chromedp.Poll[bool](js, chromedp.WithPollingTimeout(15*time.Second))(ctx, tt)
 		if err != nil {
 			t.Errorf("waiting for %s: %v", js, err)
 		}

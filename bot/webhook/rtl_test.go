@@ -189,7 +189,7 @@ true`
 // typed inside Urdu lines; nothing goes sideways; the quick exit stays in its corner, and
 // works.
 func TestBrowserRightToLeft(t *testing.T) {
-	browserCtx := browsertest.Start(t, 30*time.Second)
+	browserCtx := browsertest.Start(t, 45*time.Second)
 	rdb := redistest.New(t)
 	c, page := rtlContent(t)
 	b, err := bot.New(bot.Config{Redis: rdb.Client, Prefix: rdb.Prefix, Content: c})
