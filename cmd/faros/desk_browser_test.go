@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -93,12 +94,8 @@ type deskWorld struct {
 // Chromium goes first, then Faros stops, and neither Redis nor the log may hold a secret.
 func startDeskWorld(t *testing.T) *deskWorld {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	browsertest.Require(t) // before Faros starts: without a browser there is nothing to do
+	port := deskPort(t)
 	w := &deskWorld{t: t, r: redistest.New(t), fake: telegramtest.New(t), roster: filepath.Join(t.TempDir(), "roster.yaml"),
 		origin: fmt.Sprintf("http://localhost:%d", port), addr: fmt.Sprintf("127.0.0.1:%d", port)}
 	w.writeRoster(deskRoster)
@@ -124,6 +121,23 @@ func startDeskWorld(t *testing.T) *deskWorld {
 	w.chats.Store(7600)
 	w.browser = browsertest.Start(t, 90*time.Second)
 	return w
+}
+
+// deskPort is a free loopback port for the desk, which must be known before Faros starts
+// (its origin is in FAROS_DESK_URL). It is below Linux's ephemeral range (32768 and up), where
+// a port found free could be taken, before Faros listens, by any connection another test
+// opens: that happened once in CI.
+func deskPort(t *testing.T) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + mrand.IntN(12000)
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port for the desk between 20000 and 32000")
+	return 0
 }
 
 func (w *deskWorld) writeRoster(text string) {
