@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -121,4 +122,56 @@ func checkRedis(rdb redis.UniversalClient, log *slog.Logger) error {
 	}
 	log.Error("Redis does not answer: people get the help numbers, and /readyz says 503, until it does", "err", err)
 	return nil
+}
+
+// redisSettings are the Redis settings Faros wants, each with what goes wrong without it
+// (docs/CAPACITY.md, "Memory").
+var redisSettings = []struct {
+	name, want string
+	ok         func(value string) bool
+	why        string
+}{
+	{"maxmemory-policy", "noeviction", func(v string) bool { return v == "noeviction" },
+		"with any other policy a full Redis drops open cases, queued replies and wipe records without a word"},
+	{"hash-max-listpack-value", "512", atLeast(512),
+		"a conversation's state is a few hundred bytes: below 512 Redis keeps it in its large form, about 1.3 kB a conversation instead of 0.7"},
+	{"zset-max-listpack-entries", "512", atLeast(512),
+		"a Telegram chat's message ids, kept 48 hours for a wipe, take about 100 bytes each instead of 12 beyond this many"},
+}
+
+// atLeast accepts a number of n or more.
+func atLeast(n int) func(string) bool {
+	return func(v string) bool {
+		i, err := strconv.Atoi(v)
+		return err == nil && i >= n
+	}
+}
+
+// checkSettings logs a WARN line for each of Redis' settings that is not what Faros wants, as
+// the service starts on a Redis of its deployer's. A Redis that does not let Faros read them
+// (a managed Redis, an ACL) gets one INFO line; one that does not answer, nothing more than
+// checkRedis said; a setting this Redis does not know is passed over.
+func checkSettings(rdb redis.UniversalClient, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	readSettings(func(name string) (string, error) {
+		values, err := rdb.ConfigGet(ctx, name).Result()
+		return values[name], err
+	}, log)
+}
+
+// readSettings is checkSettings with Redis' CONFIG GET as get.
+func readSettings(get func(name string) (string, error), log *slog.Logger) {
+	for _, s := range redisSettings {
+		value, err := get(s.name)
+		if err != nil {
+			if isReply(err) {
+				log.Info("redis: cannot read its settings; check them by hand (docs/CAPACITY.md)", "err", err)
+			}
+			return
+		}
+		if value != "" && !s.ok(value) {
+			log.Warn("redis: set "+s.name+" "+s.want, "value", value, "why", s.why)
+		}
+	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,3 +82,56 @@ func TestRedisCheckedAtStart(t *testing.T) {
 		t.Errorf("want one ERROR line saying Redis does not answer; the log:\n%s", logs.String())
 	}
 }
+
+// TestRedisSettingsAdvised: a setting of Redis that would drop cases or waste memory is one
+// WARN line at the service's start, naming it and what to set; a Redis that does not let Faros
+// read its settings is one INFO line, and Faros starts all the same.
+func TestRedisSettingsAdvised(t *testing.T) {
+	read := func(values map[string]string, refuse error) string {
+		var logs testkit.LogBuffer
+		readSettings(func(name string) (string, error) { return values[name], refuse }, slog.New(slog.NewJSONHandler(&logs, nil)))
+		return logs.String()
+	}
+	defaults := read(map[string]string{"maxmemory-policy": "volatile-lru",
+		"hash-max-listpack-value": "64", "zset-max-listpack-entries": "128"}, nil)
+	for _, want := range []string{"set maxmemory-policy noeviction", "set hash-max-listpack-value 512", "set zset-max-listpack-entries 512"} {
+		if !strings.Contains(defaults, `"level":"WARN","msg":"redis: `+want+`"`) {
+			t.Errorf("no WARN line %q; the log:\n%s", want, defaults)
+		}
+	}
+	if good := read(map[string]string{"maxmemory-policy": "noeviction",
+		"hash-max-listpack-value": "512", "zset-max-listpack-entries": "1024"}, nil); good != "" {
+		t.Errorf("settings as wanted were logged:\n%s", good)
+	}
+	if old := read(map[string]string{"maxmemory-policy": "noeviction"}, nil); old != "" {
+		t.Errorf("settings this Redis does not know were logged:\n%s", old)
+	}
+	refused := read(nil, replyError("NOPERM this user has no permissions to run the 'config|get' command"))
+	if strings.Count(refused, "\n") != 1 || !strings.Contains(refused, `"level":"INFO","msg":"redis: cannot read its settings`) {
+		t.Errorf("want one INFO line when CONFIG GET is refused; the log:\n%s", refused)
+	}
+	if down := read(nil, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")); down != "" {
+		t.Errorf("a Redis that does not answer got more lines (checkRedis said it already):\n%s", down)
+	}
+
+	// The service reads the settings of the Redis it is given.
+	r := redistest.New(t)
+	log := start(t, r, nil).log.String()
+	if !r.Real {
+		return // miniredis has no settings to read
+	}
+	if strings.Contains(log, "cannot read") {
+		t.Errorf("Faros could not read a real Redis' settings; the log:\n%s", log)
+	}
+	value := r.Client.ConfigGet(context.Background(), "hash-max-listpack-value").Val()["hash-max-listpack-value"]
+	n, _ := strconv.Atoi(value)
+	if warned := strings.Contains(log, "set hash-max-listpack-value 512"); warned != (n < 512) {
+		t.Errorf("hash-max-listpack-value is %q, and Faros warned: %v; the log:\n%s", value, warned, log)
+	}
+}
+
+// replyError is an error reply of Redis, as go-redis gives it.
+type replyError string
+
+func (e replyError) Error() string { return string(e) }
+func (replyError) RedisError()     {}

@@ -61,6 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer closeRedis()
+	if cfg.RedisURL != "" { // the embedded Redis is Faros' own
+		checkSettings(rdb, log)
+	}
 
 	key := []byte(cfg.PseudonymKey)
 	if len(key) == 0 {
