@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -42,6 +43,7 @@ type Catalog struct {
 	loc     map[string]*i18n.Localizer
 	rtl     map[string]bool // the languages written right to left
 	matcher language.Matcher
+	plain   *sync.Map // [2]string{lang, id} → Render's text without parameters, once rendered
 }
 
 var _ dialog.Lexicon = (*Catalog)(nil)
@@ -71,7 +73,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	var probs dialog.Problems
 	files := map[string]map[string]message{}
 	data := map[string][]byte{}
-	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}, rtl: map[string]bool{}, files: files, data: data}
+	c := &Catalog{texts: map[string]map[string]string{}, loc: map[string]*i18n.Localizer{}, rtl: map[string]bool{}, files: files, data: data, plain: &sync.Map{}}
 	bundle := i18n.NewBundle(language.English)
 	bundle.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
 	var tags []language.Tag
@@ -316,6 +318,24 @@ func (c *Catalog) Render(lang, id string, params map[string]any) string {
 	if lang == "" {
 		return c.everyLanguage(id, params, "\n")
 	}
+	if params != nil {
+		return c.render(lang, id, params)
+	}
+	// Most texts (every button's) have no parameters: each is rendered once. Only the ids the
+	// files hold are kept, so that the memory stays the size of the catalog.
+	key := [2]string{lang, id}
+	if text, ok := c.plain.Load(key); ok {
+		return text.(string)
+	}
+	text := c.render(lang, id, nil)
+	if _, ok := c.texts[lang][id]; ok {
+		c.plain.Store(key, text)
+	}
+	return text
+}
+
+// render renders message id in lang with params through go-i18n.
+func (c *Catalog) render(lang, id string, params map[string]any) string {
 	loc := c.loc[lang]
 	if loc == nil {
 		return "[" + id + "]"
