@@ -38,8 +38,8 @@ func main() {
 
 // gcPercent is Go's GOGC for Faros when the environment sets none. Faros' live heap is a few
 // MiB and every message allocates, so with Go's default of 100 the collector runs many times a
-// second under load. 400 spends some 40 MiB more for about a fifth less CPU per message
-// (measured with farosload: docs/CAPACITY.md).
+// second under load. 400 spends 40–65 MiB more under full load for about a tenth less CPU per
+// message (measured with farosload: docs/CAPACITY.md).
 const gcPercent = 400
 
 // setGC sets gcPercent unless GOGC is set: a deployer's GOGC (and GOMEMLIMIT, which caps the
