@@ -30,6 +30,8 @@ const (
 	// sendAttempts and sendBackoff bound the retries of a callback: 0.1 s, 0.2 s, 0.4 s.
 	sendAttempts = 4
 	sendBackoff  = 100 * time.Millisecond
+	// callbackConns is how many connections to CallbackURL stay open between callbacks.
+	callbackConns = 64
 )
 
 // Config configures an API.
@@ -42,7 +44,8 @@ type Config struct {
 	// CallbackURL receives the replies of Send, signed as requests are. Empty: Send fails, and
 	// the caller knows the replies were not delivered.
 	CallbackURL string
-	// HTTPClient posts to CallbackURL. Nil: a client with a 10-second timeout.
+	// HTTPClient posts to CallbackURL. Nil: a client with a 10-second timeout that keeps up to
+	// 64 connections open.
 	HTTPClient *http.Client
 	// Logger gets one line per request, without message content. Nil: nothing is logged.
 	Logger *slog.Logger
@@ -96,7 +99,12 @@ func New(cfg Config) (*API, error) {
 		now:         cfg.Now,
 	}
 	if a.client == nil {
-		a.client = &http.Client{Timeout: 10 * time.Second}
+		// Sends run side by side (counsellors' words to several conversations at once), all to
+		// one host, where Go keeps two idle connections and closes the others: most callbacks
+		// would open a new connection, with HTTPS a handshake. Keep one for each.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = callbackConns
+		a.client = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -479,5 +482,53 @@ func TestSendErrors(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "hush") {
 		t.Errorf("Send error %q holds the callback URL's token", err)
+	}
+}
+
+// Callbacks run side by side (counsellors writing to several conversations). Each must find a
+// connection to the callback URL already open, not make a new one because Go keeps only two
+// idle ones to a host by default.
+func TestCallbacksKeepTheirConnectionsOpen(t *testing.T) {
+	const side = 48
+	var (
+		opened  atomic.Int64
+		arrived = make(chan struct{}, side)
+		release = make(chan struct{}, side)
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release // all at once, each on a connection of its own
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	api := newAPI(t, &fakeHandler{}, srv.URL+"/faros")
+	wave := func() {
+		t.Helper()
+		errs := make(chan error, side)
+		for i := range side {
+			go func() { errs <- api.Send(t.Context(), fmt.Sprint("conv-", i), sampleReplies) }()
+		}
+		for range side {
+			<-arrived
+		}
+		for range side {
+			release <- struct{}{}
+		}
+		for range side {
+			if err := <-errs; err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+		}
+	}
+	wave()
+	first := opened.Load()
+	wave()
+	if again := opened.Load() - first; again > 0 {
+		t.Errorf("%d callbacks side by side opened %d new connections after the first %d; want none", side, again, first)
 	}
 }
