@@ -101,7 +101,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, errors.New("bot: Redis and Content are required")
 	}
 	b := &Bot{
-		store: store{rdb: cfg.Redis, pipe: &pipe{rdb: cfg.Redis}, prefix: cmp.Or(cfg.Prefix, "faros"), idle: cmp.Or(cfg.Idle, 2*time.Hour),
+		store: store{rdb: cfg.Redis, pipe: newPipe(cfg.Redis), prefix: cmp.Or(cfg.Prefix, "faros"), idle: cmp.Or(cfg.Idle, 2*time.Hour),
 			lockTTL: 10 * time.Second, lockWait: 15 * time.Second, limits: cfg.Limits.withDefaults()},
 		key:    cfg.PseudonymKey,
 		maxAge: cmp.Or(cfg.MaxAge, 24*time.Hour),

@@ -37,9 +37,9 @@ import (
 // secret: a copy of Redis alone reads nothing.
 type Outbox struct {
 	rdb   redis.UniversalClient
-	pipe  *pipe    // Put's, shared with other chats' under load
-	keys  []string // items, lease, wiped
-	me    string   // this instance's token in items
+	puts  batcher[*putting] // concurrent Puts, in one script
+	keys  []string          // items, lease, wiped
+	me    string            // this instance's token in items
 	aead  cipher.AEAD
 	tags  []byte        // HMAC key of the chat tags
 	Lease time.Duration // how long a message stays with the instance that put or took it without a Renew
@@ -54,8 +54,10 @@ const OutboxMaxAge = time.Hour
 // NewOutbox returns the outbox of channel. secret is the service's secret (the pseudonym key).
 func NewOutbox(rdb redis.UniversalClient, prefix, channel string, secret []byte) *Outbox {
 	base := prefix + ":{outbox:" + channel + "}:"
-	return &Outbox{rdb: rdb, pipe: &pipe{rdb: rdb}, keys: []string{base + "items", base + "lease", base + "wiped"}, me: newToken(),
+	o := &Outbox{rdb: rdb, keys: []string{base + "items", base + "lease", base + "wiped"}, me: newToken(),
 		aead: seal.AEAD(derive(secret, "faros outbox v1")), tags: derive(secret, "faros outbox tags v1"), Lease: 15 * time.Second}
+	o.puts.run = o.put
+	return o
 }
 
 // Tag is the keyed hash by which the outbox knows chat.
@@ -69,51 +71,100 @@ func (o *Outbox) Tag(chat string) string {
 const luaNow = `local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
 `
 
-// putScript stores the sealed messages ARGV[6], ARGV[8]… of chat tag ARGV[3] under ids made
-// of Redis' time, their place and ARGV[7], ARGV[9]…, leased for ARGV[1] ms to owner ARGV[4],
-// and returns the ids. It sets the keys' TTL to ARGV[2] seconds when ARGV[5] asks (each
-// instance does once a minute) or when they have none (they were emptied, and made again
-// now). The time is Redis' own, the same for every instance: a wipe is compared with it.
+// putScript stores the messages of one or more chats and returns their ids, in order. From
+// ARGV[5] on come the chats, each as its tag, the number n of its messages, and n pairs of a
+// message sealed and its token. Each is leased for ARGV[1] ms to owner ARGV[3] under an id
+// made of Redis' time, its place among those put together and its chat's tag and token. It
+// sets the keys' TTL to ARGV[2] seconds when ARGV[4] asks (each instance does once a minute)
+// or when they have none (they were emptied, and made again now). The time is Redis' own,
+// the same for every instance: a wipe is compared with it.
 var putScript = redis.NewScript(luaNow + `
 local ids, items, lease = {}, {}, {}
-for i = 6, #ARGV, 2 do
-  local id = string.format('%016d-%04d-%s-%s', now, (i - 4) / 2, ARGV[3], ARGV[i + 1])
-  table.insert(items, id) table.insert(items, ARGV[4] .. ' ' .. ARGV[i])
-  table.insert(lease, math.floor(now / 1000) + ARGV[1]) table.insert(lease, id)
-  table.insert(ids, id)
+local deadline, i = math.floor(now / 1000) + ARGV[1], 5
+while i <= #ARGV do
+  local tag, n = ARGV[i], tonumber(ARGV[i + 1])
+  for j = 1, n do
+    local id = string.format('%016d-%04d-%s-%s', now, #ids + 1, tag, ARGV[i + 2 * j + 1])
+    table.insert(items, id) table.insert(items, ARGV[3] .. ' ' .. ARGV[i + 2 * j])
+    table.insert(lease, deadline) table.insert(lease, id)
+    table.insert(ids, id)
+  end
+  i = i + 2 + 2 * n
 end
 redis.call('HSET', KEYS[1], unpack(items))
 redis.call('ZADD', KEYS[2], unpack(lease))
-if ARGV[5] ~= '' or redis.call('TTL', KEYS[1]) < 0 then
+if ARGV[4] ~= '' or redis.call('TTL', KEYS[1]) < 0 then
   for _, k in ipairs({KEYS[1], KEYS[2]}) do redis.call('EXPIRE', k, ARGV[2]) end
 end
 return ids
 `)
 
+// putting is a chat's messages on their way to putScript: the tag, their number, and each
+// sealed with its token; ids are what the script gave them.
+type putting struct {
+	args []any
+	ids  []string
+}
+
+func (p *putting) count() int { return len(p.args)/2 - 1 }
+
 // Put keeps the messages of chat until Done, leased to the caller, and returns their ids in
-// order.
+// order. The Puts of other chats made while one is in flight go together in one script: under
+// load the outbox costs Redis a few commands per batch, not per message.
 func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]string, error) {
 	if len(messages) == 0 {
 		return nil, nil
 	}
 	tag := o.Tag(chat)
-	renew, now := "", time.Now().UnixMilli()
-	if last := o.renewed.Load(); now-last > time.Minute.Milliseconds() && o.renewed.CompareAndSwap(last, now) {
-		renew = "1"
-	}
-	args := []any{o.Lease.Milliseconds(), int(OutboxMaxAge.Seconds()), tag, o.me, renew}
+	p := &putting{args: []any{tag, len(messages)}}
 	for _, msg := range messages {
 		token := newToken()
-		args = append(args, seal.Seal(o.aead, msg, tag+"-"+token), token)
+		p.args = append(p.args, seal.Seal(o.aead, msg, tag+"-"+token), token)
 	}
-	ids, err := o.pipe.script(ctx, putScript, o.keys, args...).StringSlice()
-	if err != nil {
-		if renew != "" {
-			o.renewed.Store(0) // the TTL may not have been set: the next Put sets it
-		}
+	if err := o.puts.do(ctx, p); err != nil {
 		return nil, fmt.Errorf("outbox: put: %w", err)
 	}
-	return ids, nil
+	return p.ids, nil
+}
+
+// putMax bounds the messages of one putScript, well within what Lua's unpack takes (8,000
+// values, two per message): a batch with more is put in several.
+const putMax = 500
+
+// put runs putScript for a batch of Puts: under the first's ctx when it is alone, under
+// batchTimeout when one caller's deadline would fail the others.
+func (o *Outbox) put(ctx context.Context, batch []*call[*putting]) {
+	if len(batch) > 1 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), batchTimeout)
+		defer cancel()
+	}
+	for len(batch) > 0 {
+		renew, now := "", time.Now().UnixMilli()
+		if last := o.renewed.Load(); now-last > time.Minute.Milliseconds() && o.renewed.CompareAndSwap(last, now) {
+			renew = "1"
+		}
+		args := []any{o.Lease.Milliseconds(), int(OutboxMaxAge.Seconds()), o.me, renew}
+		n, messages := 0, 0
+		for ; n < len(batch) && (n == 0 || messages+batch[n].v.count() <= putMax); n++ {
+			args = append(args, batch[n].v.args...)
+			messages += batch[n].v.count()
+		}
+		ids, err := putScript.Run(ctx, o.rdb, o.keys, args...).StringSlice()
+		if err == nil && len(ids) != messages {
+			err = fmt.Errorf("%d ids for %d messages", len(ids), messages)
+		}
+		for _, c := range batch[:n] {
+			c.err = err
+			if err == nil {
+				c.v.ids, ids = ids[:c.v.count()], ids[c.v.count():]
+			}
+		}
+		if err != nil && renew != "" {
+			o.renewed.Store(0) // the TTL may not have been set: the next Put sets it
+		}
+		batch = batch[n:]
+	}
 }
 
 // Done forgets delivered (or given up) messages.

@@ -25,20 +25,19 @@ import (
 // On a Redis Cluster calls go alone: a batch waits for every node, and one node down would
 // hold the conversations of the others.
 type pipe struct {
-	rdb     redis.UniversalClient
-	mu      sync.Mutex
-	waiting []*queued
-	busy    bool // a batch is in flight: new calls wait for the next
+	rdb   redis.UniversalClient
+	calls batcher[redis.Cmder]
+}
+
+func newPipe(rdb redis.UniversalClient) *pipe {
+	p := &pipe{rdb: rdb}
+	p.calls.run = p.send
+	return p
 }
 
 // batchTimeout is how long a batch may take, with the client's tries again: about what a
 // caller waited for a command of its own before (the client's read timeout).
 const batchTimeout = 3 * time.Second
-
-type queued struct {
-	cmd  redis.Cmder
-	done chan struct{}
-}
 
 // do runs cmd, in a batch with others if others are in flight, and returns its error. A
 // caller whose ctx ends while cmd waits gets ctx's error, and cmd is not sent; once sent, its
@@ -47,75 +46,106 @@ func (p *pipe) do(ctx context.Context, cmd redis.Cmder) error {
 	if _, cluster := p.rdb.(*redis.ClusterClient); cluster {
 		return p.rdb.Process(ctx, cmd)
 	}
-	q := &queued{cmd: cmd, done: make(chan struct{})}
-	p.mu.Lock()
-	p.waiting = append(p.waiting, q)
-	lead := !p.busy
-	p.busy = true
-	p.mu.Unlock()
-	if lead {
-		p.flush(ctx) // q is in this batch: done now
-		return cmd.Err()
+	if err := p.calls.do(ctx, cmd); err != nil {
+		cmd.SetErr(err)
+		return err
 	}
-	select {
-	case <-q.done:
-		return cmd.Err()
-	case <-ctx.Done():
-	}
-	p.mu.Lock()
-	i := slices.Index(p.waiting, q)
-	if i >= 0 {
-		p.waiting = slices.Delete(p.waiting, i, i+1)
-	}
-	p.mu.Unlock()
-	if i < 0 { // on its way already
-		<-q.done
-		return cmd.Err()
-	}
-	cmd.SetErr(ctx.Err())
-	return ctx.Err()
+	return cmd.Err()
 }
 
-// flush sends what waits, in one pipeline, and hands the calls that came meanwhile to a
-// goroutine of their own, so that the call that led goes back to its work.
-func (p *pipe) flush(ctx context.Context) {
-	p.mu.Lock()
-	batch := p.waiting
-	p.waiting = nil
-	p.mu.Unlock()
-	defer func() {
-		if r := recover(); r != nil { // a hook's panic: every call gets an error, none waits for ever
-			for _, q := range batch {
-				q.cmd.SetErr(fmt.Errorf("redis pipe: %v", r))
-			}
-		}
-		for _, q := range batch {
-			close(q.done)
-		}
-		p.mu.Lock()
-		if len(p.waiting) == 0 {
-			p.busy = false
-		} else {
-			go p.flush(context.Background()) // not the leader's: its values and deadline are its own
-		}
-		p.mu.Unlock()
-	}()
-	switch len(batch) {
-	case 0: // those who waited gave up
-		return
-	case 1:
-		_ = p.rdb.Process(ctx, batch[0].cmd)
+// send sends a batch: a call alone under its caller's ctx, several in one pipeline. Each
+// command keeps its own answer or error.
+func (p *pipe) send(ctx context.Context, batch []*call[redis.Cmder]) {
+	if len(batch) == 1 {
+		_ = p.rdb.Process(ctx, batch[0].v)
 		return
 	}
 	pl := p.rdb.Pipeline()
-	for _, q := range batch {
-		_ = pl.Process(ctx, q.cmd)
+	for _, c := range batch {
+		_ = pl.Process(ctx, c.v)
 	}
 	// Not under any caller's deadline (one caller's must not fail the others) but under
 	// batchTimeout, which bounds the client's tries again as a caller's deadline did.
 	bctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	_, _ = pl.Exec(bctx)
+}
+
+// batcher runs the calls made while one batch is in flight together, as the next batch. A
+// call made while none is in flight runs at once, alone. run does the work of a batch and
+// sets each call's err; a call leaves the batcher when its batch is done.
+type batcher[T any] struct {
+	run     func(ctx context.Context, batch []*call[T])
+	mu      sync.Mutex
+	waiting []*call[T]
+	busy    bool // a batch is in flight: new calls wait for the next
+}
+
+type call[T any] struct {
+	v    T
+	err  error
+	done chan struct{}
+}
+
+// do runs v, in a batch with the calls that wait with it, and returns its call's err. A caller
+// whose ctx ends while v waits gets ctx's error, and v is not run; once v's batch runs, it
+// is waited for.
+func (b *batcher[T]) do(ctx context.Context, v T) error {
+	c := &call[T]{v: v, done: make(chan struct{})}
+	b.mu.Lock()
+	b.waiting = append(b.waiting, c)
+	lead := !b.busy
+	b.busy = true
+	b.mu.Unlock()
+	if lead {
+		b.flush(ctx) // c is in this batch: done now
+		return c.err
+	}
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	i := slices.Index(b.waiting, c)
+	if i >= 0 {
+		b.waiting = slices.Delete(b.waiting, i, i+1)
+	}
+	b.mu.Unlock()
+	if i < 0 { // on its way already
+		<-c.done
+		return c.err
+	}
+	return ctx.Err()
+}
+
+// flush runs what waits, as one batch, and hands the calls that came meanwhile to a
+// goroutine of their own, so that the call that led goes back to its work.
+func (b *batcher[T]) flush(ctx context.Context) {
+	b.mu.Lock()
+	batch := b.waiting
+	b.waiting = nil
+	b.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil { // a hook's panic: every call gets an error, none waits for ever
+			for _, c := range batch {
+				c.err = fmt.Errorf("redis batch: %v", r)
+			}
+		}
+		for _, c := range batch {
+			close(c.done)
+		}
+		b.mu.Lock()
+		if len(b.waiting) == 0 {
+			b.busy = false
+		} else {
+			go b.flush(context.Background()) // not the leader's: its values and deadline are its own
+		}
+		b.mu.Unlock()
+	}()
+	if len(batch) > 0 { // none when those who waited gave up
+		b.run(ctx, batch)
+	}
 }
 
 // script runs s on keys with args through the pipe, by its hash; a Redis that does not know

@@ -69,8 +69,8 @@ func cluster(t *testing.T, r *redistest.Redis) {
 }
 
 // queueBehind runs lead, holds it at Redis' door, starts every call of calls, waits until the
-// n that do not return at once wait in p, then lets lead through and waits for all.
-func queueBehind(t *testing.T, p *pipe, h *trips, lead func(), n int, calls ...func()) {
+// n that do not return at once wait in b, then lets lead through and waits for all.
+func queueBehind[T any](t *testing.T, b *batcher[T], h *trips, lead func(), n int, calls ...func()) {
 	t.Helper()
 	var wg sync.WaitGroup
 	wg.Go(lead)
@@ -80,9 +80,9 @@ func queueBehind(t *testing.T, p *pipe, h *trips, lead func(), n int, calls ...f
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		p.mu.Lock()
-		queued := len(p.waiting)
-		p.mu.Unlock()
+		b.mu.Lock()
+		queued := len(b.waiting)
+		b.mu.Unlock()
 		if queued == n {
 			break
 		}
@@ -103,7 +103,7 @@ func TestPipeSharesOneTripAndKeepsEachAnswer(t *testing.T) {
 	cluster(t, r)
 	h := &trips{held: make(chan struct{}), release: make(chan struct{})}
 	r.Client.AddHook(h)
-	p := &pipe{rdb: r.Client}
+	p := newPipe(r.Client)
 	ctx := context.Background()
 	key := func(i int) string { return fmt.Sprintf("%s:{pipe%d}:k", r.Prefix, i) }
 	double := redis.NewScript(fmt.Sprintf(`return tonumber(ARGV[1]) * 2 -- %d`, time.Now().UnixNano())) // never loaded
@@ -133,7 +133,7 @@ func TestPipeSharesOneTripAndKeepsEachAnswer(t *testing.T) {
 			t.Errorf("the call that led: %v", err)
 		}
 	}
-	queueBehind(t, p, h, lead, n+2, calls...)
+	queueBehind(t, &p.calls, h, lead, n+2, calls...)
 
 	for i, err := range sets {
 		if got := r.Client.Get(ctx, key(i)).Val(); err != nil || got != fmt.Sprint("value ", i) {
@@ -165,7 +165,7 @@ func TestPipeAloneGoesAtOnce(t *testing.T) {
 	h := &trips{held: make(chan struct{}), release: make(chan struct{})}
 	close(h.release)
 	r.Client.AddHook(h)
-	p := &pipe{rdb: r.Client}
+	p := newPipe(r.Client)
 	ctx := context.Background()
 	for i := range 3 {
 		cmd := redis.NewStatusCmd(ctx, "set", r.Prefix+":alone", i, "ex", 60)
@@ -175,8 +175,8 @@ func TestPipeAloneGoesAtOnce(t *testing.T) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.singles != 3 || len(h.pipelines) != 0 || p.busy {
-		t.Errorf("three calls one after another: %d single commands, pipelines %v, busy %v; want 3, none, false", h.singles, h.pipelines, p.busy)
+	if h.singles != 3 || len(h.pipelines) != 0 || p.calls.busy {
+		t.Errorf("three calls one after another: %d single commands, pipelines %v, busy %v; want 3, none, false", h.singles, h.pipelines, p.calls.busy)
 	}
 }
 
@@ -197,7 +197,7 @@ func TestACommitSentAgainSavesOnce(t *testing.T) {
 	opt.ReadTimeout = 300 * time.Millisecond
 	c := redis.NewClient(opt)
 	defer c.Close()
-	s := &store{rdb: c, pipe: &pipe{rdb: c}, prefix: r.Prefix, idle: time.Hour, lockTTL: 10 * time.Second, lockWait: time.Second}
+	s := &store{rdb: c, pipe: newPipe(c), prefix: r.Prefix, idle: time.Hour, lockTTL: 10 * time.Second, lockWait: time.Second}
 	ctx := context.Background()
 	bg, err := s.begin(ctx, "p", "m1", "", time.Now())
 	if err != nil {
@@ -212,7 +212,7 @@ end
 return 1`
 	var saved error
 	lead := func() { _ = s.pipe.do(ctx, redis.NewStatusCmd(ctx, "set", r.Prefix+":lead", "x", "ex", 60)) }
-	queueBehind(t, s.pipe, h, lead, 2,
+	queueBehind(t, &s.pipe.calls, h, lead, 2,
 		func() { saved = s.commit(ctx, "p", bg, save{data: []byte(`"saved"`), ttl: time.Hour, msgID: "m1"}) },
 		func() {
 			time.Sleep(20 * time.Millisecond) // behind the commit
@@ -248,7 +248,7 @@ func TestAPanicInThePipeFailsOnlyItsCall(t *testing.T) {
 	r := redistest.New(t)
 	cluster(t, r)
 	r.Client.AddHook(panicky{})
-	p := &pipe{rdb: r.Client}
+	p := newPipe(r.Client)
 	ctx := context.Background()
 	if err := p.do(ctx, redis.NewStringCmd(ctx, "echo", "x")); err == nil {
 		t.Error("a call whose sending panicked: no error")

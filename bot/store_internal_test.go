@@ -15,7 +15,7 @@ import (
 func TestStoreVersion(t *testing.T) {
 	r := redistest.New(t)
 	ctx := context.Background()
-	s := &store{rdb: r.Client, pipe: &pipe{rdb: r.Client}, prefix: r.Prefix, idle: time.Hour, lockTTL: 10 * time.Second, lockWait: time.Second}
+	s := &store{rdb: r.Client, pipe: newPipe(r.Client), prefix: r.Prefix, idle: time.Hour, lockTTL: 10 * time.Second, lockWait: time.Second}
 	now := time.Now()
 	sv := func(data string) save { return save{data: []byte(data), ttl: time.Hour} }
 	read := func() begun {
@@ -64,7 +64,7 @@ func TestStoreVersion(t *testing.T) {
 func TestStoreVersionAfterAWipe(t *testing.T) {
 	r := redistest.New(t)
 	ctx := context.Background()
-	s := &store{rdb: r.Client, pipe: &pipe{rdb: r.Client}, prefix: r.Prefix, idle: time.Hour, lockTTL: 10 * time.Second, lockWait: time.Second}
+	s := &store{rdb: r.Client, pipe: newPipe(r.Client), prefix: r.Prefix, idle: time.Hour, lockTTL: 10 * time.Second, lockWait: time.Second}
 	read := func() begun {
 		t.Helper()
 		bg, err := s.begin(ctx, "p", "", "", time.Now())
