@@ -31,7 +31,8 @@ import (
 // ("TOKEN DEADLINE", the deadline in Redis' clock, ms; "" when free); w, when it was last
 // wiped (µs; after a wipe, only w and v stay, for wipedTTL);
 // d, the hashes of the last handled message ids; e, when the TTL set last ends (unix s); m,
-// when msgs expires (unix s: Remember sets its TTL again only when that is near); the
+// when msgs expires (unix s: Remember, and the save of a typed message, set its TTL again,
+// dropping ids older than it keeps, only when that is near); the
 // token buckets ("tap", "tap@": tokens and when they were counted, ms) and "quiet", when the
 // person was last told to slow down (ms).
 //
@@ -146,6 +147,7 @@ type begun struct {
 	wiped              int64  // when the conversation was last wiped (µs); 0: not lately
 	seen               string // the hashes of the last handled delivery ids, space-separated
 	ends               int64  // when the TTL set last ends (unix s); 0: none known
+	msgsEnds           int64  // when the message ids' key expires (conv's m, unix s); 0: none known
 	class, left, stamp string // the bucket: its class, tokens left and when they were counted (ms)
 	over, quiet        bool
 	token              string
@@ -159,13 +161,13 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 	deadline := time.Now().Add(s.lockWait)
 	hash := hashID(msgID)
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		cmd := redis.NewSliceCmd(ctx, "hmget", s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet", "w")
+		cmd := redis.NewSliceCmd(ctx, "hmget", s.key(p, "conv"), "s", "v", "l", "d", "e", class, class+"@", "quiet", "w", "m")
 		if err := s.pipe.do(ctx, cmd); err != nil {
 			return begun{}, fmt.Errorf("begin: %w", err)
 		}
 		f := cmd.Val()
-		if len(f) != 9 {
-			return begun{}, fmt.Errorf("begin: %d fields; want 9", len(f))
+		if len(f) != 10 {
+			return begun{}, fmt.Errorf("begin: %d fields; want 10", len(f))
 		}
 		str := func(i int) string { v, _ := f[i].(string); return v }
 		if hash != "" && seenBefore(str(3), hash) {
@@ -178,6 +180,7 @@ func (s *store) begin(ctx context.Context, p, msgID, class string, now time.Time
 			}
 			bg.ends, _ = strconv.ParseInt(str(4), 10, 64)
 			bg.wiped, _ = strconv.ParseInt(str(8), 10, 64)
+			bg.msgsEnds, _ = strconv.ParseInt(str(9), 10, 64)
 			s.take(&bg, str(5), str(6), str(7), now)
 			return bg, nil
 		}
@@ -285,7 +288,8 @@ func (s *store) lock(ctx context.Context, p string, bg *begun) error {
 // inbox: they would outlive the conversation), or the delivery's hash, a space and its
 // replies sealed, kept for a redelivery, or "". The last five are the kept replies' TTL (s),
 // the person's message id in the chat for a wipe ("" for none), how long those ids are kept
-// (s), now (unix s) and the lock's token this message holds ("" for none).
+// (s; "" while conv's m says their TTL need not be set again, which saves two commands), now
+// (unix s) and the lock's token this message holds ("" for none).
 var commitScript = redis.NewScript(luaHeld + `
 local n = #ARGV - 5
 local f = redis.call('HMGET', KEYS[1], 'v', 'l')
@@ -304,8 +308,10 @@ end
 if ARGV[n + 2] ~= '' then
   local now = tonumber(ARGV[n + 4])
   redis.call('ZADD', KEYS[3], now, ARGV[n + 2])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ARGV[n + 3])
-  redis.call('EXPIRE', KEYS[3], ARGV[n + 3])
+  if ARGV[n + 3] ~= '' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ARGV[n + 3])
+    redis.call('EXPIRE', KEYS[3], ARGV[n + 3])
+  end
 end
 return 1
 `)
@@ -342,6 +348,11 @@ func (s *store) commit(ctx context.Context, p string, bg begun, sv save) error {
 		ttl = strconv.Itoa(int(sv.ttl.Seconds()))
 		fields = append(fields, "e", ends)
 	}
+	keep := "" // the message ids' TTL, when it is to be set again (as remember does)
+	if sv.chatID != "" && bg.msgsEnds < now.Unix()+int64(msgsTTL.Seconds()) {
+		keep = strconv.Itoa(int(msgsKeep.Seconds()))
+		fields = append(fields, "m", now.Unix()+int64(msgsKeep.Seconds()))
+	}
 	kept := ""
 	switch {
 	case sv.data == nil:
@@ -350,7 +361,7 @@ func (s *store) commit(ctx context.Context, p string, bg begun, sv save) error {
 		kept = hashID(sv.msgID) + " " + string(sv.replies)
 	}
 	args := append([]any{bg.version, kept, ttl, newVersion()}, fields...)
-	args = append(args, int(replayTTL.Seconds()), sv.chatID, int(msgsKeep.Seconds()), now.Unix(), bg.token)
+	args = append(args, int(replayTTL.Seconds()), sv.chatID, keep, now.Unix(), bg.token)
 	res, err := s.pipe.script(ctx, commitScript, s.keys(p), args...).Int()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -446,7 +457,8 @@ func (s *store) wipe(ctx context.Context, p string, bg begun, chatMsgID string) 
 // still exists (its conv has a version): a message that was on its way while the conversation
 // was wiped must not bring a key back. It returns 2 for such a message (queued, ARGV[3] µs,
 // before the wipe's time, conv's w): it is to be deleted. conv's m is when msgs expires (unix
-// s): its TTL, ARGV[2] s, is set again only when m is before ARGV[4], once in a while.
+// s): its TTL, ARGV[2] s, is set again only when m is before ARGV[4], once in a while, and
+// then ids older than that are dropped.
 var rememberScript = redis.NewScript(`
 local f = redis.call('HMGET', KEYS[1], 'w', 'v', 'm')
 if f[1] and tonumber(ARGV[3]) > 0 and tonumber(ARGV[3]) <= tonumber(f[1]) then return 2 end
@@ -455,6 +467,7 @@ local add = {}
 for i = 5, #ARGV do table.insert(add, ARGV[1]) table.insert(add, ARGV[i]) end
 redis.call('ZADD', KEYS[2], unpack(add))
 if tonumber(f[3] or 0) < tonumber(ARGV[4]) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1] - ARGV[2])
   redis.call('EXPIRE', KEYS[2], ARGV[2])
   redis.call('HSET', KEYS[1], 'm', ARGV[1] + ARGV[2])
 end
