@@ -21,21 +21,31 @@ var langs = []string{"el", "en", "fr", "sq"}
 
 // snapshot is what is counted at one end of the measured window; the figures are differences.
 type snapshot struct {
-	trips    int64         // round trips of this process' Redis client (Faros' own)
-	cpu      time.Duration // this process
-	peerCPU  time.Duration // the peer's process; 0 for Faros
-	commands int64         // Redis' commands, all clients (INFO commandstats)
-	redisCPU time.Duration // Redis' own CPU, the whole server (INFO cpu)
-	sends    int64         // sendMessage calls the fake Bot API took
-	answers  int64         // answerCallbackQuery calls
-	hooked   int64         // of them, made by a webhook's answer
-	conns    int64         // connections opened to the fake Bot API
+	trips    int64            // round trips of this process' Redis client (Faros' own)
+	cpu      time.Duration    // this process
+	peerCPU  time.Duration    // the peer's process; 0 for Faros
+	commands map[string]int64 // Redis' commands by name, all clients (INFO commandstats)
+	redisCPU time.Duration    // Redis' own CPU, the whole server (INFO cpu)
+	sends    int64            // sendMessage calls the fake Bot API took
+	answers  int64            // answerCallbackQuery calls
+	hooked   int64            // of them, made by a webhook's answer
+	conns    int64            // connections opened to the fake Bot API
 }
 
 func (s snapshot) sub(t snapshot) snapshot {
 	return snapshot{trips: s.trips - t.trips, cpu: s.cpu - t.cpu, peerCPU: s.peerCPU - t.peerCPU,
-		commands: s.commands - t.commands, redisCPU: s.redisCPU - t.redisCPU,
+		commands: subCounts(s.commands, t.commands), redisCPU: s.redisCPU - t.redisCPU,
 		sends: s.sends - t.sends, answers: s.answers - t.answers, hooked: s.hooked - t.hooked, conns: s.conns - t.conns}
+}
+
+func subCounts(s, t map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, n := range s {
+		if d := n - t[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
 }
 
 // window is one measured run: the messages answered within it, the latencies of those also sent

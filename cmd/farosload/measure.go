@@ -120,23 +120,25 @@ func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	return func(ctx context.Context, cmds []redis.Cmder) error { r.n.Add(1); return next(ctx, cmds) }
 }
 
-// commands is Redis' count of commands run, from INFO commandstats.
-func commands(ctx context.Context, rdb *redis.Client) int64 {
+// commands is Redis' count of the commands run, by name, from INFO commandstats (without INFO
+// itself, which farosload sends).
+func commands(ctx context.Context, rdb *redis.Client) map[string]int64 {
 	info, err := rdb.Info(ctx, "commandstats").Result()
 	if err != nil {
-		return 0
+		return nil
 	}
-	var total int64
+	counts := map[string]int64{}
 	for _, line := range strings.Split(info, "\n") {
-		if !strings.HasPrefix(line, "cmdstat_") || strings.HasPrefix(line, "cmdstat_info:") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") || name == "info" {
 			continue
 		}
-		_, rest, _ := strings.Cut(line, "calls=")
+		_, rest, _ = strings.Cut(rest, "calls=")
 		calls, _, _ := strings.Cut(rest, ",")
 		n, _ := strconv.ParseInt(calls, 10, 64)
-		total += n
+		counts[name] = n
 	}
-	return total
+	return counts
 }
 
 // redisCPU is the CPU time Redis has used, system and user, from INFO cpu: the whole server,

@@ -3,10 +3,13 @@ package main
 // One run's figures, and its table.
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,6 +23,7 @@ type result struct {
 	p50, p95, p99 time.Duration
 	trips         float64 // round trips per message; -1 where this process cannot see them
 	commands      float64 // per message
+	byCommand     string  // the commands that make most of them, per message
 	redisCPU      float64 // Redis' seconds per 1,000 messages
 	cpu           float64 // this process' seconds per 1,000 messages
 	peerCPU       float64 // the peer's seconds per 1,000 messages
@@ -45,9 +49,27 @@ func sumUp(o options, w window, addr string) result {
 	c := w.counted
 	return result{via: o.via, addr: addr, n: n, failed: w.failures, perSec: float64(n) / w.elapsed.Seconds(),
 		p50: pct(.50), p95: pct(.95), p99: pct(.99),
-		trips: per(c.trips), commands: per(c.commands), redisCPU: perK(c.redisCPU),
+		trips: per(c.trips), commands: per(total(c.commands)), byCommand: byCommand(c.commands, n), redisCPU: perK(c.redisCPU),
 		cpu: perK(c.cpu), peerCPU: perK(c.peerCPU), rss: float64(rss()) / (1 << 20),
 		sends: per(c.sends), answers: per(c.answers), hooked: per(c.hooked), conns: per(c.conns) * 1000}
+}
+
+func total(counts map[string]int64) int64 {
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// byCommand names the six commands run most, each with its count per message.
+func byCommand(counts map[string]int64, messages int) string {
+	names := slices.SortedFunc(maps.Keys(counts), func(a, b string) int { return cmp.Compare(counts[b], counts[a]) })
+	var parts []string
+	for _, name := range names[:min(6, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s %.2f", name, float64(counts[name])/float64(messages)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // offered says how fast the conversations send.
@@ -71,6 +93,7 @@ func printResult(out io.Writer, o options, r result) {
 		row("redis round trips", fmt.Sprintf("%.2f per message", r.trips))
 	}
 	row("redis commands", fmt.Sprintf("%.2f per message (INFO commandstats, scripts' inner calls included)", r.commands))
+	row("  by command", r.byCommand)
 	row("redis cpu", fmt.Sprintf("%.3f s per 1,000 messages (INFO cpu, the whole server)", r.redisCPU))
 	if r.memoryErr == nil {
 		row("redis memory per session", fmt.Sprintf("%d bytes (MEMORY USAGE of its keys)", r.memory))
