@@ -131,14 +131,10 @@ func (o *Outbox) Put(ctx context.Context, chat string, messages [][]byte) ([]str
 // values, two per message): a batch with more is put in several.
 const putMax = 500
 
-// put runs putScript for a batch of Puts: under the first's ctx when it is alone, under
-// batchTimeout when one caller's deadline would fail the others.
+// put runs putScript for a batch of Puts (under batchContext).
 func (o *Outbox) put(ctx context.Context, batch []*call[*putting]) {
-	if len(batch) > 1 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.Background(), batchTimeout)
-		defer cancel()
-	}
+	ctx, cancel := batchContext(ctx, len(batch))
+	defer cancel()
 	for len(batch) > 0 {
 		renew, now := "", time.Now().UnixMilli()
 		if last := o.renewed.Load(); now-last > time.Minute.Milliseconds() && o.renewed.CompareAndSwap(last, now) {

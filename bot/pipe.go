@@ -60,15 +60,23 @@ func (p *pipe) send(ctx context.Context, batch []*call[redis.Cmder]) {
 		_ = p.rdb.Process(ctx, batch[0].v)
 		return
 	}
+	ctx, cancel := batchContext(ctx, len(batch))
+	defer cancel()
 	pl := p.rdb.Pipeline()
 	for _, c := range batch {
 		_ = pl.Process(ctx, c.v)
 	}
-	// Not under any caller's deadline (one caller's must not fail the others) but under
-	// batchTimeout, which bounds the client's tries again as a caller's deadline did.
-	bctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	defer cancel()
-	_, _ = pl.Exec(bctx)
+	_, _ = pl.Exec(ctx)
+}
+
+// batchContext is the context of a batch of n calls: the caller's own when it is alone, else
+// none of the callers' (one caller's deadline must not fail the others) but batchTimeout,
+// which bounds the client's tries again as a caller's deadline did.
+func batchContext(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	if n == 1 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.Background(), batchTimeout)
 }
 
 // batcher runs the calls made while one batch is in flight together, as the next batch. A

@@ -129,8 +129,9 @@ func commands(ctx context.Context, rdb *redis.Client) map[string]int64 {
 	}
 	counts := map[string]int64{}
 	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
-		if !ok || !strings.HasPrefix(line, "cmdstat_") || name == "info" {
+		stat, ok := strings.CutPrefix(line, "cmdstat_")
+		name, rest, _ := strings.Cut(stat, ":")
+		if !ok || name == "info" {
 			continue
 		}
 		_, rest, _ = strings.Cut(rest, "calls=")
