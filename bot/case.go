@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -152,7 +151,7 @@ func (b *Bot) jump(ctx context.Context, c *Content, p, channel, flow string) ([]
 		return nil, err
 	}
 	var s session
-	if bg.data == nil || json.Unmarshal(bg.data, &s) != nil {
+	if bg.data == nil || unmarshalSession(bg.data, &s) != nil {
 		s = session{Started: now.Unix()}
 	}
 	next, outs, err := c.Engine.Jump(s.State, flow)

@@ -135,14 +135,6 @@ func (b *Bot) Content() *Content { return b.content.Load() }
 // Pseudonym is the id Faros keeps for a conversation of a channel.
 func (b *Bot) Pseudonym(channel, chatID string) string { return pseudonym(b.key, channel, chatID) }
 
-// session is what Redis holds for a conversation.
-type session struct {
-	State   dialog.State `json:"s"`
-	Started int64        `json:"t"`           // unix seconds: the absolute age limit counts from here
-	Case    string       `json:"c,omitempty"` // the open case with an operator, if any
-	created bool         // this message started it: it is kept for firstIdle only
-}
-
 // firstIdle is how long a conversation that has handled only its first message (a web page's
 // "/start") is kept: a flood of new conversations must not hold memory for hours.
 const firstIdle = 15 * time.Minute
@@ -235,7 +227,7 @@ func (b *Bot) step(ctx context.Context, c *Content, m Message, p string, in dial
 	// until its second message.
 	fresh := session{State: dialog.State{Lang: hint}, Started: now.Unix(), created: m.Channel == "web"}
 	expired := func() bool { return now.Sub(time.Unix(s.Started, 0)) > b.maxAge }
-	if bg.data == nil || json.Unmarshal(bg.data, &s) != nil || expired() && s.Case == "" {
+	if bg.data == nil || unmarshalSession(bg.data, &s) != nil || expired() && s.Case == "" {
 		// A new conversation, or one past its age. An open case outlives the age limit: the
 		// person may be talking with a counsellor.
 		s = fresh
@@ -441,7 +433,7 @@ func (b *Bot) Remember(ctx context.Context, channel, chatID string, msgIDs []str
 func (b *Bot) save(ctx context.Context, p string, bg begun, s *session, m Message, replies []Reply) error {
 	var data []byte
 	if !s.State.Ended {
-		data, _ = json.Marshal(s)
+		data = s.marshal()
 	}
 	ttl := b.store.idle
 	if s.created {
@@ -569,7 +561,7 @@ func (b *Bot) Live(ctx context.Context, channel, chatID string) (live, inCase bo
 		return false, false, fmt.Errorf("live: %w", err)
 	}
 	var s session
-	_ = json.Unmarshal(data, &s)
+	_ = unmarshalSession(data, &s)
 	return true, s.Case != "", nil
 }
 
