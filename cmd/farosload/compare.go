@@ -66,15 +66,17 @@ func printComparison(out io.Writer, o options, f, p result) {
 	}
 	row("redis memory per conversation", memoryCell(f), memoryCell(p), memRatio)
 	row("cpu, s per 1,000 steps", num("%.3f", f.cpu), num("%.3f", p.peerCPU+p.cpu), ratio(p.peerCPU+p.cpu, f.cpu, pf))
-	row("  the bot alone", "(one process)", num("%.3f", p.peerCPU), "")
-	row("  the load generator alone", "(one process)", num("%.3f", p.cpu), "")
+	row("  the bot alone", num("%.3f", f.cpuSplit[0]), num("%.3f", p.peerCPU), ratio(p.peerCPU, f.cpuSplit[0], pf))
+	row("  the load generator alone", num("%.3f", f.cpuSplit[1]), num("%.3f", p.cpu), "")
+	row("  Go's runtime, for both", num("%.3f", f.cpuSplit[2]), "", "")
 	row("sendMessage per step", num("%.2f", f.sends), num("%.2f", p.sends), "")
 	row("answerCallbackQuery per step", num("%.2f", f.answers), num("%.2f", p.answers), "")
 	row("  in the webhook's answer", num("%.2f", f.hooked), num("%.2f", p.hooked), "")
 	row("bot api connections per 1,000", num("%.1f", f.conns), num("%.1f", p.conns), "")
 	row("resident memory, MiB", num("%.1f", f.rss), num("%.1f", p.peerRSS), "")
-	fmt.Fprintln(out, "  cpu: Faros runs in farosload's process with the load generator and the fake Bot API; the peer is")
-	fmt.Fprintln(out, "  its own process, its load generator is farosload's. Redis' cpu is the whole server's (INFO cpu).")
+	fmt.Fprintln(out, "  cpu: Faros runs in farosload's process with the load generator and the fake Bot API, apart by a")
+	fmt.Fprintln(out, "  CPU profile (the runtime's GC and scheduling serve both); the peer is its own process, its load")
+	fmt.Fprintln(out, "  generator is farosload's. Redis' cpu is the whole server's (INFO cpu).")
 	fmt.Fprintln(out, "  Faros' resident memory holds the load generator's too.")
 }
 

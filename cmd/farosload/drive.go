@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +54,7 @@ type window struct {
 	failures  int64
 	elapsed   time.Duration
 	counted   snapshot
+	cpu       cpuSplit // this process' CPU over the window: Faros', the load generator's, the runtime's
 }
 
 // drive runs o.conversations synthetic people against url (each named by prefix) for a warm-up
@@ -79,6 +78,7 @@ func drive(ctx context.Context, o options, url, via string, telegram *fakeBotAPI
 	var wg sync.WaitGroup
 	for i := range o.conversations {
 		wg.Go(func() {
+			label(ctx, "load")
 			lang := langs[i%len(langs)]
 			c := &conversation{id: fmt.Sprintf("load-%s-%d", prefix, i), chat: int64(1_000_000 + i),
 				lang: lang, client: client, url: url, via: via, route: routes[lang], telegram: telegram}
@@ -110,7 +110,7 @@ func drive(ctx context.Context, o options, url, via string, telegram *fakeBotAPI
 	defer stop.Store(true)
 
 	time.Sleep(time.Second) // warm-up: connections, scripts loaded, first sessions
-	stopProfile, err := startProfile(o.cpuProfile)
+	stopProfile, err := profileCPU(o.cpuProfile)
 	if err != nil {
 		return window{}, err
 	}
@@ -121,7 +121,10 @@ func drive(ctx context.Context, o options, url, via string, telegram *fakeBotAPI
 	measuring.Store(false)
 	w.elapsed = time.Since(start)
 	w.counted = snap().sub(before)
-	stopProfile()
+	w.cpu, err = stopProfile(w.counted.cpu)
+	if err != nil {
+		return window{}, err
+	}
 	stop.Store(true)
 	wg.Wait()
 	w.failures, w.answered = failures.Load(), int(answered.Load())
@@ -129,20 +132,4 @@ func drive(ctx context.Context, o options, url, via string, telegram *fakeBotAPI
 		return window{}, errors.New("no message was answered")
 	}
 	return w, nil
-}
-
-// startProfile starts a CPU profile to path, if one is asked for, and returns what stops it.
-func startProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,7 +76,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.perSecond, "rate", 0, "messages per second offered, over all conversations; 0: as fast as answered")
 	fs.StringVar(&o.via, "via", "api", "api: the signed webhook API; telegram: Telegram's webhook, replies to a fake Bot API; peer: the grammY bot of bench/peer, the same way")
 	fs.IntVar(&o.idle, "idle", 0, "idle sessions to create first, to measure memory per session as sessions grow")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file (samples labelled side=faros or side=load: go tool pprof -tagfocus side=faros)")
 	comparing := fs.Bool("compare", false, "run Faros over Telegram, then the peer with the same flags, and print them side by side")
 	spike := addSpikeFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -149,6 +150,8 @@ func allRoutes(engine *dialog.Engine) (map[string][]string, error) {
 
 // measureFaros runs the load against Faros' core in this process, through its API or Telegram.
 func measureFaros(ctx context.Context, o options, rdb *redis.Client, trips *roundTrips, c *bot.Content, routes map[string][]string) (result, error) {
+	label(ctx, "faros") // this goroutine and what it starts, but for the load (see cpusplit.go)
+	defer pprof.SetGoroutineLabels(ctx)
 	prefix := "faros-load-" + randomHex(4)
 	defer deleteKeys(rdb, prefix)
 	// Each synthetic person answers far faster than a person: the buckets are made too large to
@@ -303,7 +306,10 @@ func newFakeBotAPI() (*fakeBotAPI, error) {
 		return nil, err
 	}
 	api.root = "http://" + ln.Addr().String()
-	go api.srv.Serve(ln)
+	go func() {
+		label(context.Background(), "load") // it stands for Telegram
+		_ = api.srv.Serve(ln)
+	}()
 	return api, nil
 }
 

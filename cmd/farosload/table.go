@@ -34,7 +34,8 @@ type result struct {
 	conns         float64 // connections opened to the Bot API per 1,000 messages
 	memory        int64   // Redis bytes per session
 	memoryErr     error
-	mem           memory // as idle sessions grow (-idle)
+	mem           memory     // as idle sessions grow (-idle)
+	cpuSplit      [3]float64 // cpu: Faros', the load generator's, Go's runtime's (see cpusplit.go)
 }
 
 func sumUp(o options, w window, addr string) result {
@@ -51,7 +52,8 @@ func sumUp(o options, w window, addr string) result {
 		p50: pct(.50), p95: pct(.95), p99: pct(.99),
 		trips: per(c.trips), commands: per(total(c.commands)), byCommand: byCommand(c.commands, n), redisCPU: perK(c.redisCPU),
 		cpu: perK(c.cpu), peerCPU: perK(c.peerCPU), rss: float64(rss()) / (1 << 20),
-		sends: per(c.sends), answers: per(c.answers), hooked: per(c.hooked), conns: per(c.conns) * 1000}
+		sends: per(c.sends), answers: per(c.answers), hooked: per(c.hooked), conns: per(c.conns) * 1000,
+		cpuSplit: [3]float64{perK(w.cpu.faros), perK(w.cpu.load), perK(w.cpu.runtime)}}
 }
 
 func total(counts map[string]int64) int64 {
@@ -103,7 +105,9 @@ func printResult(out io.Writer, o options, r result) {
 			r.peerCPU+r.cpu, r.peerCPU, r.cpu))
 		row("resident memory", fmt.Sprintf("%.1f MiB (the peer's process)", r.peerRSS))
 	} else {
-		row("cpu", fmt.Sprintf("%.3f s per 1,000 messages (Faros and the load generator together)", r.cpu))
+		row("cpu", fmt.Sprintf("%.3f s per 1,000 messages, this process: Faros %.3f, the load generator %.3f, Go's runtime %.3f",
+			r.cpu, r.cpuSplit[0], r.cpuSplit[1], r.cpuSplit[2]))
+		row("", "(a CPU profile of the window; the runtime's garbage collection and scheduling serve both)")
 		row("resident memory", fmt.Sprintf("%.1f MiB (this process)", r.rss))
 	}
 	if r.via != "api" {
