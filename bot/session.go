@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/faros-project/faros/bot/dialog"
@@ -13,10 +14,11 @@ import (
 //
 // Every message reads and writes it, and encoding/json's reflection over its two maps was a
 // third of the bot's own CPU per message (profile of 2026-12-02), so it is written and read
-// here by hand. The bytes are the ones encoding/json writes, so that any build reads any
-// other's sessions; reading takes only the plainest form of them, and hands anything else (an
-// escaped character, a null, a key it does not know) to encoding/json. Tests hold both to
-// encoding/json's own result.
+// here by hand. The bytes are the ones encoding/json (v1, Go's default) writes, so that any
+// build reads any other's sessions. Reading takes what encoding/json writes, with any white
+// space, and hands anything else (an escaped character, a null, a key it does not know, a
+// number that is not a whole one) to encoding/json. Tests hold both to encoding/json's own
+// result.
 type session struct {
 	State   dialog.State `json:"s"`
 	Started int64        `json:"t"`           // unix seconds: the absolute age limit counts from here
@@ -165,18 +167,17 @@ func unmarshalSession(data []byte, s *session) error {
 // reader reads the plainest JSON of a session: keys it knows, strings without escapes, whole
 // numbers. At anything else it turns bad, for encoding/json to read it all again.
 type reader struct {
-	b     []byte
-	s     string // b, copied once: the strings read are its substrings, not an allocation each
-	i     int
-	first bool // an object has just opened
-	bad   bool
+	b   []byte
+	s   string // b, copied once: the strings read are its substrings (which keep it all alive)
+	i   int
+	bad bool
 }
 
 func (r *reader) session(s *session) bool {
-	for r.open(); r.more(); {
+	for more := r.open(); more; more = r.more() {
 		switch r.key() {
 		case "s":
-			for r.open(); r.more(); {
+			for more := r.open(); more; more = r.more() {
 				r.state(r.key(), &s.State)
 			}
 		case "t":
@@ -207,7 +208,7 @@ func (r *reader) state(key string, st *dialog.State) {
 		if st.Answers == nil {
 			st.Answers = map[string]string{}
 		}
-		for r.open(); r.more(); {
+		for more := r.open(); more; more = r.more() {
 			k := r.key()
 			st.Answers[k] = r.string()
 		}
@@ -215,14 +216,14 @@ func (r *reader) state(key string, st *dialog.State) {
 		if st.Flags == nil {
 			st.Flags = map[string]bool{}
 		}
-		for r.open(); r.more(); {
+		for more := r.open(); more; more = r.more() {
 			k := r.key()
 			st.Flags[k] = r.bool()
 		}
 	case "tier":
 		n := r.int()
 		st.Tier = int(n)
-		r.bad = r.bad || int64(st.Tier) != n
+		r.bad = r.bad || int64(st.Tier) != n // out of a 32-bit int's range: encoding/json's error
 	case "ended":
 		st.Ended = r.bool()
 	default:
@@ -230,22 +231,21 @@ func (r *reader) state(key string, st *dialog.State) {
 	}
 }
 
-// open reads the { that opens an object; more then reads up to its next key, and reports
-// false at its }.
-func (r *reader) open() {
-	r.first = r.next('{')
-	r.bad = r.bad || !r.first
+// open reads the { that opens an object and reports whether a member follows; after each
+// member, more reads the , before the next (true) or the closing } (false).
+func (r *reader) open() bool {
+	if r.bad || !r.next('{') {
+		r.bad = true
+		return false
+	}
+	return !r.next('}')
 }
 
 func (r *reader) more() bool {
-	if r.bad {
+	switch {
+	case r.bad:
 		return false
-	}
-	if r.first {
-		r.first = false
-		return !r.next('}')
-	}
-	if r.next(',') {
+	case r.next(','):
 		return true
 	}
 	r.bad = !r.next('}')
@@ -306,7 +306,7 @@ func (r *reader) bool() bool {
 }
 
 func (r *reader) word(w string) bool {
-	if len(r.b)-r.i >= len(w) && string(r.b[r.i:r.i+len(w)]) == w {
+	if strings.HasPrefix(r.s[r.i:], w) {
 		r.i += len(w)
 		return true
 	}
