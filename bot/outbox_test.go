@@ -16,12 +16,14 @@ import (
 func TestOutbox(t *testing.T) {
 	r := redistest.New(t)
 	ctx := context.Background()
-	newOutbox := func(secret string) *bot.Outbox {
+	newOutbox := func(secret string, lease time.Duration) *bot.Outbox {
 		o := bot.NewOutbox(r.Client, r.Prefix, "telegram", []byte(secret))
-		o.Lease = 100 * time.Millisecond
+		o.Lease = lease
 		return o
 	}
-	mine, theirs := newOutbox("secret"), newOutbox("secret")
+	// Leases far apart from the sleeps between the steps, so that a busy machine (CI runs
+	// packages side by side) does not make a lease lapse where the test wants it held.
+	mine, theirs := newOutbox("secret", 300*time.Millisecond), newOutbox("secret", time.Minute)
 	msgs := [][]byte{[]byte(`{"c":"4711","p":{"text":"first"}}`), []byte(`{"c":"4711","p":{"text":"second"}}`), []byte(`third`)}
 	ids, err := mine.Put(ctx, "4711", msgs)
 	if err != nil || len(ids) != 3 {
@@ -51,7 +53,7 @@ func TestOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The holder stops renewing: after the lease the others take the two left, in order, once.
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(350 * time.Millisecond)
 	taken, err := theirs.Take(ctx, 10)
 	if err != nil || len(taken) != 2 || string(taken[0].Message) != string(msgs[0]) || string(taken[1].Message) != string(msgs[1]) {
 		t.Fatalf("Take after the lease lapsed: %q, %v; want the first two messages in order", taken, err)
@@ -79,7 +81,7 @@ func TestOutbox(t *testing.T) {
 	}
 
 	// Sealed with another secret: unreadable, dropped.
-	if _, err := newOutbox("another secret").Put(ctx, "4711", msgs[:1]); err != nil {
+	if _, err := newOutbox("another secret", 100*time.Millisecond).Put(ctx, "4711", msgs[:1]); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(150 * time.Millisecond)
