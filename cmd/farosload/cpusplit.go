@@ -50,7 +50,7 @@ func profileCPU(path string) (stop func(total time.Duration) (cpuSplit, error), 
 // split shares total among the sides in the proportions of p's CPU time.
 func split(p *profile.Profile, total time.Duration) cpuSplit {
 	i := len(p.SampleType) - 1 // cpu, nanoseconds (after the count of samples)
-	var by = map[string]int64{}
+	by := map[string]int64{}
 	var all int64
 	for _, s := range p.Sample {
 		side := ""
