@@ -36,30 +36,8 @@ func (s *session) marshal() []byte {
 	b = appendField(b, "flow", st.Flow)
 	b = appendField(b, "node", st.Node)
 	b = appendField(b, "back", st.Back)
-	if len(st.Answers) > 0 {
-		b = append(b, `"answers":{`...)
-		for i, k := range sortedKeys(st.Answers) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = appendString(b, st.Answers[k])
-		}
-		b = append(b, "},"...)
-	}
-	if len(st.Flags) > 0 {
-		b = append(b, `"flags":{`...)
-		for i, k := range sortedKeys(st.Flags) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = strconv.AppendBool(b, st.Flags[k])
-		}
-		b = append(b, "},"...)
-	}
+	b = appendMap(b, "answers", st.Answers, appendString)
+	b = appendMap(b, "flags", st.Flags, strconv.AppendBool)
 	if st.Tier != 0 {
 		b = append(b, `"tier":`...)
 		b = strconv.AppendInt(b, int64(st.Tier), 10)
@@ -89,6 +67,26 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// appendMap appends `"name":{...},`, m's members in the order of their keys, unless m is empty
+// (omitempty).
+func appendMap[V any](b []byte, name string, m map[string]V, appendValue func([]byte, V) []byte) []byte {
+	if len(m) == 0 {
+		return b
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `":{`...)
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendValue(b, m[k])
+	}
+	return append(b, "},"...)
 }
 
 // appendField appends `"name":"value",` unless value is empty (omitempty).
@@ -205,21 +203,9 @@ func (r *reader) state(key string, st *dialog.State) {
 	case "reason":
 		st.Reason = r.string()
 	case "answers":
-		if st.Answers == nil {
-			st.Answers = map[string]string{}
-		}
-		for more := r.open(); more; more = r.more() {
-			k := r.key()
-			st.Answers[k] = r.string()
-		}
+		st.Answers = members(r, st.Answers, r.string)
 	case "flags":
-		if st.Flags == nil {
-			st.Flags = map[string]bool{}
-		}
-		for more := r.open(); more; more = r.more() {
-			k := r.key()
-			st.Flags[k] = r.bool()
-		}
+		st.Flags = members(r, st.Flags, r.bool)
 	case "tier":
 		n := r.int()
 		st.Tier = int(n)
@@ -229,6 +215,19 @@ func (r *reader) state(key string, st *dialog.State) {
 	default:
 		r.bad = true
 	}
+}
+
+// members reads an object's members into m (made if nil: a second object of the same key adds
+// to the first, as encoding/json does), each value with value.
+func members[V any](r *reader, m map[string]V, value func() V) map[string]V {
+	if m == nil {
+		m = map[string]V{}
+	}
+	for more := r.open(); more; more = r.more() {
+		k := r.key()
+		m[k] = value()
+	}
+	return m
 }
 
 // open reads the { that opens an object and reports whether a member follows; after each

@@ -66,9 +66,9 @@ func printComparison(out io.Writer, o options, f, p result) {
 	}
 	row("redis memory per conversation", memoryCell(f), memoryCell(p), memRatio)
 	row("cpu, s per 1,000 steps", num("%.3f", f.cpu), num("%.3f", p.peerCPU+p.cpu), ratio(p.peerCPU+p.cpu, f.cpu, pf))
-	row("  the bot alone", num("%.3f", f.cpuSplit[0]), num("%.3f", p.peerCPU), ratio(p.peerCPU, f.cpuSplit[0], pf))
-	row("  the load generator alone", num("%.3f", f.cpuSplit[1]), num("%.3f", p.cpu), "")
-	row("  Go's runtime, for both", num("%.3f", f.cpuSplit[2]), "", "")
+	row("  the bot alone", num("%.3f", f.cpuSplit.faros.Seconds()), num("%.3f", p.peerCPU), ratio(p.peerCPU, f.cpuSplit.faros.Seconds(), pf))
+	row("  the load generator alone", num("%.3f", f.cpuSplit.load.Seconds()), num("%.3f", p.cpu), "")
+	row("  Go's runtime, for both", num("%.3f", f.cpuSplit.runtime.Seconds()), "", "")
 	row("sendMessage per step", num("%.2f", f.sends), num("%.2f", p.sends), "")
 	row("answerCallbackQuery per step", num("%.2f", f.answers), num("%.2f", p.answers), "")
 	row("  in the webhook's answer", num("%.2f", f.hooked), num("%.2f", p.hooked), "")

@@ -19,6 +19,15 @@ import (
 // cpuSplit is a process' CPU time by side.
 type cpuSplit struct{ faros, load, runtime time.Duration }
 
+// per1000 is c spread over n messages, for 1,000 of them.
+func (c cpuSplit) per1000(n int) cpuSplit {
+	if n == 0 {
+		return cpuSplit{}
+	}
+	per := func(d time.Duration) time.Duration { return d * 1000 / time.Duration(n) }
+	return cpuSplit{faros: per(c.faros), load: per(c.load), runtime: per(c.runtime)}
+}
+
 // label marks this goroutine, and those it starts from now on, as side's: "faros" or "load".
 func label(ctx context.Context, side string) {
 	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("side", side)))

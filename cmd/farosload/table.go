@@ -34,8 +34,8 @@ type result struct {
 	conns         float64 // connections opened to the Bot API per 1,000 messages
 	memory        int64   // Redis bytes per session
 	memoryErr     error
-	mem           memory     // as idle sessions grow (-idle)
-	cpuSplit      [3]float64 // cpu: Faros', the load generator's, Go's runtime's (see cpusplit.go)
+	mem           memory   // as idle sessions grow (-idle)
+	cpuSplit      cpuSplit // cpu by side, per 1,000 messages (see cpusplit.go)
 }
 
 func sumUp(o options, w window, addr string) result {
@@ -53,7 +53,7 @@ func sumUp(o options, w window, addr string) result {
 		trips: per(c.trips), commands: per(total(c.commands)), byCommand: byCommand(c.commands, n), redisCPU: perK(c.redisCPU),
 		cpu: perK(c.cpu), peerCPU: perK(c.peerCPU), rss: float64(rss()) / (1 << 20),
 		sends: per(c.sends), answers: per(c.answers), hooked: per(c.hooked), conns: per(c.conns) * 1000,
-		cpuSplit: [3]float64{perK(w.cpu.faros), perK(w.cpu.load), perK(w.cpu.runtime)}}
+		cpuSplit: w.cpu.per1000(n)}
 }
 
 func total(counts map[string]int64) int64 {
@@ -106,7 +106,7 @@ func printResult(out io.Writer, o options, r result) {
 		row("resident memory", fmt.Sprintf("%.1f MiB (the peer's process)", r.peerRSS))
 	} else {
 		row("cpu", fmt.Sprintf("%.3f s per 1,000 messages, this process: Faros %.3f, the load generator %.3f, Go's runtime %.3f",
-			r.cpu, r.cpuSplit[0], r.cpuSplit[1], r.cpuSplit[2]))
+			r.cpu, r.cpuSplit.faros.Seconds(), r.cpuSplit.load.Seconds(), r.cpuSplit.runtime.Seconds()))
 		row("", "(a CPU profile of the window; the runtime's garbage collection and scheduling serve both)")
 		row("resident memory", fmt.Sprintf("%.1f MiB (this process)", r.rss))
 	}
